@@ -1,0 +1,70 @@
+# Integrations portal. `make run` to try it, `make test` to test it.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Django 6.1 needs Python 3.12+: take the first one found.
+PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3 /usr/bin/python3.13 /usr/bin/python3.12; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test install install-test messages translations env demo bench lint format clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found (set PYTHON=/path/to/python3.12)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Translations are compiled from locale/*/django.po on every run and test
+# (gettext's msgfmt, from Debian's gettext package); .mo files are not committed.
+gettext:
+	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
+
+translations: install gettext
+	$(PY) manage.py compilemessages --ignore=.venv --verbosity 0
+
+# Regenerate the French catalogue from the source (then translate the new entries).
+messages: install gettext
+	$(PY) manage.py makemessages --locale fr --ignore=.venv --ignore=staticfiles --no-obsolete --verbosity 0
+
+# A local .env with generated secrets, written once and never committed.
+.env: | install
+	@echo "Writing .env with generated development secrets"
+	@{ echo "DJANGO_DEBUG=1"; \
+	   echo "DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
+	   echo "FIELD_ENCRYPTION_KEYS=$$($(PY) -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')"; \
+	   echo "PORTAL_BASE_URL=http://127.0.0.1:8000"; \
+	   echo "SAGE_SANDBOX=1"; \
+	   echo "DEMO_ADMIN_PASSWORD=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(12))')"; } > .env
+
+env: .env
+
+demo: install .env translations
+	$(PY) manage.py migrate --verbosity 0
+	@$(PY) manage.py create_demo
+
+run: demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install translations chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install translations
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

@@ -1,0 +1,356 @@
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Organization, OrganizationScopedQuerySet
+
+from .fields import EncryptedTextField
+
+TOKEN_MAX_LENGTH = 4096  # Sage: "reserve up to 2048 bytes per token"; ciphertext is larger.
+
+
+class ApiVersion(models.TextChoices):
+    V30 = "3.0", _("Client ID, client secret, signing secret and subscription key (API v3 - UKI)")
+    V31 = "3.1", _("Client ID and client secret only (API v3.1 - UKI, US, CA, DE, ES, FR)")
+
+
+class IntegrationQuerySet(OrganizationScopedQuerySet):
+    def enabled(self):
+        return self.filter(enabled=True)
+
+
+class Integration(models.Model):
+    class Platform(models.TextChoices):
+        SAGE = "sage", "Sage Accounting"
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="integrations",
+        verbose_name=_("organization"),
+    )
+    platform = models.CharField(
+        _("platform"), max_length=20, choices=Platform.choices, default=Platform.SAGE
+    )
+    enabled = models.BooleanField(_("enabled"), default=False)
+    credential_type = models.CharField(
+        _("credentials for new links"),
+        max_length=3,
+        choices=ApiVersion.choices,
+        default=ApiVersion.V31,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = IntegrationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization__name", "platform"]
+        verbose_name = _("integration")
+        verbose_name_plural = _("integrations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "platform"], name="integration_unique_platform"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} · {self.organization}"
+
+    def chosen_credential_set(self) -> "CredentialSet | None":
+        return next(
+            (s for s in self.credential_sets.all() if s.api_version == self.credential_type), None
+        )
+
+
+class CredentialSetQuerySet(OrganizationScopedQuerySet):
+    organization_path = "integration__organization"
+
+
+class CredentialSet(models.Model):
+    """The keys of one OAuth app registered with Sage, for one API version."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    integration = models.ForeignKey(
+        Integration,
+        on_delete=models.CASCADE,
+        related_name="credential_sets",
+        verbose_name=_("integration"),
+    )
+    api_version = models.CharField(_("API version"), max_length=3, choices=ApiVersion.choices)
+    client_id = models.CharField(_("Client ID"), max_length=255)
+    client_secret = EncryptedTextField(_("Client secret"))
+    signing_secret = EncryptedTextField(_("Signing secret"))
+    subscription_key = EncryptedTextField(_("Subscription key"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CredentialSetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["integration", "api_version"]
+        verbose_name = _("credential set")
+        verbose_name_plural = _("credential sets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "api_version"], name="credentialset_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(api_version="3.0") | Q(signing_secret="", subscription_key=""),
+                name="credentialset_v31_has_no_v30_keys",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"API v{self.api_version} · {self.client_id}"
+
+    @property
+    def secret_field_names(self) -> list[str]:
+        if self.api_version == ApiVersion.V30:
+            return ["client_secret", "signing_secret", "subscription_key"]
+        return ["client_secret"]
+
+    def missing_fields(self) -> list[str]:
+        """The names of the fields this set still needs before it can be used."""
+        names = ["client_id", *self.secret_field_names]
+        return [name for name in names if not self.__dict__.get(name)]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing_fields()
+
+
+def new_link_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def default_link_expiry():
+    return timezone.now() + timedelta(days=settings.LINK_URL_LIFETIME_DAYS)
+
+
+class CompanyQuerySet(OrganizationScopedQuerySet):
+    pass
+
+
+class Company(models.Model):
+    """A business customer of the organization, whose Sage company gets linked."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="companies",
+        verbose_name=_("organization"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    link_token = models.CharField(
+        _("link token"), max_length=64, unique=True, default=new_link_token, editable=False
+    )
+    link_expires_at = models.DateTimeField(_("link expires"), default=default_link_expiry)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        indexes = [models.Index(fields=["organization", "name"], name="company_org_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def link_is_valid(self) -> bool:
+        return self.link_expires_at > timezone.now()
+
+
+class ConnectionQuerySet(OrganizationScopedQuerySet):
+    organization_path = "company__organization"
+
+
+class Connection(models.Model):
+    """The link between one company and its Sage business, with its tokens."""
+
+    class Status(models.TextChoices):
+        PENDING_AUTH = "PendingAuth", _("Pending authorization")
+        LINKED = "Linked", _("Linked")
+        DEAUTHORIZED = "Deauthorized", _("Deauthorized")
+        UNLINKED = "Unlinked", _("Unlinked")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.OneToOneField(
+        Company, on_delete=models.CASCADE, related_name="connection", verbose_name=_("company")
+    )
+    integration = models.ForeignKey(
+        Integration,
+        on_delete=models.PROTECT,
+        related_name="connections",
+        verbose_name=_("integration"),
+    )
+    credential_set = models.ForeignKey(
+        CredentialSet,
+        on_delete=models.PROTECT,
+        related_name="connections",
+        verbose_name=_("credential set"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING_AUTH
+    )
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    api_version = models.CharField(_("API version"), max_length=3, choices=ApiVersion.choices)
+    business_id = models.CharField(_("Sage business ID"), max_length=64, blank=True)
+    business_name = models.CharField(_("Sage business"), max_length=255, blank=True)
+    resource_owner_id = models.CharField(_("resource owner ID"), max_length=255, blank=True)
+    access_token = EncryptedTextField(_("access token"))
+    refresh_token = EncryptedTextField(_("refresh token"))
+    access_token_expires_at = models.DateTimeField(_("access token expires"), null=True, blank=True)
+    refresh_token_expires_at = models.DateTimeField(
+        _("refresh token expires"), null=True, blank=True
+    )
+    last_refreshed_at = models.DateTimeField(_("last refresh"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ConnectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("connection")
+        verbose_name_plural = _("connections")
+        indexes = [
+            models.Index(
+                fields=["status", "refresh_token_expires_at"], name="connection_keepalive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} · {self.get_status_display()}"
+
+
+class AuthorizationRequestQuerySet(models.QuerySet):
+    def usable(self):
+        return self.filter(consumed_at__isnull=True, expires_at__gt=timezone.now())
+
+
+def default_authorization_expiry():
+    return timezone.now() + timedelta(minutes=10)
+
+
+class AuthorizationRequest(models.Model):
+    """One trip to Sage's authorize page: its `state`, PKCE verifier and browser binding."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    state = models.CharField(_("state"), max_length=64, unique=True)
+    code_verifier = EncryptedTextField(_("PKCE code verifier"))
+    browser_binding = models.CharField(_("browser binding"), max_length=64)
+    connection = models.ForeignKey(
+        Connection,
+        on_delete=models.CASCADE,
+        related_name="authorization_requests",
+        verbose_name=_("connection"),
+    )
+    credential_set = models.ForeignKey(
+        CredentialSet,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("credential set"),
+    )
+    client_id = models.CharField(_("client ID at start"), max_length=255)
+    country = models.CharField(_("country"), max_length=2)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), default=default_authorization_expiry)
+    consumed_at = models.DateTimeField(_("consumed"), null=True, blank=True)
+
+    objects = AuthorizationRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("authorization request")
+        verbose_name_plural = _("authorization requests")
+
+    def __str__(self) -> str:
+        return f"{self.connection.company} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class HistoryEventQuerySet(OrganizationScopedQuerySet):
+    pass
+
+
+class HistoryEvent(models.Model):
+    """Who did what, when; never a secret value."""
+
+    class Kind(models.TextChoices):
+        CREDENTIALS_CHANGED = "credentials_changed", _("Credentials changed")
+        CREDENTIAL_TYPE_CHANGED = "credential_type_changed", _("Credential type changed")
+        ENABLED = "enabled", _("Integration enabled")
+        DISABLED = "disabled", _("Integration disabled")
+        CREDENTIALS_CHECKED = "credentials_checked", _("Credentials checked")
+        COMPANY_CREATED = "company_created", _("Company created")
+        LINK_STARTED = "link_started", _("Link started")
+        LINKED = "linked", _("Linked")
+        LINK_FAILED = "link_failed", _("Link failed")
+        UNLINKED = "unlinked", _("Unlinked")
+        DEAUTHORIZED = "deauthorized", _("Deauthorized")
+        REFRESHED = "refreshed", _("Tokens refreshed")
+        REFRESH_FAILED = "refresh_failed", _("Token refresh failed")
+        MARKED_FOR_RELINK = "marked_for_relink", _("Marked for relink")
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="history",
+        verbose_name=_("organization"),
+    )
+    integration = models.ForeignKey(
+        Integration,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="history",
+        verbose_name=_("integration"),
+    )
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="history",
+        verbose_name=_("company"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    kind = models.CharField(_("event"), max_length=40, choices=Kind.choices)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    objects = HistoryEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("history event")
+        verbose_name_plural = _("history events")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"

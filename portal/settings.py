@@ -1,0 +1,273 @@
+"""Settings for the integrations portal, read from the environment (django-environ).
+
+One module for every environment. Development values come from a local `.env`
+(written once by `make run`); production reads the real environment. Required
+production secrets have no default: a bad deploy stops at start with a one-line
+message that names the missing variable.
+"""
+
+import sys
+from pathlib import Path
+
+import environ
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# DJANGO_ENV_FILE="" reads no file (the tests use that).
+_env_file = Path(environ.Env().str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")))
+if str(_env_file) not in ("", ".") and _env_file.is_file():
+    env.read_env(str(_env_file), overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+
+def _required(name: str) -> str:
+    """Read a variable that must be set when debug is off."""
+    value = env.str(name, default="").strip()
+    if not value and not DEBUG:
+        # One line, naming the variable: a bad deploy stops here.
+        raise SystemExit(f"ImproperlyConfigured: {name} must be set when DJANGO_DEBUG is off.")
+    return value
+
+
+SECRET_KEY = _required("DJANGO_SECRET_KEY") or "insecure-development-key-only-for-debug"
+FIELD_ENCRYPTION_KEYS = [
+    k.strip() for k in _required("FIELD_ENCRYPTION_KEYS").split(",") if k.strip()
+]
+
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
+)
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "django_tasks_db",
+    "portal",
+    "integrations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.CurrentOrganizationMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.organization",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several threads (the dev server, the sandbox, tests) share one file.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-allauth: login by email and password, no public sign-up.
+ACCOUNT_ADAPTER = "portal.adapters.NoSignupAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key", "login": "30/m/ip"}
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+
+# Email (password reset): the console in development, SMTP in production.
+MAILERS = {
+    "default": {
+        "BACKEND": env.str(
+            "EMAIL_BACKEND",
+            default="django.core.mail.backends.console.EmailBackend"
+            if DEBUG
+            else "django.core.mail.backends.smtp.EmailBackend",
+        ),
+        "OPTIONS": {
+            k: v
+            for k, v in {
+                "host": env.str("EMAIL_HOST", default=""),
+                "port": env.int("EMAIL_PORT", default=0),
+                "username": env.str("EMAIL_HOST_USER", default=""),
+                "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+            }.items()
+            if v
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env.bool("STATIC_MANIFEST", default=not DEBUG)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# Security defaults (strict with debug off; see README "Production").
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_COOKIES = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"  # Strict would drop the session on the way back from Sage.
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "form-action": [CSP.SELF, "https:"] if not DEBUG else [CSP.SELF, "http:", "https:"],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+
+# Sage Accounting endpoints: Sage's production URLs by default; tests and the
+# sandbox point them at a loopback server. Tenants cannot change them.
+SAGE_SANDBOX = env.bool("SAGE_SANDBOX", default=False)
+SAGE_SANDBOX_ALLOW_WITHOUT_DEBUG = env.bool("SAGE_SANDBOX_ALLOW_WITHOUT_DEBUG", default=False)
+if SAGE_SANDBOX and not DEBUG and not SAGE_SANDBOX_ALLOW_WITHOUT_DEBUG:
+    raise SystemExit(
+        "ImproperlyConfigured: SAGE_SANDBOX is on while DJANGO_DEBUG is off; "
+        "set SAGE_SANDBOX_ALLOW_WITHOUT_DEBUG=1 to run the Sage stand-in anyway."
+    )
+SAGE_SANDBOX_PREFIX = "/sage-sandbox"
+_sandbox = f"{PORTAL_BASE_URL}{SAGE_SANDBOX_PREFIX}"
+SAGE_AUTHORIZE_URL = env.str(
+    "SAGE_AUTHORIZE_URL",
+    default=f"{_sandbox}/oauth2/auth/central"
+    if SAGE_SANDBOX
+    else "https://www.sageone.com/oauth2/auth/central",
+)
+SAGE_TOKEN_URL = env.str(
+    "SAGE_TOKEN_URL",
+    default=f"{_sandbox}/token" if SAGE_SANDBOX else "https://oauth.accounting.sage.com/token",
+)
+SAGE_REVOKE_URL = env.str(
+    "SAGE_REVOKE_URL",
+    default=f"{_sandbox}/revoke" if SAGE_SANDBOX else "https://oauth.accounting.sage.com/revoke",
+)
+SAGE_API_URL = env.str(
+    "SAGE_API_URL",
+    default=f"{_sandbox}/v3.1" if SAGE_SANDBOX else "https://api.accounting.sage.com/v3.1",
+)
+SAGE_V30_TOKEN_URL = env.str(
+    "SAGE_V30_TOKEN_URL",
+    default=f"{_sandbox}/v30/token" if SAGE_SANDBOX else "https://app.sageone.com/oauth2/token",
+)
+SAGE_V30_API_URL = env.str(
+    "SAGE_V30_API_URL",
+    default=f"{_sandbox}/v30/accounts/v3"
+    if SAGE_SANDBOX
+    else "https://api.columbus.sage.com/uki/sageone/accounts/v3",
+)
+SAGE_DEVELOPER_PORTAL_URL = "https://developerselfservice.sageone.com/session/new"
+SAGE_HTTP_TIMEOUT = env.float("SAGE_HTTP_TIMEOUT", default=10.0)
+
+LINK_URL_LIFETIME_DAYS = env.int("LINK_URL_LIFETIME_DAYS", default=7)
+KEEPALIVE_REFRESH_WITHIN_DAYS = env.int("KEEPALIVE_REFRESH_WITHIN_DAYS", default=7)
+
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "portal.logging.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": sys.stderr,
+            "filters": ["redact_secrets"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "oauthlib": {"level": "WARNING"},
+        "requests_oauthlib": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}

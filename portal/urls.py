@@ -1,0 +1,17 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Integrations portal support"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("organizations/switch/", views.switch_organization, name="switch_organization"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("integrations.urls")),
+]
