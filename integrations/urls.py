@@ -1,10 +1,10 @@
-from django.urls import path
-
-from . import views
+from .views import companies, lifecycle, link, settings
 
 app_name = "integrations"
 
 urlpatterns = [
-    path("companies/", views.company_list, name="company_list"),
-    path("settings/integrations/accounting/", views.accounting_list, name="accounting_list"),
+    *settings.urlpatterns,
+    *companies.urlpatterns,
+    *link.urlpatterns,
+    *lifecycle.urlpatterns,
 ]
