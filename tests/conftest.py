@@ -1,3 +1,5 @@
+pytest_plugins = ["tests.sandbox_fixtures"]
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model

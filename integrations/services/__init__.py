@@ -1,0 +1,1 @@
+"""The writes (and the reads that call Sage), one module per area."""

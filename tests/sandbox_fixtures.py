@@ -1,0 +1,1 @@
+"""The `sage_sandbox` fixture (see docs/sandbox.md). Filled in with the sandbox."""
