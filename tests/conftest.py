@@ -1,10 +1,10 @@
-pytest_plugins = ["tests.sandbox_fixtures"]
-
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from portal.models import Membership, Organization
+
+pytest_plugins = ["tests.sandbox_fixtures"]
 
 PASSWORD = "correct-horse-battery-staple-42"
 
