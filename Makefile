@@ -24,11 +24,11 @@ gettext:
 	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
 
 translations: install gettext
-	$(PY) manage.py compilemessages --ignore=.venv --verbosity 0
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=staticfiles --verbosity 0
 
-# Regenerate the French catalogue from the source (then translate the new entries).
+# Regenerate the French catalogue from the source and fill it from locale/fr/source/*.json.
 messages: install gettext
-	$(PY) manage.py makemessages --locale fr --ignore=.venv --ignore=staticfiles --no-obsolete --verbosity 0
+	DJANGO_DEBUG=1 $(PY) manage.py translate
 
 # A local .env with generated secrets, written once and never committed.
 .env: | install
