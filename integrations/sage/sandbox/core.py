@@ -1,0 +1,215 @@
+"""SageSandbox: a Sage Accounting stand-in as a WSGI app, all state in memory."""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+from . import data
+from .api import handle_api
+from .authorize import handle_authorize
+from .oauth import OAuthState
+from .protocol import (
+    RecordedRequest,
+    Response,
+    error_array,
+    html_response,
+    oauth_error,
+    read_request,
+)
+from .token import handle_revoke, handle_token
+
+logger = logging.getLogger(__name__)
+
+FAULT_ROUTES = ("authorize", "token", "v30_token", "revoke", "api")
+FAULT_KINDS = (
+    "status_500",
+    "html",
+    "malformed_json",
+    "slow",
+    "status_429",
+    "invalid_grant",
+    "redirect",
+    "error_array",
+)
+
+
+@dataclass
+class Fault:
+    kind: str
+    times: int
+    options: dict = field(default_factory=dict)
+
+
+def route_of(path: str) -> str:
+    """Name the route a path belongs to, as fail_next() and RecordedRequest.route spell it."""
+    exact = {
+        "/oauth2/auth/central": "authorize",
+        "/token": "token",
+        "/v30/token": "v30_token",
+        "/revoke": "revoke",
+    }
+    if path in exact:
+        return exact[path]
+    if path.startswith(("/v3.1/", "/v30/")):
+        return "api"
+    return ""
+
+
+def fault_response(fault: Fault) -> Response:
+    options = fault.options
+    if fault.kind == "status_500":
+        return Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"Internal Server Error", "text/plain")
+    if fault.kind == "html":
+        page = "<!doctype html><title>Sage</title><h1>Service temporarily unavailable</h1>"
+        return html_response(page, options.get("status", HTTPStatus.OK))
+    if fault.kind == "malformed_json":
+        body = b'{"access_token": "truncated", "expires_in": '
+        return Response(options.get("status", HTTPStatus.OK), body, "application/json")
+    if fault.kind == "status_429":
+        response = error_array(HTTPStatus.TOO_MANY_REQUESTS, "TooManyRequests", "Rate limited.")
+        response.headers.append(("Retry-After", str(options.get("retry_after", 1))))
+        return response
+    if fault.kind == "invalid_grant":
+        message = options.get("message", "The grant is invalid or expired.")
+        return oauth_error("invalid_grant", message)
+    if fault.kind == "redirect":
+        location = options.get("location", "http://attacker.invalid/collect")
+        return Response(
+            options.get("status", HTTPStatus.FOUND), b"", "text/html", [("Location", location)]
+        )
+    return error_array(
+        options.get("status", HTTPStatus.BAD_REQUEST),
+        options.get("data_code", "RecordInvalid"),
+        options.get("message", "The request could not be processed."),
+        options.get("source", ""),
+    )
+
+
+class SageSandbox(OAuthState):
+    """Serve Sage's OAuth and API routes from memory (see docs/sandbox.md)."""
+
+    url = None  # set by whoever serves it (the test fixture, serve_in_thread)
+
+    def __init__(self, *, open_registration: bool = True, now=time.time, businesses: int = 1):
+        self._lock = threading.RLock()
+        self._initial = {
+            "open_registration": open_registration,
+            "now": now,
+            "businesses": businesses,
+        }
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything: clients, codes, tokens, requests, faults, the clock offset."""
+        with self._lock:
+            self.clients: dict[str, str] = {}
+            self.open_registration = self._initial["open_registration"]
+            self.clock = self._initial["now"]
+            self._offset = 0.0
+            self.code_lifetime = 60
+            self.access_token_lifetime = 300
+            self.v30_access_token_lifetime = 3600
+            self.refresh_token_lifetime = 2678400
+            self.refresh_without_new_refresh_token = False
+            self.user = data.make_user()
+            self._codes, self._access, self._refresh = {}, {}, {}
+            self._requests: list[RecordedRequest] = []
+            self._faults: dict[str, list[Fault]] = {}
+            self.set_businesses(self._initial["businesses"])
+
+    def now(self) -> float:
+        """Return the sandbox's time: its clock plus whatever advance() added."""
+        return self.clock() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += seconds
+
+    def set_businesses(self, n: int, *, countries: list[str] | None = None) -> list[dict]:
+        """Replace the businesses with `n` generated ones (the first is the lead business)."""
+        with self._lock:
+            countries = countries or ["GB"] * n
+            self.businesses = [data.make_business(i, country=countries[i]) for i in range(n)]
+            self._items: dict[tuple[str, str], list[dict]] = {}
+            return self.businesses
+
+    def business(self, business_id: str | None) -> dict | None:
+        """Return the business with this id, or the lead business for None."""
+        with self._lock:
+            if business_id is None:
+                return self.businesses[0] if self.businesses else None
+            return next((b for b in self.businesses if b["id"] == business_id), None)
+
+    def items(self, business: dict, kind: str) -> list[dict]:
+        """Return the ledger_accounts or contacts of a business (generated once)."""
+        with self._lock:
+            key = (business["id"], kind)
+            if key not in self._items:
+                make = data.ledger_accounts if kind == "ledger_accounts" else data.contacts
+                self._items[key] = make(business)
+            return self._items[key]
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def token_requests(self, grant_type: str | None = None) -> list[RecordedRequest]:
+        """Return the requests that reached /token or /v30/token (of one grant type if given)."""
+        return [
+            r
+            for r in self.requests
+            if r.route in ("token", "v30_token")
+            and (grant_type is None or r.form.get("grant_type") == grant_type)
+        ]
+
+    def fail_next(self, route: str, kind: str, times: int = 1, **options) -> None:
+        """Make the next `times` requests to `route` fail the way `kind` says."""
+        if route not in FAULT_ROUTES:
+            raise ValueError(f"Unknown route {route!r}; one of {FAULT_ROUTES}")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"Unknown fault {kind!r}; one of {FAULT_KINDS}")
+        with self._lock:
+            self._faults.setdefault(route, []).append(Fault(kind, times, options))
+
+    def _take_fault(self, route: str) -> Fault | None:
+        with self._lock:
+            queue = self._faults.get(route) or []
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.pop(0)
+            return fault
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO") or "/"
+        route = route_of(path)
+        request = read_request(environ, route)
+        with self._lock:
+            self._requests.append(request)
+        fault = self._take_fault(route)
+        if fault is not None and fault.kind == "slow":
+            # Outside the lock: other requests go on while this one stalls.
+            time.sleep(fault.options.get("seconds", 3))
+            fault = None
+        response = fault_response(fault) if fault else self.handle(request)
+        return response.start(start_response)
+
+    def handle(self, request: RecordedRequest) -> Response:
+        try:
+            if request.route == "authorize":
+                return handle_authorize(self, request)
+            if request.route in ("token", "v30_token"):
+                return handle_token(self, request)
+            if request.route == "revoke":
+                return handle_revoke(self, request)
+            if request.route == "api":
+                return handle_api(self, request)
+            return error_array(HTTPStatus.NOT_FOUND, "RouteNotFound", "No such route.")
+        except Exception:
+            logger.exception("Sage sandbox failed on %s %s", request.method, request.path)
+            return error_array(HTTPStatus.INTERNAL_SERVER_ERROR, "InternalError", "Sandbox error.")
