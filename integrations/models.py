@@ -105,6 +105,21 @@ class CredentialSet(models.Model):
                 condition=Q(api_version="3.0") | Q(signing_secret="", subscription_key=""),
                 name="credentialset_v31_has_no_v30_keys",
             ),
+            # A stored set is always complete for its version, so "the chosen set is
+            # complete" reduces to "the chosen set exists". That last part spans two
+            # rows and is enforced by services.credentials.integration_missing_fields.
+            models.CheckConstraint(
+                condition=~Q(client_id="") & ~Q(client_secret=""),
+                name="credentialset_has_client_keys",
+            ),
+            models.CheckConstraint(
+                condition=Q(api_version="3.1") | (~Q(signing_secret="") & ~Q(subscription_key="")),
+                name="credentialset_v30_has_v30_keys",
+            ),
+            models.CheckConstraint(
+                condition=Q(api_version__in=["3.0", "3.1"]),
+                name="credentialset_known_version",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,12 @@ pytest_plugins = ["tests.sandbox_fixtures"]
 PASSWORD = "correct-horse-battery-staple-42"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Hash test passwords quickly; production keeps Django's default hashers."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db):
     def make(email: str, *, password: str = PASSWORD, **extra):
@@ -58,3 +64,12 @@ def admin_client(client, org_a):
 def member_client(client, org_a):
     client.force_login(org_a.member)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Start each test with an empty cache: allauth's login rate limits count in it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

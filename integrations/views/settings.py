@@ -1,14 +1,163 @@
-from django.shortcuts import render
-from django.urls import path
+"""Accounting integrations page, the Sage settings page, the enable toggle and the enable page."""
 
-from portal.tenancy import member_required
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from portal.tenancy import admin_required, member_required
+
+from ..forms.credentials import CredentialsForm, ToggleForm
+from ..models import HistoryEvent, Integration
+from ..sage.endpoints import callback_url
+from ..services.credentials import (
+    IntegrationNotReady,
+    RelinkNotConfirmed,
+    credentials_save,
+    field_label,
+    integration_disable,
+    integration_enable,
+    integration_for,
+    integration_missing_fields,
+    integration_state,
+    linked_counts,
+)
+
+OFFER_ENABLE_KEY = "sage_offer_enable"
+HISTORY_LIMIT = 20
+
+
+def _not_ready_message(error: IntegrationNotReady) -> str:
+    return _("Sage Accounting cannot be enabled: %(fields)s missing.") % {
+        "fields": ", ".join(error.missing)
+    }
 
 
 @member_required
 def accounting_list(request):
-    return render(request, "integrations/accounting_list.html", {})
+    integration = integration_for(organization=request.organization)
+    return render(
+        request,
+        "integrations/accounting_list.html",
+        {"integration": integration, "state": integration_state(integration)},
+    )
+
+
+@sensitive_post_parameters()
+@member_required
+def sage_settings(request):
+    integration = integration_for(organization=request.organization)
+    counts = linked_counts(integration=integration)
+    form = CredentialsForm(
+        request.POST if request.method == "POST" else None,
+        integration=integration,
+        linked_counts=counts,
+        read_only=not request.membership.is_admin,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = credentials_save(
+                organization=request.organization, actor=request.user, **form.cleaned_data
+            )
+        except RelinkNotConfirmed:
+            form.chosen.add_error("client_id", _("Confirm that the companies will relink."))
+        except IntegrationNotReady as error:
+            form.chosen.add_error(None, _not_ready_message(error))
+        else:
+            messages.success(request, _("Settings saved."))
+            if not result.integration.enabled:
+                request.session[OFFER_ENABLE_KEY] = True
+            return redirect("integrations:sage_settings")
+    offer_enable = request.method == "GET" and request.session.pop(OFFER_ENABLE_KEY, False)
+    chosen = integration.chosen_credential_set() if integration else None
+    return render(
+        request,
+        "integrations/settings/sage.html",
+        {
+            "integration": integration,
+            "state": integration_state(integration),
+            "form": form,
+            "linked_counts": counts,
+            "linked_total": sum(counts.values()),
+            "callback_url": callback_url(),
+            "developer_portal_url": settings.SAGE_DEVELOPER_PORTAL_URL,
+            "can_check": chosen is not None and chosen.is_complete,
+            "offer_enable": offer_enable and integration is not None,
+            "history": _history(request, integration),
+        },
+    )
+
+
+def _history(request, integration):
+    if integration is None or not request.membership.is_admin:
+        return []
+    events = list(
+        HistoryEvent.objects.for_org(request.organization)
+        .filter(integration=integration, company__isnull=True)
+        .select_related("actor")[:HISTORY_LIMIT]
+    )
+    for event in events:
+        event.field_labels = [field_label(n) for n in event.details.get("fields", [])]
+    return events
+
+
+@require_POST
+@admin_required
+def integration_toggle(request, pk):
+    integration = get_object_or_404(Integration.objects.for_org(request.organization), pk=pk)
+    form = ToggleForm(request.POST)
+    form.is_valid()  # a lone boolean: anything but "true" reads as "disable"
+    if form.cleaned_data.get("enabled"):
+        try:
+            if integration_enable(integration=integration, actor=request.user):
+                messages.success(request, _("Sage Accounting is enabled."))
+        except IntegrationNotReady as error:
+            messages.error(request, _not_ready_message(error))
+    elif integration_disable(integration=integration, actor=request.user):
+        messages.success(request, _("Sage Accounting is disabled."))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("integrations:accounting_list")
+    return redirect(target)
+
+
+@admin_required
+def sage_enable(request):
+    integration = integration_for(organization=request.organization)
+    if request.method == "POST":
+        if integration is None:
+            messages.error(request, _("Set up Sage Accounting before enabling it."))
+            return redirect("integrations:sage_settings")
+        try:
+            integration_enable(integration=integration, actor=request.user)
+        except IntegrationNotReady as error:
+            messages.error(request, _not_ready_message(error))
+            return redirect("integrations:sage_settings")
+        messages.success(request, _("Sage Accounting is enabled."))
+        return redirect("integrations:accounting_list")
+    return render(
+        request,
+        "integrations/settings/enable.html",
+        {
+            "integration": integration,
+            "missing": [
+                field_label(n) for n in integration_missing_fields(integration=integration)
+            ],
+        },
+    )
 
 
 urlpatterns = [
     path("settings/integrations/accounting/", accounting_list, name="accounting_list"),
+    path("settings/integrations/accounting/sage/", sage_settings, name="sage_settings"),
+    path("settings/integrations/accounting/sage/enable/", sage_enable, name="sage_enable"),
+    path(
+        "settings/integrations/accounting/<int:pk>/toggle/",
+        integration_toggle,
+        name="integration_toggle",
+    ),
 ]

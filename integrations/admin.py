@@ -1,0 +1,233 @@
+"""Support staff's view of integrations, companies, connections and history: never a secret.
+
+Secrets are EncryptedTextFields (not editable), so no admin form ever holds one; they
+show only as "set · last four" or "not set", and they are neither listed, searched nor
+recorded in the admin's change history. Support changes go through the actions below,
+which call the services and record who did it.
+"""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .crypto import DecryptionError
+from .models import (
+    AuthorizationRequest,
+    Company,
+    Connection,
+    CredentialSet,
+    HistoryEvent,
+    Integration,
+)
+from .services.credentials import connection_mark_for_relink, integration_disable
+
+
+def secret_status(obj, name: str, *, last_four: bool = True) -> str:
+    """Return "set · 1a2b", "set" or "not set" for the secret `name` of `obj`."""
+    if not obj.__dict__.get(name):
+        return _("not set")
+    if not last_four:
+        return _("set")
+    try:
+        value = getattr(obj, name)
+    except DecryptionError:
+        return _("set · unreadable with the current keys")
+    return f"{_('set')} · {value[-4:]}"
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CredentialSetInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = CredentialSet
+    extra = 0
+    fields = [
+        "api_version",
+        "client_id",
+        "client_secret_status",
+        "signing_secret_status",
+        "subscription_key_status",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("Client secret"))
+    def client_secret_status(self, obj):
+        return secret_status(obj, "client_secret")
+
+    @admin.display(description=_("Signing secret"))
+    def signing_secret_status(self, obj):
+        return secret_status(obj, "signing_secret")
+
+    @admin.display(description=_("Subscription key"))
+    def subscription_key_status(self, obj):
+        return secret_status(obj, "subscription_key")
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "organization",
+        "platform",
+        "enabled",
+        "credential_type",
+        "updated_at",
+    ]
+    list_filter = ["enabled", "platform", "credential_type"]
+    search_fields = ["organization__name", "credential_sets__client_id"]
+    list_select_related = ["organization"]
+    readonly_fields = [
+        "organization",
+        "platform",
+        "enabled",
+        "credential_type",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [CredentialSetInline]
+    actions = ["disable_integration"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Disable integration"), permissions=["change"])
+    def disable_integration(self, request, queryset):
+        done = sum(
+            integration_disable(integration=integration, actor=request.user, via="admin")
+            for integration in queryset
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d integration disabled.", "%(count)d integrations disabled.", done)
+            % {"count": done},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "created_by", "link_expires_at", "created_at"]
+    list_filter = ["organization"]
+    search_fields = ["name", "organization__name"]
+    list_select_related = ["organization", "created_by"]
+    readonly_fields = ["organization", "created_by", "created_at", "updated_at"]
+    fields = ["name", "organization", "created_by", "link_expires_at", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Connection)
+class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "company",
+        "organization",
+        "status",
+        "api_version",
+        "country",
+        "business_name",
+        "last_refreshed_at",
+        "updated_at",
+    ]
+    list_filter = ["status", "api_version", "country"]
+    search_fields = ["company__name", "company__organization__name", "business_name", "business_id"]
+    list_select_related = ["company__organization"]
+    fields = [
+        "company",
+        "integration",
+        "credential_set",
+        "status",
+        "country",
+        "api_version",
+        "business_id",
+        "business_name",
+        "resource_owner_id",
+        "access_token_status",
+        "refresh_token_status",
+        "access_token_expires_at",
+        "refresh_token_expires_at",
+        "last_refreshed_at",
+        "last_error",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+    actions = ["mark_for_relink"]
+
+    def has_change_permission(self, request, obj=None):
+        # Needed for the action; every field stays read-only.
+        return super(ReadOnlyAdminMixin, self).has_change_permission(request, obj)
+
+    @admin.display(description=_("organization"), ordering="company__organization__name")
+    def organization(self, obj):
+        return obj.company.organization
+
+    @admin.display(description=_("access token"))
+    def access_token_status(self, obj):
+        return secret_status(obj, "access_token", last_four=False)
+
+    @admin.display(description=_("refresh token"))
+    def refresh_token_status(self, obj):
+        return secret_status(obj, "refresh_token", last_four=False)
+
+    @admin.action(description=_("Mark connection for relink"), permissions=["change"])
+    def mark_for_relink(self, request, queryset):
+        done = sum(
+            connection_mark_for_relink(connection=c, actor=request.user, reason="support")
+            for c in queryset
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d connection marked for relink.",
+                "%(count)d connections marked for relink.",
+                done,
+            )
+            % {"count": done},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(AuthorizationRequest)
+class AuthorizationRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["__str__", "country", "created_at", "expires_at", "consumed_at"]
+    list_filter = ["country"]
+    search_fields = ["connection__company__name"]
+    list_select_related = ["connection__company"]
+    # Neither `state` nor the PKCE verifier: both would let someone finish the flow.
+    fields = [
+        "connection",
+        "credential_set",
+        "client_id",
+        "country",
+        "created_at",
+        "expires_at",
+        "consumed_at",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(HistoryEvent)
+class HistoryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "kind", "organization", "integration", "company", "actor"]
+    list_filter = ["kind", "organization", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["organization__name", "company__name", "actor__email"]
+    list_select_related = ["organization", "integration__organization", "company", "actor"]
+    date_hierarchy = "created_at"
+    fields = ["created_at", "kind", "organization", "integration", "company", "actor", "details"]
+    readonly_fields = fields

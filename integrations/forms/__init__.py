@@ -1,0 +1,1 @@
+"""Forms of the integrations app, one module per area."""

@@ -1,0 +1,163 @@
+"""The integration settings form: which credentials, and the keys of the chosen set."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
+
+from ..crypto import DecryptionError
+from ..models import ApiVersion, CredentialSet
+from ..services.credentials import FIELDS_BY_VERSION, SECRET_FIELDS
+
+KEY_MAX_LENGTH = 255
+PREFIXES = {ApiVersion.V30: "v30", ApiVersion.V31: "v31"}
+
+
+@sensitive_variables("value")
+def validate_key(value: str, label: str) -> None:
+    """Refuse whitespace inside a key and characters a pasted key never holds."""
+    if any(ch.isspace() for ch in value):
+        raise ValidationError(
+            gettext("%(field)s: secure keys must not contain spaces.") % {"field": label},
+            code="inner_space",
+        )
+    # Keys are printable ASCII; anything else (a non-breaking or zero-width space, a
+    # typographic quote) arrived with a copy from a document and would fail at Sage.
+    if not value.isascii() or not value.isprintable():
+        raise ValidationError(
+            gettext("%(field)s: use only letters, digits and punctuation, without accents.")
+            % {"field": label},
+            code="not_ascii",
+        )
+
+
+def masked(secret: str) -> str:
+    """Return the secret as the page shows it: dots and its last four characters."""
+    return f"•••• {secret[-4:]}" if secret else ""
+
+
+def _stored(stored: CredentialSet | None, name: str) -> str:
+    """Return the stored value of `name`, or a placeholder when the keys cannot decrypt it."""
+    if stored is None:
+        return ""
+    try:
+        return getattr(stored, name)
+    except DecryptionError:
+        # Wrong or dropped encryption key: the page still renders; saving a new value fixes it.
+        return "????"
+
+
+class KeyField(forms.CharField):
+    def __init__(self, *, secret: bool, **kwargs):
+        widget = (
+            forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+            if secret
+            else forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
+        )
+        super().__init__(max_length=KEY_MAX_LENGTH, strip=True, widget=widget, **kwargs)
+
+    @sensitive_variables("value")
+    def validate(self, value):
+        super().validate(value)
+        if value:
+            validate_key(value, str(self.label))
+
+
+class CredentialSetForm(forms.Form):
+    """The keys of one API version; a secret left blank keeps the stored one."""
+
+    # The hidden group must not block the browser's submit of the chosen one.
+    use_required_attribute = False
+
+    def __init__(self, *args, version: ApiVersion, stored: CredentialSet | None, **kwargs):
+        super().__init__(*args, prefix=PREFIXES[version], **kwargs)
+        self.version, self.stored = version, stored
+        for name in FIELDS_BY_VERSION[version]:
+            label = CredentialSet._meta.get_field(name).verbose_name
+            secret = name in SECRET_FIELDS
+            stored_value = _stored(stored, name)
+            self.fields[name] = KeyField(
+                secret=secret, label=label, required=not stored_value, initial=None
+            )
+            if secret and stored_value:
+                self.fields[name].masked = masked(stored_value)
+                self.fields[name].help_text = _("Leave blank to keep the stored value.")
+            elif not secret:
+                self.fields[name].initial = stored_value
+
+
+class CredentialsForm:
+    """The choice of credential type plus one form per API version; only the chosen one counts.
+
+    Without JavaScript both groups are on the page, so the other group's input is ignored.
+    """
+
+    def __init__(self, data=None, *, integration=None, linked_counts=None, read_only=False):
+        stored = (
+            {s.api_version: s for s in integration.credential_sets.all()} if integration else {}
+        )
+        chosen = integration.credential_type if integration else ApiVersion.V31
+        if stored and chosen not in stored:
+            chosen = next(iter(stored))  # e.g. only a v3.0 set, from before v3.1 existed
+        self.choice = ChoiceForm(data, initial={"credential_type": chosen})
+        self.groups = {
+            version: CredentialSetForm(data, version=version, stored=stored.get(version))
+            for version in ApiVersion
+        }
+        self.linked_counts = linked_counts or {}
+        self.data = data
+        for form in (self.choice, *self.groups.values()):
+            for field in form.fields.values():
+                field.disabled = read_only
+
+    def chosen_version(self) -> ApiVersion:
+        value = self.choice["credential_type"].value()
+        return ApiVersion(value) if value in ApiVersion.values else ApiVersion.V31
+
+    @property
+    def chosen(self) -> CredentialSetForm:
+        return self.groups[self.chosen_version()]
+
+    def is_valid(self) -> bool:
+        if not (self.choice.is_valid() and self.chosen.is_valid()):
+            return False
+        group, linked = self.chosen, self.linked_counts.get(self.chosen_version(), 0)
+        changed = group.stored and group.cleaned_data["client_id"] != group.stored.client_id
+        if linked and changed and not self.choice.cleaned_data["confirm_relink"]:
+            group.add_error(
+                "client_id",
+                ngettext(
+                    "%(count)d linked company uses this client ID and will need to relink. "
+                    "Tick the box to confirm.",
+                    "%(count)d linked companies use this client ID and will need to relink. "
+                    "Tick the box to confirm.",
+                    linked,
+                )
+                % {"count": linked},
+            )
+            return False
+        return True
+
+    @property
+    def cleaned_data(self) -> dict:
+        return {
+            "credential_type": self.chosen_version().value,
+            "confirm_relink": self.choice.cleaned_data["confirm_relink"],
+            **self.chosen.cleaned_data,
+        }
+
+
+class ChoiceForm(forms.Form):
+    credential_type = forms.ChoiceField(
+        label=_("What credentials do you have?"),
+        choices=ApiVersion.choices,
+        widget=forms.RadioSelect(attrs={"data-reveals": "credential-type"}),
+    )
+    confirm_relink = forms.BooleanField(
+        label=_("I understand that the linked companies will need to relink."), required=False
+    )
+
+
+class ToggleForm(forms.Form):
+    enabled = forms.BooleanField(required=False)

@@ -1,0 +1,203 @@
+from http import HTTPStatus
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from integrations.models import (
+    AuthorizationRequest,
+    Company,
+    Connection,
+    CredentialSet,
+    HistoryEvent,
+    Integration,
+)
+from integrations.services.credentials import credentials_save, integration_enable
+
+pytestmark = pytest.mark.django_db
+
+SECRETS = {
+    "client_secret": "client-secret-9f3A",
+    "signing_secret": "signing-secret-7b2B",
+    "subscription_key": "subscription-4c1C",
+}
+TOKENS = {"access_token": "access-token-5d0D", "refresh_token": "refresh-token-6e9E"}
+VERIFIER = "pkce-verifier-3a8F"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def staff_client(client, make_user):
+    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def data(org_a):
+    credentials_save(
+        organization=org_a, actor=org_a.admin, credential_type="3.0", client_id="v30-cid", **SECRETS
+    )
+    result = credentials_save(
+        organization=org_a,
+        actor=org_a.admin,
+        credential_type="3.1",
+        client_id="v31-cid",
+        client_secret="other-secret-2g7G",
+    )
+    integration_enable(integration=result.integration, actor=org_a.admin)
+    company = Company.objects.create(organization=org_a, name="Corner Shop")
+    connection = Connection.objects.create(
+        company=company,
+        integration=result.integration,
+        credential_set=result.credential_set,
+        api_version="3.1",
+        status=Connection.Status.LINKED,
+        business_name="Corner Shop Ltd",
+        **TOKENS,
+    )
+    request = AuthorizationRequest.objects.create(
+        state="state-value-1h6H",
+        code_verifier=VERIFIER,
+        browser_binding="binding",
+        connection=connection,
+        credential_set=result.credential_set,
+        client_id="v31-cid",
+        country="GB",
+    )
+    return {"integration": result.integration, "connection": connection, "request": request}
+
+
+def all_secrets():
+    return [*SECRETS.values(), "other-secret-2g7G", *TOKENS.values(), VERIFIER, "state-value-1h6H"]
+
+
+def assert_no_secret(body: bytes):
+    text = body.decode()
+    for secret in all_secrets():
+        assert secret not in text, secret
+    # Nor their ciphertexts.
+    assert "v1:" not in text
+
+
+def admin_urls(objects):
+    integration, connection, request = (
+        objects["integration"],
+        objects["connection"],
+        objects["request"],
+    )
+    event = HistoryEvent.objects.first()
+    return [
+        reverse("admin:integrations_integration_changelist"),
+        reverse("admin:integrations_integration_changelist") + "?q=v31-cid",
+        reverse("admin:integrations_integration_change", args=[integration.pk]),
+        reverse("admin:integrations_company_changelist") + "?q=corner",
+        reverse("admin:integrations_company_change", args=[connection.company.pk]),
+        reverse("admin:integrations_connection_changelist"),
+        reverse("admin:integrations_connection_changelist") + "?q=Corner",
+        reverse("admin:integrations_connection_change", args=[connection.pk]),
+        reverse("admin:integrations_authorizationrequest_changelist"),
+        reverse("admin:integrations_authorizationrequest_change", args=[request.pk]),
+        reverse("admin:integrations_historyevent_changelist"),
+        reverse("admin:integrations_historyevent_changelist") + "?kind__exact=enabled",
+        reverse("admin:integrations_historyevent_change", args=[event.pk]),
+    ]
+
+
+def test_pages_render_without_any_secret(staff_client, data):
+    for url in admin_urls(data):
+        response = staff_client.get(url)
+        assert response.status_code == HTTPStatus.OK, url
+        assert_no_secret(response.content)
+
+
+def test_integration_page_shows_masked_secrets(staff_client, data):
+    page = staff_client.get(
+        reverse("admin:integrations_integration_change", args=[data["integration"].pk])
+    ).content.decode()
+    assert "v30-cid" in page
+    assert "v31-cid" in page
+    assert "set · 9f3A" in page
+    assert "set · 2g7G" in page
+    assert "not set" in page  # the v3.1 set has no signing secret
+
+
+@pytest.mark.parametrize("query", [*SECRETS.values(), "9f3A", "v1:"])
+def test_search_by_secret_finds_nothing(staff_client, data, query):
+    response = staff_client.get(reverse("admin:integrations_integration_changelist"), {"q": query})
+    assert response.context["cl"].result_count == 0
+
+
+def test_search_by_client_id_finds_the_integration(staff_client, data):
+    response = staff_client.get(
+        reverse("admin:integrations_integration_changelist"), {"q": "v30-cid"}
+    )
+    assert response.context["cl"].result_count == 1
+
+
+def test_secrets_are_not_form_fields(staff_client, data):
+    response = staff_client.get(
+        reverse("admin:integrations_integration_change", args=[data["integration"].pk])
+    )
+    html = response.content.decode()
+    for name in SECRETS:
+        assert f'name="credential_sets-0-{name}"' not in html
+    assert 'type="password"' not in html
+
+
+def test_disable_action_records_who(staff_client, data):
+    url = reverse("admin:integrations_integration_changelist")
+    response = staff_client.post(
+        url,
+        {"action": "disable_integration", "_selected_action": [data["integration"].pk]},
+        follow=True,
+    )
+    assert b"1 integration disabled." in response.content
+    assert not Integration.objects.get().enabled
+    event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.DISABLED)
+    assert event.actor.email == "support@portal.example"
+    assert event.details == {"via": "admin"}
+
+
+def test_mark_for_relink_action_records_who(staff_client, data):
+    url = reverse("admin:integrations_connection_changelist")
+    staff_client.post(
+        url, {"action": "mark_for_relink", "_selected_action": [data["connection"].pk]}
+    )
+    connection = Connection.objects.get()
+    assert connection.status == Connection.Status.DEAUTHORIZED
+    event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.MARKED_FOR_RELINK)
+    assert event.actor.email == "support@portal.example"
+    assert event.company == connection.company
+
+
+def test_read_only_models_cannot_be_added_or_deleted(staff_client, data):
+    for name in ["integration", "connection", "authorizationrequest", "historyevent"]:
+        response = staff_client.get(reverse(f"admin:integrations_{name}_add"))
+        assert response.status_code == HTTPStatus.FORBIDDEN, name
+
+
+def test_change_history_holds_no_secret(staff_client, data):
+    integration = data["integration"]
+    staff_client.post(
+        reverse("admin:integrations_company_change", args=[data["connection"].company.pk]),
+        {"name": "Corner Shop 2", "link_expires_at_0": "2030-01-01", "link_expires_at_1": "10:00"},
+    )
+    assert LogEntry.objects.exists()
+    for entry in LogEntry.objects.all():
+        assert_no_secret(entry.change_message.encode())
+    page = staff_client.get(
+        reverse("admin:integrations_integration_history", args=[integration.pk])
+    )
+    assert page.status_code == HTTPStatus.OK
+    assert_no_secret(page.content)
+    assert CredentialSet.objects.get(api_version="3.0").client_secret == SECRETS["client_secret"]
+
+
+def test_members_are_not_let_in(client, org_a):
+    client.force_login(org_a.admin)
+    response = client.get(reverse("admin:integrations_integration_changelist"))
+    assert response.status_code == HTTPStatus.FOUND

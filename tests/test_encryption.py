@@ -1,0 +1,162 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.core.management.base import SystemCheckError
+from django.db import connection as db
+from django.db import transaction
+
+from integrations import crypto
+from integrations.crypto import DecryptionError, MissingKeyError
+from integrations.fields import Ciphertext
+from integrations.models import CredentialSet, Integration
+
+pytestmark = pytest.mark.django_db
+
+OLD_KEY = crypto.generate_key()
+NEW_KEY = crypto.generate_key()
+SECRET = "plain-secret-value-7Hq2"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def raw(pk, column="client_secret"):
+    table = CredentialSet._meta.db_table
+    with db.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk.hex])  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:  # PostgreSQL stores UUIDs natively
+        with db.cursor() as cursor:
+            cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])  # noqa: S608
+            row = cursor.fetchone()
+    return row[0]
+
+
+def make_set(org, version="3.0", **secrets):
+    integration, _ = Integration.objects.get_or_create(organization=org)
+    values = {
+        "client_secret": SECRET,
+        "signing_secret": "signing-secret-8Jk3",
+        "subscription_key": "subscription-key-9Lm4",
+    }
+    if version == "3.1":
+        values = {"client_secret": SECRET}
+    values.update(secrets)
+    return CredentialSet.objects.create(
+        integration=integration, api_version=version, client_id="cid", **values
+    )
+
+
+def test_raw_row_holds_no_plaintext(org_a):
+    stored = make_set(org_a)
+    for column, plaintext in [
+        ("client_secret", SECRET),
+        ("signing_secret", "signing-secret-8Jk3"),
+        ("subscription_key", "subscription-key-9Lm4"),
+    ]:
+        value = raw(stored.pk, column)
+        assert plaintext not in value
+        assert value.startswith(f"v1:{crypto.current_key_id()}:")
+    assert CredentialSet.objects.get(pk=stored.pk).client_secret == SECRET
+
+
+def test_same_value_twice_gives_two_ciphertexts(org_a, org_b):
+    first, second = make_set(org_a), make_set(org_b)
+    assert raw(first.pk) != raw(second.pk)
+    again = crypto.encrypt(SECRET, associated_data="x")
+    assert again != crypto.encrypt(SECRET, associated_data="x")
+
+
+def test_rotation_with_two_keys_then_dropping_the_old(settings, org_a):
+    settings.FIELD_ENCRYPTION_KEYS = [OLD_KEY]
+    stored = make_set(org_a)
+    old_id = crypto.stored_key_id(raw(stored.pk))
+    updated_at = stored.updated_at
+
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, OLD_KEY]
+    # The old key still decrypts before rotation.
+    assert CredentialSet.objects.get(pk=stored.pk).client_secret == SECRET
+    call_command("rotate_encryption_keys", stdout=StringIO())
+    new_id = crypto.stored_key_id(raw(stored.pk))
+    assert new_id != old_id
+    assert new_id == crypto.current_key_id()
+    for column in ("signing_secret", "subscription_key"):
+        assert crypto.stored_key_id(raw(stored.pk, column)) == new_id
+
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
+    fresh = CredentialSet.objects.get(pk=stored.pk)
+    assert fresh.client_secret == SECRET
+    assert fresh.subscription_key == "subscription-key-9Lm4"
+    assert fresh.updated_at == updated_at  # rotation is not a credential change
+
+
+def test_dropping_the_old_key_without_rotation_fails_clearly(settings, org_a):
+    settings.FIELD_ENCRYPTION_KEYS = [OLD_KEY]
+    stored = make_set(org_a)
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
+    with pytest.raises(DecryptionError, match="dropped too soon"):
+        CredentialSet.objects.get(pk=stored.pk).client_secret  # noqa: B018
+    with pytest.raises(CommandError, match="dropped too soon"):
+        call_command("rotate_encryption_keys", stdout=StringIO())
+
+
+@pytest.mark.parametrize("target_field", ["client_secret", "signing_secret"])
+def test_ciphertext_swapped_between_rows_or_fields_fails(org_a, org_b, target_field):
+    source = make_set(org_a, client_secret="secret-of-a")
+    target = make_set(org_b, client_secret="secret-of-b")
+    moved = raw(source.pk)  # org A's client secret
+    CredentialSet.objects.filter(pk=target.pk).update(**{target_field: Ciphertext(moved)})
+    with pytest.raises(DecryptionError, match="altered or moved"):
+        getattr(CredentialSet.objects.get(pk=target.pk), target_field)
+    # Within the same row, another field does not accept it either.
+    CredentialSet.objects.filter(pk=source.pk).update(signing_secret=Ciphertext(moved))
+    with pytest.raises(DecryptionError):
+        CredentialSet.objects.get(pk=source.pk).signing_secret  # noqa: B018
+
+
+def test_tampered_ciphertext_fails(org_a):
+    stored = make_set(org_a)
+    value = raw(stored.pk)
+    tampered = value[:-6] + ("A" if value[-6] != "A" else "B") + value[-5:]
+    CredentialSet.objects.filter(pk=stored.pk).update(client_secret=Ciphertext(tampered))
+    with pytest.raises(DecryptionError):
+        CredentialSet.objects.get(pk=stored.pk).client_secret  # noqa: B018
+
+
+def test_wrong_key_fails_and_never_returns_the_ciphertext(settings, org_a):
+    stored = make_set(org_a)
+    value = raw(stored.pk)
+    # Same key id is impossible with another key, so forge a value under the right id.
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
+    kid = crypto.current_key_id()
+    forged = "v1:" + kid + ":" + value.split(":", 2)[2]
+    CredentialSet.objects.filter(pk=stored.pk).update(client_secret=Ciphertext(forged))
+    with pytest.raises(DecryptionError):
+        CredentialSet.objects.get(pk=stored.pk).client_secret  # noqa: B018
+
+
+def test_missing_key_fails_on_read_and_write(settings, org_a):
+    stored = make_set(org_a)
+    settings.FIELD_ENCRYPTION_KEYS = []
+    with pytest.raises(MissingKeyError):
+        CredentialSet.objects.get(pk=stored.pk).client_secret  # noqa: B018
+    with pytest.raises(MissingKeyError), transaction.atomic():
+        make_set(org_a, version="3.1")
+    assert CredentialSet.objects.count() == 1
+    with pytest.raises(CommandError):
+        call_command("rotate_encryption_keys", stdout=StringIO())
+
+
+def test_system_check_fails_without_keys(settings):
+    settings.FIELD_ENCRYPTION_KEYS = []
+    with pytest.raises(SystemCheckError, match="FIELD_ENCRYPTION_KEYS"):
+        call_command("check")
+
+
+def test_plaintext_cannot_reach_the_database(org_a):
+    stored = make_set(org_a)
+    with pytest.raises(ValueError, match="plaintext"):
+        CredentialSet.objects.filter(pk=stored.pk).update(client_secret="not-encrypted")

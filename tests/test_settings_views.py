@@ -1,0 +1,325 @@
+from http import HTTPStatus
+
+import pytest
+from django.urls import reverse
+
+from integrations.models import Company, Connection, CredentialSet, HistoryEvent, Integration
+from integrations.services.credentials import credentials_save, integration_enable
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "s3cr3t-value-W1x9"
+V30_SECRETS = {
+    "client_secret": "v30-secret-Q7",
+    "signing_secret": "v30-sign-R8",
+    "subscription_key": "v30-sub-S9",
+}
+LIST_URL = reverse("integrations:accounting_list")
+SETTINGS_URL = reverse("integrations:sage_settings")
+ENABLE_URL = reverse("integrations:sage_enable")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def v31_post(**overrides):
+    return {
+        "credential_type": "3.1",
+        "v31-client_id": "my-client-id",
+        "v31-client_secret": SECRET,
+        **overrides,
+    }
+
+
+def setup_v31(org, *, enabled=False, secret=SECRET):
+    result = credentials_save(
+        organization=org,
+        actor=org.admin,
+        credential_type="3.1",
+        client_id="cid",
+        client_secret=secret,
+    )
+    if enabled:
+        integration_enable(integration=result.integration, actor=org.admin)
+    return result.integration
+
+
+def toggle_url(integration):
+    return reverse("integrations:integration_toggle", args=[integration.pk])
+
+
+def test_list_not_configured(admin_client):
+    page = admin_client.get(LIST_URL)
+    assert page.status_code == HTTPStatus.OK
+    assert b"Not configured" in page.content
+    assert b"Set up" in page.content
+    assert b"Manage" not in page.content
+
+
+@pytest.mark.parametrize(("enabled", "label"), [(False, b"Disabled"), (True, b"Enabled")])
+def test_list_configured(admin_client, org_a, enabled, label):
+    setup_v31(org_a, enabled=enabled)
+    page = admin_client.get(LIST_URL)
+    assert label in page.content
+    assert b"Manage" in page.content
+    assert b"aria-pressed" in page.content
+
+
+def test_settings_page_shows_questions_labels_and_callback(admin_client):
+    page = admin_client.get(SETTINGS_URL)
+    text = page.content.decode()
+    for needle in [
+        "Integration settings",
+        "What credentials do you have?",
+        "Client ID, client secret, signing secret and subscription key (API v3 - UKI)",
+        "Client ID and client secret only (API v3.1 - UKI, US, CA, DE, ES, FR)",
+        "Client secret",
+        "Signing secret",
+        "Subscription key",
+        "Make sure that your secure keys don't contain any spaces.",
+        "http://testserver/oauth/sage/callback/",
+        "https://developerselfservice.sageone.com/session/new",
+        "31 July 2026",
+        ">Save<",
+    ]:
+        assert needle in text, needle
+
+
+def test_save_then_dialog_then_enable(admin_client, org_a):
+    response = admin_client.post(SETTINGS_URL, v31_post())
+    assert response.status_code == HTTPStatus.FOUND
+    page = admin_client.get(response["Location"])
+    assert b"Settings saved." in page.content
+    assert b"<dialog data-open-on-load" in page.content
+    assert b"Enable now" in page.content
+    assert b"Later" in page.content
+    # The dialog is offered once, not on every later visit.
+    assert b"<dialog" not in admin_client.get(SETTINGS_URL).content
+
+    # Without JavaScript the same choice is its own page.
+    choice = admin_client.get(ENABLE_URL)
+    assert choice.status_code == HTTPStatus.OK
+    assert b"Enable now" in choice.content
+    assert b"Later" in choice.content
+    done = admin_client.post(ENABLE_URL, follow=True)
+    assert b"Sage Accounting is enabled." in done.content
+    assert Integration.objects.get(organization=org_a).enabled
+    assert HistoryEvent.objects.filter(kind=HistoryEvent.Kind.ENABLED, actor=org_a.admin).exists()
+
+
+def test_later_leaves_it_disabled(admin_client, org_a):
+    admin_client.post(SETTINGS_URL, v31_post())
+    page = admin_client.get(ENABLE_URL)
+    assert reverse("integrations:accounting_list").encode() in page.content
+    assert not Integration.objects.get(organization=org_a).enabled
+
+
+def test_no_dialog_when_already_enabled(admin_client, org_a):
+    setup_v31(org_a, enabled=True)
+    admin_client.post(SETTINGS_URL, v31_post())
+    assert b"<dialog" not in admin_client.get(SETTINGS_URL).content
+
+
+def test_secret_never_in_any_response(admin_client, org_a):
+    bodies = [admin_client.post(SETTINGS_URL, v31_post(), follow=True).content]
+    bodies.append(admin_client.get(SETTINGS_URL).content)
+    bodies.append(admin_client.get(LIST_URL).content)
+    bodies.append(admin_client.get(ENABLE_URL).content)
+    # An invalid POST does not echo the secret back either.
+    bodies.append(admin_client.post(SETTINGS_URL, v31_post(**{"v31-client_id": "a b"})).content)
+    for body in bodies:
+        assert SECRET.encode() not in body
+    assert "•••• W1x9".encode() in bodies[1]
+
+
+def test_invalid_post_saves_nothing(admin_client):
+    response = admin_client.post(SETTINGS_URL, v31_post(**{"v31-client_secret": "has space"}))
+    assert response.status_code == HTTPStatus.OK
+    assert b"Client secret: secure keys must not contain spaces." in response.content
+    assert not Integration.objects.exists()
+    assert not CredentialSet.objects.exists()
+    assert not HistoryEvent.objects.exists()
+
+
+def test_invalid_edit_keeps_everything(admin_client, org_a):
+    setup_v31(org_a)
+    admin_client.post(
+        SETTINGS_URL, v31_post(**{"v31-client_id": "new", "v31-client_secret": "x" * 300})
+    )
+    stored = CredentialSet.objects.get()
+    assert (stored.client_id, stored.client_secret) == ("cid", SECRET)
+
+
+def test_blank_secret_keeps_value_via_the_page(admin_client, org_a):
+    setup_v31(org_a)
+    admin_client.post(SETTINGS_URL, v31_post(**{"v31-client_id": "cid2", "v31-client_secret": ""}))
+    stored = CredentialSet.objects.get()
+    assert (stored.client_id, stored.client_secret) == ("cid2", SECRET)
+
+
+def test_v30_only_shows_v30_selected(admin_client, org_a):
+    credentials_save(
+        organization=org_a, actor=org_a.admin, credential_type="3.0", client_id="old", **V30_SECRETS
+    )
+    page = admin_client.get(SETTINGS_URL)
+    assert page.context["form"].chosen_version() == "3.0"
+    assert b'value="3.0"' in page.content
+    assert b"checked" in page.content
+    for secret in V30_SECRETS.values():
+        assert secret.encode() not in page.content
+
+
+def test_members_see_read_only(member_client, org_a):
+    setup_v31(org_a)
+    page = member_client.get(SETTINGS_URL)
+    assert page.status_code == HTTPStatus.OK
+    assert b">Save<" not in page.content
+    assert b"disabled" in page.content
+    assert b'data-testid="history"' not in page.content
+    assert b"aria-pressed" not in member_client.get(LIST_URL).content
+
+
+@pytest.mark.parametrize("url_name", ["settings", "enable", "toggle"])
+def test_member_post_is_403(member_client, org_a, url_name):
+    integration = setup_v31(org_a)
+    url = {"settings": SETTINGS_URL, "enable": ENABLE_URL, "toggle": toggle_url(integration)}[
+        url_name
+    ]
+    response = member_client.post(url, {**v31_post(**{"v31-client_id": "evil"}), "enabled": "true"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    integration.refresh_from_db()
+    assert not integration.enabled
+    assert CredentialSet.objects.get().client_id == "cid"
+
+
+def test_support_staff_without_membership_get_nothing(client, make_user):
+    client.force_login(make_user("support@example.com", is_staff=True))
+    assert client.get(SETTINGS_URL).status_code == HTTPStatus.NOT_FOUND
+    assert client.get(LIST_URL).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(SETTINGS_URL)
+    assert response.status_code == HTTPStatus.FOUND
+    assert reverse("account_login") in response["Location"]
+
+
+def test_other_organizations_integration_is_404(admin_client, org_a, org_b):
+    theirs = setup_v31(org_b, secret="their-secret-B0B0")
+    response = admin_client.post(toggle_url(theirs), {"enabled": "true"})
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    theirs.refresh_from_db()
+    assert not theirs.enabled
+    page = admin_client.get(SETTINGS_URL)
+    assert b"B0B0" not in page.content
+    assert b"Not configured" in page.content
+
+
+def test_toggle_enables_and_disables(admin_client, org_a):
+    integration = setup_v31(org_a)
+    page = admin_client.post(toggle_url(integration), {"enabled": "true"}, follow=True)
+    assert b"Sage Accounting is enabled." in page.content
+    integration.refresh_from_db()
+    assert integration.enabled
+    admin_client.post(toggle_url(integration), {"enabled": "false"})
+    integration.refresh_from_db()
+    assert not integration.enabled
+    kinds = set(HistoryEvent.objects.values_list("kind", flat=True))
+    assert {HistoryEvent.Kind.ENABLED, HistoryEvent.Kind.DISABLED} <= kinds
+
+
+def test_toggle_refuses_incomplete_integration_and_says_why(admin_client, org_a):
+    integration = setup_v31(org_a)
+    Integration.objects.update(credential_type="3.0")  # the chosen type has no set
+    page = admin_client.post(toggle_url(integration), {"enabled": "true"}, follow=True)
+    assert b"cannot be enabled" in page.content
+    assert b"Signing secret" in page.content
+    assert b"Subscription key" in page.content
+    integration.refresh_from_db()
+    assert not integration.enabled
+
+
+def test_toggle_ignores_foreign_next(admin_client, org_a):
+    integration = setup_v31(org_a)
+    response = admin_client.post(
+        toggle_url(integration), {"enabled": "true", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == LIST_URL
+
+
+def test_history_on_settings_page(admin_client, org_a):
+    admin_client.post(SETTINGS_URL, v31_post())
+    admin_client.post(ENABLE_URL)
+    page = admin_client.get(SETTINGS_URL).content.decode()
+    assert "Credentials changed" in page
+    assert "Client ID, Client secret" in page
+    assert "Integration enabled" in page
+    assert org_a.admin.email in page
+
+
+def test_relink_warning_and_confirmation(admin_client, org_a):
+    integration = setup_v31(org_a)
+    company = Company.objects.create(organization=org_a, name="Shop")
+    connection = Connection.objects.create(
+        company=company,
+        integration=integration,
+        credential_set=CredentialSet.objects.get(),
+        api_version="3.1",
+        status=Connection.Status.LINKED,
+    )
+    page = admin_client.get(SETTINGS_URL)
+    assert b"1 linked company uses this client ID" in page.content
+    refused = admin_client.post(
+        SETTINGS_URL, v31_post(**{"v31-client_id": "new-id", "v31-client_secret": ""})
+    )
+    assert refused.status_code == HTTPStatus.OK
+    assert b"will need to relink" in refused.content
+    assert CredentialSet.objects.get().client_id == "cid"
+    ok = admin_client.post(
+        SETTINGS_URL,
+        v31_post(**{"v31-client_id": "new-id", "v31-client_secret": "", "confirm_relink": "on"}),
+    )
+    assert ok.status_code == HTTPStatus.FOUND
+    assert CredentialSet.objects.get().client_id == "new-id"
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.DEAUTHORIZED
+
+
+def test_check_credentials_button_only_when_complete(admin_client, org_a):
+    check_url = reverse("integrations:credentials_check").encode()
+    assert check_url not in admin_client.get(SETTINGS_URL).content
+    setup_v31(org_a)
+    assert check_url in admin_client.get(SETTINGS_URL).content
+
+
+def test_pages_in_french(admin_client, org_a):
+    setup_v31(org_a)
+    admin_client.post(reverse("set_language"), {"language": "fr"})
+    settings_page = admin_client.get(SETTINGS_URL).content.decode()
+    for needle in [
+        "Paramètres d'intégration",
+        "Quels identifiants avez-vous ?",
+        "Enregistrer",
+        "Assurez-vous que vos clés sécurisées ne contiennent aucun espace.",
+        "Client ID and client secret only (API v3.1 - UKI, US, CA, DE, ES, FR)",
+    ]:
+        assert needle in settings_page, needle
+    listing = admin_client.get(LIST_URL).content.decode()
+    assert "Intégrations comptables" in listing
+    assert "Gérer" in listing
+    assert "Activer Sage Accounting" in admin_client.get(ENABLE_URL).content.decode()
+
+
+def test_undecryptable_secret_does_not_break_the_page(admin_client, org_a, settings):
+    from integrations import crypto
+
+    setup_v31(org_a)
+    settings.FIELD_ENCRYPTION_KEYS = [crypto.generate_key()]  # the old key was dropped
+    page = admin_client.get(SETTINGS_URL)
+    assert page.status_code == HTTPStatus.OK
+    assert SECRET.encode() not in page.content
+    response = admin_client.post(SETTINGS_URL, v31_post(**{"v31-client_id": "cid"}))
+    assert response.status_code == HTTPStatus.FOUND
+    assert CredentialSet.objects.get().client_secret == SECRET
