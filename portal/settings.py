@@ -8,6 +8,7 @@ message that names the missing variable.
 
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.csp import CSP
@@ -105,6 +106,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The login rate limits count in this cache, so production needs one that all
+# workers share (Redis on this machine: CACHE_URL=rediscache://127.0.0.1:6379/1);
+# `check --deploy` warns about a per-process cache (portal.W001).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTHENTICATION_BACKENDS = [
@@ -128,7 +132,18 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key", "login": "30/m/ip"}
+# The admin login goes through allauth (portal/urls.py), so these cover it too:
+# 5 wrong passwords per account in 5 minutes, 10 per minute per IP.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/300s/key",
+    "login": "30/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+}
+# Behind N reverse proxies, the client's IP is the Nth from the right in
+# X-Forwarded-For; 0 (the default) uses REMOTE_ADDR.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
@@ -164,7 +179,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -191,16 +206,26 @@ SESSION_COOKIE_SAMESITE = "Lax"  # Strict would drop the session on the way back
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No inline script or style anywhere (the admin included): scripts are files,
+# loaded with the request's nonce. form-action gets Sage's origin below.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
-    "form-action": [CSP.SELF, "https:"] if not DEBUG else [CSP.SELF, "http:", "https:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+    "frame-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+# Error reports (500 emails, logged tracebacks) never show a secret: variables
+# named like secrets, the callback's query string and secret-shaped text are hidden.
+DEFAULT_EXCEPTION_REPORTER = "portal.logging.RedactingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.logging.RedactingExceptionReporterFilter"
 
 # Sage Accounting endpoints: Sage's production URLs by default; tests and the
 # sandbox point them at a loopback server. Tenants cannot change them.
@@ -242,10 +267,18 @@ SAGE_V30_API_URL = env.str(
     else "https://api.columbus.sage.com/uki/sageone/accounts/v3",
 )
 SAGE_DEVELOPER_PORTAL_URL = "https://developerselfservice.sageone.com/session/new"
+# CSP form-action also governs the redirect that ends a form post: the link flow's
+# country form ends at Sage's authorize page, so that origin (and no other) is allowed.
+SECURE_CSP["form-action"].append("{0.scheme}://{0.netloc}".format(urlsplit(SAGE_AUTHORIZE_URL)))
 SAGE_HTTP_TIMEOUT = env.float("SAGE_HTTP_TIMEOUT", default=10.0)
+# A 429 from Sage's API is retried this many times in all, waiting Retry-After
+# (capped at SAGE_RETRY_WAIT_CAP seconds) between tries.
+SAGE_API_MAX_ATTEMPTS = env.int("SAGE_API_MAX_ATTEMPTS", default=4)
+SAGE_RETRY_WAIT_CAP = env.float("SAGE_RETRY_WAIT_CAP", default=10.0)
 
 LINK_URL_LIFETIME_DAYS = env.int("LINK_URL_LIFETIME_DAYS", default=7)
 KEEPALIVE_REFRESH_WITHIN_DAYS = env.int("KEEPALIVE_REFRESH_WITHIN_DAYS", default=7)
+KEEPALIVE_INTERVAL_HOURS = env.float("KEEPALIVE_INTERVAL_HOURS", default=6)
 
 TASKS = {
     "default": {
@@ -265,6 +298,8 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Pinned, whatever LOG_LEVEL says: at DEBUG these log request and token bodies
+    # (the redaction filter would still mask them, but they are not worth the risk).
     "loggers": {
         "oauthlib": {"level": "WARNING"},
         "requests_oauthlib": {"level": "WARNING"},

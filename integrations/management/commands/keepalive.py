@@ -1,0 +1,34 @@
+from django.core.management.base import BaseCommand
+
+from integrations.tasks import keepalive_pass, keepalive_schedule_next
+
+
+class Command(BaseCommand):
+    help = (
+        "Refresh, now, the Sage connections whose refresh token expires within "
+        "KEEPALIVE_REFRESH_WITHIN_DAYS. With --schedule, also start the periodic keep-alive "
+        "on the task worker (manage.py db_worker)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--schedule",
+            action="store_true",
+            help="Enqueue the periodic keep-alive task (no-op when one is already queued).",
+        )
+
+    def handle(self, *args, schedule, **options):
+        # `.call()` runs the pass here, in this process, whatever the backend.
+        result = keepalive_pass.call()
+        self.stdout.write(
+            "Keep-alive pass: {refreshed} refreshed, {deauthorized} deauthorized, "
+            "{failed} failed.".format(**result)
+        )
+        if schedule:
+            if keepalive_schedule_next():
+                self.stdout.write("Periodic keep-alive scheduled; run manage.py db_worker.")
+            else:
+                self.stdout.write(
+                    "Periodic keep-alive not scheduled: already queued, or the task backend "
+                    "cannot defer tasks."
+                )

@@ -1,0 +1,234 @@
+"""The Sage Accounting API client: GET a path as parsed JSON, page through `$next`.
+
+Credentials come from a callable, asked before every HTTP request, so that a
+long pagination picks up a refreshed access token. Redirects are never
+followed (they would carry the token elsewhere) and every request has a
+timeout. Tokens are never logged.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+
+import requests
+from django.conf import settings
+from django.utils.translation import gettext
+
+from ..models import ApiVersion
+from . import endpoints
+from .oauth import _check_transport
+from .signing import new_nonce, request_signature
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ApiAuth:
+    """What one request needs to authenticate as a linked business."""
+
+    api_version: str
+    access_token: str = field(repr=False)
+    business_id: str = ""
+    resource_owner_id: str = ""
+    subscription_key: str = field(default="", repr=False)
+    signing_secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict]
+    total: int | None
+    next_path: str | None
+
+
+class SageApiError(Exception):
+    """Sage's API refused, failed or answered something unusable."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        data_code: str = "",
+        request_id: str = "",
+        status: int | None = None,
+        retryable: bool = False,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.data_code = data_code
+        self.request_id = request_id
+        self.status = status
+        self.retryable = retryable
+
+
+def retry_wait(response: requests.Response, attempt: int) -> float:
+    """Seconds to wait before retrying a 429: Retry-After, else a backoff; capped."""
+    try:
+        wait = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        wait = 2.0**attempt  # no usable Retry-After: back off
+    return max(0.0, min(wait, settings.SAGE_RETRY_WAIT_CAP))
+
+
+def _error_from(response: requests.Response) -> SageApiError:
+    """Turn Sage's error array (or anything else) into one SageApiError."""
+    request_id = response.headers.get("x_request_id", "")
+    retryable = response.status_code >= 500 or response.status_code == 429
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    errors = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
+    first = next((e for e in errors if isinstance(e, dict) and e.get("$message")), None)
+    if first is not None:
+        message, data_code = str(first["$message"]), str(first.get("$dataCode", ""))
+    elif response.status_code == 429:
+        message, data_code = gettext("Sage is receiving too many requests; try again later."), ""
+    elif retryable:
+        message, data_code = gettext("Sage is unavailable at the moment; try again later."), ""
+    else:
+        message, data_code = gettext("Sage refused the request."), ""
+    return SageApiError(
+        message,
+        data_code=data_code,
+        request_id=request_id,
+        status=response.status_code,
+        retryable=retryable,
+    )
+
+
+class SageClient:
+    """Read JSON from the Sage API of one linked business."""
+
+    def __init__(self, auth: Callable[[], ApiAuth], *, api_version: str):
+        self._auth = auth
+        self.base_url = endpoints.api_url(api_version)
+        _check_transport(self.base_url)
+
+    def url_for(self, path: str) -> str:
+        """Resolve `path` (or a `$next` link) under the API base; refuse anything else."""
+        base = self.base_url + "/"
+        base_path = urlsplit(base).path
+        if path.startswith(("http://", "https://")):
+            url = path
+        elif path.startswith(base_path):
+            url = urljoin(base, path)  # a path that already carries the base's own path
+        else:
+            url = base + path.lstrip("/")
+        if not url.startswith(base):
+            raise SageApiError(gettext("Sage sent a link outside its API."))
+        return url
+
+    def get(self, path: str, params: dict | None = None) -> Any:
+        """GET `path` and return the parsed JSON."""
+        parts = urlsplit(self.url_for(path))
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        query += [(k, str(v)) for k, v in (params or {}).items()]
+        return self._send("GET", urlunsplit(parts._replace(query="")), query)
+
+    def page(self, path: str, params: dict | None = None) -> Page:
+        """GET one page of a list."""
+        body = self.get(path, params)
+        if not isinstance(body, dict) or not isinstance(body.get("$items"), list):
+            raise SageApiError(gettext("Sage sent an unexpected answer."))
+        total = body.get("$total")
+        return Page(
+            items=[item for item in body["$items"] if isinstance(item, dict)],
+            total=total if isinstance(total, int) else None,
+            next_path=body.get("$next") or None,
+        )
+
+    def pages(self, path: str, params: dict | None = None) -> Iterator[Page]:
+        """Yield every page of a list, following `$next`."""
+        page = self.page(path, params)
+        yield page
+        while page.next_path:
+            page = self.page(page.next_path)
+            yield page
+
+    def items(self, path: str, params: dict | None = None) -> Iterator[dict]:
+        for page in self.pages(path, params):
+            yield from page.items
+
+    def _headers(self, auth: ApiAuth, method: str, url: str, query: list) -> dict:
+        headers = {"Authorization": f"Bearer {auth.access_token}", "Accept": "application/json"}
+        if auth.api_version == ApiVersion.V30:
+            nonce = new_nonce()
+            headers |= {
+                "Ocp-Apim-Subscription-Key": auth.subscription_key,
+                "X-Site": auth.resource_owner_id,
+                "X-Nonce": nonce,
+                "X-Signature": request_signature(
+                    method=method,
+                    url=url,
+                    params=query,
+                    body=None,
+                    nonce=nonce,
+                    resource_owner_id=auth.resource_owner_id,
+                    signing_secret=auth.signing_secret,
+                    access_token=auth.access_token,
+                ),
+            }
+        elif auth.business_id:
+            headers["X-Business"] = auth.business_id
+        return headers
+
+    def _send(self, method: str, url: str, query: list) -> Any:
+        attempts = max(1, settings.SAGE_API_MAX_ATTEMPTS)
+        with requests.Session() as session:
+            session.trust_env = False  # no proxy from the environment sees the token
+            for attempt in range(attempts):
+                auth = self._auth()
+                try:
+                    response = session.request(
+                        method,
+                        url,
+                        params=query,
+                        headers=self._headers(auth, method, url, query),
+                        timeout=settings.SAGE_HTTP_TIMEOUT,
+                        allow_redirects=False,
+                    )
+                except requests.RequestException:
+                    logger.warning("Sage API %s %s could not be reached", method, url)
+                    raise SageApiError(
+                        gettext("Sage could not be reached; try again later."), retryable=True
+                    ) from None
+                if response.status_code == 429 and attempt + 1 < attempts:
+                    wait = retry_wait(response, attempt)
+                    logger.info("Sage API answered 429; retrying in %.1f s", wait)
+                    time.sleep(wait)
+                    continue
+                return self._parse(method, url, response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _parse(self, method: str, url: str, response: requests.Response) -> Any:
+        request_id = response.headers.get("x_request_id", "")
+        if 300 <= response.status_code < 400:
+            raise SageApiError(
+                gettext("Sage answered with a redirect, which was not followed."),
+                request_id=request_id,
+                status=response.status_code,
+            )
+        if response.status_code >= 400:
+            error = _error_from(response)
+            logger.warning(
+                "Sage API %s %s answered %s (%s, x_request_id=%s)",
+                method,
+                url,
+                response.status_code,
+                error.data_code,
+                request_id,
+            )
+            raise error
+        try:
+            return json.loads(response.text)
+        except ValueError:
+            raise SageApiError(
+                gettext("Sage sent an answer that is not JSON."),
+                request_id=request_id,
+                status=response.status_code,
+            ) from None

@@ -1,0 +1,165 @@
+"""Live data of a linked company, read from the sandbox, and the template that shows it."""
+
+from http import HTTPStatus
+
+import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from integrations.models import ApiVersion, Connection
+from integrations.services.live_data import PREVIEW_SIZE, LiveState, company_live_data
+from tests.lifecycle_helpers import expire_access_token, link_connection
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def render(live_data) -> str:
+    return render_to_string("integrations/companies/_live_data.html", {"live_data": live_data})
+
+
+def test_linked_company_shows_business_chart_of_accounts_and_contacts(sage_sandbox, org_a):
+    connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
+    business = sage_sandbox.businesses[0]
+    ledger = sage_sandbox.items(business, "ledger_accounts")
+    contacts = sage_sandbox.items(business, "contacts")
+
+    live = company_live_data(connection=connection)
+
+    assert live.state == LiveState.OK
+    assert live.business.name == business["name"]
+    assert live.business.country
+    assert live.business.address_lines
+    assert live.ledger_accounts.total == len(ledger)
+    assert len(live.ledger_accounts.rows) == min(PREVIEW_SIZE, len(ledger))
+    assert live.ledger_accounts.rows[0]["code"] == str(ledger[0]["nominal_code"])
+    assert live.contacts.total == len(contacts)
+    assert live.contacts.rows[0]["name"] == contacts[0]["name"]
+    html = render(live)
+    assert business["name"] in html
+    assert ledger[0]["name"] in html
+    assert contacts[0]["name"] in html
+    assert f"of {len(ledger)} ledger accounts" in html
+    assert f"of {len(contacts)} contacts" in html
+
+
+def test_v30_company_reads_its_lists(sage_sandbox, org_a):
+    connection = link_connection(sage_sandbox, org_a, api_version=ApiVersion.V30)
+
+    live = company_live_data(connection=connection)
+
+    assert live.state == LiveState.OK
+    assert live.business.name == connection.business_name
+    assert live.ledger_accounts.rows
+    assert live.contacts.rows
+
+
+def test_deauthorized_company_gets_a_relink_prompt_without_calling_sage(sage_sandbox, org_a):
+    connection = link_connection(sage_sandbox, org_a)
+    Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.DEAUTHORIZED)
+    connection.refresh_from_db()
+    seen = len(sage_sandbox.requests)
+
+    live = company_live_data(connection=connection)
+
+    assert live.state == LiveState.RELINK
+    assert len(sage_sandbox.requests) == seen
+    assert "must link its Sage business again" in render(live)
+
+
+def test_revoked_at_sage_becomes_deauthorized_with_a_relink_prompt(sage_sandbox, org_a):
+    connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
+    sage_sandbox.revoke_all()
+
+    live = company_live_data(connection=connection)
+
+    assert live.state == LiveState.RELINK
+    assert Connection.objects.get(pk=connection.pk).status == Connection.Status.DEAUTHORIZED
+
+
+def test_sage_error_is_shown_in_plain_words(sage_sandbox, org_a):
+    connection = link_connection(sage_sandbox, org_a)
+    sage_sandbox.fail_next(
+        "api",
+        "error_array",
+        status=HTTPStatus.UNAUTHORIZED,
+        data_code="AuthorizationFailure",
+        message="No active subscription",
+    )
+
+    live = company_live_data(connection=connection)
+
+    assert live.state == LiveState.ERROR
+    assert live.error == "No active subscription"
+    html = render(live)
+    assert "No active subscription" in html
+    assert live.request_id in html
+    assert "Traceback" not in html
+    assert "AuthorizationFailure" not in html
+
+
+def test_unreachable_token_endpoint_is_an_error_not_a_crash(sage_sandbox, org_a):
+    connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
+    sage_sandbox.fail_next("token", "status_500")
+
+    live = company_live_data(connection=connection)
+
+    assert live.state == LiveState.ERROR
+    assert "could not be reached" in live.error
+    assert Connection.objects.get(pk=connection.pk).status == Connection.Status.LINKED
+
+
+def test_template_is_translated(sage_sandbox, org_a):
+    live = company_live_data(connection=link_connection(sage_sandbox, org_a))
+
+    with translation.override("fr"):
+        html = render(live)
+
+    assert "Plan comptable" in html
+    assert "Données en direct de Sage" in html
+
+
+def test_company_page_shows_live_chart_of_accounts_and_contacts(sage_sandbox, org_a, member_client):
+    connection = link_connection(sage_sandbox, org_a)
+    business = sage_sandbox.businesses[0]
+    url = reverse("integrations:company_detail", args=[connection.company.pk])
+
+    response = member_client.get(url)
+
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert sage_sandbox.items(business, "ledger_accounts")[0]["name"] in html
+    assert sage_sandbox.items(business, "contacts")[0]["name"] in html
+    assert connection.access_token not in html
+
+
+def test_company_page_of_a_company_revoked_at_sage_prompts_to_relink(
+    sage_sandbox, org_a, member_client
+):
+    connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
+    sage_sandbox.revoke_all()
+    url = reverse("integrations:company_detail", args=[connection.company.pk])
+
+    first = member_client.get(url)
+    second = member_client.get(url, headers={"accept-language": "fr"})
+
+    assert first.status_code == HTTPStatus.OK
+    assert "must link its Sage business again" in first.content.decode()
+    assert Connection.objects.get(pk=connection.pk).status == Connection.Status.DEAUTHORIZED
+    assert "relier à nouveau" in second.content.decode()
+
+
+def test_other_organization_cannot_see_the_live_data(sage_sandbox, org_a, org_b, client):
+    connection = link_connection(sage_sandbox, org_a)
+    client.force_login(org_b.admin)
+    seen = len(sage_sandbox.requests)
+
+    response = client.get(reverse("integrations:company_detail", args=[connection.company.pk]))
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert len(sage_sandbox.requests) == seen
