@@ -63,7 +63,9 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The load generator is Debian's wrk; the bench needs PostgreSQL on 127.0.0.1:5432.
 bench: install translations
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:

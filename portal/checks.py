@@ -1,5 +1,6 @@
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, register
+from django.core.checks import Warning as CheckWarning
 
 
 @register()
@@ -12,6 +13,22 @@ def encryption_keys_check(app_configs, **kwargs):
                 hint="Set FIELD_ENCRYPTION_KEYS (comma separated, newest first); "
                 "`make run` writes one into .env for development.",
                 id="portal.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.caches, deploy=True)
+def shared_cache_check(app_configs, **kwargs):
+    """Login rate limits count in the cache: a per-process cache lets each worker count apart."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith(("LocMemCache", "DummyCache")):
+        return [
+            CheckWarning(
+                f"The default cache ({backend}) is not shared between workers, so the "
+                "login rate limits are per process.",
+                hint="Set CACHE_URL to a shared cache, e.g. rediscache://127.0.0.1:6379/1.",
+                id="portal.W001",
             )
         ]
     return []

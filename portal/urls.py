@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import bench_views, views
 
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Integrations portal support"
@@ -14,4 +14,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),
+    path("bench/baseline/", bench_views.baseline, name="bench_baseline"),
 ]

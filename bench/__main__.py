@@ -1,0 +1,179 @@
+"""`make bench`: the portal under gunicorn with production settings, measured with wrk.
+
+Everything runs on 127.0.0.1 in a throwaway PostgreSQL database that is dropped
+at the end. See docs/performance.md for the method and the last run.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from http import HTTPStatus
+from http.client import HTTPConnection
+from pathlib import Path
+
+from . import environment, report
+from .load import LoadResult, wrk
+
+SIZES = (10, 10_000)
+
+
+def arguments(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--duration", type=int, default=10, help="seconds measured per page")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per page")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    cores = os.cpu_count() or 1
+    parser.add_argument("--workers", type=int, default=2 * cores, help="gunicorn workers")
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    return parser.parse_args(argv)
+
+
+def status_of(port: int, path: str, cookie: str) -> int:
+    """GET `path` once from the server under test, without following redirects."""
+    conn = HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers={"Cookie": cookie, "X-Forwarded-Proto": "https"})
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def measure(port: int, path: str, cookie: str, args) -> LoadResult:
+    status = status_of(port, path, cookie)
+    if status != HTTPStatus.OK:
+        raise RuntimeError(f"the server answered {status} to GET {path}")
+    url = f"http://127.0.0.1:{port}{path}"
+    options = {"connections": args.connections, "threads": args.threads, "cookie": cookie}
+    wrk(url, seconds=args.warmup, **options)
+    return wrk(url, seconds=args.duration, **options)
+
+
+def run(args, workdir: Path) -> tuple[list[report.Row], str, str]:
+    port, sandbox_port = environment.free_port(), environment.free_port()
+    with environment.database(f"portal_bench_{os.getpid()}") as database_url:
+        for name in ("DJANGO_SECURE_SSL_REDIRECT", "DJANGO_SECURE_COOKIES", "STATIC_MANIFEST"):
+            os.environ.pop(name, None)  # never inherit the tests' relaxations
+        os.environ.update(
+            environment.production_env(
+                database_url=database_url,
+                port=port,
+                sandbox_port=sandbox_port,
+                static_root=workdir / "static",
+            )
+        )
+        import django
+
+        django.setup()
+        from django.db import connection
+
+        from . import callback, pages, seed
+
+        step("migrating and collecting static files")
+        seed.prepare()
+        world = seed.world_create()
+        postgres_version = connection.cursor().connection.info.parameter_status("server_version")
+        sandbox = server = None
+        try:
+            sandbox = start_sandbox(sandbox_port, workdir)
+            server = environment.start(
+                environment.gunicorn_command(port, args.workers),
+                env={},
+                log=workdir / "gunicorn.log",
+            )
+            environment.wait_for_port(port, server, what="gunicorn")
+            rows = []
+            for size in SIZES:
+                step(f"seeding {size:,} companies")
+                seed.companies_add(world=world, total=size)
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
+                for label, path in pages.listed():
+                    rows.append(page_row(label, path, size, port, world, args))
+            step("OAuth callback")
+            rows.append(
+                callback.row(
+                    port=port,
+                    sandbox=sandbox and sandbox_port,
+                    size=SIZES[-1],
+                    args=args,
+                    workdir=workdir,
+                )
+            )
+        except Exception:
+            for log in ("gunicorn.log", "sandbox.log"):
+                sys.stderr.write(
+                    (workdir / log).read_text()[-3000:] if (workdir / log).exists() else ""
+                )
+            raise
+        finally:
+            environment.stop(server)
+            environment.stop(sandbox)
+            connection.close()
+    settings_line = (
+        f"gunicorn {args.workers} sync workers; wrk -t{args.threads} -c{args.connections}, "
+        f"{args.warmup} s warm-up then {args.duration} s per page; DEBUG off, SSL redirect and "
+        "secure cookies on (wrk sends X-Forwarded-Proto: https), persistent DB connections"
+    )
+    return rows, postgres_version, settings_line
+
+
+def start_sandbox(port: int, workdir: Path):
+    """Start the Sage sandbox process; None (and a warning) when it cannot run."""
+    process = environment.start(
+        environment.sandbox_command(port), env={}, log=workdir / "sandbox.log"
+    )
+    try:
+        environment.wait_for_port(port, process, what="the Sage sandbox")
+    except RuntimeError as error:
+        step(f"WARNING: {error}; the OAuth callback is not measured")
+        environment.stop(process)
+        return None
+    return process
+
+
+def page_row(label, path, size, port, world, args) -> report.Row:
+    from . import seed
+
+    if path is None:
+        return report.Row(label, size, None, None, note="no such page yet")
+    step(f"  {label} ({size:,})")
+    try:
+        queries = seed.queries_count(cookie=world.session_cookie, path=path)
+        return report.Row(label, size, measure(port, path, world.session_cookie, args), queries)
+    except Exception as error:  # noqa: BLE001 - a broken page is reported, the rest still run
+        step(f"  WARNING: {label}: {error!r:.200}")
+        return report.Row(label, size, None, None, note=f"failed: {error!r:.120}")
+
+
+_started = time.monotonic()
+
+
+def step(message: str):
+    print(f"[{time.monotonic() - _started:5.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv=None) -> int:
+    args = arguments(argv)
+    if not shutil.which("wrk"):
+        print("wrk not found: `make bench` installs Debian's wrk.", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
+        rows, postgres_version, settings_line = run(args, Path(tmp))
+    report.ratios(rows)
+    table_md = report.table(rows)
+    results = report.targets(rows, SIZES)
+    targets_md = report.targets_text(results)
+    machine_md = report.machine(postgres_version=postgres_version, settings_line=settings_line)
+    print(f"\n{table_md}\n\nTargets:\n{targets_md}\n\n{machine_md}")
+    if not args.no_write:
+        report.write(table_md=table_md, targets_md=targets_md, machine_md=machine_md)
+        print(f"\nWritten to {report.PERFORMANCE_MD.relative_to(environment.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

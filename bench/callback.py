@@ -1,0 +1,142 @@
+"""The OAuth callback under load: N authorization requests, each with a real sandbox code.
+
+Each request wrk sends is a different callback URL (state and code) with the
+session cookie of the browser that started that authorization, each used once,
+so every request does the real work: state check, token exchange with the
+sandbox over HTTP, business lookup, tokens stored.
+"""
+
+import math
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from http import HTTPStatus
+from http.client import HTTPConnection
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from integrations.models import AuthorizationRequest, Company, Connection
+from integrations.sage import endpoints, oauth
+from integrations.services.linking import browser_binding
+from integrations.views.link import BROWSER_KEY
+
+from . import report, seed
+from .load import WALK_SCRIPT, wrk
+
+WARMUP_ENTRIES = 200
+MAX_ENTRIES = 20_000
+
+
+def _approve(authorize_url: str) -> str:
+    """POST the sandbox's Approve button; return the callback path with code and state."""
+    parts = urlsplit(authorize_url)
+    conn = HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request(
+            "POST",
+            f"{parts.path}?{parts.query}",
+            body=urlencode({"decision": "approve", "country": "GB"}),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        response = conn.getresponse()
+        response.read()
+        if response.status != HTTPStatus.FOUND:
+            raise RuntimeError(f"the sandbox answered {response.status} to Approve")
+        location = urlsplit(response.getheader("Location"))
+        return f"{location.path}?{location.query}"
+    finally:
+        conn.close()
+
+
+def entries_create(world: seed.World, count: int) -> list[tuple[str, str]]:
+    """Create `count` pending links, each with its session; return (callback path, cookie)."""
+    first = Company.objects.filter(organization=world.organization).count()
+    companies = Company.objects.bulk_create(
+        Company(organization=world.organization, name=f"Callback {n:05d}")
+        for n in range(first, first + count)
+    )
+    connections = Connection.objects.bulk_create(
+        Connection(
+            company=company,
+            integration=world.integration,
+            credential_set=world.credential_set,
+            api_version=world.credential_set.api_version,
+        )
+        for company in companies
+    )
+    authorizations, sessions, urls = [], [], []
+    expire = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    for connection in connections:
+        verifier, challenge = oauth.pkce_pair()
+        state, browser_secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        authorizations.append(
+            AuthorizationRequest(
+                state=state,
+                code_verifier=verifier,
+                browser_binding=browser_binding(browser_secret),
+                connection=connection,
+                credential_set=world.credential_set,
+                client_id=world.credential_set.client_id,
+                country="GB",
+            )
+        )
+        key = secrets.token_hex(16)
+        data = SessionStore().encode({BROWSER_KEY: browser_secret})
+        sessions.append(Session(session_key=key, session_data=data, expire_date=expire))
+        urls.append(
+            oauth.authorization_url(
+                credential_set=world.credential_set,
+                state=state,
+                code_challenge=challenge,
+                country="GB",
+                redirect_uri=endpoints.callback_url(),
+            )
+        )
+    AuthorizationRequest.objects.bulk_create(authorizations)
+    Session.objects.bulk_create(sessions)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        paths = list(pool.map(_approve, urls))
+    cookie = settings.SESSION_COOKIE_NAME
+    return [(path, f"{cookie}={s.session_key}") for path, s in zip(paths, sessions, strict=True)]
+
+
+def _walk_file(workdir: Path, name: str, entries) -> Path:
+    path = workdir / name
+    path.write_text("".join(f"{p} {c}\n" for p, c in entries))
+    return path
+
+
+def row(*, port: int, sandbox: int | None, size: int, args, workdir: Path) -> report.Row:
+    """Measure the callback: warm up, size the batch from the warm-up rate, then run once."""
+    label = "OAuth callback"
+    if sandbox is None:
+        return report.Row(label, size, None, None, note="the Sage sandbox did not start")
+    world = seed.world_create(name="Callback Ltd")
+    path, cookie = entries_create(world, 1)[0]
+    queries = seed.queries_count(cookie=cookie, path=path, expect=HTTPStatus.FOUND)
+    script = workdir / "walk.lua"
+    script.write_text(WALK_SCRIPT)
+    url = f"http://127.0.0.1:{port}/"
+    options = {"connections": args.connections, "threads": 1, "script": script}
+    warm = _walk_file(workdir, "warm.txt", entries_create(world, WARMUP_ENTRIES))
+    warmup = wrk(url, seconds=args.warmup, script_args=(str(warm),), **options)
+    linked_before = _linked(world)
+    count = min(MAX_ENTRIES, max(500, math.ceil(warmup.rps * args.duration * 1.5)))
+    batch = _walk_file(workdir, "run.txt", entries_create(world, count))
+    result = wrk(url, seconds=args.duration, script_args=(str(batch),), **options)
+    linked = _linked(world) - linked_before
+    note = f"{result.requests:,} callbacks from {count:,} prepared; {linked:,} linked"
+    if result.errors:
+        note += f"; {result.errors:,} errors"
+    return report.Row(label, size, result, queries, note=note)
+
+
+def _linked(world: seed.World) -> int:
+    return Connection.objects.filter(
+        integration=world.integration, status=Connection.Status.LINKED
+    ).count()

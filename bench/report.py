@@ -1,0 +1,160 @@
+"""The bench's one table, its targets, the machine, and docs/performance.md."""
+
+import os
+import platform
+import re
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .load import LoadResult
+
+PERFORMANCE_MD = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+BASELINE = "baseline"
+COMPANIES = "companies list"
+
+
+@dataclass
+class Row:
+    page: str
+    companies: int
+    load: LoadResult | None  # None: the page could not be measured (see `note`)
+    queries: int | None
+    ratio: float | None = None
+    note: str = ""
+
+
+def ratios(rows: list[Row]) -> None:
+    """Set each row's throughput ratio to the baseline measured at the same size."""
+    base = {r.companies: r.load.rps for r in rows if r.page == BASELINE and r.load}
+    for row in rows:
+        if row.load and base.get(row.companies):
+            row.ratio = row.load.rps / base[row.companies]
+
+
+def table(rows: list[Row]) -> str:
+    head = ["page", "companies", "req/s", "p50 (ms)", "p99 (ms)", "× baseline", "SQL queries"]
+    lines = [head]
+    for r in rows:
+        load = r.load
+        lines.append(
+            [
+                r.page,
+                f"{r.companies:,}",
+                f"{load.rps:,.0f}" if load else "—",
+                f"{load.p50_ms:.2f}" if load else "—",
+                f"{load.p99_ms:.2f}" if load else "—",
+                f"{r.ratio:.2f}" if r.ratio is not None else "—",
+                str(r.queries) if r.queries is not None else "—",
+            ]
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    out = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
+        for line in lines
+    ]
+    out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    notes = [f"- {r.page} ({r.companies:,}): {r.note}" for r in rows if r.note]
+    return "\n".join(out + ([""] + notes if notes else []))
+
+
+def targets(rows: list[Row], sizes: tuple[int, int]) -> list[tuple[str, bool | None, str]]:
+    """Check the three targets; None means not measurable in this run."""
+    small, large = sizes
+    by = {(r.page, r.companies): r for r in rows}
+    pages = sorted({r.page for r in rows if r.page != BASELINE}, key=[r.page for r in rows].index)
+    results = []
+
+    grows = []
+    for page in [BASELINE, *pages]:
+        a, b = by.get((page, small)), by.get((page, large))
+        if a and b and a.queries is not None and b.queries is not None and a.queries != b.queries:
+            grows.append(f"{page} {a.queries} → {b.queries}")
+    compared = [p for p in [BASELINE, *pages] if (p, small) in by and (p, large) in by]
+    results.append(
+        (
+            f"SQL query count does not grow from {small:,} to {large:,} companies",
+            not grows if compared else None,
+            "; ".join(grows) or f"equal for {', '.join(compared)}",
+        )
+    )
+
+    slow = [
+        f"{r.page} ({r.companies:,}) {r.ratio:.2f}"
+        for r in rows
+        if r.ratio is not None and r.ratio < 0.5
+    ]
+    missing = [
+        f"{r.page} ({r.companies:,})" for r in rows if r.page != BASELINE and r.ratio is None
+    ]
+    results.append(
+        (
+            "each page ≥ 0.5 × baseline throughput",
+            False if slow else (None if missing else True),
+            "; ".join(slow + [f"not measured: {m}" for m in missing]) or "all pages",
+        )
+    )
+
+    a, b = by.get((COMPANIES, small)), by.get((COMPANIES, large))
+    if a and b and a.load and b.load:
+        factor = b.load.p50_ms / a.load.p50_ms
+        results.append(
+            (
+                f"companies list p50 at {large:,} ≤ 1.5 × at {small:,}",
+                factor <= 1.5,
+                f"{b.load.p50_ms:.2f} ms vs {a.load.p50_ms:.2f} ms = {factor:.2f}×",
+            )
+        )
+    else:
+        results.append(
+            (f"companies list p50 at {large:,} ≤ 1.5 × at {small:,}", None, "not measured")
+        )
+    return results
+
+
+def targets_text(results) -> str:
+    mark = {True: "PASS", False: "FAIL", None: "N/A "}
+    return "\n".join(f"- {mark[ok]}  {name}: {detail}" for name, ok, detail in results)
+
+
+def _first(pattern: str, text: str, default: str = "?") -> str:
+    match = re.search(pattern, text, re.MULTILINE)
+    return match.group(1).strip() if match else default
+
+
+def machine(*, postgres_version: str, settings_line: str) -> str:
+    """Describe the machine and the software the run used."""
+    import django
+
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
+    mem_kb = int(_first(r"^MemTotal:\s+(\d+)", meminfo, "0"))
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)  # noqa: S607
+    return "\n".join(
+        [
+            f"- CPU: {_first(r'^model name\s*:\s*(.+)$', cpuinfo)}, {os.cpu_count()} cores (nproc)",
+            f"- memory: {mem_kb / 1024 / 1024:.1f} GiB",
+            f"- OS: {platform.platform()}",
+            f"- Python {platform.python_version()}, Django {django.get_version()}, "
+            f"PostgreSQL {postgres_version}, {_first(r'^(wrk \S+)', wrk.stdout + wrk.stderr)}",
+            f"- {settings_line}",
+            f"- run at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        ]
+    )
+
+
+def write(*, table_md: str, targets_md: str, machine_md: str) -> None:
+    """Replace the generated part of docs/performance.md with the last run."""
+    block = f"{START}\n## Last run\n\n{machine_md}\n\n{table_md}\n\nTargets:\n\n{targets_md}\n{END}"
+    text = (
+        PERFORMANCE_MD.read_text()
+        if PERFORMANCE_MD.exists()
+        else f"# Performance\n\n{START}\n{END}\n"
+    )
+    if START in text and END in text:
+        text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    PERFORMANCE_MD.write_text(text)

@@ -1,0 +1,145 @@
+"""Linking a company: its link URL, the pages before Sage, and the callback's state check."""
+
+import hashlib
+import hmac
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from ..history import history_record
+from ..models import (
+    AuthorizationRequest,
+    Company,
+    Connection,
+    CredentialSet,
+    HistoryEvent,
+    Integration,
+)
+from ..sage import endpoints, oauth
+
+
+class LinkUnavailable(Exception):
+    """The link URL cannot be used: `reason` is unknown, expired, disabled or linked."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class BadState(Exception):
+    """The callback's state is missing, unknown, used, expired or from another browser."""
+
+
+def link_company(*, token: str) -> Company:
+    """Return the company of a link token, or raise LinkUnavailable (unknown or expired)."""
+    company = (
+        Company.objects.select_related("organization", "connection").filter(link_token=token)
+    ).first()
+    if company is None:
+        raise LinkUnavailable("unknown")
+    if not company.link_is_valid:
+        raise LinkUnavailable("expired")
+    return company
+
+
+def _usable(integration: Integration) -> CredentialSet | None:
+    chosen = integration.chosen_credential_set()
+    return chosen if integration.enabled and chosen and chosen.is_complete else None
+
+
+def link_integrations(*, company: Company) -> list[Integration]:
+    """Return the integrations this company can link with now."""
+    integrations = Integration.objects.for_org(company.organization).enabled()
+    return [i for i in integrations.prefetch_related("credential_sets") if _usable(i)]
+
+
+def link_integration(*, company: Company, platform: str) -> tuple[Integration, CredentialSet]:
+    """Return an enabled integration and the set new links use, or raise LinkUnavailable."""
+    integration = (
+        Integration.objects.for_org(company.organization)
+        .filter(platform=platform)
+        .prefetch_related("credential_sets")
+        .first()
+    )
+    credential_set = _usable(integration) if integration else None
+    if credential_set is None:
+        raise LinkUnavailable("disabled")
+    return integration, credential_set
+
+
+def browser_binding(secret: str) -> str:
+    """Hash the per-browser secret kept in the session; only the hash is stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@sensitive_variables("verifier", "browser_secret")
+@transaction.atomic
+def link_start(*, company: Company, platform: str, country: str, browser_secret: str) -> str:
+    """Create the authorization request for this browser; return Sage's authorize URL."""
+    company = Company.objects.select_for_update().select_related("organization").get(pk=company.pk)
+    if not company.link_is_valid:
+        raise LinkUnavailable("expired")
+    integration, credential_set = link_integration(company=company, platform=platform)
+    if country not in {c.code for c in endpoints.countries_for(credential_set.api_version)}:
+        raise ValueError(
+            f"Country {country!r} is not offered for API v{credential_set.api_version}"
+        )
+    connection = Connection.objects.filter(company=company).first()
+    if connection is None:
+        connection = Connection.objects.create(
+            company=company,
+            integration=integration,
+            credential_set=credential_set,
+            api_version=credential_set.api_version,
+        )
+    elif connection.status == Connection.Status.LINKED:
+        raise LinkUnavailable("linked")
+    verifier, challenge = oauth.pkce_pair()
+    state = secrets.token_urlsafe(32)
+    AuthorizationRequest.objects.create(
+        state=state,
+        code_verifier=verifier,
+        browser_binding=browser_binding(browser_secret),
+        connection=connection,
+        credential_set=credential_set,
+        client_id=credential_set.client_id,
+        country=country,
+    )
+    history_record(
+        organization=company.organization,
+        integration=integration,
+        company=company,
+        kind=HistoryEvent.Kind.LINK_STARTED,
+        details={"country": country, "api_version": credential_set.api_version},
+    )
+    return oauth.authorization_url(
+        credential_set=credential_set,
+        state=state,
+        code_challenge=challenge,
+        country=country,
+        redirect_uri=endpoints.callback_url(),
+    )
+
+
+@sensitive_variables("browser_secret")
+def authorization_consume(*, state: str, browser_secret: str | None) -> AuthorizationRequest:
+    """Check the state (exists, unused, unexpired, this browser) and mark it used, atomically."""
+    if not state or not browser_secret or len(state) > 64:
+        raise BadState
+    authorization = AuthorizationRequest.objects.usable().filter(state=state).first()
+    if authorization is None or not hmac.compare_digest(
+        authorization.browser_binding, browser_binding(browser_secret)
+    ):
+        raise BadState
+    # A conditional UPDATE: of two concurrent replays, only one sees a row to change.
+    now = timezone.now()
+    consumed = AuthorizationRequest.objects.filter(
+        pk=authorization.pk, consumed_at__isnull=True, expires_at__gt=now
+    ).update(consumed_at=now)
+    if consumed != 1:
+        raise BadState
+    return AuthorizationRequest.objects.select_related(
+        "connection__company__organization", "credential_set__integration"
+    ).get(pk=authorization.pk)

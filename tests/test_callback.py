@@ -1,0 +1,294 @@
+"""The OAuth callback view, against the Sage sandbox over HTTP."""
+
+import base64
+import hashlib
+from datetime import timedelta
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection as db
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.models import ApiVersion, AuthorizationRequest, Connection, HistoryEvent
+from integrations.services.credentials import credentials_save, integration_disable
+
+from .linking_factories import (
+    CLIENT_SECRET,
+    authorize_query,
+    callback_path,
+    make_company,
+    setup_sage,
+)
+
+pytestmark = pytest.mark.django_db
+
+CALLBACK = reverse("integrations:oauth_callback")
+
+
+@pytest.fixture
+def company(org_a, sage_sandbox):
+    setup_sage(org_a)
+    return make_company(org_a)
+
+
+def approve(client, sandbox, company, country="GB"):
+    """Walk the link pages, approve at the sandbox, and return the callback response."""
+    query = authorize_query(client, company, country)
+    return client.get(callback_path(sandbox.approve(query, country=country)))
+
+
+def raw_tokens(connection_pk) -> tuple[str, str]:
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT access_token, refresh_token FROM integrations_connection WHERE id = %s",
+            [connection_pk.hex if db.vendor == "sqlite" else connection_pk],
+        )
+        return cursor.fetchone()
+
+
+def test_one_business_links_at_once(client, company, sage_sandbox):
+    response = approve(client, sage_sandbox, company)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == reverse("integrations:link_done")
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in response["Cache-Control"]
+    connection = Connection.objects.get(company=company)
+    assert connection.status == Connection.Status.LINKED
+    assert connection.country == "GB"
+    assert connection.business_id == sage_sandbox.businesses[0]["id"]
+    assert connection.access_token
+    assert connection.refresh_token
+    stored_access, stored_refresh = raw_tokens(connection.pk)
+    assert connection.access_token not in stored_access
+    assert connection.refresh_token not in stored_refresh
+    assert HistoryEvent.objects.filter(company=company, kind=HistoryEvent.Kind.LINKED).exists()
+
+    done = client.get(response["Location"])
+    assert done.status_code == HTTPStatus.OK
+    assert "no-store" in done["Cache-Control"]
+    assert b"is now linked" in done.content
+
+
+def test_several_businesses_are_offered_then_the_chosen_one_is_linked(
+    client, company, sage_sandbox
+):
+    businesses = sage_sandbox.set_businesses(2)
+    response = approve(client, sage_sandbox, company)
+
+    assert response["Location"] == reverse("integrations:link_business")
+    connection = Connection.objects.get(company=company)
+    assert connection.status == Connection.Status.PENDING_AUTH
+    page = client.get(response["Location"])
+    for business in businesses:
+        assert business["displayed_as"].encode() in page.content
+
+    chosen = client.post(response["Location"], {"business": businesses[1]["id"]})
+    assert chosen["Location"] == reverse("integrations:link_done")
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.LINKED
+    assert connection.business_id == businesses[1]["id"]
+
+
+def test_a_business_not_offered_is_refused(client, company, sage_sandbox):
+    sage_sandbox.set_businesses(2)
+    response = approve(client, sage_sandbox, company)
+    page = client.post(response["Location"], {"business": "f" * 32})
+    assert page.status_code == HTTPStatus.BAD_REQUEST
+    assert Connection.objects.get(company=company).status == Connection.Status.PENDING_AUTH
+
+
+def test_v30_uses_its_token_url_and_stores_the_resource_owner(client, org_a, sage_sandbox):
+    setup_sage(org_a, version=ApiVersion.V30)
+    company = make_company(org_a)
+    response = approve(client, sage_sandbox, company, country="IE")
+
+    assert response["Location"] == reverse("integrations:link_done")
+    [token_request] = sage_sandbox.token_requests()
+    assert token_request.path == "/v30/token"
+    connection = Connection.objects.get(company=company)
+    assert connection.status == Connection.Status.LINKED
+    assert connection.api_version == ApiVersion.V30
+    assert connection.country == "IE"
+    assert connection.resource_owner_id == sage_sandbox.businesses[0]["id"]
+
+
+def test_pkce_and_the_identical_redirect_uri(client, company, sage_sandbox):
+    query = authorize_query(client, company)
+    client.get(callback_path(sage_sandbox.approve(query)))
+
+    [token_request] = sage_sandbox.token_requests()
+    verifier = token_request.form["code_verifier"]
+    digest = hashlib.sha256(verifier.encode()).digest()
+    assert query["code_challenge"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    assert query["code_challenge_method"] == "S256"
+    assert token_request.form["redirect_uri"] == query["redirect_uri"]
+    assert query["redirect_uri"] == "http://testserver" + CALLBACK
+    assert token_request.form["client_secret"] == CLIENT_SECRET
+    assert token_request.form["grant_type"] == "authorization_code"
+    assert token_request.headers.get("Authorization") is None
+
+
+def test_the_client_secret_never_appears_in_a_url(client, company, sage_sandbox):
+    response = approve(client, sage_sandbox, company)
+    locations = [response["Location"]]
+    for request in sage_sandbox.requests:
+        assert CLIENT_SECRET not in request.path
+        assert CLIENT_SECRET not in str(request.query)
+    assert all(CLIENT_SECRET not in location for location in locations)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"HTTP_HOST": "localhost"}, {"HTTP_X_FORWARDED_HOST": "evil.example"}],
+    ids=["host", "forwarded-host"],
+)
+def test_a_spoofed_host_does_not_change_the_redirect_uri(client, company, sage_sandbox, headers):
+    url = reverse("integrations:link_country", args=[company.link_token, "sage"])
+    response = client.post(url, {"country": "GB"}, **headers)
+    location = urlsplit(response["Location"])
+    assert "redirect_uri=http%3A%2F%2Ftestserver%2Foauth%2Fsage%2Fcallback%2F" in location.query
+
+
+@pytest.mark.parametrize("case", ["missing", "unknown", "expired", "replayed", "other-browser"])
+def test_a_bad_state_is_a_400_and_no_token_request(client, company, sage_sandbox, case):
+    query = authorize_query(client, company)
+    redirect = sage_sandbox.approve(query)
+    path = callback_path(redirect)
+    if case == "missing":
+        path = path.replace(f"state={query['state']}", "")
+    elif case == "unknown":
+        path = path.replace(query["state"], "x" * 43)
+    elif case == "expired":
+        AuthorizationRequest.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    elif case == "replayed":
+        client.get(path)
+        sage_sandbox.reset()
+    elif case == "other-browser":
+        # The other browser has started a link of its own: it has a binding, not this one.
+        client.cookies.clear()
+        authorize_query(client, company)
+
+    response = client.get(path)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert b"cannot be completed" in response.content
+    assert sage_sandbox.token_requests() == []
+    if case != "replayed":
+        assert not Connection.objects.filter(status=Connection.Status.LINKED).exists()
+        assert not AuthorizationRequest.objects.filter(consumed_at__isnull=False).exists()
+
+
+def test_access_denied_shows_you_cancelled(client, company, sage_sandbox):
+    query = authorize_query(client, company)
+    response = client.get(callback_path(sage_sandbox.deny(query)), follow=True)
+
+    assert response.status_code == HTTPStatus.OK
+    assert b"You cancelled" in response.content
+    assert reverse("integrations:link", args=[company.link_token]).encode() in response.content
+    assert sage_sandbox.token_requests() == []
+    connection = Connection.objects.get(company=company)
+    assert connection.status == Connection.Status.PENDING_AUTH
+    assert not connection.access_token
+    assert AuthorizationRequest.objects.get().consumed_at is not None
+
+
+def test_another_error_is_explained_in_our_words(client, company, sage_sandbox):
+    query = authorize_query(client, company)
+    evil = "<script>alert(1)</script>"
+    path = f"{CALLBACK}?error=server_error&error_description={evil}&state={query['state']}"
+    response = client.get(path, follow=True)
+
+    assert b"Please try again in a few minutes" in response.content
+    assert evil.encode() not in response.content
+    assert b"alert(1)" not in response.content
+    assert sage_sandbox.token_requests() == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("invalid_grant", {}),
+        ("status_500", {}),
+        ("html", {}),
+        ("malformed_json", {}),
+        ("slow", {"seconds": 3}),
+    ],
+)
+def test_a_token_endpoint_failure_stores_nothing(client, company, sage_sandbox, kind, options):
+    query = authorize_query(client, company)
+    redirect = sage_sandbox.approve(query)
+    sage_sandbox.fail_next("token", kind, **options)
+
+    response = client.get(callback_path(redirect))
+    assert response["Location"] == reverse("integrations:link_done")
+    page = client.get(response["Location"])
+
+    assert page.status_code == HTTPStatus.OK
+    assert b"Try again" in page.content
+    connection = Connection.objects.get(company=company)
+    assert connection.status == Connection.Status.PENDING_AUTH
+    assert connection.last_error
+    assert not connection.access_token
+    assert not connection.refresh_token
+    assert HistoryEvent.objects.filter(kind=HistoryEvent.Kind.LINK_FAILED).count() == 1
+
+
+def test_disabled_between_start_and_callback_is_refused(client, org_a, company, sage_sandbox):
+    query = authorize_query(client, company)
+    integration_disable(integration=company.organization.integrations.get(), actor=org_a.admin)
+
+    response = client.get(callback_path(sage_sandbox.approve(query)), follow=True)
+
+    assert b"The integration changed" in response.content
+    assert sage_sandbox.token_requests() == []
+    assert not Connection.objects.get(company=company).access_token
+
+
+def test_client_id_changed_between_start_and_callback_is_refused(
+    client, org_a, company, sage_sandbox
+):
+    query = authorize_query(client, company)
+    credentials_save(
+        organization=org_a,
+        actor=org_a.admin,
+        credential_type=ApiVersion.V31,
+        client_id="another-app",
+    )
+
+    response = client.get(callback_path(sage_sandbox.approve(query)), follow=True)
+
+    assert b"The integration changed" in response.content
+    assert sage_sandbox.token_requests() == []
+
+
+def test_relink_keeps_the_same_connection(client, company, sage_sandbox):
+    approve(client, sage_sandbox, company)
+    connection = Connection.objects.get(company=company)
+    Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.DEAUTHORIZED)
+
+    response = approve(client, sage_sandbox, company)
+
+    assert response["Location"] == reverse("integrations:link_done")
+    assert Connection.objects.get().pk == connection.pk
+    assert Connection.objects.get().status == Connection.Status.LINKED
+
+
+@pytest.mark.parametrize("case", ["api_500", "no_business"])
+def test_a_businesses_failure_stores_nothing(client, company, sage_sandbox, case):
+    query = authorize_query(client, company)
+    redirect = sage_sandbox.approve(query)
+    if case == "api_500":
+        sage_sandbox.fail_next("api", "status_500")
+    else:
+        sage_sandbox.set_businesses(0)
+
+    page = client.get(callback_path(redirect), follow=True)
+
+    assert b"Try again" in page.content
+    connection = Connection.objects.get(company=company)
+    assert connection.status == Connection.Status.PENDING_AUTH
+    assert not connection.access_token
+    assert connection.last_error

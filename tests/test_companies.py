@@ -1,0 +1,252 @@
+"""The companies pages: list with health, create, company page, renew, unlink; tenancy."""
+
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.models import ApiVersion, Company, Connection, HistoryEvent
+from integrations.sage import oauth
+
+from .linking_factories import link, make_company, setup_sage
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("integrations:company_list")
+
+
+def detail_url(company):
+    return reverse("integrations:company_detail", args=[company.pk])
+
+
+def unlink_url(company):
+    return reverse("integrations:connection_unlink", args=[company.pk])
+
+
+def test_list_shows_only_this_organizations_companies(admin_client, org_a, org_b):
+    make_company(org_a, "Alpha Customer")
+    make_company(org_b, "Beta Customer")
+    content = admin_client.get(LIST).content
+    assert b"Alpha Customer" in content
+    assert b"Beta Customer" not in content
+
+
+def test_list_is_searchable_and_paginated(member_client, org_a):
+    for i in range(30):
+        make_company(org_a, f"Bakery {i:02d}")
+    make_company(org_a, "Zebra Garage")
+
+    first = member_client.get(LIST)
+    assert first.status_code == HTTPStatus.OK
+    assert first.content.count(b"Bakery ") == 25
+    second = member_client.get(LIST, {"page": 2})
+    assert b"Bakery 29" in second.content
+    assert b"Zebra Garage" in second.content
+    found = member_client.get(LIST, {"q": "zebra"})
+    assert b"Zebra Garage" in found.content
+    assert b"Bakery" not in found.content
+    assert b"No company matches" in member_client.get(LIST, {"q": "nothing"}).content
+
+
+def _add_connections(org, names, credential_set):
+    for name in names:
+        Connection.objects.create(
+            company=make_company(org, name),
+            integration=credential_set.integration,
+            credential_set=credential_set,
+            api_version=credential_set.api_version,
+            status=Connection.Status.LINKED,
+        )
+
+
+def test_list_queries_do_not_grow_with_companies(admin_client, org_a, sage_sandbox):
+    _integration, credential_set = setup_sage(org_a)
+    _add_connections(org_a, ["One"], credential_set)
+    admin_client.get(LIST)
+    with CaptureQueriesContext(db) as few:
+        admin_client.get(LIST)
+    _add_connections(org_a, [f"Co {i}" for i in range(24)], credential_set)
+    with CaptureQueriesContext(db) as many:
+        admin_client.get(LIST)
+    assert len(many) == len(few)
+
+
+def test_list_shows_connection_health(admin_client, org_a, sage_sandbox):
+    _integration, credential_set = setup_sage(org_a)
+    soon, failing, fine = (make_company(org_a, n) for n in ("Soon Ltd", "Failing Ltd", "Fine Ltd"))
+    now = timezone.now()
+    for company, expires, error in [
+        (soon, now + timedelta(days=2), ""),
+        (failing, now + timedelta(days=30), "Sage could not be reached."),
+        (fine, now + timedelta(days=30), ""),
+    ]:
+        Connection.objects.create(
+            company=company,
+            integration=credential_set.integration,
+            credential_set=credential_set,
+            api_version=ApiVersion.V31,
+            status=Connection.Status.LINKED,
+            refresh_token_expires_at=expires,
+            last_refreshed_at=now,
+            last_error=error,
+        )
+    response = admin_client.get(LIST)
+    rows = {c.name: h for c, h in response.context["rows"]}
+    assert rows["Soon Ltd"].refresh_expires_soon
+    assert rows["Soon Ltd"].warning
+    assert rows["Failing Ltd"].last_refresh_failed
+    assert rows["Failing Ltd"].warning
+    assert not rows["Fine Ltd"].warning
+    assert b"Authorization expires soon" in response.content
+    assert b"Last refresh failed" in response.content
+    assert b"badge--linked" in response.content
+
+
+def test_admin_creates_a_company(admin_client, org_a):
+    response = admin_client.post(reverse("integrations:company_create"), {"name": "  New  Co "})
+    company = Company.objects.get()
+    assert response["Location"] == detail_url(company)
+    assert company.name == "New Co"
+    assert company.organization == org_a
+    assert company.created_by == org_a.admin
+    assert HistoryEvent.objects.filter(company=company, kind=HistoryEvent.Kind.COMPANY_CREATED)
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 201])
+def test_a_bad_name_saves_nothing(admin_client, name):
+    response = admin_client.post(reverse("integrations:company_create"), {"name": name})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert not Company.objects.exists()
+
+
+def test_member_cannot_create(member_client):
+    response = member_client.post(reverse("integrations:company_create"), {"name": "X"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert not Company.objects.exists()
+
+
+def test_company_page_shows_link_url_and_history(member_client, org_a, settings):
+    settings.PORTAL_BASE_URL = "https://portal.example"
+    company = make_company(org_a)
+    response = member_client.get(detail_url(company), HTTP_HOST="localhost")
+    link_url = f"https://portal.example/link/{company.link_token}/"
+    assert link_url.encode() in response.content
+    assert b'data-copy="#link-url"' in response.content
+    assert b"Renew link" not in response.content  # members only read
+
+
+@pytest.mark.parametrize("view", ["detail", "unlink", "renew"])
+def test_another_organizations_company_is_a_404(admin_client, org_b, view):
+    company = make_company(org_b)
+    if view == "detail":
+        response = admin_client.get(detail_url(company))
+    elif view == "unlink":
+        response = admin_client.post(unlink_url(company))
+    else:
+        response = admin_client.post(reverse("integrations:company_link_renew", args=[company.pk]))
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_renew_link_replaces_the_token(admin_client, org_a):
+    company = make_company(org_a)
+    old = company.link_token
+    Company.objects.filter(pk=company.pk).update(link_expires_at=timezone.now())
+    url = reverse("integrations:company_link_renew", args=[company.pk])
+    admin_client.post(url)
+    company.refresh_from_db()
+    assert company.link_token != old
+    assert company.link_is_valid
+    assert admin_client.get(f"/link/{old}/").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_member_cannot_renew(member_client, org_a):
+    company = make_company(org_a)
+    old = company.link_token
+    url = reverse("integrations:company_link_renew", args=[company.pk])
+    assert member_client.post(url).status_code == HTTPStatus.FORBIDDEN
+    company.refresh_from_db()
+    assert company.link_token == old
+
+
+def test_linked_company_page_shows_the_connection(admin_client, org_a, sage_sandbox):
+    company = make_company(org_a)
+    setup_sage(org_a)
+    connection = link(sage_sandbox, company)
+    response = admin_client.get(detail_url(company))
+    assert b'data-testid="connection-status">Linked' in response.content
+    assert connection.business_name.encode() in response.content
+    assert b"portal-app-v31" in response.content
+    assert b"Linked" in response.content
+    assert b"Link started" in response.content
+    assert connection.access_token.encode() not in response.content
+    assert "live_data" in response.context
+
+
+def test_unlink_asks_first_then_revokes(admin_client, org_a, sage_sandbox):
+    _integration, credential_set = setup_sage(org_a)
+    company = make_company(org_a)
+    connection = link(sage_sandbox, company)
+    refresh_token = connection.refresh_token
+
+    confirm = admin_client.get(unlink_url(company))
+    assert confirm.status_code == HTTPStatus.OK
+    assert Connection.objects.get().status == Connection.Status.LINKED
+
+    response = admin_client.post(unlink_url(company), follow=True)
+
+    [revoke] = [r for r in sage_sandbox.requests if r.route == "revoke"]
+    assert revoke.form["token"] == refresh_token
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.UNLINKED
+    assert not connection.access_token
+    assert not connection.refresh_token
+    assert HistoryEvent.objects.filter(kind=HistoryEvent.Kind.UNLINKED, company=company)
+    assert b"The company was unlinked." in response.content
+    assert b'data-testid="relink-prompt"' in response.content
+    with pytest.raises(oauth.SageOAuthError):
+        oauth.refresh_tokens(credential_set=credential_set, refresh_token=refresh_token)
+
+
+def test_a_failed_revoke_still_unlinks_and_says_so(admin_client, org_a, sage_sandbox):
+    setup_sage(org_a)
+    company = make_company(org_a)
+    link(sage_sandbox, company)
+    sage_sandbox.fail_next("revoke", "status_500")
+
+    response = admin_client.post(unlink_url(company), follow=True)
+
+    assert Connection.objects.get().status == Connection.Status.UNLINKED
+    assert b"could not be told to revoke" in response.content
+
+
+def test_v30_unlink_does_not_call_revoke(admin_client, org_a, sage_sandbox):
+    setup_sage(org_a, version=ApiVersion.V30)
+    company = make_company(org_a)
+    link(sage_sandbox, company)
+    admin_client.post(unlink_url(company))
+    assert Connection.objects.get().status == Connection.Status.UNLINKED
+    assert not [r for r in sage_sandbox.requests if r.route == "revoke"]
+
+
+def test_member_cannot_unlink(member_client, org_a, sage_sandbox):
+    setup_sage(org_a)
+    company = make_company(org_a)
+    link(sage_sandbox, company)
+    assert member_client.post(unlink_url(company)).status_code == HTTPStatus.FORBIDDEN
+    assert member_client.get(unlink_url(company)).status_code == HTTPStatus.FORBIDDEN
+    assert Connection.objects.get().status == Connection.Status.LINKED
+    assert not [r for r in sage_sandbox.requests if r.route == "revoke"]
+
+
+def test_deauthorized_company_shows_a_relink_prompt(member_client, org_a, sage_sandbox):
+    setup_sage(org_a)
+    company = make_company(org_a)
+    link(sage_sandbox, company)
+    Connection.objects.update(status=Connection.Status.DEAUTHORIZED)
+    response = member_client.get(detail_url(company))
+    assert b'data-testid="relink-prompt"' in response.content
+    assert company.link_token.encode() in response.content

@@ -1,0 +1,151 @@
+"""The whole link flow and a refresh, with DEBUG logging on, leave no secret in the logs.
+
+The secrets are planted (client secret) or issued by the sandbox (codes,
+tokens) and then looked for in everything the logging system captured, and in
+the error report of a token exchange that raises with debug off.
+"""
+
+import logging
+from http import HTTPStatus
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from django.urls import reverse
+from django.views.debug import get_exception_reporter_class
+
+from integrations.models import (
+    ApiVersion,
+    AuthorizationRequest,
+    Company,
+    Connection,
+    CredentialSet,
+    Integration,
+)
+from integrations.services.tokens import connection_refresh
+from integrations.views.link import BROWSER_KEY
+
+pytestmark = pytest.mark.django_db
+
+CLIENT_ID = "planted-client-id"
+CLIENT_SECRET = "planted-client-secret-7f3a9c1e5b2d"
+NOISY_LOGGERS = ("oauthlib", "requests_oauthlib", "urllib3", "django", "integrations", "portal")
+
+
+@pytest.fixture
+def company(org_a, sage_sandbox):
+    integration = Integration.objects.create(
+        organization=org_a, enabled=True, credential_type=ApiVersion.V31
+    )
+    CredentialSet.objects.create(
+        integration=integration,
+        api_version=ApiVersion.V31,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+    )
+    sage_sandbox.register_client(CLIENT_ID, CLIENT_SECRET)
+    return Company.objects.create(organization=org_a, name="Acme Ltd")
+
+
+def start_link(client, company) -> dict:
+    """Walk the customer's pages up to Sage; return the authorize URL's query."""
+    assert client.get(reverse("integrations:link", args=[company.link_token])).status_code == 200
+    response = client.post(
+        reverse("integrations:link_country", args=[company.link_token, "sage"]), {"country": "GB"}
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    return dict(parse_qsl(urlsplit(response["Location"]).query))
+
+
+def callback_path(sandbox, query) -> tuple[str, str]:
+    """Approve at the sandbox; return the callback path (with code and state) and the code."""
+    redirect = urlsplit(sandbox.approve(query, country="GB"))
+    return f"{redirect.path}?{redirect.query}", dict(parse_qsl(redirect.query))["code"]
+
+
+def secrets_of(connection: Connection) -> list[str]:
+    connection.refresh_from_db()
+    return [connection.access_token, connection.refresh_token]
+
+
+def assert_absent(secrets: list[str], text: str):
+    for secret in secrets:
+        assert secret, "a planted secret is empty: the test would prove nothing"
+        assert secret not in text
+
+
+@pytest.mark.parametrize("debug", ["root", "every logger"])
+def test_link_and_refresh_with_debug_logging_leak_nothing(
+    client, org_a, company, sage_sandbox, caplog, debug
+):
+    caplog.set_level(logging.DEBUG)
+    if debug == "every logger":
+        # Worse than LOG_LEVEL=DEBUG: someone also lowered the pinned OAuth loggers.
+        for name in NOISY_LOGGERS:
+            caplog.set_level(logging.DEBUG, logger=name)
+
+    path, code = callback_path(sage_sandbox, start_link(client, company))
+    planted = [CLIENT_SECRET, code, client.session[BROWSER_KEY]]
+    planted.append(AuthorizationRequest.objects.get().code_verifier)
+    response = client.get(path)
+    assert response.status_code == HTTPStatus.FOUND
+    assert client.get(response["Location"]).status_code == HTTPStatus.OK
+
+    connection = Connection.objects.get(company=company)
+    assert connection.status == Connection.Status.LINKED
+    planted += secrets_of(connection)
+
+    # The company page reads live data with the access token (Authorization: Bearer).
+    client.force_login(org_a.admin)
+    page = client.get(reverse("integrations:company_detail", args=[company.pk]))
+    assert page.status_code == HTTPStatus.OK
+
+    sage_sandbox.expire_access_tokens()
+    Connection.objects.filter(pk=connection.pk).update(access_token_expires_at=None)
+    connection_refresh(connection=connection)
+    refreshed = secrets_of(connection)
+    assert refreshed[0] not in planted  # a real refresh happened
+    planted += refreshed
+
+    logged = "\n".join(
+        [caplog.text] + [f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records]
+    )
+    assert_absent(planted, logged)
+    oauth_records = [r for r in caplog.records if r.name.startswith("requests_oauthlib")]
+    if debug == "every logger":
+        # The libraries did log the request and token bodies, masked.
+        assert oauth_records
+        assert "client_secret=[redacted]" in logged
+        assert "'access_token': '[redacted]'" in logged
+    else:
+        assert oauth_records == []
+
+
+def test_token_exchange_raising_reports_no_secret(
+    client, company, sage_sandbox, settings, caplog, mailoutbox
+):
+    settings.ADMINS = ["ops@portal.example"]
+    client.raise_request_exception = False
+    path, code = callback_path(sage_sandbox, start_link(client, company))
+    verifier = AuthorizationRequest.objects.get().code_verifier
+    # A token URL the client refuses to call: the exchange raises, unexpectedly for the view.
+    settings.SAGE_TOKEN_URL = "ftp://127.0.0.1/token"
+
+    response = client.get(path)
+
+    assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    assert b"Traceback" not in response.content
+    planted = [CLIENT_SECRET, code, verifier, client.session[BROWSER_KEY]]
+    assert_absent(planted, response.content.decode())
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    reporter = get_exception_reporter_class(record.request)(
+        record.request, *record.exc_info, is_email=True
+    )
+    html, text = reporter.get_traceback_html(), reporter.get_traceback_text()
+    assert "ImproperlyConfigured" in text
+    assert "link_complete" in html  # the report does show the frames, with their variables
+    assert_absent(planted, html)
+    assert_absent(planted, text)
+    assert_absent(planted, caplog.text)
+    (mail,) = mailoutbox
+    assert "ImproperlyConfigured" in mail.body
+    assert_absent(planted, mail.body)

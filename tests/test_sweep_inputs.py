@@ -1,0 +1,278 @@
+"""Bad-input sweep: arbitrary text into every field of the portal's forms and link pages.
+
+Huge, unicode, control characters, markup: never a 500 (the test client raises
+any view exception), never reflected unescaped, and nothing saved unless the
+page accepted the input (a redirect).
+"""
+
+from http import HTTPStatus
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from integrations.models import (
+    ApiVersion,
+    AuthorizationRequest,
+    Company,
+    Connection,
+    CredentialSet,
+    HistoryEvent,
+    Integration,
+)
+
+pytestmark = pytest.mark.django_db
+
+SWEEP = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+MARKUP = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "'><svg/onload=alert(1)>",
+    "{{ request }}{% debug %}",
+    "javascript:alert(1)",
+    "&lt;b&gt;&amp;",
+    "'; DROP TABLE integrations_company; --",
+    "\u202egnp.exe\u200b\ufeff",
+    "%00%0d%0aSet-Cookie: x=1",
+]
+NASTY = st.one_of(
+    st.text(max_size=80),
+    st.text(st.characters(categories=("Cc", "Cf", "Zs", "Zl", "Zp", "Co")), max_size=40),
+    st.tuples(st.text(max_size=8), st.sampled_from(MARKUP)).map("".join),
+    st.integers(min_value=256, max_value=100_000).map(lambda n: ("é<\x00a" * n)[:n]),
+)
+V31 = {"v31-client_id": "sweep-client-id", "v31-client_secret": "sweep-client-secret-0123"}
+V30 = {
+    "v30-client_id": "sweep-v30-client-id",
+    "v30-client_secret": "sweep-v30-secret-0123",
+    "v30-signing_secret": "sweep-signing-secret-0123",
+    "v30-subscription_key": "sweep-subscription-key-0123",
+}
+
+
+def body_of(response) -> str:
+    return response.content.decode("utf-8", "replace")
+
+
+def assert_not_reflected(value: str, response):
+    # Text with characters HTML must escape may only come back escaped.
+    if len(value) >= 6 and any(c in value for c in "<>\"'&"):
+        assert value not in body_of(response)
+
+
+def snapshot() -> tuple:
+    """Everything a form or link page may write, to compare before and after."""
+    return (
+        list(Integration.objects.values_list("pk", "enabled", "credential_type", "updated_at")),
+        list(CredentialSet.objects.values_list("pk", "client_id", "updated_at")),
+        Company.objects.count(),
+        list(Connection.objects.values_list("pk", "status", "business_id", "updated_at")),
+        AuthorizationRequest.objects.count(),
+        HistoryEvent.objects.count(),
+    )
+
+
+@pytest.fixture
+def enabled_integration(org_a, sage_sandbox):
+    integration = Integration.objects.create(
+        organization=org_a, enabled=True, credential_type=ApiVersion.V31
+    )
+    CredentialSet.objects.create(
+        integration=integration,
+        api_version=ApiVersion.V31,
+        client_id="sweep-client-id",
+        client_secret="sweep-client-secret-0123",
+    )
+    return integration
+
+
+@pytest.mark.parametrize(
+    ("base", "field"),
+    [
+        (V31, "v31-client_id"),
+        (V31, "v31-client_secret"),
+        (V30, "v30-client_id"),
+        (V30, "v30-client_secret"),
+        (V30, "v30-signing_secret"),
+        (V30, "v30-subscription_key"),
+        (V31, "credential_type"),
+        (V31, "confirm_relink"),
+    ],
+)
+def test_credentials_form(admin_client, org_a, base, field):
+    from django.urls import reverse
+
+    url = reverse("integrations:sage_settings")
+    version = ApiVersion.V31 if base is V31 else ApiVersion.V30
+
+    @SWEEP
+    @given(value=NASTY)
+    def sweep(value):
+        before = snapshot()
+        data = {"credential_type": version.value, **base, field: value}
+        response = admin_client.post(url, data)
+        assert response.status_code in (HTTPStatus.OK, HTTPStatus.FOUND)
+        assert_not_reflected(value, response)
+        if "secret" in field or "key" in field:
+            # A secret is never rendered back, valid or not.
+            assert len(value.strip()) < 12 or value.strip() not in body_of(response)
+        if response.status_code == HTTPStatus.OK:
+            assert snapshot() == before
+        else:
+            stored = CredentialSet.objects.get(
+                integration__organization=org_a, api_version=version
+            )
+            if field.endswith("client_id"):
+                assert stored.client_id == value.strip()
+
+    sweep()
+
+
+def test_company_form(admin_client):
+    from django.urls import reverse
+
+    url = reverse("integrations:company_create")
+
+    @SWEEP
+    @given(value=NASTY)
+    def sweep(value):
+        before = snapshot()
+        response = admin_client.post(url, {"name": value})
+        assert response.status_code in (HTTPStatus.OK, HTTPStatus.FOUND, HTTPStatus.BAD_REQUEST)
+        assert_not_reflected(value, response)
+        if response.status_code == HTTPStatus.FOUND:
+            assert Company.objects.order_by("-pk").first().name == " ".join(value.split())
+        else:
+            assert snapshot() == before
+
+    sweep()
+
+
+def test_company_search(admin_client):
+    from django.urls import reverse
+
+    url = reverse("integrations:company_list")
+
+    @SWEEP
+    @given(value=NASTY)
+    def sweep(value):
+        before = snapshot()
+        response = admin_client.get(url, {"q": value})
+        assert response.status_code in (HTTPStatus.OK, HTTPStatus.BAD_REQUEST)
+        assert_not_reflected(value, response)
+        assert snapshot() == before
+
+    sweep()
+
+
+@pytest.fixture
+def company(org_a, enabled_integration):
+    return Company.objects.create(organization=org_a, name="Sweep Ltd")
+
+
+def test_link_url_token_and_platform(client, company):
+    @SWEEP
+    @given(value=NASTY)
+    def sweep(value):
+        before = snapshot()
+        for path in (
+            f"/link/{quote(value, safe='')}/",
+            f"/link/{company.link_token}/{quote(value, safe='')}/",
+        ):
+            response = client.get(path)
+            assert response.status_code in (HTTPStatus.NOT_FOUND, HTTPStatus.OK), path
+            assert_not_reflected(value, response)
+        assert snapshot() == before
+
+    sweep()
+
+
+def test_link_country(client, company):
+    from django.urls import reverse
+
+    url = reverse("integrations:link_country", args=[company.link_token, "sage"])
+
+    @SWEEP
+    @given(value=NASTY)
+    def sweep(value):
+        before = snapshot()
+        response = client.post(url, {"country": value})
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert_not_reflected(value, response)
+        assert snapshot() == before
+
+    sweep()
+
+
+CALLBACK_KEYS = st.sampled_from(
+    ["code", "state", "error", "error_description", "country", "scope", "x"]
+)
+
+
+def test_callback_query_without_a_valid_state(client, company):
+    @SWEEP
+    @given(params=st.dictionaries(CALLBACK_KEYS, NASTY, max_size=4))
+    def sweep(params):
+        before = snapshot()
+        response = client.get(f"/oauth/sage/callback/?{urlencode(params)}")
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        for value in params.values():
+            assert_not_reflected(value, response)
+        assert snapshot() == before
+
+    sweep()
+
+
+def test_callback_query_with_a_valid_state(client, company, sage_sandbox):
+    from django.urls import reverse
+
+    start = reverse("integrations:link_country", args=[company.link_token, "sage"])
+
+    @SWEEP
+    @given(params=st.dictionaries(st.sampled_from(["code", "error", "country", "x"]), NASTY))
+    def sweep(params):
+        response = client.post(start, {"country": "GB"})
+        assert response.status_code == HTTPStatus.FOUND
+        state = dict(parse_qsl(urlsplit(response["Location"]).query))["state"]
+        response = client.get(f"/oauth/sage/callback/?{urlencode({**params, 'state': state})}")
+        assert response.status_code == HTTPStatus.FOUND
+        page = client.get(response["Location"])
+        assert page.status_code == HTTPStatus.OK
+        for value in params.values():
+            assert_not_reflected(value, page)
+        connection = Connection.objects.get(company=company)
+        # A made-up code or error never links and never stores a token.
+        assert connection.status != Connection.Status.LINKED
+        assert connection.access_token == connection.refresh_token == ""
+
+    sweep()
+
+
+def test_business_choice(client, company, sage_sandbox):
+    from django.urls import reverse
+
+    sage_sandbox.set_businesses(3)
+    start = reverse("integrations:link_country", args=[company.link_token, "sage"])
+    query = dict(parse_qsl(urlsplit(client.post(start, {"country": "GB"})["Location"]).query))
+    callback = urlsplit(sage_sandbox.approve(query, country="GB"))
+    response = client.get(f"{callback.path}?{callback.query}")
+    assert response["Location"] == reverse("integrations:link_business")
+
+    @SWEEP
+    @given(value=NASTY)
+    def sweep(value):
+        before = snapshot()
+        response = client.post(reverse("integrations:link_business"), {"business": value})
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert_not_reflected(value, response)
+        assert snapshot() == before
+
+    sweep()
+    assert Connection.objects.get(company=company).business_id == ""
