@@ -1,6 +1,7 @@
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from portal.models import Membership, Organization
 
@@ -13,6 +14,14 @@ PASSWORD = "correct-horse-battery-staple-42"
 def fast_password_hasher(settings):
     """Hash test passwords quickly; production keeps Django's default hashers."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """Start every test in English: a request in French leaves French active in its thread."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from http import HTTPStatus
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from integrations.models import (
@@ -114,6 +114,8 @@ def test_credentials_form(admin_client, org_a, base, field):
 
     @SWEEP
     @given(value=NASTY)
+    @example(value="ab\x00cd")
+    @example(value=MARKUP[1])
     def sweep(value):
         before = snapshot()
         data = {"credential_type": version.value, **base, field: value}
@@ -142,6 +144,8 @@ def test_company_form(admin_client):
 
     @SWEEP
     @given(value=NASTY)
+    @example(value="ab\x00cd")
+    @example(value=MARKUP[1])
     def sweep(value):
         before = snapshot()
         response = admin_client.post(url, {"name": value})
@@ -162,6 +166,8 @@ def test_company_search(admin_client):
 
     @SWEEP
     @given(value=NASTY)
+    @example(value="ab\x00cd")
+    @example(value=MARKUP[1])
     def sweep(value):
         before = snapshot()
         response = admin_client.get(url, {"q": value})
@@ -180,6 +186,8 @@ def company(org_a, enabled_integration):
 def test_link_url_token_and_platform(client, company):
     @SWEEP
     @given(value=NASTY)
+    @example(value="ab\x00cd")
+    @example(value=MARKUP[1])
     def sweep(value):
         before = snapshot()
         for path in (
@@ -201,6 +209,8 @@ def test_link_country(client, company):
 
     @SWEEP
     @given(value=NASTY)
+    @example(value="ab\x00cd")
+    @example(value=MARKUP[1])
     def sweep(value):
         before = snapshot()
         response = client.post(url, {"country": value})
@@ -216,9 +226,17 @@ CALLBACK_KEYS = st.sampled_from(
 )
 
 
-def test_callback_query_without_a_valid_state(client, company):
+def test_callback_query_without_a_valid_state(client, company, sage_sandbox):
+    from django.urls import reverse
+
+    # This browser started a link, so only the state can be wrong.
+    start = reverse("integrations:link_country", args=[company.link_token, "sage"])
+    assert client.post(start, {"country": "GB"}).status_code == HTTPStatus.FOUND
+
     @SWEEP
     @given(params=st.dictionaries(CALLBACK_KEYS, NASTY, max_size=4))
+    @example(params={"state": "ab\x00cd", "code": "\x00"})
+    @example(params={"error": MARKUP[0], "state": MARKUP[1]})
     def sweep(params):
         before = snapshot()
         response = client.get(f"/oauth/sage/callback/?{urlencode(params)}")
@@ -237,6 +255,8 @@ def test_callback_query_with_a_valid_state(client, company, sage_sandbox):
 
     @SWEEP
     @given(params=st.dictionaries(st.sampled_from(["code", "error", "country", "x"]), NASTY))
+    @example(params={"code": "GB/\x00", "country": "\x00"})
+    @example(params={"error": MARKUP[0]})
     def sweep(params):
         response = client.post(start, {"country": "GB"})
         assert response.status_code == HTTPStatus.FOUND
@@ -267,6 +287,8 @@ def test_business_choice(client, company, sage_sandbox):
 
     @SWEEP
     @given(value=NASTY)
+    @example(value="ab\x00cd")
+    @example(value=MARKUP[1])
     def sweep(value):
         before = snapshot()
         response = client.post(reverse("integrations:link_business"), {"business": value})

@@ -34,6 +34,8 @@ class BadState(Exception):
 
 def link_company(*, token: str) -> Company:
     """Return the company of a link token, or raise LinkUnavailable (unknown or expired)."""
+    if len(token) > 64 or "\x00" in token:  # never a token; PostgreSQL refuses NUL
+        raise LinkUnavailable("unknown")
     company = (
         Company.objects.select_related("organization", "connection").filter(link_token=token)
     ).first()
@@ -126,7 +128,8 @@ def link_start(*, company: Company, platform: str, country: str, browser_secret:
 @sensitive_variables("browser_secret")
 def authorization_consume(*, state: str, browser_secret: str | None) -> AuthorizationRequest:
     """Check the state (exists, unused, unexpired, this browser) and mark it used, atomically."""
-    if not state or not browser_secret or len(state) > 64:
+    # NUL: PostgreSQL refuses it in a query parameter (a 500 instead of a 400).
+    if not state or not browser_secret or len(state) > 64 or "\x00" in state:
         raise BadState
     authorization = AuthorizationRequest.objects.usable().filter(state=state).first()
     if authorization is None or not hmac.compare_digest(
