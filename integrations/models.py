@@ -317,6 +317,7 @@ class HistoryEvent(models.Model):
         DISABLED = "disabled", _("Integration disabled")
         CREDENTIALS_CHECKED = "credentials_checked", _("Credentials checked")
         COMPANY_CREATED = "company_created", _("Company created")
+        LINK_RENEWED = "link_renewed", _("Link URL renewed")
         LINK_STARTED = "link_started", _("Link started")
         LINKED = "linked", _("Linked")
         LINK_FAILED = "link_failed", _("Link failed")

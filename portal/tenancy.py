@@ -49,3 +49,17 @@ def admin_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def membership_required(view):
+    """Login and any membership, for every method: for the user's own choices, not tenant data."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if request.organization is None:
+            raise Http404("No organization")
+        return view(request, *args, **kwargs)
+
+    return wrapper

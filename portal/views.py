@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .models import Membership
-from .tenancy import SESSION_KEY, member_required
+from .tenancy import SESSION_KEY, member_required, membership_required
 
 
 @member_required
@@ -15,8 +15,9 @@ def home(request):
     return redirect("integrations:company_list")
 
 
+# A member (not only an admin) of the current organization may switch to another one.
 @require_POST
-@member_required
+@membership_required
 def switch_organization(request):
     """Make another of the user's organizations the current one."""
     membership = (

@@ -81,4 +81,3 @@ def _clear_cache():
     from django.core.cache import cache
 
     cache.clear()
-    yield

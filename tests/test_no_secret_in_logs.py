@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.urls import reverse
-from django.views.debug import get_exception_reporter_class
+from django.views.debug import get_exception_reporter_class, get_exception_reporter_filter
 
 from integrations.models import (
     ApiVersion,
@@ -149,3 +149,25 @@ def test_token_exchange_raising_reports_no_secret(
     (mail,) = mailoutbox
     assert "ImproperlyConfigured" in mail.body
     assert_absent(planted, mail.body)
+
+
+@pytest.mark.parametrize(
+    ("url_name", "data"),
+    [
+        (
+            "integrations:sage_settings",
+            {"credential_type": "3.1", "v31-client_id": "id", "v31-client_secret": CLIENT_SECRET},
+        ),
+        ("account_login", {"login": "admin@alphaltd.example", "password": CLIENT_SECRET}),
+        (
+            "account_change_password",
+            {"oldpassword": CLIENT_SECRET, "password1": CLIENT_SECRET, "password2": "x"},
+        ),
+    ],
+)
+def test_posted_secrets_are_hidden_from_error_reports(admin_client, url_name, data):
+    response = admin_client.post(reverse(url_name), data)
+    request = response.wsgi_request
+    posted = dict(get_exception_reporter_filter(request).get_post_parameters(request))
+    assert posted, "the view saw no POST data"
+    assert CLIENT_SECRET not in str(posted)

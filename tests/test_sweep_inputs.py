@@ -128,9 +128,7 @@ def test_credentials_form(admin_client, org_a, base, field):
         if response.status_code == HTTPStatus.OK:
             assert snapshot() == before
         else:
-            stored = CredentialSet.objects.get(
-                integration__organization=org_a, api_version=version
-            )
+            stored = CredentialSet.objects.get(integration__organization=org_a, api_version=version)
             if field.endswith("client_id"):
                 assert stored.client_id == value.strip()
 

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 import requests
 from django.conf import settings
 from django.utils.translation import gettext
+from django.views.decorators.debug import sensitive_variables
 
 from ..models import ApiVersion
 from . import endpoints
@@ -154,6 +155,7 @@ class SageClient:
         for page in self.pages(path, params):
             yield from page.items
 
+    @sensitive_variables()  # the headers carry the access token and v3.0 keys
     def _headers(self, auth: ApiAuth, method: str, url: str, query: list) -> dict:
         headers = {"Authorization": f"Bearer {auth.access_token}", "Accept": "application/json"}
         if auth.api_version == ApiVersion.V30:
@@ -177,6 +179,7 @@ class SageClient:
             headers["X-Business"] = auth.business_id
         return headers
 
+    @sensitive_variables()
     def _send(self, method: str, url: str, query: list) -> Any:
         attempts = max(1, settings.SAGE_API_MAX_ATTEMPTS)
         with requests.Session() as session:
@@ -205,6 +208,7 @@ class SageClient:
                 return self._parse(method, url, response)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    @sensitive_variables()
     def _parse(self, method: str, url: str, response: requests.Response) -> Any:
         request_id = response.headers.get("x_request_id", "")
         if 300 <= response.status_code < 400:

@@ -7,6 +7,8 @@ import secrets
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from django.views.decorators.debug import sensitive_variables
+
 
 def _pct(value: str) -> str:
     # RFC 3986: everything but unreserved characters is percent-encoded.
@@ -17,6 +19,7 @@ def new_nonce() -> str:
     return secrets.token_hex(32)
 
 
+@sensitive_variables("signing_secret", "access_token", "key")
 def request_signature(
     *,
     method: str,

@@ -82,6 +82,13 @@ def company_link_renew(*, company: Company, actor) -> Company:
     company.link_token = new_link_token()
     company.link_expires_at = default_link_expiry()
     company.save(update_fields=["link_token", "link_expires_at", "updated_at"])
+    history_record(
+        organization=company.organization,
+        company=company,
+        actor=actor,
+        kind=HistoryEvent.Kind.LINK_RENEWED,
+        details={"expires": company.link_expires_at.isoformat()},
+    )
     return company
 
 

@@ -1,0 +1,55 @@
+"""In a real browser, the Content Security Policy blocks nothing the portal or the admin needs."""
+
+import pytest
+from playwright.sync_api import expect
+
+from integrations.models import Integration
+from portal.models import Membership
+
+from ..conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _csp_reports(page) -> list[str]:
+    """Collect what the browser refused because of the policy."""
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return refused
+
+
+def test_portal_pages_run_under_the_policy(page, live_server, org_a, login):
+    refused = _csp_reports(page)
+    login(page, org_a.admin.email, PASSWORD)
+    for path in ["/companies/", "/settings/integrations/accounting/", "/companies/new/"]:
+        page.goto(f"{live_server.url}{path}")
+        expect(page.locator("main")).to_be_visible()
+    # portal.js (a file, with the nonce) ran: the language select submits by itself.
+    page.get_by_label("Language").select_option("fr")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    assert refused == []
+
+
+def test_admin_works_under_the_policy(page, live_server, org_a, org_b, make_user, login):
+    staff = make_user("support@portal.example", is_staff=True, is_superuser=True)
+    Membership.objects.create(organization=org_a, user=staff, role=Membership.Role.MEMBER)
+    for org in (org_a, org_b):
+        Integration.objects.create(organization=org)
+    refused = _csp_reports(page)
+    login(page, staff.email, PASSWORD)
+
+    page.goto(f"{live_server.url}/admin/integrations/integration/")
+    expect(page.locator("input.action-select")).to_have_count(2)
+    # The admin's actions.js ran: "select all" ticks every row and updates the counter.
+    page.locator("#action-toggle").check()
+    expect(page.locator("input.action-select:checked")).to_have_count(2)
+    expect(page.locator(".action-counter")).to_contain_text("2 of 2")
+
+    page.goto(f"{live_server.url}/admin/")
+    expect(page.locator("#content")).to_be_visible()
+    assert refused == []
