@@ -14,6 +14,8 @@ from http import HTTPStatus
 from http.client import HTTPConnection
 from pathlib import Path
 
+import psycopg
+
 from . import environment, report
 from .load import LoadResult, wrk
 
@@ -161,13 +163,25 @@ def main(argv=None) -> int:
     if not shutil.which("wrk"):
         print("wrk not found: `make bench` installs Debian's wrk.", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
-        rows, postgres_version, settings_line = run(args, Path(tmp))
+    load_before = os.getloadavg()[0]
+    try:
+        with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
+            rows, postgres_version, settings_line = run(args, Path(tmp))
+    except psycopg.OperationalError as error:
+        print(
+            f"PostgreSQL is not reachable ({error}); the bench needs it at "
+            f"{environment.PG_ADMIN_URL} (set BENCH_PG_URL to use another server).",
+            file=sys.stderr,
+        )
+        return 2
+    load = (load_before, os.getloadavg()[0])
     report.ratios(rows)
     table_md = report.table(rows)
     results = report.targets(rows, SIZES)
     targets_md = report.targets_text(results)
-    machine_md = report.machine(postgres_version=postgres_version, settings_line=settings_line)
+    machine_md = report.machine(
+        postgres_version=postgres_version, settings_line=settings_line, load=load
+    )
     print(f"\n{table_md}\n\nTargets:\n{targets_md}\n\n{machine_md}")
     if not args.no_write:
         report.write(table_md=table_md, targets_md=targets_md, machine_md=machine_md)

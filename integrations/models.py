@@ -211,15 +211,17 @@ class Connection(models.Model):
     company = models.OneToOneField(
         Company, on_delete=models.CASCADE, related_name="connection", verbose_name=_("company")
     )
+    # RESTRICT, not PROTECT: a set or integration in use cannot be deleted alone, but
+    # deleting the whole organization (its companies with it) still works.
     integration = models.ForeignKey(
         Integration,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="connections",
         verbose_name=_("integration"),
     )
     credential_set = models.ForeignKey(
         CredentialSet,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="connections",
         verbose_name=_("credential set"),
     )

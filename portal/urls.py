@@ -1,11 +1,12 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from . import bench_views, views
 
 admin.site.login = secure_admin_login(admin.site.login)
-admin.site.site_header = "Integrations portal support"
+admin.site.site_header = _("Integrations portal support")
 
 urlpatterns = [
     path("", views.home, name="home"),

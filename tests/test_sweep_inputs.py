@@ -47,6 +47,7 @@ NASTY = st.one_of(
     st.text(st.characters(categories=("Cc", "Cf", "Zs", "Zl", "Zp", "Co")), max_size=40),
     st.tuples(st.text(max_size=8), st.sampled_from(MARKUP)).map("".join),
     st.integers(min_value=256, max_value=100_000).map(lambda n: ("é<\x00a" * n)[:n]),
+    st.integers(min_value=201, max_value=50_000).map(lambda n: ("🙂<b>x" * n)[:n]),
 )
 V31 = {"v31-client_id": "sweep-client-id", "v31-client_secret": "sweep-client-secret-0123"}
 V30 = {

@@ -98,7 +98,7 @@ def _outcome(authorization, result, detail="", businesses=()) -> Outcome:
     return Outcome(result, connection.company, connection, detail, list(businesses))
 
 
-@sensitive_variables("code", "tokens")
+@sensitive_variables("params", "tokens")
 def link_complete(*, authorization: AuthorizationRequest, params) -> Outcome:
     """Finish the trip to Sage for a consumed authorization request."""
     error = params.get("error", "")

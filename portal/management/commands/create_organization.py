@@ -7,7 +7,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from portal.models import Membership, Organization
 
@@ -46,14 +46,20 @@ class Command(BaseCommand):
         if user is None:
             password = self._password(interactive, User(username=email, email=email))
 
-        with transaction.atomic():
-            organization = Organization.objects.create(name=name)
-            if user is None:
-                user = User.objects.create_user(username=email, email=email, password=password)
-                EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
-            Membership.objects.create(
-                organization=organization, user=user, role=Membership.Role.ADMIN
-            )
+        try:
+            with transaction.atomic():
+                organization = Organization.objects.create(name=name)
+                if user is None:
+                    user = User.objects.create_user(username=email, email=email, password=password)
+                    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+                Membership.objects.create(
+                    organization=organization, user=user, role=Membership.Role.ADMIN
+                )
+        except IntegrityError:
+            # Someone created the same organization or user since the checks above.
+            raise CommandError(
+                f"An organization named {name!r} or a user {email} was just created; try again."
+            ) from None
         self.stdout.write(f"Created organization {name!r} with admin {email}.")
 
     def _password(self, interactive: bool, user) -> str:
