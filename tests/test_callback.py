@@ -292,3 +292,25 @@ def test_a_businesses_failure_stores_nothing(client, company, sage_sandbox, case
     assert connection.status == Connection.Status.PENDING_AUTH
     assert not connection.access_token
     assert connection.last_error
+
+
+def test_a_link_finished_in_another_browser_is_kept(client, company, sage_sandbox):
+    from django.test import Client
+
+    other = Client()
+    first = authorize_query(client, company)
+    second = authorize_query(other, company)
+    client.get(callback_path(sage_sandbox.approve(first)))
+    linked = Connection.objects.get(company=company)
+    assert linked.status == Connection.Status.LINKED
+
+    page = other.get(callback_path(sage_sandbox.approve(second)), follow=True)
+
+    assert b"linked in another window" in page.content
+    kept = Connection.objects.get(company=company)
+    assert kept.status == Connection.Status.LINKED
+    assert kept.access_token == linked.access_token
+    assert kept.refresh_token == linked.refresh_token
+    revoked = [r for r in sage_sandbox.requests if r.path.endswith("/revoke")]
+    assert len(revoked) == 1
+    assert revoked[0].form["token"] != linked.refresh_token

@@ -194,3 +194,19 @@ def test_link_pages_speak_french(client, org_a, sage_sandbox):
     assert "Où est établie votre entreprise Sage ?" in response.content.decode()
     assert "Australie" in response.content.decode()
     assert 'name="language"' in response.content.decode()
+
+
+def test_start_refuses_a_country_the_chosen_set_does_not_offer(org_a, sage_sandbox):
+    from integrations.models import AuthorizationRequest, Connection
+    from integrations.services.linking import CountryNotOffered, link_start
+
+    from .linking_factories import make_company, setup_sage
+
+    setup_sage(org_a, version=ApiVersion.V30)
+    company = make_company(org_a)
+
+    with pytest.raises(CountryNotOffered):
+        link_start(company=company, platform="sage", country="US", browser_secret="b" * 32)
+
+    assert not Connection.objects.exists()
+    assert not AuthorizationRequest.objects.exists()

@@ -45,6 +45,10 @@ FAILURE_MESSAGES = {
 }
 
 
+class AlreadyLinked(Exception):
+    """Another browser finished linking this company while this one was at Sage."""
+
+
 class Result(models.TextChoices):
     LINKED = "linked"
     CHOOSE_BUSINESS = "choose_business"
@@ -136,12 +140,16 @@ def link_complete(*, authorization: AuthorizationRequest, params) -> Outcome:
             return _outcome(authorization, Result.FAILED, "no_business")
     country = str(params.get("country", "")).upper()
     offered = {c.code for c in endpoints.countries_for(credential_set.api_version)}
-    _store(
-        authorization,
-        tokens=tokens,
-        country=country if country in offered else authorization.country,
-        business=businesses[0] if len(businesses) == 1 else None,
-    )
+    try:
+        _store(
+            authorization,
+            tokens=tokens,
+            country=country if country in offered else authorization.country,
+            business=businesses[0] if len(businesses) == 1 else None,
+        )
+    except AlreadyLinked:
+        _abandon(credential_set, tokens)
+        return _outcome(authorization, Result.REFUSED, "already_linked")
     if len(businesses) > 1:
         return _outcome(authorization, Result.CHOOSE_BUSINESS, businesses=businesses)
     return _outcome(authorization, Result.LINKED)
@@ -153,6 +161,10 @@ def _store(authorization, *, tokens: oauth.TokenSet, country: str, business: Bus
     """Store the new tokens encrypted; Linked now unless a business must still be chosen."""
     credential_set = authorization.credential_set
     connection = Connection.objects.select_for_update().get(pk=authorization.connection_id)
+    if connection.status == Connection.Status.LINKED:
+        # Starting refuses Linked companies, so this one was linked by another
+        # browser meanwhile: keep its tokens rather than silently replacing them.
+        raise AlreadyLinked
     now = timezone.now()
     connection.integration = credential_set.integration
     connection.credential_set = credential_set
@@ -179,6 +191,17 @@ def _store(authorization, *, tokens: oauth.TokenSet, country: str, business: Bus
     authorization.connection = connection
     if connection.status == Connection.Status.LINKED:
         _record_linked(connection)
+
+
+@sensitive_variables("tokens")
+def _abandon(credential_set: CredentialSet, tokens: oauth.TokenSet) -> None:
+    """Revoke tokens we will not keep, so they do not stay valid at Sage (best effort)."""
+    if credential_set.api_version != ApiVersion.V31 or not tokens.refresh_token:
+        return
+    try:
+        oauth.revoke_token(credential_set=credential_set, token=tokens.refresh_token)
+    except oauth.SageOAuthError:
+        pass  # They expire on their own; the customer's link is already done.
 
 
 def _record_linked(connection: Connection) -> None:

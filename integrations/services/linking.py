@@ -76,6 +76,10 @@ def browser_binding(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+class CountryNotOffered(Exception):
+    """The chosen country is not offered by the credential set that new links use."""
+
+
 @sensitive_variables("verifier", "browser_secret")
 @transaction.atomic
 def link_start(*, company: Company, platform: str, country: str, browser_secret: str) -> str:
@@ -85,9 +89,8 @@ def link_start(*, company: Company, platform: str, country: str, browser_secret:
         raise LinkUnavailable("expired")
     integration, credential_set = link_integration(company=company, platform=platform)
     if country not in {c.code for c in endpoints.countries_for(credential_set.api_version)}:
-        raise ValueError(
-            f"Country {country!r} is not offered for API v{credential_set.api_version}"
-        )
+        # The admin switched the credential type while the customer chose a flag.
+        raise CountryNotOffered(country)
     connection = Connection.objects.filter(company=company).first()
     if connection is None:
         connection = Connection.objects.create(

@@ -6,9 +6,11 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -113,6 +115,11 @@ def link_country(request, token, platform):
             )
         except LinkUnavailable as exc:
             return _unavailable(request, exc.reason, company)
+        except linking.CountryNotOffered:
+            messages.warning(
+                request, _("The countries on offer have just changed. Please choose again.")
+            )
+            return redirect(request.path)
         return redirect(url)
     context = {
         "company": company,
