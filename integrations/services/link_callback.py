@@ -1,5 +1,6 @@
 """The end of the trip to Sage: the callback's outcome, the tokens, the business choice."""
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -198,10 +199,9 @@ def _abandon(credential_set: CredentialSet, tokens: oauth.TokenSet) -> None:
     """Revoke tokens we will not keep, so they do not stay valid at Sage (best effort)."""
     if credential_set.api_version != ApiVersion.V31 or not tokens.refresh_token:
         return
-    try:
+    # If the revoke fails they expire on their own; the customer's link is already done.
+    with contextlib.suppress(oauth.SageOAuthError):
         oauth.revoke_token(credential_set=credential_set, token=tokens.refresh_token)
-    except oauth.SageOAuthError:
-        pass  # They expire on their own; the customer's link is already done.
 
 
 def _record_linked(connection: Connection) -> None:
