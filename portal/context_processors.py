@@ -7,4 +7,5 @@ def organization(request):
         "current_organization": membership.organization,
         "current_membership": membership,
         "is_org_admin": membership.is_admin,
+        "user_memberships": request.memberships,
     }

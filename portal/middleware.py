@@ -2,18 +2,22 @@ from .models import Membership
 from .tenancy import SESSION_KEY
 
 
-def current_membership(request) -> Membership | None:
-    """The user's membership in the organization they chose, else their first one."""
+def user_memberships(request) -> list[Membership]:
+    """All the user's memberships, with their organizations, in one query."""
     if not request.user.is_authenticated:
-        return None
-    memberships = Membership.objects.for_user(request.user).select_related("organization")
-    wanted = request.session.get(SESSION_KEY)
-    membership = None
-    if wanted is not None:
-        membership = memberships.filter(organization_id=wanted).first()
-    if membership is None:
-        membership = memberships.order_by("organization__name", "pk").first()
-    return membership
+        return []
+    return list(
+        Membership.objects.for_user(request.user)
+        .select_related("organization")
+        .order_by("organization__name", "pk")
+    )
+
+
+def current_membership(request, memberships: list[Membership]) -> Membership | None:
+    """The membership in the organization the user chose, else their first one."""
+    wanted = request.session.get(SESSION_KEY) if memberships else None
+    chosen = [m for m in memberships if m.organization_id == wanted]
+    return (chosen or memberships or [None])[0]
 
 
 class CurrentOrganizationMiddleware:
@@ -27,6 +31,7 @@ class CurrentOrganizationMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.membership = current_membership(request)
+        request.memberships = user_memberships(request)
+        request.membership = current_membership(request, request.memberships)
         request.organization = request.membership.organization if request.membership else None
         return self.get_response(request)
