@@ -250,3 +250,17 @@ def test_deauthorized_company_shows_a_relink_prompt(member_client, org_a, sage_s
     response = member_client.get(detail_url(company))
     assert b'data-testid="relink-prompt"' in response.content
     assert company.link_token.encode() in response.content
+
+
+def test_the_company_page_names_the_country(admin_client, org_a, sage_sandbox):
+    setup_sage(org_a)
+    company = make_company(org_a)
+    Connection.objects.create(
+        company=company,
+        integration=org_a.integrations.get(),
+        credential_set=org_a.integrations.get().credential_sets.get(),
+        api_version="3.1",
+        country="FR",
+    )
+    page = admin_client.get(reverse("integrations:company_detail", args=[company.pk]))
+    assert "France" in page.content.decode()
