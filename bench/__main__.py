@@ -174,13 +174,12 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 2
-    load = (load_before, os.getloadavg()[0])
     report.ratios(rows)
     table_md = report.table(rows)
     results = report.targets(rows, SIZES)
     targets_md = report.targets_text(results)
     machine_md = report.machine(
-        postgres_version=postgres_version, settings_line=settings_line, load=load
+        postgres_version=postgres_version, settings_line=settings_line, load=load_before
     )
     print(f"\n{table_md}\n\nTargets:\n{targets_md}\n\n{machine_md}")
     if not args.no_write:

@@ -124,7 +124,7 @@ def _first(pattern: str, text: str, default: str = "?") -> str:
     return match.group(1).strip() if match else default
 
 
-def machine(*, postgres_version: str, settings_line: str, load: tuple[float, float]) -> str:
+def machine(*, postgres_version: str, settings_line: str, load: float) -> str:
     """Describe the machine and the software the run used."""
     import django
 
@@ -140,12 +140,8 @@ def machine(*, postgres_version: str, settings_line: str, load: tuple[float, flo
             f"- Python {platform.python_version()}, Django {django.get_version()}, "
             f"PostgreSQL {postgres_version}, {_first(r'^(wrk \S+)', wrk.stdout + wrk.stderr)}",
             f"- {settings_line}",
-            f"- 1-minute load average {load[0]:.1f} before the run, {load[1]:.1f} after"
-            + (
-                f" (above {os.cpu_count()}: other work shared the cores)"
-                if max(load) > (os.cpu_count() or 1)
-                else ""
-            ),
+            f"- 1-minute load average before the run: {load:.1f}"
+            + (" (other work was running: expect lower numbers)" if load > 1 else ""),
             f"- run at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         ]
     )
