@@ -53,6 +53,7 @@ chromium:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: install translations chromium
+	@mkdir -p staticfiles  # whitenoise warns on every request when STATIC_ROOT is missing
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
