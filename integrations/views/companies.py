@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,6 +15,7 @@ from ..services import companies as service
 from ..services.live_data import company_live_data
 
 PAGE_SIZE = 25
+URL_SENTINEL = 987654321  # reversed once, then replaced by each row's pk
 HISTORY_SIZE = 50
 
 
@@ -25,13 +26,27 @@ def _company(request, pk) -> Company:
     return get_object_or_404(companies, pk=pk)
 
 
+def _list_row(company: Company, detail_url: str, labels: dict[str, str]) -> Connection | None:
+    """Put the row's connection, link and status label on `company`; return the connection."""
+    # A missing reverse one-to-one raises on every access (costly in a template
+    # loop), and reverse() and get_status_display() per row add up: all are
+    # resolved here, the URL and the translated labels once per page.
+    connection = getattr(company, "connection", None)
+    company.row_connection = connection
+    company.row_url = detail_url.replace(str(URL_SENTINEL), str(company.pk))
+    company.row_status_label = labels.get(connection.status, "") if connection else ""
+    return connection
+
+
 @member_required
 def company_list(request):
     form = CompanySearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     companies = service.companies_for_list(organization=request.organization, query=query)
     page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(c, service.connection_health(getattr(c, "connection", None))) for c in page]
+    detail_url = reverse("integrations:company_detail", args=[URL_SENTINEL])
+    labels = {value: str(label) for value, label in Connection.Status.choices}
+    rows = [(c, service.connection_health(_list_row(c, detail_url, labels))) for c in page]
     context = {"form": form, "page": page, "rows": rows, "query": query}
     return render(request, "integrations/company_list.html", context)
 

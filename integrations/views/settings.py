@@ -24,6 +24,7 @@ from ..services.credentials import (
     integration_for,
     integration_missing_fields,
     integration_state,
+    integration_summary_for,
     linked_counts,
 )
 
@@ -39,7 +40,7 @@ def _not_ready_message(error: IntegrationNotReady) -> str:
 
 @member_required
 def accounting_list(request):
-    integration = integration_for(organization=request.organization)
+    integration = integration_summary_for(organization=request.organization)
     return render(
         request,
         "integrations/accounting_list.html",
