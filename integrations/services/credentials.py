@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.db import models, transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -87,16 +87,38 @@ def field_label(name: str) -> str:
 
 
 def integration_for(*, organization: Organization, platform=Integration.Platform.SAGE):
-    """Return the organization's integration for `platform`, or None if never saved."""
+    """Return the organization's integration for `platform`, or None if never saved.
+
+    Its credential sets come with it, each with `linked_count` (its Linked
+    connections): one query read from the sets' side, a second only when the
+    integration has no set yet.
+    """
     linked = Count("connections", filter=Q(connections__status=Connection.Status.LINKED))
-    sets = CredentialSet.objects.annotate(linked_count=linked)
-    return (
-        Integration.objects.for_org(organization)
-        .filter(platform=platform)
-        .prefetch_related(Prefetch("credential_sets", queryset=sets))
-        .order_by("pk")  # one row at most (unique per platform): skip the ordering join
-        .first()
+    sets = list(
+        CredentialSet.objects.for_org(organization)
+        .filter(integration__platform=platform)
+        .select_related("integration")
+        .annotate(linked_count=linked)
+        .order_by("api_version")
     )
+    if not sets:
+        integration = (
+            Integration.objects.for_org(organization)
+            .filter(platform=platform)
+            .order_by("pk")  # one row at most (unique per platform): skip the ordering join
+            .first()
+        )
+    else:
+        integration = sets[0].integration
+        for credential_set in sets:
+            credential_set.integration = integration  # one instance, as a prefetch gives
+    if integration is not None:
+        # Fill the cache as prefetch_related("credential_sets") does, so that
+        # integration.credential_sets.all() reads these rows without a query.
+        prefetched = CredentialSet.objects.filter(integration=integration)
+        prefetched._result_cache, prefetched._prefetch_done = sets, True
+        integration._prefetched_objects_cache = {"credential_sets": prefetched}
+    return integration
 
 
 def integration_summary_for(*, organization: Organization, platform=Integration.Platform.SAGE):
