@@ -5,18 +5,22 @@ at the end. See docs/performance.md for the method and the last run.
 """
 
 import argparse
+import functools
+import math
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from http.client import HTTPConnection
 from pathlib import Path
 
 import psycopg
 
-from . import environment, report
+from . import environment, report, rounds
 from .load import LoadResult, wrk
 
 SIZES = (10, 10_000)
@@ -24,14 +28,37 @@ SIZES = (10, 10_000)
 
 def arguments(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--duration", type=int, default=10, help="seconds measured per page")
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=10,
+        help="seconds measured per page and company count, split across the rounds "
+        "(each slice lasts ceil(duration / rounds) s); the OAuth callback runs this long "
+        "in one go (default 10)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="interleaved rounds per company count: each round runs the baseline and then "
+        "every page for one slice; a page's ratio is taken against the baseline slices "
+        "around its round, and the table gives the median over the rounds (default 3)",
+    )
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per page")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     cores = os.cpu_count() or 1
     parser.add_argument("--workers", type=int, default=2 * cores, help="gunicorn workers")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.duration < 1 or args.warmup < 1:
+        parser.error("--rounds, --duration and --warmup must be at least 1")
+    return args
+
+
+def slice_seconds(args) -> int:
+    """Seconds of one slice: the duration split across the rounds, whole seconds for wrk."""
+    return max(1, math.ceil(args.duration / args.rounds))
 
 
 def status_of(port: int, path: str, cookie: str) -> int:
@@ -44,14 +71,15 @@ def status_of(port: int, path: str, cookie: str) -> int:
         conn.close()
 
 
-def measure(port: int, path: str, cookie: str, args) -> LoadResult:
+def warm_up(port: int, path: str, cookie: str, args) -> Callable[[], LoadResult]:
+    """Check the page answers 200, warm it up; return the callable running one slice."""
     status = status_of(port, path, cookie)
     if status != HTTPStatus.OK:
         raise RuntimeError(f"the server answered {status} to GET {path}")
     url = f"http://127.0.0.1:{port}{path}"
     options = {"connections": args.connections, "threads": args.threads, "cookie": cookie}
     wrk(url, seconds=args.warmup, **options)
-    return wrk(url, seconds=args.duration, **options)
+    return functools.partial(wrk, url, seconds=slice_seconds(args), **options)
 
 
 def run(args, workdir: Path) -> tuple[list[report.Row], str, str]:
@@ -72,7 +100,7 @@ def run(args, workdir: Path) -> tuple[list[report.Row], str, str]:
         django.setup()
         from django.db import connection
 
-        from . import callback, pages, seed
+        from . import callback, seed
 
         step("migrating and collecting static files")
         seed.prepare()
@@ -93,8 +121,8 @@ def run(args, workdir: Path) -> tuple[list[report.Row], str, str]:
                 seed.companies_add(world=world, total=size)
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE")
-                for label, path in pages.listed():
-                    rows.append(page_row(label, path, size, port, world, args))
+                size_rows, baseline = rows_at(size, port, world, args)
+                rows += size_rows
             step("OAuth callback")
             rows.append(
                 callback.row(
@@ -103,6 +131,7 @@ def run(args, workdir: Path) -> tuple[list[report.Row], str, str]:
                     size=SIZES[-1],
                     args=args,
                     workdir=workdir,
+                    baseline=baseline,
                 )
             )
         except Exception:
@@ -116,9 +145,11 @@ def run(args, workdir: Path) -> tuple[list[report.Row], str, str]:
             environment.stop(sandbox)
             connection.close()
     settings_line = (
-        f"gunicorn {args.workers} sync workers; wrk -t{args.threads} -c{args.connections}, "
-        f"{args.warmup} s warm-up then {args.duration} s per page; DEBUG off, SSL redirect and "
-        "secure cookies on (wrk sends X-Forwarded-Proto: https), persistent DB connections"
+        f"gunicorn {args.workers} sync workers; wrk -t{args.threads} -c{args.connections}; "
+        f"per company count, {args.warmup} s warm-up per page, then {args.rounds} interleaved "
+        f"rounds of {slice_seconds(args)} s per page (the baseline, then each page); "
+        "DEBUG off, SSL redirect and secure cookies on (wrk sends X-Forwarded-Proto: https), "
+        "persistent DB connections"
     )
     return rows, postgres_version, settings_line
 
@@ -137,18 +168,65 @@ def start_sandbox(port: int, workdir: Path):
     return process
 
 
-def page_row(label, path, size, port, world, args) -> report.Row:
-    from . import seed
+def rows_at(size, port, world, args) -> tuple[list[report.Row], Callable | None]:
+    """Measure every page at one company count in interleaved rounds.
 
-    if path is None:
-        return report.Row(label, size, None, None, note="no such page yet")
-    step(f"  {label} ({size:,})")
-    try:
-        queries = seed.queries_count(cookie=world.session_cookie, path=path)
-        return report.Row(label, size, measure(port, path, world.session_cookie, args), queries)
-    except Exception as error:  # noqa: BLE001 - a broken page is reported, the rest still run
-        step(f"  WARNING: {label}: {error!r:.200}")
-        return report.Row(label, size, None, None, note=f"failed: {error!r:.120}")
+    Returns the rows, in the order of `pages.listed()`, and the callable running
+    one baseline slice (None when the baseline could not be measured).
+    """
+    from . import pages, seed
+
+    listed = pages.listed()
+    failed: dict[str, report.Row] = {}
+    queries: dict[str, int] = {}
+    runs: dict[str, Callable[[], LoadResult]] = {}
+    for label, path in listed:
+        if path is None:
+            failed[label] = report.Row(label, size, None, None, note="no such page yet")
+            continue
+        step(f"  {label} ({size:,}): queries, warm-up")
+        try:
+            queries[label] = seed.queries_count(cookie=world.session_cookie, path=path)
+            runs[label] = warm_up(port, path, world.session_cookie, args)
+        except Exception as error:  # noqa: BLE001 - a broken page is reported, the rest still run
+            failed[label] = failure_row(label, size, error)
+    baseline = runs.pop(report.BASELINE, None)
+    step(f"  {args.rounds} rounds of {slice_seconds(args)} s per page ({size:,})")
+    base, series = rounds.interleave(
+        baseline=baseline,
+        pages=runs,
+        rounds=args.rounds,
+        on_error=lambda label, error: step(f"  WARNING: {label}: {error!r:.200}"),
+    )
+    series[report.BASELINE] = base
+    rows = []
+    for label, _ in listed:
+        if label in failed:
+            rows.append(failed[label])
+            continue
+        measured = series[label]
+        if measured.failure:
+            rows.append(report.Row(label, size, None, None, note=measured.failure))
+            continue
+        load = rounds.median_load([s.result for s in measured.slices])
+        per_slice = " ".join(f"{s.result.rps:.0f}" for s in measured.slices)
+        per_round = " ".join(f"{r:.2f}" for r in measured.ratios)
+        step(
+            f"  {label} ({size:,}): req/s per slice {per_slice}"
+            + (f"; × baseline per round {per_round}" if per_round else "")
+        )
+        if label == report.BASELINE:
+            ratio = 1.0
+        else:
+            ratio = statistics.median(measured.ratios) if measured.ratios else None
+        note = f"{load.errors:,} errors in {load.requests:,} requests" if load.errors else ""
+        rows.append(report.Row(label, size, load, queries[label], ratio=ratio, note=note))
+    return rows, (None if base.failure else baseline)
+
+
+def failure_row(label: str, size: int, error: Exception) -> report.Row:
+    step(f"  WARNING: {label}: {error!r:.200}")
+    return report.Row(label, size, None, None, note=f"failed: {error!r:.120}")
 
 
 _started = time.monotonic()
@@ -174,8 +252,7 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 2
-    report.ratios(rows)
-    table_md = report.table(rows)
+    table_md = report.table(rows, method=report.method_notes(args, slice_seconds(args)))
     results = report.targets(rows, SIZES)
     targets_md = report.targets_text(results)
     machine_md = report.machine(

@@ -6,8 +6,11 @@ so every request does the real work: state check, token exchange with the
 sandbox over HTTP, business lookup, tokens stored.
 """
 
+import functools
 import math
 import secrets
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from http import HTTPStatus
@@ -26,7 +29,8 @@ from integrations.services.linking import browser_binding
 from integrations.views.link import BROWSER_KEY
 
 from . import report, seed
-from .load import WALK_SCRIPT, wrk
+from .load import WALK_SCRIPT, LoadResult, wrk
+from .rounds import SETTLE_SECONDS
 
 WARMUP_ENTRIES = 200
 MAX_ENTRIES = 20_000
@@ -111,8 +115,22 @@ def _walk_file(workdir: Path, name: str, entries) -> Path:
     return path
 
 
-def row(*, port: int, sandbox: int | None, size: int, args, workdir: Path) -> report.Row:
-    """Measure the callback: warm up, size the batch from the warm-up rate, then run once."""
+def row(
+    *,
+    port: int,
+    sandbox: int | None,
+    size: int,
+    args,
+    workdir: Path,
+    baseline: Callable[[], LoadResult] | None,
+) -> report.Row:
+    """Measure the callback: warm up, size the batch from the warm-up rate, then run once.
+
+    Each callback URL works once, so the callback cannot take turns with the
+    baseline in rounds like the pages: its one run is framed by a baseline slice
+    right before and one right after it (`baseline` runs one), and its ratio is
+    taken against their mean.
+    """
     label = "OAuth callback"
     if sandbox is None:
         return report.Row(label, size, None, None, note="the Sage sandbox did not start")
@@ -128,12 +146,29 @@ def row(*, port: int, sandbox: int | None, size: int, args, workdir: Path) -> re
     linked_before = _linked(world)
     count = min(MAX_ENTRIES, max(500, math.ceil(warmup.rps * args.duration * 1.5)))
     batch = _walk_file(workdir, "run.txt", entries_create(world, count))
-    result = wrk(url, seconds=args.duration, script_args=(str(batch),), **options)
+    before = settled(baseline) if baseline else None
+    result = settled(
+        functools.partial(wrk, url, seconds=args.duration, script_args=(str(batch),), **options)
+    )
+    after = settled(baseline) if baseline else None
     linked = _linked(world) - linked_before
     note = f"{result.requests:,} callbacks from {count:,} prepared; {linked:,} linked"
     if result.errors:
         note += f"; {result.errors:,} errors"
-    return report.Row(label, size, result, queries, note=note)
+    ratio = None
+    if before and after:
+        reference = (before.rps + after.rps) / 2
+        ratio = result.rps / reference
+        note += f"; baseline {before.rps:,.0f} req/s before, {after.rps:,.0f} after"
+    else:
+        note += "; no baseline to compare with"
+    return report.Row(label, size, result, queries, ratio=ratio, note=note)
+
+
+def settled(run: Callable[[], LoadResult]) -> LoadResult:
+    """Run one wrk run after the pause that lets the previous run's requests finish."""
+    time.sleep(SETTLE_SECONDS)
+    return run()
 
 
 def _linked(world: seed.World) -> int:
