@@ -72,6 +72,24 @@ def test_one_business_links_at_once(client, company, sage_sandbox):
     assert b"is now linked" in done.content
 
 
+def test_a_linked_callback_runs_eleven_queries(
+    client, company, sage_sandbox, django_assert_max_num_queries
+):
+    # The session (1); the state check: the request with every row the link needs,
+    # then the conditional UPDATE that consumes it (2); the link's transaction:
+    # begin, the connection's lock, its UPDATE, the history row, commit (5); the
+    # session write, in a transaction of its own (3). In a test's transaction the
+    # begin and commit are a savepoint and its release: the same count.
+    query = authorize_query(client, company)
+    path = callback_path(sage_sandbox.approve(query))
+
+    with django_assert_max_num_queries(11):
+        response = client.get(path)
+
+    assert response["Location"] == reverse("integrations:link_done")
+    assert Connection.objects.get(company=company).status == Connection.Status.LINKED
+
+
 def test_several_businesses_are_offered_then_the_chosen_one_is_linked(
     client, company, sage_sandbox
 ):

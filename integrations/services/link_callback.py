@@ -46,6 +46,27 @@ FAILURE_MESSAGES = {
 }
 
 
+# What a completed trip to Sage writes on the connection (updated_at: auto_now
+# only applies to the fields save() is told to write).
+STORED_FIELDS = (
+    "integration",
+    "credential_set",
+    "api_version",
+    "country",
+    "access_token",
+    "refresh_token",
+    "access_token_expires_at",
+    "refresh_token_expires_at",
+    "resource_owner_id",
+    "business_id",
+    "business_name",
+    "last_refreshed_at",
+    "last_error",
+    "status",
+    "updated_at",
+)
+
+
 class AlreadyLinked(Exception):
     """Another browser finished linking this company while this one was at Sage."""
 
@@ -85,13 +106,14 @@ def _fail(authorization: AuthorizationRequest, *, reason: str) -> None:
 
 
 def _refusal(authorization: AuthorizationRequest) -> str:
-    """Why the link may not complete any more, or ""."""
-    current = (
-        CredentialSet.objects.select_related("integration")
-        .filter(pk=authorization.credential_set_id)
-        .first()
-    )
-    if current is None or not current.integration.enabled:
+    """Why the link may not complete any more, or "".
+
+    The credential set and its integration were read when the authorization request
+    was consumed, at the start of this callback: they are the state the customer's
+    trip to Sage came back to.
+    """
+    current = authorization.credential_set
+    if not current.integration.enabled:
         return "integration_disabled"
     if current.client_id != authorization.client_id or not current.is_complete:
         return "credentials_changed"
@@ -161,8 +183,17 @@ def link_complete(*, authorization: AuthorizationRequest, params) -> Outcome:
 def _store(authorization, *, tokens: oauth.TokenSet, country: str, business: Business | None):
     """Store the new tokens encrypted; Linked now unless a business must still be chosen."""
     credential_set = authorization.credential_set
-    connection = Connection.objects.select_for_update().get(pk=authorization.connection_id)
-    if connection.status == Connection.Status.LINKED:
+    connection = authorization.connection
+    # Lock the row and read its status under the lock; the other columns read with
+    # the authorization request are all rewritten below (company and created_at
+    # never change).
+    status = (
+        Connection.objects.select_for_update()
+        .filter(pk=connection.pk)
+        .values_list("status", flat=True)
+        .get()
+    )
+    if status == Connection.Status.LINKED:
         # Starting refuses Linked companies, so this one was linked by another
         # browser meanwhile: keep its tokens rather than silently replacing them.
         raise AlreadyLinked
@@ -188,8 +219,7 @@ def _store(authorization, *, tokens: oauth.TokenSet, country: str, business: Bus
     connection.status = (
         Connection.Status.LINKED if business or v30 else Connection.Status.PENDING_AUTH
     )
-    connection.save()
-    authorization.connection = connection
+    connection.save(update_fields=STORED_FIELDS)
     if connection.status == Connection.Status.LINKED:
         _record_linked(connection)
 

@@ -130,14 +130,25 @@ def link_start(*, company: Company, platform: str, country: str, browser_secret:
 
 @sensitive_variables("browser_secret")
 def authorization_consume(*, state: str, browser_secret: str | None) -> AuthorizationRequest:
-    """Check the state (exists, unused, unexpired, this browser) and mark it used, atomically."""
+    """Check the state (exists, unused, unexpired, this browser) and mark it used, atomically.
+
+    The request comes back with its connection, company, organization, credential set
+    and integration, read as this callback begins: the callback's checks and writes
+    use them rather than reading those rows again.
+    """
     # NUL: PostgreSQL refuses it in a query parameter (a 500 instead of a 400).
     if not state or not browser_secret or len(state) > 64 or "\x00" in state:
         raise BadState
-    authorization = AuthorizationRequest.objects.usable().filter(state=state).first()
-    if authorization is None or not hmac.compare_digest(
-        authorization.browser_binding, browser_binding(browser_secret)
-    ):
+    try:
+        # get(), not first(): the state is unique, so no ORDER BY to build or run.
+        authorization = (
+            AuthorizationRequest.objects.usable()
+            .select_related("connection__company__organization", "credential_set__integration")
+            .get(state=state)
+        )
+    except AuthorizationRequest.DoesNotExist:
+        raise BadState from None
+    if not hmac.compare_digest(authorization.browser_binding, browser_binding(browser_secret)):
         raise BadState
     # A conditional UPDATE: of two concurrent replays, only one sees a row to change.
     now = timezone.now()
@@ -146,6 +157,5 @@ def authorization_consume(*, state: str, browser_secret: str | None) -> Authoriz
     ).update(consumed_at=now)
     if consumed != 1:
         raise BadState
-    return AuthorizationRequest.objects.select_related(
-        "connection__company__organization", "credential_set__integration"
-    ).get(pk=authorization.pk)
+    authorization.consumed_at = now
+    return authorization
