@@ -323,3 +323,28 @@ def test_undecryptable_secret_does_not_break_the_page(admin_client, org_a, setti
     response = admin_client.post(SETTINGS_URL, v31_post(**{"v31-client_id": "cid"}))
     assert response.status_code == HTTPStatus.FOUND
     assert CredentialSet.objects.get().client_secret == SECRET
+
+
+def test_relink_warning_counts_only_this_sets_linked_connections(admin_client, org_a, org_b):
+    def connections(org, integration, statuses):
+        credential_set = CredentialSet.objects.get(integration=integration)
+        for n, status in enumerate(statuses):
+            company = Company.objects.create(organization=org, name=f"Shop {n}")
+            Connection.objects.create(
+                company=company,
+                integration=integration,
+                credential_set=credential_set,
+                api_version="3.1",
+                status=status,
+            )
+
+    status = Connection.Status
+    connections(
+        org_a,
+        setup_v31(org_a),
+        [status.LINKED, status.LINKED, status.DEAUTHORIZED, status.PENDING_AUTH, status.UNLINKED],
+    )
+    connections(org_b, setup_v31(org_b), [status.LINKED] * 3)
+    page = admin_client.get(SETTINGS_URL).content.decode()
+    assert "2 linked companies use this client ID" in page
+    assert page.count('data-testid="relink-warning"') == 1
