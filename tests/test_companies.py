@@ -95,15 +95,38 @@ def test_list_shows_connection_health(admin_client, org_a, sage_sandbox):
             last_error=error,
         )
     response = admin_client.get(LIST)
-    rows = {c.name: h for c, h in response.context["rows"]}
-    assert rows["Soon Ltd"].refresh_expires_soon
-    assert rows["Soon Ltd"].warning
-    assert rows["Failing Ltd"].last_refresh_failed
-    assert rows["Failing Ltd"].warning
-    assert not rows["Fine Ltd"].warning
+    rows = {row.name: row for row in response.context["rows"]}
+    assert rows["Soon Ltd"].warnings == ["Authorization expires soon"]
+    assert rows["Failing Ltd"].warnings == ["Last refresh failed"]
+    assert rows["Fine Ltd"].warnings == []
+    assert rows["Fine Ltd"].health == "OK"
+    assert response.content.count(b'<li class="health-warning">') == 2
     assert b"Authorization expires soon" in response.content
     assert b"Last refresh failed" in response.content
-    assert b"badge--linked" in response.content
+    assert response.content.count(b'class="badge badge--linked"') == 3
+
+
+def test_list_rows_without_a_linked_connection(admin_client, org_a):
+    _integration, credential_set = setup_sage(org_a)
+    make_company(org_a, "Alone Ltd")
+    Connection.objects.create(
+        company=make_company(org_a, "Waiting Ltd"),
+        integration=credential_set.integration,
+        credential_set=credential_set,
+        api_version=ApiVersion.V31,
+    )
+    response = admin_client.get(LIST)
+    rows = {row.name: row for row in response.context["rows"]}
+    assert (rows["Alone Ltd"].status, rows["Alone Ltd"].status_label) == ("", "Not linked")
+    assert rows["Waiting Ltd"].status_label == "Pending authorization"
+    assert rows["Alone Ltd"].health == rows["Waiting Ltd"].health == "—"
+    html = response.content.decode()
+    assert '<span class="badge">Not linked</span>' in html
+    assert '<span class="badge badge--pendingauth">Pending authorization</span>' in html
+    assert ">OK<" not in html
+    french = admin_client.get(LIST, headers={"accept-language": "fr"}).content.decode()
+    assert "Non liée" in french
+    assert "En attente d&#x27;autorisation" in french
 
 
 def test_admin_creates_a_company(admin_client, org_a):

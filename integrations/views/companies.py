@@ -1,5 +1,8 @@
 """The organization's companies: list, create, a company's page, renew its link, unlink."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,16 +29,53 @@ def _company(request, pk) -> Company:
     return get_object_or_404(companies, pk=pk)
 
 
-def _list_row(company: Company, detail_url: str, labels: dict[str, str]) -> Connection | None:
-    """Put the row's connection, link and status label on `company`; return the connection."""
-    # A missing reverse one-to-one raises on every access (costly in a template
-    # loop), and reverse() and get_status_display() per row add up: all are
-    # resolved here, the URL and the translated labels once per page.
-    connection = getattr(company, "connection", None)
-    company.row_connection = connection
-    company.row_url = detail_url.replace(str(URL_SENTINEL), str(company.pk))
-    company.row_status_label = labels.get(connection.status, "") if connection else ""
-    return connection
+@dataclass(frozen=True)
+class CompanyRow:
+    """One row of the companies list, with everything its cells show already worked out."""
+
+    name: str
+    url: str
+    status: str  # the connection's status, "" without a connection
+    status_label: str
+    last_refreshed_at: datetime | None
+    warnings: list[str]
+    health: str  # shown when there is no warning
+
+
+def _list_rows(companies) -> list[CompanyRow]:
+    """Build the rows: a row costs a fraction of what the same logic costs in the template.
+
+    The detail URL is reversed once and the translated labels looked up once per page;
+    a missing reverse one-to-one (no connection yet) is read once per row, not per cell.
+    """
+    detail_url = reverse("integrations:company_detail", args=[URL_SENTINEL])
+    labels = {value: str(label) for value, label in Connection.Status.choices}
+    not_linked, ok = _("Not linked"), _("OK")
+    expires_soon, refresh_failed = _("Authorization expires soon"), _("Last refresh failed")
+    rows = []
+    for company in companies:
+        connection = getattr(company, "connection", None)
+        health = service.connection_health(connection)
+        status = connection.status if connection else ""
+        rows.append(
+            CompanyRow(
+                name=company.name,
+                url=detail_url.replace(str(URL_SENTINEL), str(company.pk)),
+                status=status,
+                status_label=labels[status] if status else not_linked,
+                last_refreshed_at=connection.last_refreshed_at if connection else None,
+                warnings=[
+                    text
+                    for flag, text in (
+                        (health.refresh_expires_soon, expires_soon),
+                        (health.last_refresh_failed, refresh_failed),
+                    )
+                    if flag
+                ],
+                health=ok if status == Connection.Status.LINKED else "—",
+            )
+        )
+    return rows
 
 
 @member_required
@@ -44,10 +84,7 @@ def company_list(request):
     query = form.cleaned_data["q"] if form.is_valid() else ""
     companies = service.companies_for_list(organization=request.organization, query=query)
     page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
-    detail_url = reverse("integrations:company_detail", args=[URL_SENTINEL])
-    labels = {value: str(label) for value, label in Connection.Status.choices}
-    rows = [(c, service.connection_health(_list_row(c, detail_url, labels))) for c in page]
-    context = {"form": form, "page": page, "rows": rows, "query": query}
+    context = {"form": form, "page": page, "rows": _list_rows(page), "query": query}
     return render(request, "integrations/company_list.html", context)
 
 
