@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from . import environment, report, rounds
+from . import cpu, environment, report, rounds
 from .load import LoadResult, wrk
 
 SIZES = (10, 10_000)
@@ -84,7 +84,8 @@ def warm_up(port: int, path: str, cookie: str, args) -> Callable[[], LoadResult]
 
 def run(args, workdir: Path) -> tuple[list[report.Row], str, str]:
     port, sandbox_port = environment.free_port(), environment.free_port()
-    with environment.database(f"portal_bench_{os.getpid()}") as database_url:
+    database_name = f"portal_bench_{os.getpid()}"
+    with environment.database(database_name) as database_url:
         for name in ("DJANGO_SECURE_SSL_REDIRECT", "DJANGO_SECURE_COOKIES", "STATIC_MANIFEST"):
             os.environ.pop(name, None)  # never inherit the tests' relaxations
         os.environ.update(
@@ -115,13 +116,18 @@ def run(args, workdir: Path) -> tuple[list[report.Row], str, str]:
                 log=workdir / "gunicorn.log",
             )
             environment.wait_for_port(port, server, what="gunicorn")
+            processes = cpu.Processes(
+                portal=server.pid, sandbox=sandbox.pid if sandbox else None, database=database_name
+            )
             rows = []
             for size in SIZES:
                 step(f"seeding {size:,} companies")
                 seed.companies_add(world=world, total=size)
+                # What autovacuum does within a minute of a bulk load in production: the
+                # statistics, and the visibility map that lets a COUNT read the index alone.
                 with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE")
-                size_rows, baseline = rows_at(size, port, world, args)
+                    cursor.execute("VACUUM ANALYZE")
+                size_rows, baseline = rows_at(size, port, world, args, processes)
                 rows += size_rows
             step("OAuth callback")
             rows.append(
@@ -132,6 +138,7 @@ def run(args, workdir: Path) -> tuple[list[report.Row], str, str]:
                     args=args,
                     workdir=workdir,
                     baseline=baseline,
+                    processes=processes,
                 )
             )
         except Exception:
@@ -168,11 +175,12 @@ def start_sandbox(port: int, workdir: Path):
     return process
 
 
-def rows_at(size, port, world, args) -> tuple[list[report.Row], Callable | None]:
+def rows_at(size, port, world, args, processes) -> tuple[list[report.Row], Callable | None]:
     """Measure every page at one company count in interleaved rounds.
 
     Returns the rows, in the order of `pages.listed()`, and the callable running
-    one baseline slice (None when the baseline could not be measured).
+    one baseline slice (None when the baseline could not be measured). Each slice
+    also measures the CPU per request of `processes` (see bench/cpu.py).
     """
     from . import pages, seed
 
@@ -187,7 +195,7 @@ def rows_at(size, port, world, args) -> tuple[list[report.Row], Callable | None]
         step(f"  {label} ({size:,}): queries, warm-up")
         try:
             queries[label] = seed.queries_count(cookie=world.session_cookie, path=path)
-            runs[label] = warm_up(port, path, world.session_cookie, args)
+            runs[label] = cpu.measured(warm_up(port, path, world.session_cookie, args), processes)
         except Exception as error:  # noqa: BLE001 - a broken page is reported, the rest still run
             failed[label] = failure_row(label, size, error)
     baseline = runs.pop(report.BASELINE, None)
@@ -255,12 +263,13 @@ def main(argv=None) -> int:
     table_md = report.table(rows, method=report.method_notes(args, slice_seconds(args)))
     results = report.targets(rows, SIZES)
     targets_md = report.targets_text(results)
+    cpu_md = report.cpu_table(rows)
     machine_md = report.machine(
         postgres_version=postgres_version, settings_line=settings_line, load=load_before
     )
-    print(f"\n{table_md}\n\nTargets:\n{targets_md}\n\n{machine_md}")
+    print(f"\n{table_md}\n\n{cpu_md}\n\nTargets:\n{targets_md}\n\n{machine_md}")
     if not args.no_write:
-        report.write(table_md=table_md, targets_md=targets_md, machine_md=machine_md)
+        report.write(table_md=table_md, cpu_md=cpu_md, targets_md=targets_md, machine_md=machine_md)
         print(f"\nWritten to {report.PERFORMANCE_MD.relative_to(environment.ROOT)}")
     return 0
 

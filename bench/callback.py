@@ -28,7 +28,7 @@ from integrations.sage import endpoints, oauth
 from integrations.services.linking import browser_binding
 from integrations.views.link import BROWSER_KEY
 
-from . import report, seed
+from . import cpu, report, seed
 from .load import WALK_SCRIPT, LoadResult, wrk
 from .rounds import SETTLE_SECONDS
 
@@ -123,13 +123,15 @@ def row(
     args,
     workdir: Path,
     baseline: Callable[[], LoadResult] | None,
+    processes: cpu.Processes,
 ) -> report.Row:
     """Measure the callback: warm up, size the batch from the warm-up rate, then run once.
 
     Each callback URL works once, so the callback cannot take turns with the
     baseline in rounds like the pages: its one run is framed by a baseline slice
     right before and one right after it (`baseline` runs one), and its ratio is
-    taken against their mean.
+    taken against their mean. The run also measures the CPU per request of
+    `processes` (see bench/cpu.py).
     """
     label = "OAuth callback"
     if sandbox is None:
@@ -147,9 +149,8 @@ def row(
     count = min(MAX_ENTRIES, max(500, math.ceil(warmup.rps * args.duration * 1.5)))
     batch = _walk_file(workdir, "run.txt", entries_create(world, count))
     before = settled(baseline) if baseline else None
-    result = settled(
-        functools.partial(wrk, url, seconds=args.duration, script_args=(str(batch),), **options)
-    )
+    run = functools.partial(wrk, url, seconds=args.duration, script_args=(str(batch),), **options)
+    result = settled(cpu.measured(run, processes))
     after = settled(baseline) if baseline else None
     linked = _linked(world) - linked_before
     note = f"{result.requests:,} callbacks from {count:,} prepared; {linked:,} linked"

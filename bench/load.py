@@ -2,7 +2,7 @@
 
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Walks a file of "path cookie" lines, one line per request, each used once; when
@@ -32,6 +32,8 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     errors: int  # non-2xx/3xx answers plus socket errors
+    # CPU ms per request by group of processes (bench/cpu.py); empty when not measured.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
 
 def _ms(value: str) -> float:

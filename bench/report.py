@@ -1,4 +1,4 @@
-"""The bench's one table, its targets, the machine, and docs/performance.md."""
+"""The bench's tables (req/s, CPU per request), its targets, the machine, docs/performance.md."""
 
 import os
 import platform
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import cpu
 from .load import LoadResult
 
 PERFORMANCE_MD = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
@@ -60,15 +61,46 @@ def table(rows: list[Row], method: Sequence[str] = ()) -> str:
                 str(r.queries) if r.queries is not None else "—",
             ]
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    notes = [f"- {note}" for note in method]
+    notes += [f"- {r.page} ({r.companies:,}): {r.note}" for r in rows if r.note]
+    return "\n".join(_markdown(lines) + ([""] + notes if notes else []))
+
+
+def cpu_table(rows: list[Row]) -> str:
+    """CPU ms per request of each group of processes, the total, and how to read them."""
+    head = [
+        "page",
+        "companies",
+        *(f"{group} CPU ms/req" for group in cpu.GROUPS),
+        "total CPU ms/req",
+    ]
+    lines = [head]
+    for r in rows:
+        measured = r.load.cpu_ms if r.load else {}
+        cells = [f"{measured[g]:.2f}" if g in measured else "—" for g in cpu.GROUPS]
+        total = f"{sum(measured.values()):.2f}" if measured else "—"
+        lines.append([r.page, f"{r.companies:,}", *cells, total])
+    notes = [
+        "- CPU ms/req: the CPU time (utime + stime) each group of processes used during a "
+        "slice, divided by the requests wrk completed in it; the median over the rounds (the "
+        "OAuth callback: its one run). portal: gunicorn's master and workers; PostgreSQL: the "
+        "backends of the bench's database; wrk: the load generator itself; total: their sum",
+        "- on these saturated cores, × baseline ≈ (the baseline's total CPU per request) ÷ "
+        "(the page's total CPU per request): a page reaches 0.5 only if its own work costs "
+        "no more than the baseline's whole request",
+    ]
+    return "\n".join([*_markdown(lines), "", *notes])
+
+
+def _markdown(lines: list[list[str]]) -> list[str]:
+    """A Markdown table, its columns padded to their widest cell; `lines[0]` is the head."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     out = [
         "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
         for line in lines
     ]
     out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    notes = [f"- {note}" for note in method]
-    notes += [f"- {r.page} ({r.companies:,}): {r.note}" for r in rows if r.note]
-    return "\n".join(out + ([""] + notes if notes else []))
+    return out
 
 
 def targets(rows: list[Row], sizes: tuple[int, int]) -> list[tuple[str, bool | None, str]]:
@@ -160,9 +192,12 @@ def machine(*, postgres_version: str, settings_line: str, load: float) -> str:
     )
 
 
-def write(*, table_md: str, targets_md: str, machine_md: str) -> None:
+def write(*, table_md: str, cpu_md: str, targets_md: str, machine_md: str) -> None:
     """Replace the generated part of docs/performance.md with the last run."""
-    block = f"{START}\n## Last run\n\n{machine_md}\n\n{table_md}\n\nTargets:\n\n{targets_md}\n{END}"
+    block = (
+        f"{START}\n## Last run\n\n{machine_md}\n\n{table_md}\n\n{cpu_md}\n\n"
+        f"Targets:\n\n{targets_md}\n{END}"
+    )
     text = (
         PERFORMANCE_MD.read_text()
         if PERFORMANCE_MD.exists()

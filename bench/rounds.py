@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import cpu
 from .load import LoadResult
 
 # Pause before each slice. When wrk stops, the requests it had in flight (up to one
@@ -67,13 +68,14 @@ def baseline_at(before: Slice, after: Slice, moment: float) -> float:
 
 
 def median_load(results: list[LoadResult]) -> LoadResult:
-    """Median req/s, p50 and p99 over slices; requests and errors summed."""
+    """Median req/s, p50, p99 and CPU per request over slices; requests and errors summed."""
     return LoadResult(
         requests=sum(r.requests for r in results),
         rps=statistics.median(r.rps for r in results),
         p50_ms=statistics.median(r.p50_ms for r in results),
         p99_ms=statistics.median(r.p99_ms for r in results),
         errors=sum(r.errors for r in results),
+        cpu_ms=cpu.median([r.cpu_ms for r in results]),
     )
 
 
