@@ -9,7 +9,6 @@ sandbox over HTTP, business lookup, tokens stored.
 import functools
 import math
 import secrets
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -28,9 +27,8 @@ from integrations.sage import endpoints, oauth
 from integrations.services.linking import browser_binding
 from integrations.views.link import BROWSER_KEY
 
-from . import cpu, report, seed
+from . import cpu, report, rounds, seed
 from .load import WALK_SCRIPT, LoadResult, wrk
-from .rounds import SETTLE_SECONDS
 
 WARMUP_ENTRIES = 200
 MAX_ENTRIES = 20_000
@@ -168,8 +166,7 @@ def row(
 
 def settled(run: Callable[[], LoadResult]) -> LoadResult:
     """Run one wrk run after the pause that lets the previous run's requests finish."""
-    time.sleep(SETTLE_SECONDS)
-    return run()
+    return rounds.timed(run).result
 
 
 def _linked(world: seed.World) -> int:

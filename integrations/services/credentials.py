@@ -65,21 +65,15 @@ def integration_state(integration: Integration | None) -> IntegrationState:
 
 
 def linked_counts(*, integration: Integration | None) -> dict[str, int]:
-    """Return how many Linked connections use each API version's set of `integration`."""
+    """Return how many Linked connections use each API version's set of `integration`.
+
+    `integration` comes from integration_for, which counted them with the sets.
+    """
     if integration is None:
         return {}
-    prefetched = getattr(integration, "_prefetched_objects_cache", {}).get("credential_sets")
-    if prefetched is not None and all(hasattr(s, "linked_count") for s in prefetched):
-        # integration_for counted them along with the sets: no query of its own.
-        return {s.api_version: s.linked_count for s in prefetched if s.linked_count}
-    rows = (
-        Connection.objects.filter(
-            credential_set__integration=integration, status=Connection.Status.LINKED
-        )
-        .values("credential_set__api_version")
-        .annotate(n=Count("pk"))
-    )
-    return {row["credential_set__api_version"]: row["n"] for row in rows}
+    return {
+        s.api_version: s.linked_count for s in integration.credential_sets.all() if s.linked_count
+    }
 
 
 def field_label(name: str) -> str:
