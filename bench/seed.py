@@ -60,7 +60,7 @@ def world_create(*, name: str = "Bench Ltd") -> World:
     )
     Membership.objects.create(organization=organization, user=admin, role=Membership.Role.ADMIN)
     integration = Integration.objects.create(
-        organization=organization, enabled=True, credential_type=ApiVersion.V31
+        organization=organization, enabled=True, new_links_api_version=ApiVersion.V31
     )
     credential_set = CredentialSet.objects.create(
         integration=integration,

@@ -18,21 +18,21 @@ from .models import (
     CredentialSet,
     HistoryEvent,
     Integration,
+    mask_secret,
 )
 from .services.credentials import connection_mark_for_relink, integration_disable
 
 
 def secret_status(obj, name: str, *, last_four: bool = True) -> str:
-    """Return "set · 1a2b", "set" or "not set" for the secret `name` of `obj`."""
+    """Return "•••• 1a2b" (as the settings page masks it), "set" or "not set"."""
     if not obj.__dict__.get(name):
         return _("not set")
     if not last_four:
         return _("set")
     try:
-        value = getattr(obj, name)
+        return mask_secret(getattr(obj, name))
     except DecryptionError:
         return _("set · unreadable with the current keys")
-    return f"{_('set')} · {value[-4:]}"
 
 
 class ReadOnlyAdminMixin:
@@ -79,17 +79,17 @@ class IntegrationAdmin(admin.ModelAdmin):
         "organization",
         "platform",
         "enabled",
-        "credential_type",
+        "new_links_api_version",
         "updated_at",
     ]
-    list_filter = ["enabled", "platform", "credential_type"]
+    list_filter = ["enabled", "platform", "new_links_api_version"]
     search_fields = ["organization__name", "credential_sets__client_id"]
     list_select_related = ["organization"]
     readonly_fields = [
         "organization",
         "platform",
         "enabled",
-        "credential_type",
+        "new_links_api_version",
         "created_at",
         "updated_at",
     ]

@@ -1,18 +1,17 @@
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Organization, OrganizationScopedQuerySet
 
 from .fields import EncryptedTextField
-
-TOKEN_MAX_LENGTH = 4096  # Sage: "reserve up to 2048 bytes per token"; ciphertext is larger.
 
 
 class ApiVersion(models.TextChoices):
@@ -39,7 +38,7 @@ class Integration(models.Model):
         _("platform"), max_length=20, choices=Platform.choices, default=Platform.SAGE
     )
     enabled = models.BooleanField(_("enabled"), default=False)
-    credential_type = models.CharField(
+    new_links_api_version = models.CharField(
         _("credentials for new links"),
         max_length=3,
         choices=ApiVersion.choices,
@@ -64,9 +63,16 @@ class Integration(models.Model):
         return f"{self.get_platform_display()} · {self.organization}"
 
     def chosen_credential_set(self) -> "CredentialSet | None":
+        """The credential set new links use (from the prefetched sets when there are)."""
         return next(
-            (s for s in self.credential_sets.all() if s.api_version == self.credential_type), None
+            (s for s in self.credential_sets.all() if s.api_version == self.new_links_api_version),
+            None,
         )
+
+
+def mask_secret(value: str) -> str:
+    """Return a secret as pages and the admin show it: dots and its last four characters."""
+    return f"•••• {value[-4:]}" if value else ""
 
 
 class CredentialSetQuerySet(OrganizationScopedQuerySet):
@@ -75,6 +81,13 @@ class CredentialSetQuerySet(OrganizationScopedQuerySet):
 
 class CredentialSet(models.Model):
     """The keys of one OAuth app registered with Sage, for one API version."""
+
+    # The credential-field catalogue: which fields each API version needs, which are secret.
+    FIELDS_BY_VERSION = {
+        ApiVersion.V30: ("client_id", "client_secret", "signing_secret", "subscription_key"),
+        ApiVersion.V31: ("client_id", "client_secret"),
+    }
+    SECRET_FIELDS = ("client_secret", "signing_secret", "subscription_key")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     integration = models.ForeignKey(
@@ -125,16 +138,19 @@ class CredentialSet(models.Model):
     def __str__(self) -> str:
         return f"API v{self.api_version} · {self.client_id}"
 
-    @property
-    def secret_field_names(self) -> list[str]:
-        if self.api_version == ApiVersion.V30:
-            return ["client_secret", "signing_secret", "subscription_key"]
-        return ["client_secret"]
+    @classmethod
+    def field_names(cls, api_version: str) -> tuple[str, ...]:
+        """The fields a set of `api_version` holds, in the order the settings page shows them."""
+        return cls.FIELDS_BY_VERSION[ApiVersion(api_version)]
+
+    @classmethod
+    def field_label(cls, name: str) -> str:
+        """The translated label of a credential field."""
+        return str(cls._meta.get_field(name).verbose_name)
 
     def missing_fields(self) -> list[str]:
         """The names of the fields this set still needs before it can be used."""
-        names = ["client_id", *self.secret_field_names]
-        return [name for name in names if not self.__dict__.get(name)]
+        return [name for name in self.field_names(self.api_version) if not self.__dict__.get(name)]
 
     @property
     def is_complete(self) -> bool:
@@ -189,13 +205,32 @@ class Company(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("integrations:company_detail", args=[self.pk])
+
     @property
     def link_is_valid(self) -> bool:
         return self.link_expires_at > timezone.now()
 
 
+def keepalive_deadline() -> datetime:
+    """Refresh tokens expiring before this are due for keep-alive (the one home of the window)."""
+    return timezone.now() + timedelta(days=settings.KEEPALIVE_REFRESH_WITHIN_DAYS)
+
+
 class ConnectionQuerySet(OrganizationScopedQuerySet):
     organization_path = "company__organization"
+
+    def linked(self):
+        return self.filter(status=Connection.Status.LINKED)
+
+    def due_for_keepalive(self):
+        """Linked connections whose refresh token expires within the keep-alive window."""
+        return (
+            self.linked()
+            .filter(refresh_token_expires_at__lte=keepalive_deadline())
+            .order_by("refresh_token_expires_at")
+        )
 
 
 class Connection(models.Model):
@@ -263,6 +298,24 @@ class Connection(models.Model):
     def __str__(self) -> str:
         return f"{self.company} · {self.get_status_display()}"
 
+    @property
+    def is_linked(self) -> bool:
+        return self.status == self.Status.LINKED
+
+    @property
+    def can_unlink(self) -> bool:
+        return self.status != self.Status.UNLINKED
+
+    @property
+    def needs_relink(self) -> bool:
+        return self.status in (self.Status.DEAUTHORIZED, self.Status.UNLINKED)
+
+    @property
+    def refresh_expires_soon(self) -> bool:
+        """Linked, and the refresh token expires within the keep-alive window."""
+        expires = self.refresh_token_expires_at
+        return self.is_linked and expires is not None and expires <= keepalive_deadline()
+
 
 class AuthorizationRequestQuerySet(models.QuerySet):
     def usable(self):
@@ -310,7 +363,12 @@ class AuthorizationRequest(models.Model):
 
 
 class HistoryEventQuerySet(OrganizationScopedQuerySet):
-    pass
+    def for_integration(self, integration: Integration):
+        """The integration's own events (settings, enable, checks), not its companies'."""
+        return self.filter(integration=integration, company__isnull=True)
+
+    def for_company(self, company: Company):
+        return self.filter(company=company)
 
 
 class HistoryEvent(models.Model):

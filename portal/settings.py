@@ -95,9 +95,6 @@ TEMPLATES = [
     },
 ]
 
-# Input widgets are written without the template engine (same markup, less time).
-FORM_RENDERER = "portal.forms_rendering.FastInputRenderer"
-
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }

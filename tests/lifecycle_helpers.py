@@ -16,7 +16,7 @@ def make_integration(organization, *, api_version: str = ApiVersion.V31) -> Inte
     integration, _ = Integration.objects.get_or_create(
         organization=organization,
         platform=Integration.Platform.SAGE,
-        defaults={"credential_type": api_version, "enabled": True},
+        defaults={"new_links_api_version": api_version, "enabled": True},
     )
     return integration
 

@@ -19,7 +19,7 @@ def setup_sage(org, *, version: str = ApiVersion.V31, enable: bool = True):
     result = credentials_save(
         organization=org,
         actor=org.admin,
-        credential_type=version,
+        api_version=version,
         client_id=CLIENT_ID[ApiVersion(version)],
         client_secret=CLIENT_SECRET,
         **extra,

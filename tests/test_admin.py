@@ -39,12 +39,12 @@ def staff_client(client, make_user):
 @pytest.fixture
 def data(org_a):
     credentials_save(
-        organization=org_a, actor=org_a.admin, credential_type="3.0", client_id="v30-cid", **SECRETS
+        organization=org_a, actor=org_a.admin, api_version="3.0", client_id="v30-cid", **SECRETS
     )
     result = credentials_save(
         organization=org_a,
         actor=org_a.admin,
-        credential_type="3.1",
+        api_version="3.1",
         client_id="v31-cid",
         client_secret="other-secret-2g7G",
     )
@@ -120,8 +120,8 @@ def test_integration_page_shows_masked_secrets(staff_client, data):
     ).content.decode()
     assert "v30-cid" in page
     assert "v31-cid" in page
-    assert "set · 9f3A" in page
-    assert "set · 2g7G" in page
+    assert "•••• 9f3A" in page
+    assert "•••• 2g7G" in page
     assert "not set" in page  # the v3.1 set has no signing secret
 
 

@@ -68,7 +68,7 @@ def snapshot(company: Company, integration: Integration) -> tuple:
     return (
         company.link_token,
         integration.enabled,
-        integration.credential_type,
+        integration.new_links_api_version,
         connection.status,
         Company.objects.count(),
         HistoryEvent.objects.count(),

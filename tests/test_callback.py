@@ -72,18 +72,17 @@ def test_one_business_links_at_once(client, company, sage_sandbox):
     assert b"is now linked" in done.content
 
 
-def test_a_linked_callback_runs_eleven_queries(
+def test_a_linked_callback_runs_a_bounded_number_of_queries(
     client, company, sage_sandbox, django_assert_max_num_queries
 ):
-    # The session (1); the state check: the request with every row the link needs,
-    # then the conditional UPDATE that consumes it (2); the link's transaction:
-    # begin, the connection's lock, its UPDATE, the history row, commit (5); the
-    # session write, in a transaction of its own (3). In a test's transaction the
-    # begin and commit are a savepoint and its release: the same count.
+    # About eleven today: the session; the state check and the conditional UPDATE
+    # that consumes it; the link's transaction (lock, UPDATE, history row); the
+    # session write. The ceiling leaves headroom: it catches a query per row, not
+    # one more lookup.
     query = authorize_query(client, company)
     path = callback_path(sage_sandbox.approve(query))
 
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(16):
         response = client.get(path)
 
     assert response["Location"] == reverse("integrations:link_done")
@@ -272,7 +271,7 @@ def test_client_id_changed_between_start_and_callback_is_refused(
     credentials_save(
         organization=org_a,
         actor=org_a.admin,
-        credential_type=ApiVersion.V31,
+        api_version=ApiVersion.V31,
         client_id="another-app",
     )
 

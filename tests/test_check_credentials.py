@@ -43,7 +43,7 @@ def shown_messages(response) -> list[str]:
 @pytest.mark.parametrize("api_version", [ApiVersion.V31, ApiVersion.V30])
 def test_accepted_credentials(sage_sandbox, org_a, admin_client, api_version):
     integration = make_integration(org_a, api_version=api_version)
-    integration.credential_type = api_version
+    integration.new_links_api_version = api_version
     integration.save()
     make_credential_set(integration, sage_sandbox, api_version=api_version)
 

@@ -39,12 +39,12 @@ V30 = {
 
 def save_v31(org, **overrides):
     values = {"client_id": "client-v31", "client_secret": V31_SECRET, **overrides}
-    return credentials_save(organization=org, actor=org.admin, credential_type="3.1", **values)
+    return credentials_save(organization=org, actor=org.admin, api_version="3.1", **values)
 
 
 def save_v30(org, **overrides):
     return credentials_save(
-        organization=org, actor=org.admin, credential_type="3.0", **{**V30, **overrides}
+        organization=org, actor=org.admin, api_version="3.0", **{**V30, **overrides}
     )
 
 
@@ -156,14 +156,14 @@ def test_both_sets_coexist_and_switching_keeps_the_other(org_a):
     save_v30(org_a)
     save_v31(org_a)
     integration = Integration.objects.get()
-    assert integration.credential_type == ApiVersion.V31
+    assert integration.new_links_api_version == ApiVersion.V31
     sets = {s.api_version: s for s in integration.credential_sets.all()}
     assert set(sets) == {"3.0", "3.1"}
     assert sets["3.0"].signing_secret == V30["signing_secret"]
     # Switching back without retyping secrets keeps every stored value.
     save_v30(org_a, client_secret="", signing_secret="", subscription_key="")
     integration.refresh_from_db()
-    assert integration.credential_type == ApiVersion.V30
+    assert integration.new_links_api_version == ApiVersion.V30
     assert CredentialSet.objects.get(api_version="3.1").client_secret == V31_SECRET
     assert CredentialSet.objects.get(api_version="3.0").subscription_key == V30["subscription_key"]
 
@@ -171,7 +171,7 @@ def test_both_sets_coexist_and_switching_keeps_the_other(org_a):
 def test_only_v30_set_shows_v30_selected(org_a):
     save_v30(org_a)
     integration = Integration.objects.get()
-    Integration.objects.update(credential_type=ApiVersion.V31)  # as a legacy row may hold
+    Integration.objects.update(new_links_api_version=ApiVersion.V31)  # as a legacy row may hold
     integration.refresh_from_db()
     form = CredentialsForm(integration=integration)
     assert form.chosen_version() == ApiVersion.V30
@@ -220,7 +220,7 @@ def test_enable_rule(org_a):
 
 def test_enable_refused_when_the_chosen_type_has_no_set(org_a):
     save_v30(org_a)
-    Integration.objects.update(credential_type=ApiVersion.V31)
+    Integration.objects.update(new_links_api_version=ApiVersion.V31)
     integration = Integration.objects.get()
     with pytest.raises(IntegrationNotReady):
         integration_enable(integration=integration, actor=org_a.admin)

@@ -94,7 +94,7 @@ def assert_secrets_went_only_to_sage(sandbox, trap):
 @pytest.fixture
 def company(org_a, fast):
     integration = Integration.objects.create(
-        organization=org_a, enabled=True, credential_type=ApiVersion.V31
+        organization=org_a, enabled=True, new_links_api_version=ApiVersion.V31
     )
     CredentialSet.objects.create(
         integration=integration,

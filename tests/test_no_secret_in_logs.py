@@ -34,7 +34,7 @@ NOISY_LOGGERS = ("oauthlib", "requests_oauthlib", "urllib3", "django", "integrat
 @pytest.fixture
 def company(org_a, sage_sandbox):
     integration = Integration.objects.create(
-        organization=org_a, enabled=True, credential_type=ApiVersion.V31
+        organization=org_a, enabled=True, new_links_api_version=ApiVersion.V31
     )
     CredentialSet.objects.create(
         integration=integration,

@@ -327,7 +327,7 @@ def test_customer_and_company_pages_have_no_inline_code(client, org_a):
     from integrations.models import ApiVersion, Company, CredentialSet, Integration
 
     integration = Integration.objects.create(
-        organization=org_a, enabled=True, credential_type=ApiVersion.V31
+        organization=org_a, enabled=True, new_links_api_version=ApiVersion.V31
     )
     CredentialSet.objects.create(
         integration=integration, api_version=ApiVersion.V31, client_id="id", client_secret="s"

@@ -37,7 +37,7 @@ def setup_v31(org, *, enabled=False, secret=SECRET):
     result = credentials_save(
         organization=org,
         actor=org.admin,
-        credential_type="3.1",
+        api_version="3.1",
         client_id="cid",
         client_secret=secret,
     )
@@ -161,7 +161,7 @@ def test_blank_secret_keeps_value_via_the_page(admin_client, org_a):
 
 def test_v30_only_shows_v30_selected(admin_client, org_a):
     credentials_save(
-        organization=org_a, actor=org_a.admin, credential_type="3.0", client_id="old", **V30_SECRETS
+        organization=org_a, actor=org_a.admin, api_version="3.0", client_id="old", **V30_SECRETS
     )
     page = admin_client.get(SETTINGS_URL)
     assert page.context["form"].chosen_version() == "3.0"
@@ -232,7 +232,7 @@ def test_toggle_enables_and_disables(admin_client, org_a):
 
 def test_toggle_refuses_incomplete_integration_and_says_why(admin_client, org_a):
     integration = setup_v31(org_a)
-    Integration.objects.update(credential_type="3.0")  # the chosen type has no set
+    Integration.objects.update(new_links_api_version="3.0")  # the chosen type has no set
     page = admin_client.post(toggle_url(integration), {"enabled": "true"}, follow=True)
     assert b"cannot be enabled" in page.content
     assert b"Signing secret" in page.content

@@ -71,7 +71,9 @@ def assert_not_reflected(value: str, response):
 def snapshot() -> tuple:
     """Everything a form or link page may write, to compare before and after."""
     return (
-        list(Integration.objects.values_list("pk", "enabled", "credential_type", "updated_at")),
+        list(
+            Integration.objects.values_list("pk", "enabled", "new_links_api_version", "updated_at")
+        ),
         list(CredentialSet.objects.values_list("pk", "client_id", "updated_at")),
         Company.objects.count(),
         list(Connection.objects.values_list("pk", "status", "business_id", "updated_at")),
@@ -83,7 +85,7 @@ def snapshot() -> tuple:
 @pytest.fixture
 def enabled_integration(org_a, sage_sandbox):
     integration = Integration.objects.create(
-        organization=org_a, enabled=True, credential_type=ApiVersion.V31
+        organization=org_a, enabled=True, new_links_api_version=ApiVersion.V31
     )
     CredentialSet.objects.create(
         integration=integration,

@@ -7,8 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from ..crypto import DecryptionError
-from ..models import ApiVersion, CredentialSet
-from ..services.credentials import FIELDS_BY_VERSION, SECRET_FIELDS
+from ..models import ApiVersion, CredentialSet, mask_secret
 
 KEY_MAX_LENGTH = 255
 PREFIXES = {ApiVersion.V30: "v30", ApiVersion.V31: "v31"}
@@ -30,11 +29,6 @@ def validate_key(value: str, label: str) -> None:
             % {"field": label},
             code="not_ascii",
         )
-
-
-def masked(secret: str) -> str:
-    """Return the secret as the page shows it: dots and its last four characters."""
-    return f"•••• {secret[-4:]}" if secret else ""
 
 
 def _stored(stored: CredentialSet | None, name: str) -> str:
@@ -73,15 +67,15 @@ class CredentialSetForm(forms.Form):
     def __init__(self, *args, version: ApiVersion, stored: CredentialSet | None, **kwargs):
         super().__init__(*args, prefix=PREFIXES[version], **kwargs)
         self.version, self.stored = version, stored
-        for name in FIELDS_BY_VERSION[version]:
-            label = CredentialSet._meta.get_field(name).verbose_name
-            secret = name in SECRET_FIELDS
+        for name in CredentialSet.field_names(version):
+            label = CredentialSet.field_label(name)
+            secret = name in CredentialSet.SECRET_FIELDS
             stored_value = _stored(stored, name)
             self.fields[name] = KeyField(
                 secret=secret, label=label, required=not stored_value, initial=None
             )
             if secret and stored_value:
-                self.fields[name].masked = masked(stored_value)
+                self.fields[name].masked = mask_secret(stored_value)
                 self.fields[name].help_text = _("Leave blank to keep the stored value.")
             elif not secret:
                 self.fields[name].initial = stored_value
@@ -97,7 +91,7 @@ class CredentialsForm:
         stored = (
             {s.api_version: s for s in integration.credential_sets.all()} if integration else {}
         )
-        chosen = integration.credential_type if integration else ApiVersion.V31
+        chosen = integration.new_links_api_version if integration else ApiVersion.V31
         if stored and chosen not in stored:
             chosen = next(iter(stored))  # e.g. only a v3.0 set, from before v3.1 existed
         self.choice = ChoiceForm(data, initial={"credential_type": chosen})
@@ -142,7 +136,7 @@ class CredentialsForm:
     @property
     def cleaned_data(self) -> dict:
         return {
-            "credential_type": self.chosen_version().value,
+            "api_version": self.chosen_version().value,
             "confirm_relink": self.choice.cleaned_data["confirm_relink"],
             **self.chosen.cleaned_data,
         }

@@ -1,12 +1,8 @@
-"""Companies of an organization: create, renew the link URL, unlink, connection health."""
+"""Companies of an organization: create, renew the link URL, unlink."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from portal.models import Organization
@@ -15,59 +11,12 @@ from ..history import history_record
 from ..models import (
     ApiVersion,
     Company,
-    CompanyQuerySet,
     Connection,
     HistoryEvent,
     default_link_expiry,
     new_link_token,
 )
 from ..sage import oauth
-
-LIST_FIELDS = (
-    "name",
-    "connection__status",
-    "connection__last_refreshed_at",
-    "connection__refresh_token_expires_at",
-    "connection__last_error",
-)
-
-
-def companies_for_list(*, organization: Organization, query: str = "") -> CompanyQuerySet:
-    """The organization's companies with their connection, by name (one query per page).
-
-    Only the columns the list shows are read: not the encrypted tokens (kilobytes a row).
-    """
-    companies = (
-        Company.objects.for_org(organization).select_related("connection").only(*LIST_FIELDS)
-    )
-    if query:
-        companies = companies.filter(name__icontains=query)
-    return companies.order_by("name", "pk")
-
-
-def company_link_url(company: Company) -> str:
-    """The link URL to send to the business customer: PORTAL_BASE_URL, never the Host header."""
-    return settings.PORTAL_BASE_URL + reverse("integrations:link", args=[company.link_token])
-
-
-@dataclass(frozen=True)
-class Health:
-    warning: bool
-    refresh_expires_soon: bool
-    last_refresh_failed: bool
-
-
-def connection_health(connection: Connection | None) -> Health:
-    """Whether a connection needs attention: refresh token expiring soon, or a failed refresh."""
-    if connection is None:
-        return Health(False, False, False)
-    window = timezone.now() + timedelta(days=settings.KEEPALIVE_REFRESH_WITHIN_DAYS)
-    expires = connection.refresh_token_expires_at
-    soon = (
-        connection.status == Connection.Status.LINKED and expires is not None and expires <= window
-    )
-    failed = bool(connection.last_error)
-    return Health(soon or failed, soon, failed)
 
 
 @transaction.atomic

@@ -2,10 +2,6 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
-
-from django.conf import settings
-from django.utils import timezone
 
 from ..models import Connection
 from .tokens import RelinkRequired, TokenError, connection_refresh
@@ -20,19 +16,11 @@ class KeepaliveResult:
     failed: int = 0
 
 
-def connections_due_for_keepalive():
-    """Linked connections whose refresh token expires within KEEPALIVE_REFRESH_WITHIN_DAYS."""
-    limit = timezone.now() + timedelta(days=settings.KEEPALIVE_REFRESH_WITHIN_DAYS)
-    return Connection.objects.filter(
-        status=Connection.Status.LINKED, refresh_token_expires_at__lte=limit
-    ).order_by("refresh_token_expires_at")
-
-
 def connections_keepalive() -> KeepaliveResult:
     """Refresh every connection that is due, one at a time, each under its own row lock."""
     refreshed = deauthorized = failed = 0
     # Only the keys up front: each refresh re-reads its row under its own lock.
-    for pk in list(connections_due_for_keepalive().values_list("pk", flat=True)):
+    for pk in list(Connection.objects.due_for_keepalive().values_list("pk", flat=True)):
         try:
             connection_refresh(connection=Connection(pk=pk), keepalive=True)
         except RelinkRequired:

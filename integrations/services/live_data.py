@@ -46,6 +46,18 @@ class LiveData:
     error: str = ""
     request_id: str = ""
 
+    @property
+    def needs_relink(self) -> bool:
+        return self.state == LiveState.RELINK
+
+    @property
+    def failed(self) -> bool:
+        return self.state == LiveState.ERROR
+
+    @property
+    def ok(self) -> bool:
+        return self.state == LiveState.OK
+
 
 def _text(value) -> str:
     if isinstance(value, dict):

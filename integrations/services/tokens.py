@@ -8,7 +8,6 @@ and skips when another worker has just done the work.
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
@@ -58,13 +57,6 @@ def access_token_is_fresh(connection: Connection) -> bool:
     return bool(
         connection.access_token and expires_at and expires_at - timezone.now() > REFRESH_MARGIN
     )
-
-
-def keepalive_due(connection: Connection) -> bool:
-    """Whether the refresh token expires within KEEPALIVE_REFRESH_WITHIN_DAYS."""
-    expires_at = connection.refresh_token_expires_at
-    window = timedelta(days=settings.KEEPALIVE_REFRESH_WITHIN_DAYS)
-    return expires_at is not None and expires_at <= timezone.now() + window
 
 
 def _check_usable(connection: Connection) -> None:
@@ -137,7 +129,7 @@ def connection_refresh(*, connection: Connection, keepalive: bool = False) -> Co
             .get(pk=connection.pk)
         )
         _check_usable(locked)
-        done = not keepalive_due(locked) if keepalive else access_token_is_fresh(locked)
+        done = not locked.refresh_expires_soon if keepalive else access_token_is_fresh(locked)
         if done:
             return locked
         try:

@@ -12,20 +12,23 @@ from django.views.decorators.http import require_POST
 from portal.tenancy import admin_required, member_required
 
 from ..forms.credentials import CredentialsForm, ToggleForm
-from ..models import HistoryEvent, Integration
+from ..models import ApiVersion, CredentialSet, Integration
 from ..sage.endpoints import callback_url
+from ..selectors import (
+    IntegrationState,
+    integration_for,
+    integration_history,
+    integration_state,
+    integration_summary_for,
+    linked_counts,
+)
 from ..services.credentials import (
     IntegrationNotReady,
     RelinkNotConfirmed,
     credentials_save,
-    field_label,
     integration_disable,
     integration_enable,
-    integration_for,
     integration_missing_fields,
-    integration_state,
-    integration_summary_for,
-    linked_counts,
 )
 
 OFFER_ENABLE_KEY = "sage_offer_enable"
@@ -41,10 +44,15 @@ def _not_ready_message(error: IntegrationNotReady) -> str:
 @member_required
 def accounting_list(request):
     integration = integration_summary_for(organization=request.organization)
+    state = integration_state(integration)
     return render(
         request,
         "integrations/accounting_list.html",
-        {"integration": integration, "state": integration_state(integration)},
+        {
+            "integration": integration,
+            "state": state,
+            "configured": state != IntegrationState.NOT_CONFIGURED,
+        },
     )
 
 
@@ -75,12 +83,16 @@ def sage_settings(request):
             return redirect("integrations:sage_settings")
     offer_enable = request.method == "GET" and request.session.pop(OFFER_ENABLE_KEY, False)
     chosen = integration.chosen_credential_set() if integration else None
+    state = integration_state(integration)
+    is_admin = request.membership.is_admin
     return render(
         request,
         "integrations/settings/sage.html",
         {
             "integration": integration,
-            "state": integration_state(integration),
+            "state": state,
+            "configured": state != IntegrationState.NOT_CONFIGURED,
+            "deprecated_version": ApiVersion.V30,
             "form": form,
             "linked_counts": counts,
             "linked_total": sum(counts.values()),
@@ -88,22 +100,13 @@ def sage_settings(request):
             "developer_portal_url": settings.SAGE_DEVELOPER_PORTAL_URL,
             "can_check": chosen is not None and chosen.is_complete,
             "offer_enable": offer_enable and integration is not None,
-            "history": _history(request, integration),
+            "history": (
+                integration_history(integration=integration, limit=HISTORY_LIMIT)
+                if is_admin
+                else []
+            ),
         },
     )
-
-
-def _history(request, integration):
-    if integration is None or not request.membership.is_admin:
-        return []
-    events = list(
-        HistoryEvent.objects.for_org(request.organization)
-        .filter(integration=integration, company__isnull=True)
-        .select_related("actor")[:HISTORY_LIMIT]
-    )
-    for event in events:
-        event.field_labels = [field_label(n) for n in event.details.get("fields", [])]
-    return events
 
 
 @require_POST
@@ -146,7 +149,8 @@ def sage_enable(request):
         {
             "integration": integration,
             "missing": [
-                field_label(n) for n in integration_missing_fields(integration=integration)
+                CredentialSet.field_label(n)
+                for n in integration_missing_fields(integration=integration)
             ],
         },
     )

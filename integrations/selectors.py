@@ -1,0 +1,201 @@
+"""The reads the pages need: an integration with its sets, the companies list, history.
+
+Writes live in `services/`; these functions only read, and never call Sage.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Organization
+
+from .models import Company, Connection, CredentialSet, HistoryEvent, Integration
+
+COMPANY_LIST_FIELDS = (
+    "name",
+    "connection__status",
+    "connection__last_refreshed_at",
+    "connection__refresh_token_expires_at",
+    "connection__last_error",
+)
+HISTORY_SIZE = 50
+
+
+class IntegrationState(models.TextChoices):
+    NOT_CONFIGURED = "NotConfigured", _("Not configured")
+    DISABLED = "Disabled", _("Disabled")
+    ENABLED = "Enabled", _("Enabled")
+
+
+def integration_state(integration: Integration | None) -> IntegrationState:
+    """Return what the accounting integrations page shows for `integration`."""
+    if integration is None:
+        return IntegrationState.NOT_CONFIGURED
+    # integration_summary_for annotates the count; integration_for prefetches the sets.
+    has_sets = getattr(integration, "credential_set_count", None)
+    if has_sets is None:
+        has_sets = bool(integration.credential_sets.all())
+    if not has_sets:
+        return IntegrationState.NOT_CONFIGURED
+    return IntegrationState.ENABLED if integration.enabled else IntegrationState.DISABLED
+
+
+def integration_for(
+    *, organization: Organization, platform: str = Integration.Platform.SAGE
+) -> Integration | None:
+    """Return the organization's integration for `platform`, or None if never saved.
+
+    Its credential sets are prefetched, each with `linked_count`: its Linked
+    connections, counted from the (credential_set, status) index alone.
+    """
+    linked = (
+        Connection.objects.linked()
+        .filter(credential_set=OuterRef("pk"))
+        .order_by()
+        .values("credential_set")
+        .annotate(n=Count("*"))  # not COUNT(id): the index alone answers COUNT(*)
+        .values("n")
+    )
+    sets = CredentialSet.objects.annotate(linked_count=Coalesce(Subquery(linked), 0)).order_by(
+        "api_version"
+    )
+    return (
+        Integration.objects.for_org(organization)
+        .filter(platform=platform)
+        .prefetch_related(Prefetch("credential_sets", queryset=sets))
+        .first()
+    )
+
+
+def integration_summary_for(
+    *, organization: Organization, platform: str = Integration.Platform.SAGE
+) -> Integration | None:
+    """Return the integration for `platform` with its number of credential sets, in one query."""
+    return (
+        Integration.objects.for_org(organization)
+        .filter(platform=platform)
+        .annotate(credential_set_count=Count("credential_sets"))
+        .first()
+    )
+
+
+def linked_counts(*, integration: Integration | None) -> dict[str, int]:
+    """Return how many Linked connections use each API version's set of `integration`.
+
+    `integration` comes from integration_for, which counted them with the sets.
+    """
+    if integration is None:
+        return {}
+    return {
+        s.api_version: s.linked_count for s in integration.credential_sets.all() if s.linked_count
+    }
+
+
+def integration_history(*, integration: Integration | None, limit: int) -> list[HistoryEvent]:
+    """The integration's own latest events, each with the labels of the fields it names."""
+    if integration is None:
+        return []
+    events = list(HistoryEvent.objects.for_integration(integration).select_related("actor")[:limit])
+    for event in events:
+        event.field_labels = [CredentialSet.field_label(n) for n in event.details.get("fields", [])]
+    return events
+
+
+def company_for(*, organization: Organization, pk: int) -> Company:
+    """Return the organization's company `pk` with its connection; raise DoesNotExist."""
+    return (
+        Company.objects.for_org(organization)
+        .select_related("connection__credential_set", "connection__integration")
+        .get(pk=pk)
+    )
+
+
+def company_history(*, company: Company) -> QuerySet[HistoryEvent]:
+    return (
+        HistoryEvent.objects.for_org(company.organization)
+        .for_company(company)
+        .select_related("actor")[:HISTORY_SIZE]
+    )
+
+
+def company_link_url(company: Company) -> str:
+    """The link URL to send to the business customer: PORTAL_BASE_URL, never the Host header."""
+    return settings.PORTAL_BASE_URL + reverse("integrations:link", args=[company.link_token])
+
+
+def companies_for_list(*, organization: Organization, query: str = "") -> QuerySet[Company]:
+    """The organization's companies with their connection, by name.
+
+    Only the columns the list shows are read: not the encrypted tokens (kilobytes a row).
+    """
+    companies = (
+        Company.objects.for_org(organization)
+        .select_related("connection")
+        .only(*COMPANY_LIST_FIELDS)
+    )
+    if query:
+        companies = companies.filter(name__icontains=query)
+    return companies.order_by("name", "pk")
+
+
+@dataclass(frozen=True)
+class Health:
+    warning: bool
+    refresh_expires_soon: bool
+    last_refresh_failed: bool
+
+
+def connection_health(connection: Connection | None) -> Health:
+    """Whether a connection needs attention: refresh token expiring soon, or a failed refresh."""
+    if connection is None:
+        return Health(False, False, False)
+    soon = connection.refresh_expires_soon
+    failed = bool(connection.last_error)
+    return Health(soon or failed, soon, failed)
+
+
+@dataclass(frozen=True)
+class CompanyRow:
+    """One row of the companies list, with what its cells show worked out in Python."""
+
+    name: str
+    url: str
+    status: str  # the connection's status, for the badge's CSS class; "" without one
+    is_linked: bool
+    status_label: str
+    last_refreshed_at: datetime | None
+    warnings: list[str]
+
+
+def company_list_rows(companies) -> list[CompanyRow]:
+    """Build the rows of one page of `companies_for_list`."""
+    rows = []
+    for company in companies:
+        connection = getattr(company, "connection", None)
+        health = connection_health(connection)
+        warnings = []
+        if health.refresh_expires_soon:
+            warnings.append(gettext("Authorization expires soon"))
+        if health.last_refresh_failed:
+            warnings.append(gettext("Last refresh failed"))
+        rows.append(
+            CompanyRow(
+                name=company.name,
+                url=company.get_absolute_url(),
+                status=connection.status if connection else "",
+                is_linked=connection is not None and connection.is_linked,
+                status_label=(
+                    connection.get_status_display() if connection else gettext("Not linked")
+                ),
+                last_refreshed_at=connection.last_refreshed_at if connection else None,
+                warnings=warnings,
+            )
+        )
+    return rows
