@@ -1,1 +1,1 @@
-"""Views, one module per area; each module exports its own `urlpatterns`."""
+"""Views, one module per area; their URL patterns are in integrations/urls.py."""

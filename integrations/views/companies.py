@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -99,12 +98,3 @@ def connection_unlink(request, pk):
         return redirect("integrations:company_detail", pk=company.pk)
     context = {"company": company, "connection": connection}
     return render(request, "integrations/companies/unlink_confirm.html", context)
-
-
-urlpatterns = [
-    path("companies/", company_list, name="company_list"),
-    path("companies/new/", company_create, name="company_create"),
-    path("companies/<int:pk>/", company_detail, name="company_detail"),
-    path("companies/<int:pk>/renew-link/", company_link_renew, name="company_link_renew"),
-    path("companies/<int:pk>/unlink/", connection_unlink, name="connection_unlink"),
-]

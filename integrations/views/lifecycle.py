@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from portal.tenancy import admin_required
@@ -33,12 +33,3 @@ def credentials_check_view(request):
     result = credentials_check(integration=integration, actor=request.user)
     messages.add_message(request, LEVELS[result], result.label)
     return redirect(_settings_url())
-
-
-urlpatterns = [
-    path(
-        "settings/integrations/accounting/sage/check/",
-        credentials_check_view,
-        name="credentials_check",
-    ),
-]

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
@@ -206,12 +205,3 @@ def link_done(request):
     if outcome["result"] == Result.CHOOSE_BUSINESS and request.session.get(CHOICE_KEY):
         return redirect("integrations:link_business")
     return _render(request, "link/result.html", {"outcome": outcome})
-
-
-urlpatterns = [
-    path("link/<str:token>/", link_integrations, name="link"),
-    path("link/<str:token>/<slug:platform>/", link_country, name="link_country"),
-    path("oauth/sage/callback/", oauth_callback, name="oauth_callback"),
-    path("oauth/sage/business/", link_business, name="link_business"),
-    path("oauth/sage/done/", link_done, name="link_done"),
-]

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -154,15 +154,3 @@ def sage_enable(request):
             ],
         },
     )
-
-
-urlpatterns = [
-    path("settings/integrations/accounting/", accounting_list, name="accounting_list"),
-    path("settings/integrations/accounting/sage/", sage_settings, name="sage_settings"),
-    path("settings/integrations/accounting/sage/enable/", sage_enable, name="sage_enable"),
-    path(
-        "settings/integrations/accounting/<int:pk>/toggle/",
-        integration_toggle,
-        name="integration_toggle",
-    ),
-]

@@ -1,0 +1,11 @@
+from .urls import NAV_SECTIONS
+
+
+def navigation(request):
+    """Which section of the main navigation the page belongs to, from the resolved URL."""
+    match = getattr(request, "resolver_match", None)
+    section = NAV_SECTIONS.get(match.view_name) if match else None
+    return {
+        "nav_companies": section == "companies",
+        "nav_accounting": section == "accounting",
+    }
