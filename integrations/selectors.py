@@ -33,6 +33,10 @@ class IntegrationState(models.TextChoices):
     DISABLED = "Disabled", _("Disabled")
     ENABLED = "Enabled", _("Enabled")
 
+    @property
+    def is_configured(self) -> bool:
+        return self != IntegrationState.NOT_CONFIGURED
+
 
 def integration_state(integration: Integration | None) -> IntegrationState:
     """Return what the accounting integrations page shows for `integration`."""

@@ -239,33 +239,28 @@ if SAGE_SANDBOX and not DEBUG and not SAGE_SANDBOX_ALLOW_WITHOUT_DEBUG:
     )
 SAGE_SANDBOX_PREFIX = "/sage-sandbox"
 _sandbox = f"{PORTAL_BASE_URL}{SAGE_SANDBOX_PREFIX}"
-SAGE_AUTHORIZE_URL = env.str(
-    "SAGE_AUTHORIZE_URL",
-    default=f"{_sandbox}/oauth2/auth/central"
-    if SAGE_SANDBOX
-    else "https://www.sageone.com/oauth2/auth/central",
+
+
+def _sage_url(name: str, production: str, sandbox_path: str) -> str:
+    """A Sage URL from the environment; else the sandbox's when it is on, else Sage's own."""
+    return env.str(name, default=f"{_sandbox}{sandbox_path}" if SAGE_SANDBOX else production)
+
+
+SAGE_AUTHORIZE_URL = _sage_url(
+    "SAGE_AUTHORIZE_URL", "https://www.sageone.com/oauth2/auth/central", "/oauth2/auth/central"
 )
-SAGE_TOKEN_URL = env.str(
-    "SAGE_TOKEN_URL",
-    default=f"{_sandbox}/token" if SAGE_SANDBOX else "https://oauth.accounting.sage.com/token",
+SAGE_TOKEN_URL = _sage_url("SAGE_TOKEN_URL", "https://oauth.accounting.sage.com/token", "/token")
+SAGE_REVOKE_URL = _sage_url(
+    "SAGE_REVOKE_URL", "https://oauth.accounting.sage.com/revoke", "/revoke"
 )
-SAGE_REVOKE_URL = env.str(
-    "SAGE_REVOKE_URL",
-    default=f"{_sandbox}/revoke" if SAGE_SANDBOX else "https://oauth.accounting.sage.com/revoke",
+SAGE_API_URL = _sage_url("SAGE_API_URL", "https://api.accounting.sage.com/v3.1", "/v3.1")
+SAGE_V30_TOKEN_URL = _sage_url(
+    "SAGE_V30_TOKEN_URL", "https://app.sageone.com/oauth2/token", "/v30/token"
 )
-SAGE_API_URL = env.str(
-    "SAGE_API_URL",
-    default=f"{_sandbox}/v3.1" if SAGE_SANDBOX else "https://api.accounting.sage.com/v3.1",
-)
-SAGE_V30_TOKEN_URL = env.str(
-    "SAGE_V30_TOKEN_URL",
-    default=f"{_sandbox}/v30/token" if SAGE_SANDBOX else "https://app.sageone.com/oauth2/token",
-)
-SAGE_V30_API_URL = env.str(
+SAGE_V30_API_URL = _sage_url(
     "SAGE_V30_API_URL",
-    default=f"{_sandbox}/v30/accounts/v3"
-    if SAGE_SANDBOX
-    else "https://api.columbus.sage.com/uki/sageone/accounts/v3",
+    "https://api.columbus.sage.com/uki/sageone/accounts/v3",
+    "/v30/accounts/v3",
 )
 SAGE_DEVELOPER_PORTAL_URL = "https://developerselfservice.sageone.com/session/new"
 # CSP form-action also governs the redirect that ends a form post: the link flow's

@@ -8,7 +8,7 @@ own memberships. Tenant data is read through
 organization is simply not found (404).
 """
 
-from functools import wraps
+from functools import partial, wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -25,41 +25,37 @@ def _check(request, *, admin_only: bool):
         raise PermissionDenied
 
 
+def _login_then(check):
+    """Make a view decorator: log in first, then `check(request)` (raises to refuse)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            check(request)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _any_membership(request) -> None:
+    if request.organization is None:
+        raise Http404("No organization")
+
+
 def member_required(view):
     """Login and a membership in the current organization; only admins may write (POST)."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        _check(request, admin_only=False)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+    return _login_then(partial(_check, admin_only=False))(view)
 
 
 def admin_required(view):
     """Login and the admin role in the current organization, for every method."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        _check(request, admin_only=True)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+    return _login_then(partial(_check, admin_only=True))(view)
 
 
 def membership_required(view):
     """Login and any membership, for every method: for the user's own choices, not tenant data."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if request.organization is None:
-            raise Http404("No organization")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+    return _login_then(_any_membership)(view)

@@ -15,7 +15,6 @@ from ..forms.credentials import CredentialsForm, ToggleForm
 from ..models import ApiVersion, CredentialSet, Integration
 from ..sage.endpoints import callback_url
 from ..selectors import (
-    IntegrationState,
     integration_for,
     integration_history,
     integration_state,
@@ -44,15 +43,10 @@ def _not_ready_message(error: IntegrationNotReady) -> str:
 @member_required
 def accounting_list(request):
     integration = integration_summary_for(organization=request.organization)
-    state = integration_state(integration)
     return render(
         request,
         "integrations/accounting_list.html",
-        {
-            "integration": integration,
-            "state": state,
-            "configured": state != IntegrationState.NOT_CONFIGURED,
-        },
+        {"integration": integration, "state": integration_state(integration)},
     )
 
 
@@ -83,15 +77,13 @@ def sage_settings(request):
             return redirect("integrations:sage_settings")
     offer_enable = request.method == "GET" and request.session.pop(OFFER_ENABLE_KEY, False)
     chosen = integration.chosen_credential_set() if integration else None
-    state = integration_state(integration)
     is_admin = request.membership.is_admin
     return render(
         request,
         "integrations/settings/sage.html",
         {
             "integration": integration,
-            "state": state,
-            "configured": state != IntegrationState.NOT_CONFIGURED,
+            "state": integration_state(integration),
             "deprecated_version": ApiVersion.V30,
             "form": form,
             "linked_counts": counts,
