@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from . import bench_views, views
+from . import views
 
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = _("Integrations portal support")
@@ -15,5 +15,4 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),
-    path("bench/baseline/", bench_views.baseline, name="bench_baseline"),
 ]
