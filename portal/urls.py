@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from . import views
 
-admin.site.login = secure_admin_login(admin.site.login)
+# allauth's documented way to send the admin login through allauth.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = _("Integrations portal support")
 
 urlpatterns = [

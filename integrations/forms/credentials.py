@@ -71,17 +71,20 @@ class CredentialSetForm(forms.Form):
     use_required_attribute = False
 
     def __init__(self, *args, version: ApiVersion, stored: CredentialSet | None, **kwargs):
-        super().__init__(*args, prefix=PREFIXES[version], **kwargs)
+        # Callers pass data (and files) positionally, never a prefix.
+        super().__init__(*args, prefix=PREFIXES[version], **kwargs)  # type: ignore[misc]
         self.version, self.stored = version, stored
         for name in FIELDS_BY_VERSION[version]:
-            label = CredentialSet._meta.get_field(name).verbose_name
+            # Our own concrete fields, never a reverse relation.
+            label = CredentialSet._meta.get_field(name).verbose_name  # type: ignore[union-attr]
             secret = name in SECRET_FIELDS
             stored_value = _stored(stored, name)
             self.fields[name] = KeyField(
                 secret=secret, label=label, required=not stored_value, initial=None
             )
             if secret and stored_value:
-                self.fields[name].masked = masked(stored_value)
+                # Read by the key field's template: "•••• last 4".
+                self.fields[name].masked = masked(stored_value)  # type: ignore[attr-defined]
                 self.fields[name].help_text = _("Leave blank to keep the stored value.")
             elif not secret:
                 self.fields[name].initial = stored_value
