@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-test messages translations env demo bench lint format clean
+.PHONY: run test test-fast install messages messages-check translations env demo bench lint typecheck imports format clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found (set PYTHON=/path/to/python3.12)"; exit 1; }
@@ -29,6 +29,10 @@ translations: install gettext
 # Regenerate the French catalogue from the source and fill it from locale/fr/source/*.json.
 messages: install gettext
 	DJANGO_DEBUG=1 $(PY) manage.py translate
+
+# Fail when the catalogue is incomplete or out of date with the source (writes nothing).
+messages-check: install gettext
+	DJANGO_DEBUG=1 DJANGO_ENV_FILE= $(PY) manage.py translate --check
 
 # A local .env with generated secrets, written once and never committed.
 .env: | install
@@ -56,9 +60,24 @@ test: install translations chromium
 	@mkdir -p staticfiles  # whitenoise warns on every request when STATIC_ROOT is missing
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
+# The suite without the browser tests: no Chromium needed.
+test-fast: install translations
+	@mkdir -p staticfiles
+	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+lint: install imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The layer contracts of pyproject.toml's [tool.importlinter].
+imports: install
+	$(VENV)/bin/lint-imports
+
+# mypy's Django plugin imports the settings: give them what they require.
+typecheck: install
+	DJANGO_DEBUG=1 DJANGO_ENV_FILE= \
+	FIELD_ENCRYPTION_KEYS="$$($(PY) -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')" \
+	  $(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .
@@ -70,4 +89,4 @@ bench: install translations
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3
+	rm -rf $(VENV) staticfiles db.sqlite3 .mypy_cache

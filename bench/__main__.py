@@ -223,6 +223,7 @@ def rows_at(size, port, world, args, processes) -> tuple[list[report.Row], Calla
             f"  {label} ({size:,}): req/s per slice {per_slice}"
             + (f"; × baseline per round {per_round}" if per_round else "")
         )
+        ratio: float | None
         if label == report.BASELINE:
             ratio = 1.0
         else:

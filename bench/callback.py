@@ -37,7 +37,7 @@ MAX_ENTRIES = 20_000
 def _approve(authorize_url: str) -> str:
     """POST the sandbox's Approve button; return the callback path with code and state."""
     parts = urlsplit(authorize_url)
-    conn = HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn = HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     try:
         conn.request(
             "POST",
@@ -49,7 +49,7 @@ def _approve(authorize_url: str) -> str:
         response.read()
         if response.status != HTTPStatus.FOUND:
             raise RuntimeError(f"the sandbox answered {response.status} to Approve")
-        location = urlsplit(response.getheader("Location"))
+        location = urlsplit(response.getheader("Location", ""))
         return f"{location.path}?{location.query}"
     finally:
         conn.close()

@@ -62,7 +62,7 @@ def production_env(*, database_url: str, port: int, sandbox_port: int, static_ro
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     env = {
         "DJANGO_ENV_FILE": "",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",  # production settings + the baseline view
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),

@@ -36,8 +36,19 @@ class LoadResult:
     cpu_ms: dict[str, float] = field(default_factory=dict)
 
 
+def _group(pattern: str, text: str) -> str:
+    """The first group of `pattern` in wrk's output; an error naming it when absent."""
+    match = re.search(pattern, text)
+    if match is None:
+        raise ValueError(f"wrk's output has no {pattern!r}: {text[:200]!r}")
+    return match.group(1)
+
+
 def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if match is None:
+        raise ValueError(f"not a wrk duration: {value!r}")
+    number, unit = match.groups()
     return float(number) * _UNITS[unit]
 
 
@@ -51,8 +62,8 @@ def parse(output: str) -> LoadResult:
     if socket:
         errors += sum(int(n) for n in socket.groups())
     return LoadResult(
-        requests=int(re.search(r"(\d+) requests in", output).group(1)),
-        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        requests=int(_group(r"(\d+) requests in", output)),
+        rps=float(_group(r"Requests/sec:\s+([\d.]+)", output)),
         p50_ms=_ms(percentiles["50"]),
         p99_ms=_ms(percentiles["99"]),
         errors=errors,

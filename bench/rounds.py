@@ -107,7 +107,7 @@ def interleave(
         return measured
 
     def baseline_slice() -> Slice | None:
-        if base.failure:
+        if base.failure or baseline is None:
             return None
         return run("baseline", base, baseline)
 

@@ -11,6 +11,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -28,7 +29,7 @@ STATUSES = [None, *Connection.Status.values]
 @dataclass
 class World:
     organization: Organization
-    admin: object
+    admin: User
     integration: Integration
     credential_set: CredentialSet
     session_cookie: str  # "sessionid=..." of the logged-in admin

@@ -7,8 +7,8 @@ which call the services and record who did it.
 """
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from .crypto import DecryptionError
 from .models import (
@@ -26,13 +26,13 @@ from .services.credentials import connection_mark_for_relink, integration_disabl
 def secret_status(obj, name: str, *, last_four: bool = True) -> str:
     """Return "•••• 1a2b" (as the settings page masks it), "set" or "not set"."""
     if not obj.__dict__.get(name):
-        return _("not set")
+        return gettext("not set")
     if not last_four:
-        return _("set")
+        return gettext("set")
     try:
         return mask_secret(getattr(obj, name))
     except DecryptionError:
-        return _("set · unreadable with the current keys")
+        return gettext("set · unreadable with the current keys")
 
 
 class ReadOnlyAdminMixin:
@@ -49,15 +49,15 @@ class ReadOnlyAdminMixin:
 class CredentialSetInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CredentialSet
     extra = 0
-    fields = [
+    readonly_fields = (
         "api_version",
         "client_id",
         "client_secret_status",
         "signing_secret_status",
         "subscription_key_status",
         "updated_at",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
     @admin.display(description=_("Client secret"))
     def client_secret_status(self, obj):
@@ -147,7 +147,7 @@ class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "api_version", "country"]
     search_fields = ["company__name", "company__organization__name", "business_name", "business_id"]
     list_select_related = ["company__organization"]
-    fields = [
+    readonly_fields = (
         "company",
         "integration",
         "credential_set",
@@ -165,8 +165,8 @@ class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "last_error",
         "created_at",
         "updated_at",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
     actions = ["mark_for_relink"]
 
     def has_change_permission(self, request, obj=None):
@@ -210,7 +210,7 @@ class AuthorizationRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["connection__company__name"]
     list_select_related = ["connection__company"]
     # Neither `state` nor the PKCE verifier: both would let someone finish the flow.
-    fields = [
+    readonly_fields = (
         "connection",
         "credential_set",
         "client_id",
@@ -218,8 +218,8 @@ class AuthorizationRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "expires_at",
         "consumed_at",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
 
 @admin.register(HistoryEvent)
@@ -229,5 +229,13 @@ class HistoryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["organization__name", "company__name", "actor__email"]
     list_select_related = ["organization", "integration__organization", "company", "actor"]
     date_hierarchy = "created_at"
-    fields = ["created_at", "kind", "organization", "integration", "company", "actor", "details"]
-    readonly_fields = fields
+    readonly_fields = (
+        "created_at",
+        "kind",
+        "organization",
+        "integration",
+        "company",
+        "actor",
+        "details",
+    )
+    fields = readonly_fields

@@ -49,8 +49,8 @@ class EncryptedTextField(models.TextField):
         kwargs.pop("editable", None)
         return name, path, args, kwargs
 
-    def contribute_to_class(self, cls, name, **kwargs):
-        super().contribute_to_class(cls, name, **kwargs)
+    def contribute_to_class(self, cls, name, private_only=False):
+        super().contribute_to_class(cls, name, private_only=private_only)
         setattr(cls, self.attname, _EncryptedDescriptor(self))
 
     def from_db_value(self, value, expression, connection):

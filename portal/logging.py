@@ -13,6 +13,7 @@ pytest's caplog), and records of child loggers such as
 
 import logging
 import re
+from collections.abc import Callable
 
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
@@ -37,7 +38,7 @@ _NAMES = "|".join(re.escape(name) for name in sorted(SECRET_NAMES, key=len, reve
 _EDGE = r"(?<![A-Za-z0-9_$-])"
 _QUOTE = r"\\?['\"]?"
 _VALUE = r"[^\s&'\",;})\]\\]+"
-_PATTERNS = [
+_PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # Authorization headers, with or without a scheme, in any rendering.
     (
         re.compile(

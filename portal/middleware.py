@@ -17,7 +17,7 @@ def current_membership(request, memberships: list[Membership]) -> Membership | N
     """The membership in the organization the user chose, else their first one."""
     wanted = request.session.get(SESSION_KEY) if memberships else None
     chosen = [m for m in memberships if m.organization_id == wanted]
-    return (chosen or memberships or [None])[0]
+    return next(iter(chosen or memberships), None)
 
 
 class CurrentOrganizationMiddleware:

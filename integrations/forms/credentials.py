@@ -65,7 +65,8 @@ class CredentialSetForm(forms.Form):
     use_required_attribute = False
 
     def __init__(self, *args, version: ApiVersion, stored: CredentialSet | None, **kwargs):
-        super().__init__(*args, prefix=PREFIXES[version], **kwargs)
+        # Callers pass data (and files) positionally, never a prefix.
+        super().__init__(*args, prefix=PREFIXES[version], **kwargs)  # type: ignore[misc]
         self.version, self.stored = version, stored
         for name in CredentialSet.field_names(version):
             label = CredentialSet.field_label(name)
@@ -75,7 +76,7 @@ class CredentialSetForm(forms.Form):
                 secret=secret, label=label, required=not stored_value, initial=None
             )
             if secret and stored_value:
-                self.fields[name].masked = mask_secret(stored_value)
+                self.fields[name].masked = mask_secret(stored_value)  # type: ignore[attr-defined]
                 self.fields[name].help_text = _("Leave blank to keep the stored value.")
             elif not secret:
                 self.fields[name].initial = stored_value

@@ -12,7 +12,8 @@ class CountryForm(forms.Form):
     def __init__(self, *args, api_version: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.countries = countries_for(api_version)
-        self.fields["country"].choices = [(c.code, c.name) for c in self.countries]
+        # self.fields holds the ChoiceField declared above (typed as a plain Field).
+        self.fields["country"].choices = [(c.code, c.name) for c in self.countries]  # type: ignore[attr-defined]
 
 
 class BusinessForm(forms.Form):
@@ -20,4 +21,4 @@ class BusinessForm(forms.Form):
 
     def __init__(self, *args, businesses: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["business"].choices = businesses
+        self.fields["business"].choices = businesses  # type: ignore[attr-defined]

@@ -31,7 +31,8 @@ class Command(BaseCommand):
         email = admin_email.strip().lower()
         if not name:
             raise CommandError("The organization name must not be empty.")
-        if len(name) > Organization._meta.get_field("name").max_length:
+        # A CharField always has a max_length (the stubs allow None for other fields).
+        if len(name) > Organization._meta.get_field("name").max_length:  # type: ignore[operator]
             raise CommandError("The organization name is too long (200 characters at most).")
         try:
             validate_email(email)

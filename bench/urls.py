@@ -1,0 +1,24 @@
+"""The portal's URLs plus the bench's baseline view, served only when the bench runs."""
+
+from django.http import HttpResponse
+from django.urls import path
+from django.views.decorators.http import require_safe
+
+from portal.tenancy import member_required
+from portal.urls import urlpatterns as portal_urlpatterns
+
+
+@require_safe
+@member_required
+def baseline(request):
+    """Answer after the session, user and membership lookup, and nothing else.
+
+    What every portal page pays before doing its own work.
+    """
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("bench/baseline/", baseline, name="bench_baseline"),
+    *portal_urlpatterns,
+]
