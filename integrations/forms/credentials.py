@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from ..crypto import DecryptionError
-from ..models import ApiVersion, CredentialSet
+from ..models import CredentialSet
+from ..sage.versions import ApiVersion
 from ..services.credentials import FIELDS_BY_VERSION, SECRET_FIELDS
 
 KEY_MAX_LENGTH = 255
@@ -113,7 +114,7 @@ class CredentialsForm:
 
     def chosen_version(self) -> ApiVersion:
         value = self.choice["credential_type"].value()
-        return ApiVersion(value) if value in ApiVersion.values else ApiVersion.V31
+        return ApiVersion(value) if value in ApiVersion else ApiVersion.V31
 
     @property
     def chosen(self) -> CredentialSetForm:
@@ -151,7 +152,7 @@ class CredentialsForm:
 class ChoiceForm(forms.Form):
     credential_type = forms.ChoiceField(
         label=_("What credentials do you have?"),
-        choices=ApiVersion.choices,
+        choices=ApiVersion.choices(),
         widget=forms.RadioSelect(attrs={"data-reveals": "credential-type"}),
     )
     confirm_relink = forms.BooleanField(

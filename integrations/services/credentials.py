@@ -12,7 +12,8 @@ from portal.models import Organization
 
 from ..crypto import DecryptionError
 from ..history import history_record
-from ..models import ApiVersion, Connection, CredentialSet, HistoryEvent, Integration
+from ..models import Connection, CredentialSet, HistoryEvent, Integration
+from ..sage.versions import ApiVersion
 
 SECRET_FIELDS = ("client_secret", "signing_secret", "subscription_key")
 FIELDS_BY_VERSION = {

@@ -13,7 +13,6 @@ from portal.tenancy import admin_required, member_required
 
 from ..forms.credentials import CredentialsForm, ToggleForm
 from ..models import HistoryEvent, Integration
-from ..sage.endpoints import callback_url
 from ..services.credentials import (
     IntegrationNotReady,
     RelinkNotConfirmed,
@@ -27,6 +26,7 @@ from ..services.credentials import (
     integration_summary_for,
     linked_counts,
 )
+from ..services.linking import callback_url
 
 OFFER_ENABLE_KEY = "sage_offer_enable"
 HISTORY_LIMIT = 20
