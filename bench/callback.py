@@ -23,8 +23,8 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from integrations.models import AuthorizationRequest, Company, Connection
-from integrations.sage import endpoints, oauth
-from integrations.services.linking import browser_binding
+from integrations.sage import oauth
+from integrations.services.linking import browser_binding, callback_url
 from integrations.views.link import BROWSER_KEY
 
 from . import cpu, report, rounds, seed
@@ -96,7 +96,7 @@ def entries_create(world: seed.World, count: int) -> list[tuple[str, str]]:
                 state=state,
                 code_challenge=challenge,
                 country="GB",
-                redirect_uri=endpoints.callback_url(),
+                redirect_uri=callback_url(),
             )
         )
     AuthorizationRequest.objects.bulk_create(authorizations)

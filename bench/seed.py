@@ -18,7 +18,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from integrations.models import ApiVersion, Company, Connection, CredentialSet, Integration
+from integrations.models import Company, Connection, CredentialSet, Integration
+from integrations.sage.versions import ApiVersion
 from portal.models import Membership, Organization
 
 BATCH = 2000

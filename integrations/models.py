@@ -12,11 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import Organization, OrganizationScopedQuerySet
 
 from .fields import EncryptedTextField
-
-
-class ApiVersion(models.TextChoices):
-    V30 = "3.0", _("Client ID, client secret, signing secret and subscription key (API v3 - UKI)")
-    V31 = "3.1", _("Client ID and client secret only (API v3.1 - UKI, US, CA, DE, ES, FR)")
+from .sage.versions import ApiVersion
 
 
 class IntegrationQuerySet(OrganizationScopedQuerySet):
@@ -41,8 +37,8 @@ class Integration(models.Model):
     new_links_api_version = models.CharField(
         _("credentials for new links"),
         max_length=3,
-        choices=ApiVersion.choices,
-        default=ApiVersion.V31,
+        choices=ApiVersion.choices(),
+        default=ApiVersion.V31.value,
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -96,7 +92,7 @@ class CredentialSet(models.Model):
         related_name="credential_sets",
         verbose_name=_("integration"),
     )
-    api_version = models.CharField(_("API version"), max_length=3, choices=ApiVersion.choices)
+    api_version = models.CharField(_("API version"), max_length=3, choices=ApiVersion.choices())
     client_id = models.CharField(_("Client ID"), max_length=255)
     client_secret = EncryptedTextField(_("Client secret"))
     signing_secret = EncryptedTextField(_("Signing secret"))
@@ -265,7 +261,7 @@ class Connection(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING_AUTH
     )
     country = models.CharField(_("country"), max_length=2, blank=True)
-    api_version = models.CharField(_("API version"), max_length=3, choices=ApiVersion.choices)
+    api_version = models.CharField(_("API version"), max_length=3, choices=ApiVersion.choices())
     business_id = models.CharField(_("Sage business ID"), max_length=64, blank=True)
     business_name = models.CharField(_("Sage business"), max_length=255, blank=True)
     resource_owner_id = models.CharField(_("resource owner ID"), max_length=255, blank=True)

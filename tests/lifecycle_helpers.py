@@ -5,8 +5,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.utils import timezone
 
-from integrations.models import ApiVersion, Company, Connection, CredentialSet, Integration
-from integrations.sage import endpoints, oauth
+from integrations.models import Company, Connection, CredentialSet, Integration
+from integrations.sage import oauth
+from integrations.sage.versions import ApiVersion
+from integrations.services.linking import callback_url
 
 CLIENT_ID = "lifecycle-client-id"
 CLIENT_SECRET = "lifecycle-client-secret-0123456789"
@@ -41,7 +43,7 @@ def make_credential_set(integration, sandbox, *, api_version: str = ApiVersion.V
 def exchange_through_sandbox(sandbox, credential_set) -> oauth.TokenSet:
     """Do what the link flow does: authorize at the sandbox (Approve), exchange the code."""
     verifier, challenge = oauth.pkce_pair()
-    redirect_uri = endpoints.callback_url()
+    redirect_uri = callback_url()
     url = oauth.authorization_url(
         credential_set=credential_set,
         state="lifecycle-test-state",

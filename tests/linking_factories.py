@@ -4,7 +4,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.urls import reverse
 
-from integrations.models import ApiVersion, Company
+from integrations.models import Company
+from integrations.sage.versions import ApiVersion
 from integrations.services.credentials import credentials_save, integration_enable
 
 CLIENT_ID = {ApiVersion.V31: "portal-app-v31", ApiVersion.V30: "portal-app-v30"}

@@ -11,7 +11,8 @@ from django.db import connection as db
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import ApiVersion, AuthorizationRequest, Connection, HistoryEvent
+from integrations.models import AuthorizationRequest, Connection, HistoryEvent
+from integrations.sage.versions import ApiVersion
 from integrations.services.credentials import credentials_save, integration_disable
 
 from .linking_factories import (

@@ -5,7 +5,8 @@ from http import HTTPStatus
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from integrations.models import ApiVersion, CredentialSet, HistoryEvent
+from integrations.models import CredentialSet, HistoryEvent
+from integrations.sage.versions import ApiVersion
 from tests.lifecycle_helpers import CLIENT_SECRET, make_credential_set, make_integration
 
 pytestmark = pytest.mark.django_db

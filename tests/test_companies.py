@@ -9,8 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import ApiVersion, Company, Connection, HistoryEvent
+from integrations.models import Company, Connection, HistoryEvent
 from integrations.sage import oauth
+from integrations.sage.errors import SageOAuthError
+from integrations.sage.versions import ApiVersion
 
 from .linking_factories import link, make_company, setup_sage
 
@@ -233,7 +235,7 @@ def test_unlink_asks_first_then_revokes(admin_client, org_a, sage_sandbox):
     assert HistoryEvent.objects.filter(kind=HistoryEvent.Kind.UNLINKED, company=company)
     assert b"The company was unlinked." in response.content
     assert b'data-testid="relink-prompt"' in response.content
-    with pytest.raises(oauth.SageOAuthError):
+    with pytest.raises(SageOAuthError):
         oauth.refresh_tokens(credential_set=credential_set, refresh_token=refresh_token)
 
 

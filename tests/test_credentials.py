@@ -3,13 +3,13 @@ from django.db import IntegrityError, transaction
 
 from integrations.forms.credentials import CredentialsForm
 from integrations.models import (
-    ApiVersion,
     Company,
     Connection,
     CredentialSet,
     HistoryEvent,
     Integration,
 )
+from integrations.sage.versions import ApiVersion
 from integrations.services.credentials import (
     IntegrationNotReady,
     RelinkNotConfirmed,

@@ -15,13 +15,13 @@ import pytest
 from django.urls import reverse
 
 from integrations.models import (
-    ApiVersion,
     Company,
     Connection,
     CredentialSet,
     HistoryEvent,
     Integration,
 )
+from integrations.sage.versions import ApiVersion
 from integrations.services.tokens import TokenError, connection_refresh
 
 from .lifecycle_helpers import CLIENT_SECRET, expire_access_token, link_connection

@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import (
-    ApiVersion,
     AuthorizationRequest,
     Connection,
     HistoryEvent,
 )
+from integrations.sage.versions import ApiVersion
 from integrations.services.credentials import integration_disable
 from integrations.views.link import BROWSER_KEY
 

@@ -7,7 +7,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from integrations.models import ApiVersion, Connection
+from integrations.models import Connection
+from integrations.sage.versions import ApiVersion
 from integrations.services.live_data import PREVIEW_SIZE, LiveState, company_live_data
 from tests.lifecycle_helpers import expire_access_token, link_connection
 

@@ -14,13 +14,13 @@ from django.urls import reverse
 from django.views.debug import get_exception_reporter_class, get_exception_reporter_filter
 
 from integrations.models import (
-    ApiVersion,
     AuthorizationRequest,
     Company,
     Connection,
     CredentialSet,
     Integration,
 )
+from integrations.sage.versions import ApiVersion
 from integrations.services.tokens import connection_refresh
 from integrations.views.link import BROWSER_KEY
 

@@ -6,8 +6,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from integrations.models import ApiVersion
 from integrations.sage import oauth
+from integrations.sage.errors import SageOAuthError
+from integrations.sage.versions import ApiVersion
 
 from .linking_factories import CLIENT_SECRET, setup_sage
 
@@ -120,7 +121,7 @@ def test_refresh_rotates_and_revoke_stops_the_token(v31, sage_sandbox):
     assert refresh.form["client_secret"] == CLIENT_SECRET
 
     oauth.revoke_token(credential_set=v31, token=second.refresh_token)
-    with pytest.raises(oauth.SageOAuthError) as info:
+    with pytest.raises(SageOAuthError) as info:
         oauth.refresh_tokens(credential_set=v31, refresh_token=second.refresh_token)
     assert info.value.kind == "invalid_grant"
 
@@ -140,7 +141,7 @@ def test_refresh_without_a_new_refresh_token(v31, sage_sandbox):
 def test_wrong_secret_is_invalid_client(v31, sage_sandbox):
     code, verifier = code_for(sage_sandbox, v31)
     sage_sandbox.register_client(v31.client_id, "another-secret")
-    with pytest.raises(oauth.SageOAuthError) as info:
+    with pytest.raises(SageOAuthError) as info:
         oauth.exchange_code(
             credential_set=v31, code=code, code_verifier=verifier, redirect_uri=REDIRECT_URI
         )
@@ -165,7 +166,7 @@ def test_wrong_secret_is_invalid_client(v31, sage_sandbox):
 )
 def test_failures_become_one_exception_type(v31, sage_sandbox, fault, options, kind):
     sage_sandbox.fail_next("token", fault, **options)
-    with pytest.raises(oauth.SageOAuthError) as info:
+    with pytest.raises(SageOAuthError) as info:
         oauth.refresh_tokens(credential_set=v31, refresh_token="any")
     assert info.value.kind == kind
     assert info.value.retryable is (kind == "unavailable")
@@ -176,7 +177,7 @@ def test_failures_become_one_exception_type(v31, sage_sandbox, fault, options, k
 def test_a_redirect_is_not_followed(v31, sage_sandbox):
     target = f"{sage_sandbox.url}/elsewhere"
     sage_sandbox.fail_next("token", "redirect", location=target)
-    with pytest.raises(oauth.SageOAuthError) as info:
+    with pytest.raises(SageOAuthError) as info:
         oauth.refresh_tokens(credential_set=v31, refresh_token="any")
     assert info.value.kind == "bad_response"
     assert [r.path for r in sage_sandbox.requests] == ["/token"]
@@ -184,14 +185,14 @@ def test_a_redirect_is_not_followed(v31, sage_sandbox):
 
 def test_a_redirect_from_revoke_is_not_followed(v31, sage_sandbox):
     sage_sandbox.fail_next("revoke", "redirect", location=f"{sage_sandbox.url}/elsewhere")
-    with pytest.raises(oauth.SageOAuthError):
+    with pytest.raises(SageOAuthError):
         oauth.revoke_token(credential_set=v31, token="any")
     assert [r.path for r in sage_sandbox.requests] == ["/revoke"]
 
 
 def test_an_unreachable_endpoint_is_unavailable(v31, settings):
     settings.SAGE_TOKEN_URL = "http://127.0.0.1:9/token"  # discard port: nothing listens
-    with pytest.raises(oauth.SageOAuthError) as info:
+    with pytest.raises(SageOAuthError) as info:
         oauth.refresh_tokens(credential_set=v31, refresh_token="any")
     assert info.value.kind == "unavailable"
     assert info.value.retryable

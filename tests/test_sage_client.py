@@ -6,9 +6,10 @@ from http import HTTPStatus
 import pytest
 import requests
 
-from integrations.models import ApiVersion
-from integrations.sage.client import SageApiError, retry_wait
+from integrations.sage.client import retry_wait
+from integrations.sage.errors import SageApiError
 from integrations.sage.signing import request_signature
+from integrations.sage.versions import ApiVersion
 from integrations.services.tokens import connection_client
 from tests.lifecycle_helpers import link_connection
 

@@ -27,6 +27,7 @@ RELAXED = (
     "DJANGO_ALLOW_ASYNC_UNSAFE",
     "STATIC_MANIFEST",
     "CACHE_URL",
+    "OAUTHLIB_INSECURE_TRANSPORT",
 )
 
 
@@ -324,7 +325,8 @@ def test_admin_login_cannot_bypass_allauth(client, make_user):
 
 
 def test_customer_and_company_pages_have_no_inline_code(client, org_a):
-    from integrations.models import ApiVersion, Company, CredentialSet, Integration
+    from integrations.models import Company, CredentialSet, Integration
+    from integrations.sage.versions import ApiVersion
 
     integration = Integration.objects.create(
         organization=org_a, enabled=True, new_links_api_version=ApiVersion.V31

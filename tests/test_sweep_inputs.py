@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from integrations.models import (
-    ApiVersion,
     AuthorizationRequest,
     Company,
     Connection,
@@ -21,6 +20,7 @@ from integrations.models import (
     HistoryEvent,
     Integration,
 )
+from integrations.sage.versions import ApiVersion
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from ..crypto import DecryptionError
-from ..models import ApiVersion, CredentialSet, mask_secret
+from ..models import CredentialSet, mask_secret
+from ..sage.versions import ApiVersion
 
 KEY_MAX_LENGTH = 255
 PREFIXES = {ApiVersion.V30: "v30", ApiVersion.V31: "v31"}
@@ -108,7 +109,7 @@ class CredentialsForm:
 
     def chosen_version(self) -> ApiVersion:
         value = self.choice["credential_type"].value()
-        return ApiVersion(value) if value in ApiVersion.values else ApiVersion.V31
+        return ApiVersion(value) if value in ApiVersion else ApiVersion.V31
 
     @property
     def chosen(self) -> CredentialSetForm:
@@ -146,7 +147,7 @@ class CredentialsForm:
 class ChoiceForm(forms.Form):
     credential_type = forms.ChoiceField(
         label=_("What credentials do you have?"),
-        choices=ApiVersion.choices,
+        choices=ApiVersion.choices(),
         widget=forms.RadioSelect(attrs={"data-reveals": "credential-type"}),
     )
     confirm_relink = forms.BooleanField(

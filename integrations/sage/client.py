@@ -9,7 +9,7 @@ timeout. Tokens are never logged.
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
@@ -19,10 +19,11 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
-from ..models import ApiVersion
 from . import endpoints
-from .oauth import _check_transport
+from .errors import SageApiError
+from .http import SageSession, check_transport
 from .signing import new_nonce, request_signature
+from .versions import ApiVersion
 
 logger = logging.getLogger(__name__)
 
@@ -41,29 +42,9 @@ class ApiAuth:
 
 @dataclass(frozen=True)
 class Page:
-    items: list[dict]
+    items: list[dict[str, Any]]
     total: int | None
     next_path: str | None
-
-
-class SageApiError(Exception):
-    """Sage's API refused, failed or answered something unusable."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        data_code: str = "",
-        request_id: str = "",
-        status: int | None = None,
-        retryable: bool = False,
-    ):
-        super().__init__(message)
-        self.message = message
-        self.data_code = data_code
-        self.request_id = request_id
-        self.status = status
-        self.retryable = retryable
 
 
 def retry_wait(response: requests.Response, attempt: int) -> float:
@@ -72,7 +53,7 @@ def retry_wait(response: requests.Response, attempt: int) -> float:
         wait = float(response.headers.get("Retry-After", ""))
     except ValueError:
         wait = 2.0**attempt  # no usable Retry-After: back off
-    return max(0.0, min(wait, settings.SAGE_RETRY_WAIT_CAP))
+    return max(0.0, min(wait, float(settings.SAGE_RETRY_WAIT_CAP)))
 
 
 def _error_from(response: requests.Response) -> SageApiError:
@@ -105,10 +86,10 @@ def _error_from(response: requests.Response) -> SageApiError:
 class SageClient:
     """Read JSON from the Sage API of one linked business."""
 
-    def __init__(self, auth: Callable[[], ApiAuth], *, api_version: str):
+    def __init__(self, auth: Callable[[], ApiAuth], *, api_version: str) -> None:
         self._auth = auth
         self.base_url = endpoints.api_url(api_version)
-        _check_transport(self.base_url)
+        check_transport(self.base_url)  # fail fast, before any token is asked for
 
     def url_for(self, path: str) -> str:
         """Resolve `path` (or a `$next` link) under the API base; refuse anything else."""
@@ -124,14 +105,14 @@ class SageClient:
             raise SageApiError(gettext("Sage sent a link outside its API."))
         return url
 
-    def get(self, path: str, params: dict | None = None) -> Any:
+    def get(self, path: str, params: Mapping[str, object] | None = None) -> Any:
         """GET `path` and return the parsed JSON."""
         parts = urlsplit(self.url_for(path))
         query = parse_qsl(parts.query, keep_blank_values=True)
         query += [(k, str(v)) for k, v in (params or {}).items()]
         return self._send("GET", urlunsplit(parts._replace(query="")), query)
 
-    def page(self, path: str, params: dict | None = None) -> Page:
+    def page(self, path: str, params: Mapping[str, object] | None = None) -> Page:
         """GET one page of a list."""
         body = self.get(path, params)
         if not isinstance(body, dict) or not isinstance(body.get("$items"), list):
@@ -143,7 +124,7 @@ class SageClient:
             next_path=body.get("$next") or None,
         )
 
-    def pages(self, path: str, params: dict | None = None) -> Iterator[Page]:
+    def pages(self, path: str, params: Mapping[str, object] | None = None) -> Iterator[Page]:
         """Yield every page of a list, following `$next`."""
         page = self.page(path, params)
         yield page
@@ -151,12 +132,16 @@ class SageClient:
             page = self.page(page.next_path)
             yield page
 
-    def items(self, path: str, params: dict | None = None) -> Iterator[dict]:
+    def items(
+        self, path: str, params: Mapping[str, object] | None = None
+    ) -> Iterator[dict[str, Any]]:
         for page in self.pages(path, params):
             yield from page.items
 
     @sensitive_variables()  # the headers carry the access token and v3.0 keys
-    def _headers(self, auth: ApiAuth, method: str, url: str, query: list) -> dict:
+    def _headers(
+        self, auth: ApiAuth, method: str, url: str, query: list[tuple[str, str]]
+    ) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {auth.access_token}", "Accept": "application/json"}
         if auth.api_version == ApiVersion.V30:
             nonce = new_nonce()
@@ -180,10 +165,9 @@ class SageClient:
         return headers
 
     @sensitive_variables()
-    def _send(self, method: str, url: str, query: list) -> Any:
-        attempts = max(1, settings.SAGE_API_MAX_ATTEMPTS)
-        with requests.Session() as session:
-            session.trust_env = False  # no proxy from the environment sees the token
+    def _send(self, method: str, url: str, query: list[tuple[str, str]]) -> Any:
+        attempts = max(1, int(settings.SAGE_API_MAX_ATTEMPTS))
+        with SageSession() as session:
             for attempt in range(attempts):
                 auth = self._auth()
                 try:
@@ -192,8 +176,6 @@ class SageClient:
                         url,
                         params=query,
                         headers=self._headers(auth, method, url, query),
-                        timeout=settings.SAGE_HTTP_TIMEOUT,
-                        allow_redirects=False,
                     )
                 except requests.RequestException:
                     logger.warning("Sage API %s %s could not be reached", method, url)

@@ -9,26 +9,35 @@ own words, never the provider's text.
 
 import base64
 import hashlib
-import ipaddress
 import json
-import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import OAuth2Error
-from requests_oauthlib import OAuth2Session
 
-from ..models import ApiVersion
 from . import endpoints
+from .errors import OAuthErrorKind, SageOAuthError
+from .http import SageOAuthSession, SageSession, check_transport
+from .versions import ApiVersion
 
 SCOPE = "full_access"
 JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
-LOOPBACK_NAMES = {"localhost"}
+
+
+class ClientCredentials(Protocol):
+    """The part of a credential set that talks to Sage's OAuth endpoints."""
+
+    @property
+    def api_version(self) -> str: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def client_secret(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -41,20 +50,6 @@ class TokenSet:
     resource_owner_id: str | None
 
 
-class SageOAuthError(Exception):
-    """Sage's token endpoint refused, failed or answered something unusable."""
-
-    KINDS = ("invalid_grant", "invalid_client", "rejected", "unavailable", "bad_response")
-
-    def __init__(self, kind: str, message: str, *, error: str = ""):
-        if kind not in self.KINDS:
-            raise ValueError(f"Unknown SageOAuthError kind: {kind}")
-        super().__init__(message)
-        self.kind = kind
-        self.error = error
-        self.retryable = kind == "unavailable"
-
-
 def pkce_pair() -> tuple[str, str]:
     """Return a new PKCE (verifier, S256 challenge)."""
     verifier = secrets.token_urlsafe(64)  # 86 characters of the RFC 7636 alphabet
@@ -63,7 +58,12 @@ def pkce_pair() -> tuple[str, str]:
 
 
 def authorization_url(
-    *, credential_set, state: str, code_challenge: str, country: str, redirect_uri: str
+    *,
+    credential_set: ClientCredentials,
+    state: str,
+    code_challenge: str,
+    country: str,
+    redirect_uri: str,
 ) -> str:
     """Build the URL of Sage's authorize page for this credential set."""
     params = {
@@ -83,54 +83,48 @@ def authorization_url(
     return urlunsplit(parts._replace(query=urlencode([*query, *params.items()])))
 
 
-def _check_transport(url: str) -> None:
-    """Allow https anywhere and plain http only on loopback (the sandbox and the tests)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return
-    host = parts.hostname or ""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host in LOOPBACK_NAMES
-    if parts.scheme != "http" or not (loopback or settings.SAGE_SANDBOX):
-        raise ImproperlyConfigured(f"Sage URLs must use https: {parts.scheme}://{host}")
-    # Our check above replaces oauthlib's https-only one for loopback URLs.
-    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+def _error_kind(code: str) -> OAuthErrorKind:
+    if code in (OAuthErrorKind.INVALID_GRANT, OAuthErrorKind.INVALID_CLIENT):
+        return OAuthErrorKind(code)
+    return OAuthErrorKind.REJECTED
 
 
-def _error_kind(code: str) -> str:
-    return code if code in ("invalid_grant", "invalid_client") else "rejected"
-
-
-def _token_body(response: requests.Response) -> dict:
+def _token_body(response: requests.Response) -> dict[str, Any]:
     """Return the JSON token of `response`, or raise SageOAuthError saying what is wrong."""
     if response.status_code >= 500 or response.status_code == 429:
-        raise SageOAuthError("unavailable", "Sage's token endpoint is unavailable.")
+        raise SageOAuthError(OAuthErrorKind.UNAVAILABLE, "Sage's token endpoint is unavailable.")
+    if 300 <= response.status_code < 400:
+        raise SageOAuthError(
+            OAuthErrorKind.BAD_RESPONSE, "Sage's token endpoint answered a redirect."
+        )
     try:
         body = json.loads(response.text)
     except ValueError:
-        raise SageOAuthError("bad_response", "Sage's token endpoint sent no JSON.") from None
+        raise SageOAuthError(
+            OAuthErrorKind.BAD_RESPONSE, "Sage's token endpoint sent no JSON."
+        ) from None
     if not isinstance(body, dict):
-        raise SageOAuthError("bad_response", "Sage's token endpoint sent unexpected JSON.")
+        raise SageOAuthError(
+            OAuthErrorKind.BAD_RESPONSE, "Sage's token endpoint sent unexpected JSON."
+        )
     if body.get("error"):
         code = str(body["error"])[:64]
         raise SageOAuthError(
             _error_kind(code), "Sage's token endpoint refused the request.", error=code
         )
     if response.status_code != 200 or not isinstance(body.get("access_token"), str):
-        raise SageOAuthError("bad_response", "Sage's token endpoint sent no access token.")
+        raise SageOAuthError(
+            OAuthErrorKind.BAD_RESPONSE, "Sage's token endpoint sent no access token."
+        )
     return body
 
 
-def _session(client_id: str) -> tuple[OAuth2Session, dict]:
+def _session(client_id: str) -> tuple[SageOAuthSession, dict[str, dict[str, Any]]]:
     """Return a session for the token endpoint and the dict its checked answer lands in."""
-    session = OAuth2Session(client_id)
-    session.max_redirects = 0  # a redirect raises TooManyRedirects before it is followed
-    session.trust_env = False  # no proxy from the environment sees the secret
-    answer = {}
+    session = SageOAuthSession(client_id)
+    answer: dict[str, dict[str, Any]] = {}
 
-    def check(response):
+    def check(response: requests.Response) -> requests.Response:
         # Runs before oauthlib parses the answer, so its errors never surface.
         answer["body"] = _token_body(response)
         return response
@@ -140,30 +134,29 @@ def _session(client_id: str) -> tuple[OAuth2Session, dict]:
     return session, answer
 
 
-def _int_or_none(value) -> int | None:
+def _int_or_none(value: object) -> int | None:
     try:
-        return int(value) if value is not None else None
+        return int(value) if isinstance(value, int | str | float) else None
     except (TypeError, ValueError):
         return None
 
 
 @sensitive_variables()
-def _call_token_endpoint(url: str, call) -> TokenSet:
-    _check_transport(url)
+def _call_token_endpoint(url: str, call: Callable[[], dict[str, Any]]) -> TokenSet:
+    # Before oauthlib's own https check, so that a misconfigured URL is reported as such.
+    check_transport(url)
     try:
         response_body = call()
     except SageOAuthError:
         raise
-    except (requests.Timeout, requests.ConnectionError):
-        raise SageOAuthError("unavailable", "Sage's token endpoint could not be reached.") from None
-    except requests.TooManyRedirects:
-        raise SageOAuthError("bad_response", "Sage's token endpoint answered a redirect.") from None
     except requests.RequestException:
-        raise SageOAuthError("unavailable", "Sage's token endpoint could not be reached.") from None
+        raise SageOAuthError(
+            OAuthErrorKind.UNAVAILABLE, "Sage's token endpoint could not be reached."
+        ) from None
     except (OAuth2Error, ValueError, Warning) as exc:
         code = getattr(exc, "error", "") or ""
         raise SageOAuthError(
-            _error_kind(code) if code else "bad_response",
+            _error_kind(code) if code else OAuthErrorKind.BAD_RESPONSE,
             "Sage's token endpoint sent an unusable answer.",
             error=code,
         ) from None
@@ -180,7 +173,11 @@ def _call_token_endpoint(url: str, call) -> TokenSet:
 
 @sensitive_variables()
 def exchange_code(
-    *, credential_set, code: str, code_verifier: str | None, redirect_uri: str
+    *,
+    credential_set: ClientCredentials,
+    code: str,
+    code_verifier: str | None,
+    redirect_uri: str,
 ) -> TokenSet:
     """Exchange an authorization code for tokens at the token URL of the set's API version."""
     url = endpoints.token_url(credential_set.api_version)
@@ -188,7 +185,7 @@ def exchange_code(
     session.redirect_uri = redirect_uri
 
     @sensitive_variables()
-    def call() -> dict:
+    def call() -> dict[str, Any]:
         extra = {"code_verifier": code_verifier} if code_verifier else {}
         session.fetch_token(
             url,
@@ -196,7 +193,6 @@ def exchange_code(
             include_client_id=True,
             client_secret=credential_set.client_secret,
             headers=dict(JSON_HEADERS),
-            timeout=settings.SAGE_HTTP_TIMEOUT,
             **extra,
         )
         return answer["body"]
@@ -208,18 +204,17 @@ def exchange_code(
 
 
 @sensitive_variables()
-def refresh_tokens(*, credential_set, refresh_token: str) -> TokenSet:
+def refresh_tokens(*, credential_set: ClientCredentials, refresh_token: str) -> TokenSet:
     """Spend `refresh_token` for a new access token (and, usually, a new refresh token)."""
     url = endpoints.token_url(credential_set.api_version)
     session, answer = _session(credential_set.client_id)
 
     @sensitive_variables()
-    def call() -> dict:
+    def call() -> dict[str, Any]:
         session.refresh_token(
             url,
             refresh_token=refresh_token,
             headers=dict(JSON_HEADERS),
-            timeout=settings.SAGE_HTTP_TIMEOUT,
             client_id=credential_set.client_id,
             client_secret=credential_set.client_secret,
         )
@@ -232,33 +227,28 @@ def refresh_tokens(*, credential_set, refresh_token: str) -> TokenSet:
 
 
 @sensitive_variables()
-def revoke_token(*, credential_set, token: str) -> None:
+def revoke_token(*, credential_set: ClientCredentials, token: str) -> None:
     """Revoke a refresh token at SAGE_REVOKE_URL (API v3.1 only)."""
     if credential_set.api_version != ApiVersion.V31:
         raise ValueError("Only API v3.1 tokens can be revoked.")
     url = endpoints.revoke_url()
-    _check_transport(url)
-    session = requests.Session()
-    session.trust_env = False
+    check_transport(url)
     try:
-        response = session.post(
-            url,
-            data={
-                "client_id": credential_set.client_id,
-                "client_secret": credential_set.client_secret,
-                "token": token,
-            },
-            headers=dict(JSON_HEADERS),
-            timeout=settings.SAGE_HTTP_TIMEOUT,
-            allow_redirects=False,
-        )
+        with SageSession() as session:
+            response = session.post(
+                url,
+                data={
+                    "client_id": credential_set.client_id,
+                    "client_secret": credential_set.client_secret,
+                    "token": token,
+                },
+                headers=dict(JSON_HEADERS),
+            )
     except requests.RequestException:
         message = "Sage's revoke endpoint could not be reached."
-        raise SageOAuthError("unavailable", message) from None
-    finally:
-        session.close()
+        raise SageOAuthError(OAuthErrorKind.UNAVAILABLE, message) from None
     if response.status_code >= 500 or response.status_code == 429:
-        raise SageOAuthError("unavailable", "Sage's revoke endpoint is unavailable.")
+        raise SageOAuthError(OAuthErrorKind.UNAVAILABLE, "Sage's revoke endpoint is unavailable.")
     try:
         body = json.loads(response.text)
     except ValueError:
@@ -267,4 +257,6 @@ def revoke_token(*, credential_set, token: str) -> None:
         code = str(body["error"])[:64]
         raise SageOAuthError(_error_kind(code), "Sage refused to revoke the token.", error=code)
     if response.status_code != 200:
-        raise SageOAuthError("bad_response", "Sage's revoke endpoint sent an unusable answer.")
+        raise SageOAuthError(
+            OAuthErrorKind.BAD_RESPONSE, "Sage's revoke endpoint sent an unusable answer."
+        )

@@ -9,7 +9,6 @@ from portal.models import Organization
 
 from ..history import history_record
 from ..models import (
-    ApiVersion,
     Company,
     Connection,
     HistoryEvent,
@@ -17,6 +16,8 @@ from ..models import (
     new_link_token,
 )
 from ..sage import oauth
+from ..sage.errors import SageOAuthError
+from ..sage.versions import ApiVersion
 
 
 @transaction.atomic
@@ -79,7 +80,7 @@ def connection_unlink(*, connection: Connection, actor) -> UnlinkResult:
         try:
             oauth.revoke_token(credential_set=connection.credential_set, token=refresh_token)
             revoked = True
-        except oauth.SageOAuthError:
+        except SageOAuthError:
             revoke_failed = True
     with transaction.atomic():
         connection = Connection.objects.select_for_update().get(pk=connection.pk)

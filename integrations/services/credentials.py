@@ -9,7 +9,8 @@ from portal.models import Organization
 
 from ..crypto import DecryptionError
 from ..history import history_record
-from ..models import ApiVersion, Connection, CredentialSet, HistoryEvent, Integration
+from ..models import Connection, CredentialSet, HistoryEvent, Integration
+from ..sage.versions import ApiVersion
 
 
 class IntegrationNotReady(Exception):

@@ -8,7 +8,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from ..history import history_record
 from ..models import HistoryEvent, Integration
-from ..sage import endpoints, oauth
+from ..sage import oauth
+from ..sage.errors import SageOAuthError
+from .linking import callback_url
 
 
 class CheckResult(models.TextChoices):
@@ -26,9 +28,9 @@ def _ask_sage(credential_set) -> CheckResult:
             credential_set=credential_set,
             code=f"portal-credentials-check-{secrets.token_urlsafe(16)}",
             code_verifier=None,
-            redirect_uri=endpoints.callback_url(),
+            redirect_uri=callback_url(),
         )
-    except oauth.SageOAuthError as error:
+    except SageOAuthError as error:
         if error.kind == "invalid_grant":
             return CheckResult.ACCEPTED
         if error.kind == "invalid_client":

@@ -11,16 +11,18 @@ from django.views.decorators.debug import sensitive_variables
 
 from ..history import history_record
 from ..models import (
-    ApiVersion,
     AuthorizationRequest,
     Company,
     Connection,
     CredentialSet,
     HistoryEvent,
 )
-from ..sage import endpoints, oauth
-from ..sage.businesses import Business, BusinessesError, list_businesses
-from .linking import LinkUnavailable
+from ..sage import oauth
+from ..sage.businesses import Business, list_businesses
+from ..sage.countries import countries_for
+from ..sage.errors import SageApiError, SageOAuthError
+from ..sage.versions import ApiVersion
+from .linking import LinkUnavailable, callback_url
 
 PROVIDER_ERRORS = {
     "invalid_request",
@@ -146,23 +148,23 @@ def link_complete(*, authorization: AuthorizationRequest, params) -> Outcome:
             credential_set=credential_set,
             code=params["code"],
             code_verifier=authorization.code_verifier or None,
-            redirect_uri=endpoints.callback_url(),
+            redirect_uri=callback_url(),
         )
-    except oauth.SageOAuthError as exc:
+    except SageOAuthError as exc:
         _fail(authorization, reason=exc.kind)
         return _outcome(authorization, Result.FAILED, exc.kind)
     businesses: list[Business] = []
     if credential_set.api_version == ApiVersion.V31:
         try:
             businesses = list_businesses(tokens.access_token)
-        except BusinessesError:
+        except SageApiError:
             _fail(authorization, reason="businesses")
             return _outcome(authorization, Result.FAILED, "businesses")
         if not businesses:
             _fail(authorization, reason="no_business")
             return _outcome(authorization, Result.FAILED, "no_business")
     country = str(params.get("country", "")).upper()
-    offered = {c.code for c in endpoints.countries_for(credential_set.api_version)}
+    offered = {c.code for c in countries_for(credential_set.api_version)}
     try:
         _store(
             authorization,
@@ -230,7 +232,7 @@ def _abandon(credential_set: CredentialSet, tokens: oauth.TokenSet) -> None:
     if credential_set.api_version != ApiVersion.V31 or not tokens.refresh_token:
         return
     # If the revoke fails they expire on their own; the customer's link is already done.
-    with contextlib.suppress(oauth.SageOAuthError):
+    with contextlib.suppress(SageOAuthError):
         oauth.revoke_token(credential_set=credential_set, token=tokens.refresh_token)
 
 

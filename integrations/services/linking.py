@@ -4,7 +4,9 @@ import hashlib
 import hmac
 import secrets
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -17,7 +19,13 @@ from ..models import (
     HistoryEvent,
     Integration,
 )
-from ..sage import endpoints, oauth
+from ..sage import oauth
+from ..sage.countries import countries_for
+
+
+def callback_url() -> str:
+    """The redirect URI to register with Sage: built from PORTAL_BASE_URL, never the Host header."""
+    return settings.PORTAL_BASE_URL + reverse("integrations:oauth_callback")
 
 
 class LinkUnavailable(Exception):
@@ -88,7 +96,7 @@ def link_start(*, company: Company, platform: str, country: str, browser_secret:
     if not company.link_is_valid:
         raise LinkUnavailable("expired")
     integration, credential_set = link_integration(company=company, platform=platform)
-    if country not in {c.code for c in endpoints.countries_for(credential_set.api_version)}:
+    if country not in {c.code for c in countries_for(credential_set.api_version)}:
         # The admin switched the credential type while the customer chose a flag.
         raise CountryNotOffered(country)
     connection = Connection.objects.filter(company=company).first()
@@ -124,7 +132,7 @@ def link_start(*, company: Company, platform: str, country: str, browser_secret:
         state=state,
         code_challenge=challenge,
         country=country,
-        redirect_uri=endpoints.callback_url(),
+        redirect_uri=callback_url(),
     )
 
 

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext
 
-from ..models import ApiVersion, Connection
-from ..sage.client import SageApiError, SageClient
+from ..models import Connection
+from ..sage.client import SageClient
+from ..sage.errors import SageApiError
+from ..sage.versions import ApiVersion
 from .tokens import RelinkRequired, TokenError, connection_client
 
 logger = logging.getLogger(__name__)

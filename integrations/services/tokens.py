@@ -17,6 +17,7 @@ from ..history import history_record
 from ..models import Connection, HistoryEvent
 from ..sage import oauth
 from ..sage.client import ApiAuth, SageClient
+from ..sage.errors import SageOAuthError
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def _deauthorize(connection: Connection, *, reason: str, actor=None) -> None:
     )
 
 
-def _record_failure(connection: Connection, error: oauth.SageOAuthError) -> str:
+def _record_failure(connection: Connection, error: SageOAuthError) -> str:
     message = REFRESH_UNAVAILABLE if error.kind == "unavailable" else REFRESH_REFUSED
     if not connection.last_error:  # one history event per failing streak, not per try
         history_record(
@@ -137,7 +138,7 @@ def connection_refresh(*, connection: Connection, keepalive: bool = False) -> Co
             tokens = oauth.refresh_tokens(
                 credential_set=locked.credential_set, refresh_token=locked.refresh_token
             )
-        except oauth.SageOAuthError as error:
+        except SageOAuthError as error:
             logger.warning(
                 "Refreshing connection %s failed: %s (%s)", locked.pk, error.kind, error.error
             )

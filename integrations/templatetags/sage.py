@@ -1,6 +1,6 @@
 from django import template
 
-from ..sage.endpoints import COUNTRIES
+from ..sage.countries import COUNTRIES
 
 register = template.Library()
 

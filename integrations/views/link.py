@@ -17,6 +17,7 @@ from ..forms.link import BusinessForm, CountryForm
 from ..models import Integration
 from ..sage import endpoints
 from ..sage.businesses import Business
+from ..sage.countries import UNSUPPORTED_REGIONS
 from ..services import link_callback, linking
 from ..services.link_callback import Result
 from ..services.linking import LinkUnavailable
@@ -124,7 +125,7 @@ def link_country(request, token, platform):
         "company": company,
         "form": form,
         "credential_set": credential_set,
-        "unsupported": endpoints.UNSUPPORTED_REGIONS,
+        "unsupported": UNSUPPORTED_REGIONS,
         "token": token,
     }
     status = HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK

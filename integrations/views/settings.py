@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from portal.tenancy import admin_required, member_required
 
 from ..forms.credentials import CredentialsForm, ToggleForm
-from ..models import ApiVersion, CredentialSet, Integration
-from ..sage.endpoints import callback_url
+from ..models import CredentialSet, Integration
+from ..sage.versions import ApiVersion
 from ..selectors import (
     integration_for,
     integration_history,
@@ -29,6 +29,7 @@ from ..services.credentials import (
     integration_enable,
     integration_missing_fields,
 )
+from ..services.linking import callback_url
 
 OFFER_ENABLE_KEY = "sage_offer_enable"
 HISTORY_LIMIT = 20

@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from integrations.models import ApiVersion, Company, Connection
+from integrations.models import Company, Connection
+from integrations.sage.versions import ApiVersion
 
 from ..conftest import PASSWORD
 from ..linking_factories import setup_sage

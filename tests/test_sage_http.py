@@ -1,0 +1,118 @@
+"""integrations.sage.http: the transport check and the sessions every call to Sage uses."""
+
+import ast
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from integrations.sage.http import SageSession, check_transport, plain_http_configured
+
+SAGE_PACKAGE = Path(__file__).resolve().parent.parent / "integrations" / "sage"
+FORBIDDEN = ("integrations.models", "django.db", "django.urls")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://oauth.accounting.sage.com/token",
+        "http://127.0.0.1:8000/token",
+        "http://[::1]:8000/token",
+        "http://localhost/token",
+    ],
+)
+def test_https_anywhere_and_http_on_loopback(url, settings):
+    settings.SAGE_SANDBOX = False
+    check_transport(url)
+
+
+@pytest.mark.parametrize("url", ["http://oauth.example/token", "ftp://127.0.0.1/token"])
+def test_other_transports_are_refused(url, settings):
+    settings.SAGE_SANDBOX = False
+    with pytest.raises(ImproperlyConfigured):
+        check_transport(url)
+
+
+def test_the_sandbox_allows_plain_http_on_its_own_host(settings):
+    settings.SAGE_SANDBOX = True
+    check_transport("http://portal.internal:8000/sage-sandbox/token")
+    with pytest.raises(ImproperlyConfigured):
+        check_transport("ftp://portal.internal/token")
+
+
+def test_plain_http_configured(settings):
+    settings.SAGE_SANDBOX = False
+    assert not plain_http_configured()  # the tests' settings: Sage's https URLs
+    settings.SAGE_TOKEN_URL = "http://127.0.0.1:8765/token"
+    assert plain_http_configured()
+    settings.SAGE_TOKEN_URL = "https://oauth.accounting.sage.com/token"
+    settings.SAGE_SANDBOX = True
+    assert plain_http_configured()
+
+
+class _CookieRedirect(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.server.seen.append(self.headers.get("Cookie"))
+        self.send_response(302)
+        self.send_header("Location", "/elsewhere")
+        self.send_header("Set-Cookie", "session=abc; Path=/")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def cookie_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CookieRedirect)
+    server.seen = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_session_follows_no_redirect_and_keeps_no_cookie(cookie_server):
+    url = f"http://127.0.0.1:{cookie_server.server_port}/start"
+    with SageSession() as session:
+        first = session.get(url, allow_redirects=True)  # asked to follow: still not
+        session.get(url)
+    assert first.status_code == 302
+    assert cookie_server.seen == [None, None]
+    assert not session.cookies
+
+
+def test_a_session_refuses_a_url_outside_the_transport_rules(settings):
+    settings.SAGE_SANDBOX = False
+    with SageSession() as session, pytest.raises(ImproperlyConfigured):
+        session.get("http://oauth.example/token")
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    package = "integrations.sage" + "".join(
+        f".{part}" for part in path.relative_to(SAGE_PACKAGE).parent.parts
+    )
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(filter(None, [base, node.module or ""]))
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize(
+    "path", sorted(SAGE_PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(SAGE_PACKAGE))
+)
+def test_sage_knows_neither_the_orm_nor_the_urlconf(path):
+    imported = _imports(path)
+    assert not [
+        name for name in imported for bad in FORBIDDEN if name == bad or name.startswith(bad + ".")
+    ]
