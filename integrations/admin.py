@@ -105,7 +105,9 @@ class IntegrationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Disable integration"), permissions=["change"])
     def disable_integration(self, request, queryset):
         done = sum(
-            integration_disable(integration=integration, actor=request.user, via="admin")
+            integration_disable(
+                integration=integration, actor=request.user, via=HistoryEvent.Via.ADMIN
+            )
             for integration in queryset
         )
         self.message_user(
@@ -188,7 +190,9 @@ class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Mark connection for relink"), permissions=["change"])
     def mark_for_relink(self, request, queryset):
         done = sum(
-            connection_mark_for_relink(connection=c, actor=request.user, reason="support")
+            connection_mark_for_relink(
+                connection=c, actor=request.user, reason=HistoryEvent.Reason.SUPPORT
+            )
             for c in queryset
         )
         self.message_user(

@@ -387,6 +387,19 @@ class HistoryEvent(models.Model):
         REFRESH_FAILED = "refresh_failed", _("Token refresh failed")
         MARKED_FOR_RELINK = "marked_for_relink", _("Marked for relink")
 
+    class Reason(models.TextChoices):
+        """Why a connection was deauthorized or marked for relink (`details["reason"]`)."""
+
+        CLIENT_ID_CHANGED = "client_id_changed", _("The integration's client ID changed")
+        INVALID_GRANT = "invalid_grant", _("Sage refused the refresh token")
+        SUPPORT = "support", _("Support")
+
+    class Via(models.TextChoices):
+        """Where an integration was disabled from (`details["via"]`)."""
+
+        PORTAL = "portal", _("Portal")
+        ADMIN = "admin", _("Admin")
+
     organization = models.ForeignKey(
         Organization,
         on_delete=models.CASCADE,

@@ -8,7 +8,6 @@ message that names the missing variable.
 
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import environ
 from django.utils.csp import CSP
@@ -209,7 +208,8 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # No inline script or style anywhere (the admin included): scripts are files,
-# loaded with the request's nonce. form-action gets Sage's origin below.
+# loaded with the request's nonce. form-action: the link flow's country page adds
+# Sage's authorize origin (integrations/views/link.py), no other page needs it.
 SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -263,9 +263,6 @@ SAGE_V30_API_URL = _sage_url(
     "/v30/accounts/v3",
 )
 SAGE_DEVELOPER_PORTAL_URL = "https://developerselfservice.sageone.com/session/new"
-# CSP form-action also governs the redirect that ends a form post: the link flow's
-# country form ends at Sage's authorize page, so that origin (and no other) is allowed.
-SECURE_CSP["form-action"].append("{0.scheme}://{0.netloc}".format(urlsplit(SAGE_AUTHORIZE_URL)))
 SAGE_HTTP_TIMEOUT = env.float("SAGE_HTTP_TIMEOUT", default=10.0)
 # A 429 from Sage's API is retried this many times in all, waiting Retry-After
 # (capped at SAGE_RETRY_WAIT_CAP seconds) between tries.

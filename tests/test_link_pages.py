@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.link_session import BROWSER_KEY
 from integrations.models import (
     AuthorizationRequest,
     Connection,
@@ -16,7 +17,6 @@ from integrations.models import (
 )
 from integrations.sage.versions import ApiVersion
 from integrations.services.credentials import integration_disable
-from integrations.views.link import BROWSER_KEY
 
 from .linking_factories import make_company, setup_sage, start
 
@@ -126,6 +126,20 @@ def test_countries_follow_the_chosen_credential_set(
         assert f'name="country" value="{code}"' not in content
     for region in ("Australia", "New Zealand", "South Africa", "Hong Kong"):
         assert region in content
+
+
+def test_only_the_country_page_lets_a_form_end_at_sage(client, org_a, sage_sandbox):
+    setup_sage(org_a)
+    company = make_company(org_a)
+    parts = urlsplit(sage_sandbox.url)
+    sage = f"{parts.scheme}://{parts.netloc}"
+
+    def form_action(response) -> str:
+        policy = response["Content-Security-Policy"]
+        return next(p for p in policy.split("; ") if p.startswith("form-action"))
+
+    assert form_action(client.get(country_url(company))) == f"form-action 'self' {sage}"
+    assert form_action(client.get(link_url(company))) == "form-action 'self'"
 
 
 def test_a_country_not_offered_is_refused(client, org_a, sage_sandbox):

@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 from django.views.debug import get_exception_reporter_class, get_exception_reporter_filter
 
+from integrations.link_session import BROWSER_KEY
 from integrations.models import (
     AuthorizationRequest,
     Company,
@@ -22,7 +23,6 @@ from integrations.models import (
 )
 from integrations.sage.versions import ApiVersion
 from integrations.services.tokens import connection_refresh
-from integrations.views.link import BROWSER_KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -113,7 +113,7 @@ def credentials_save(
             raise RelinkNotConfirmed(len(to_relink))
         for connection in to_relink:
             connection_mark_for_relink(
-                connection=connection, actor=actor, reason="client_id_changed"
+                connection=connection, actor=actor, reason=HistoryEvent.Reason.CLIENT_ID_CHANGED
             )
         relinked = len(to_relink)
 
@@ -175,7 +175,9 @@ def integration_enable(*, integration: Integration, actor) -> bool:
 
 
 @transaction.atomic
-def integration_disable(*, integration: Integration, actor, via: str = "portal") -> bool:
+def integration_disable(
+    *, integration: Integration, actor, via: HistoryEvent.Via = HistoryEvent.Via.PORTAL
+) -> bool:
     """Disable the integration; return False when it was already disabled."""
     integration = Integration.objects.select_for_update().get(pk=integration.pk)
     if not integration.enabled:
@@ -187,13 +189,15 @@ def integration_disable(*, integration: Integration, actor, via: str = "portal")
         integration=integration,
         actor=actor,
         kind=HistoryEvent.Kind.DISABLED,
-        details={"via": via},
+        details={"via": HistoryEvent.Via(via).value},
     )
     return True
 
 
 @transaction.atomic
-def connection_mark_for_relink(*, connection: Connection, actor, reason: str) -> bool:
+def connection_mark_for_relink(
+    *, connection: Connection, actor, reason: HistoryEvent.Reason
+) -> bool:
     """Set a connection Deauthorized so that its company links again; False if it already was."""
     connection = (
         Connection.objects.select_for_update()
@@ -211,6 +215,6 @@ def connection_mark_for_relink(*, connection: Connection, actor, reason: str) ->
         company=connection.company,
         actor=actor,
         kind=HistoryEvent.Kind.MARKED_FOR_RELINK,
-        details={"reason": reason, "from": previous},
+        details={"reason": HistoryEvent.Reason(reason).value, "from": previous},
     )
     return True

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 from django.views.decorators.debug import sensitive_variables
 
 from ..history import history_record
@@ -22,31 +21,15 @@ from ..sage.businesses import Business, list_businesses
 from ..sage.countries import countries_for
 from ..sage.errors import SageApiError, SageOAuthError
 from ..sage.versions import ApiVersion
-from .linking import LinkUnavailable, callback_url
-
-PROVIDER_ERRORS = {
-    "invalid_request",
-    "invalid_scope",
-    "server_error",
-    "temporarily_unavailable",
-    "unauthorized_client",
-    "unsupported_response_type",
-}
-# Stored in Connection.last_error in English; the pages translate them when shown.
-FAILURE_MESSAGES = {
-    "access_denied": gettext_noop("The customer cancelled the authorization at Sage."),
-    "provider_error": gettext_noop("Sage did not authorize the link."),
-    "integration_disabled": gettext_noop("The integration was disabled during the link."),
-    "credentials_changed": gettext_noop("The integration's credentials changed during the link."),
-    "invalid_grant": gettext_noop("Sage refused the authorization code (expired or already used)."),
-    "invalid_client": gettext_noop("Sage rejected the integration's client ID or secret."),
-    "rejected": gettext_noop("Sage refused the token request."),
-    "unavailable": gettext_noop("Sage's token endpoint could not be reached."),
-    "bad_response": gettext_noop("Sage's token endpoint sent an unusable answer."),
-    "businesses": gettext_noop("Sage's list of businesses could not be read."),
-    "no_business": gettext_noop("The Sage account has no business to link."),
-}
-
+from .link_outcomes import (
+    FAILURE_MESSAGES,
+    PROVIDER_ERROR_NOTICES,
+    TOKEN_ERROR_NOTICES,
+    LinkFailure,
+    Notice,
+    ProviderError,
+)
+from .linking import LinkUnavailable, Unavailable, callback_url
 
 # What a completed trip to Sage writes on the connection (updated_at: auto_now
 # only applies to the fields save() is told to write).
@@ -84,14 +67,14 @@ class Result(models.TextChoices):
 
 @dataclass(frozen=True)
 class Outcome:
-    result: str
+    result: Result
     company: Company
     connection: Connection
-    detail: str = ""
+    notice: Notice
     businesses: list[Business] = field(default_factory=list)
 
 
-def _fail(authorization: AuthorizationRequest, *, reason: str) -> None:
+def _fail(authorization: AuthorizationRequest, *, reason: LinkFailure) -> None:
     """Record a failed link: last_error set, history, nothing else touched."""
     connection = authorization.connection
     with transaction.atomic():
@@ -103,12 +86,12 @@ def _fail(authorization: AuthorizationRequest, *, reason: str) -> None:
             integration=authorization.credential_set.integration,
             company=connection.company,
             kind=HistoryEvent.Kind.LINK_FAILED,
-            details={"reason": reason},
+            details={"reason": LinkFailure(reason).value},
         )
 
 
-def _refusal(authorization: AuthorizationRequest) -> str:
-    """Why the link may not complete any more, or "".
+def _refusal(authorization: AuthorizationRequest) -> LinkFailure | None:
+    """Why the link may not complete any more, or None.
 
     The credential set and its integration were read when the authorization request
     was consumed, at the start of this callback: they are the state the customer's
@@ -116,32 +99,32 @@ def _refusal(authorization: AuthorizationRequest) -> str:
     """
     current = authorization.credential_set
     if not current.integration.enabled:
-        return "integration_disabled"
+        return LinkFailure.INTEGRATION_DISABLED
     if current.client_id != authorization.client_id or not current.is_complete:
-        return "credentials_changed"
-    return ""
+        return LinkFailure.CREDENTIALS_CHANGED
+    return None
 
 
-def _outcome(authorization, result, detail="", businesses=()) -> Outcome:
+def _outcome(authorization, result: Result, notice: Notice, businesses=()) -> Outcome:
     connection = authorization.connection
-    return Outcome(result, connection.company, connection, detail, list(businesses))
+    return Outcome(result, connection.company, connection, notice, list(businesses))
 
 
 @sensitive_variables("params", "tokens")
 def link_complete(*, authorization: AuthorizationRequest, params) -> Outcome:
     """Finish the trip to Sage for a consumed authorization request."""
     error = params.get("error", "")
-    if error == "access_denied":
-        _fail(authorization, reason="access_denied")
-        return _outcome(authorization, Result.CANCELLED)
+    if error == ProviderError.ACCESS_DENIED:
+        _fail(authorization, reason=LinkFailure.ACCESS_DENIED)
+        return _outcome(authorization, Result.CANCELLED, Notice.CANCELLED)
     if error or not params.get("code"):
-        _fail(authorization, reason="provider_error")
-        detail = error if error in PROVIDER_ERRORS else "other"
-        return _outcome(authorization, Result.PROVIDER_ERROR, detail)
+        _fail(authorization, reason=LinkFailure.PROVIDER_ERROR)
+        notice = PROVIDER_ERROR_NOTICES.get(error, Notice.PROVIDER_ERROR)
+        return _outcome(authorization, Result.PROVIDER_ERROR, notice)
     refusal = _refusal(authorization)
     if refusal:
         _fail(authorization, reason=refusal)
-        return _outcome(authorization, Result.REFUSED, refusal)
+        return _outcome(authorization, Result.REFUSED, Notice.INTEGRATION_CHANGED)
     credential_set = authorization.credential_set
     try:
         tokens = oauth.exchange_code(
@@ -151,18 +134,18 @@ def link_complete(*, authorization: AuthorizationRequest, params) -> Outcome:
             redirect_uri=callback_url(),
         )
     except SageOAuthError as exc:
-        _fail(authorization, reason=exc.kind)
-        return _outcome(authorization, Result.FAILED, exc.kind)
+        _fail(authorization, reason=LinkFailure(exc.kind))
+        return _outcome(authorization, Result.FAILED, TOKEN_ERROR_NOTICES[exc.kind])
     businesses: list[Business] = []
     if credential_set.api_version == ApiVersion.V31:
         try:
             businesses = list_businesses(tokens.access_token)
         except SageApiError:
-            _fail(authorization, reason="businesses")
-            return _outcome(authorization, Result.FAILED, "businesses")
+            _fail(authorization, reason=LinkFailure.BUSINESSES)
+            return _outcome(authorization, Result.FAILED, Notice.UNREACHABLE)
         if not businesses:
-            _fail(authorization, reason="no_business")
-            return _outcome(authorization, Result.FAILED, "no_business")
+            _fail(authorization, reason=LinkFailure.NO_BUSINESS)
+            return _outcome(authorization, Result.FAILED, Notice.NO_BUSINESS)
     country = str(params.get("country", "")).upper()
     offered = {c.code for c in countries_for(credential_set.api_version)}
     try:
@@ -174,10 +157,12 @@ def link_complete(*, authorization: AuthorizationRequest, params) -> Outcome:
         )
     except AlreadyLinked:
         _abandon(credential_set, tokens)
-        return _outcome(authorization, Result.REFUSED, "already_linked")
+        return _outcome(authorization, Result.REFUSED, Notice.ALREADY_LINKED)
     if len(businesses) > 1:
-        return _outcome(authorization, Result.CHOOSE_BUSINESS, businesses=businesses)
-    return _outcome(authorization, Result.LINKED)
+        # Until a business is chosen, the done page says what it said before a choice.
+        return _outcome(authorization, Result.CHOOSE_BUSINESS, Notice.UNREACHABLE, businesses)
+    notice = Notice.linked(authorization.connection.business_name)
+    return _outcome(authorization, Result.LINKED, notice)
 
 
 @sensitive_variables("tokens")
@@ -260,9 +245,9 @@ def connection_business_choose(*, connection_id, business: Business) -> Connecti
         .first()
     )
     if connection is None or connection.status != Connection.Status.PENDING_AUTH:
-        raise LinkUnavailable("linked" if connection else "unknown")
+        raise LinkUnavailable(Unavailable.LINKED if connection else Unavailable.UNKNOWN)
     if not connection.access_token:
-        raise LinkUnavailable("unknown")
+        raise LinkUnavailable(Unavailable.UNKNOWN)
     connection.business_id = business.id
     connection.business_name = business.name
     connection.status = Connection.Status.LINKED

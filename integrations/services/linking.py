@@ -3,11 +3,14 @@
 import hashlib
 import hmac
 import secrets
+from enum import StrEnum
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from ..history import history_record
@@ -28,10 +31,53 @@ def callback_url() -> str:
     return settings.PORTAL_BASE_URL + reverse("integrations:oauth_callback")
 
 
-class LinkUnavailable(Exception):
-    """The link URL cannot be used: `reason` is unknown, expired, disabled or linked."""
+class Wording(NamedTuple):
+    """What a link page says: its heading and its message (translated when shown)."""
 
-    def __init__(self, reason: str):
+    title: str
+    message: str
+
+
+class Unavailable(StrEnum):
+    """Why a link URL cannot be used."""
+
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    DISABLED = "disabled"
+    LINKED = "linked"
+
+
+_CANNOT_BE_USED = _("This link cannot be used")
+UNAVAILABLE_WORDING = {
+    Unavailable.UNKNOWN: Wording(
+        _CANNOT_BE_USED,
+        _(
+            "This link is not valid. Check that you copied it completely, "
+            "or ask the company that sent it to you for a new one."
+        ),
+    ),
+    Unavailable.EXPIRED: Wording(
+        _CANNOT_BE_USED,
+        _("This link has expired. Ask the company that sent it to you for a new one."),
+    ),
+    Unavailable.DISABLED: Wording(
+        _CANNOT_BE_USED,
+        _(
+            "This integration is not available for linking at the moment. "
+            "Please contact the company that sent you this link."
+        ),
+    ),
+    Unavailable.LINKED: Wording(
+        _CANNOT_BE_USED,
+        _("This company is already linked to Sage. There is nothing more to do."),
+    ),
+}
+
+
+class LinkUnavailable(Exception):
+    """The link URL cannot be used, for `reason`."""
+
+    def __init__(self, reason: Unavailable):
         super().__init__(reason)
         self.reason = reason
 
@@ -43,14 +89,14 @@ class BadState(Exception):
 def link_company(*, token: str) -> Company:
     """Return the company of a link token, or raise LinkUnavailable (unknown or expired)."""
     if len(token) > 64 or "\x00" in token:  # never a token; PostgreSQL refuses NUL
-        raise LinkUnavailable("unknown")
+        raise LinkUnavailable(Unavailable.UNKNOWN)
     company = (
         Company.objects.select_related("organization", "connection").filter(link_token=token)
     ).first()
     if company is None:
-        raise LinkUnavailable("unknown")
+        raise LinkUnavailable(Unavailable.UNKNOWN)
     if not company.link_is_valid:
-        raise LinkUnavailable("expired")
+        raise LinkUnavailable(Unavailable.EXPIRED)
     return company
 
 
@@ -75,7 +121,7 @@ def link_integration(*, company: Company, platform: str) -> tuple[Integration, C
     )
     credential_set = _usable(integration) if integration else None
     if credential_set is None:
-        raise LinkUnavailable("disabled")
+        raise LinkUnavailable(Unavailable.DISABLED)
     return integration, credential_set
 
 
@@ -94,7 +140,7 @@ def link_start(*, company: Company, platform: str, country: str, browser_secret:
     """Create the authorization request for this browser; return Sage's authorize URL."""
     company = Company.objects.select_for_update().select_related("organization").get(pk=company.pk)
     if not company.link_is_valid:
-        raise LinkUnavailable("expired")
+        raise LinkUnavailable(Unavailable.EXPIRED)
     integration, credential_set = link_integration(company=company, platform=platform)
     if country not in {c.code for c in countries_for(credential_set.api_version)}:
         # The admin switched the credential type while the customer chose a flag.
@@ -108,7 +154,7 @@ def link_start(*, company: Company, platform: str, country: str, browser_secret:
             api_version=credential_set.api_version,
         )
     elif connection.status == Connection.Status.LINKED:
-        raise LinkUnavailable("linked")
+        raise LinkUnavailable(Unavailable.LINKED)
     verifier, challenge = oauth.pkce_pair()
     state = secrets.token_urlsafe(32)
     AuthorizationRequest.objects.create(

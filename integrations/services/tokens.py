@@ -82,7 +82,7 @@ def _store(connection: Connection, tokens: oauth.TokenSet) -> None:
     connection.save()
 
 
-def _deauthorize(connection: Connection, *, reason: str, actor=None) -> None:
+def _deauthorize(connection: Connection, *, reason: HistoryEvent.Reason, actor=None) -> None:
     connection.status = Connection.Status.DEAUTHORIZED
     connection.access_token = ""
     connection.refresh_token = ""
@@ -96,7 +96,7 @@ def _deauthorize(connection: Connection, *, reason: str, actor=None) -> None:
         actor=actor,
         integration=connection.integration,
         company=connection.company,
-        details={"reason": reason},
+        details={"reason": HistoryEvent.Reason(reason).value},
     )
 
 
@@ -143,7 +143,7 @@ def connection_refresh(*, connection: Connection, keepalive: bool = False) -> Co
                 "Refreshing connection %s failed: %s (%s)", locked.pk, error.kind, error.error
             )
             if error.kind == "invalid_grant":
-                _deauthorize(locked, reason="invalid_grant")
+                _deauthorize(locked, reason=HistoryEvent.Reason.INVALID_GRANT)
                 failure = RelinkRequired()
             else:
                 failure = RefreshFailed(_record_failure(locked, error), retryable=error.retryable)
@@ -164,7 +164,9 @@ def connection_ensure_fresh(*, connection: Connection) -> Connection:
     return connection_refresh(connection=connection)
 
 
-def connection_deauthorize(*, connection: Connection, reason: str, actor=None) -> Connection:
+def connection_deauthorize(
+    *, connection: Connection, reason: HistoryEvent.Reason, actor=None
+) -> Connection:
     """Mark the connection Deauthorized and forget its tokens."""
     with transaction.atomic():
         locked = (

@@ -1,6 +1,6 @@
 """The business customer's pages (no login): link URL, country, Sage callback, business choice."""
 
-import secrets
+from dataclasses import replace
 from functools import wraps
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -10,39 +10,29 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csp import csp_override
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
+from .. import link_session
 from ..forms.link import BusinessForm, CountryForm
+from ..link_session import BusinessChoice, LinkOutcome
 from ..models import Integration
 from ..sage import endpoints
 from ..sage.businesses import Business
 from ..sage.countries import UNSUPPORTED_REGIONS
 from ..services import link_callback, linking
 from ..services.link_callback import Result
-from ..services.linking import LinkUnavailable
+from ..services.link_outcomes import Notice
+from ..services.linking import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
 
-BROWSER_KEY = "sage_link_browser"
-OUTCOME_KEY = "sage_link_outcome"
-CHOICE_KEY = "sage_link_choice"
 UNAVAILABLE_STATUS = {
-    "unknown": HTTPStatus.NOT_FOUND,
-    "expired": HTTPStatus.GONE,
-    "disabled": HTTPStatus.NOT_FOUND,
-    "linked": HTTPStatus.CONFLICT,
+    Unavailable.UNKNOWN: HTTPStatus.NOT_FOUND,
+    Unavailable.EXPIRED: HTTPStatus.GONE,
+    Unavailable.DISABLED: HTTPStatus.NOT_FOUND,
+    Unavailable.LINKED: HTTPStatus.CONFLICT,
 }
-
-
-def private(view):
-    """Keep the page out of caches (the site-wide same-origin policy keeps its URL here)."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response["Cache-Control"] = "no-store"
-        return response
-
-    return wrapper
 
 
 def no_referrer(view):
@@ -57,6 +47,23 @@ def no_referrer(view):
     return wrapper
 
 
+def form_to_sage(view):
+    """Let the country form's redirect reach Sage's authorize page (CSP form-action).
+
+    The origin is read from the settings on each request: tests and the sandbox
+    point SAGE_AUTHORIZE_URL at a loopback server.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        parts = urlsplit(endpoints.authorize_url())
+        policy = dict(settings.SECURE_CSP)
+        policy["form-action"] = [*policy.get("form-action", ()), f"{parts.scheme}://{parts.netloc}"]
+        return csp_override(policy)(view)(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _render(request, template, context=None, status=HTTPStatus.OK):
     # No portal navigation on the customer's pages, even for a signed-in visitor.
     return render(
@@ -64,22 +71,17 @@ def _render(request, template, context=None, status=HTTPStatus.OK):
     )
 
 
-def _allow_form_to_sage(response):
-    """Let the country form's redirect reach Sage's authorize page (CSP form-action)."""
-    parts = urlsplit(endpoints.authorize_url())
-    config = dict(settings.SECURE_CSP)
-    config["form-action"] = [*config.get("form-action", ()), f"{parts.scheme}://{parts.netloc}"]
-    response._csp_config = config
-    return response
-
-
-def _unavailable(request, reason: str, company=None):
-    context = {"reason": reason, "company": company}
+def _unavailable(request, reason: Unavailable, company=None):
+    context = {"wording": UNAVAILABLE_WORDING[reason], "company": company}
     return _render(request, "link/unavailable.html", context, status=UNAVAILABLE_STATUS[reason])
 
 
+def _bad_state(request, context=None):
+    return _render(request, "link/bad_state.html", context, status=HTTPStatus.BAD_REQUEST)
+
+
 @require_GET
-@private
+@never_cache
 def link_integrations(request, token):
     try:
         company = linking.link_company(token=token)
@@ -91,7 +93,8 @@ def link_integrations(request, token):
 
 
 @require_http_methods(["GET", "POST"])
-@private
+@never_cache
+@form_to_sage
 def link_country(request, token, platform):
     if platform not in Integration.Platform.values:
         raise Http404
@@ -102,16 +105,15 @@ def link_country(request, token, platform):
         return _unavailable(request, exc.reason)
     connection = getattr(company, "connection", None)
     if connection is not None and connection.status == connection.Status.LINKED:
-        return _unavailable(request, "linked", company)
+        return _unavailable(request, Unavailable.LINKED, company)
     form = CountryForm(request.POST or None, api_version=credential_set.api_version)
     if request.method == "POST" and form.is_valid():
-        browser_secret = request.session.setdefault(BROWSER_KEY, secrets.token_urlsafe(32))
         try:
             url = linking.link_start(
                 company=company,
                 platform=platform,
                 country=form.cleaned_data["country"],
-                browser_secret=browser_secret,
+                browser_secret=link_session.browser_secret(request),
             )
         except LinkUnavailable as exc:
             return _unavailable(request, exc.reason, company)
@@ -129,80 +131,83 @@ def link_country(request, token, platform):
         "token": token,
     }
     status = HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK
-    response = _render(request, "link/choose_country.html", context, status=status)
-    return _allow_form_to_sage(response)
+    return _render(request, "link/choose_country.html", context, status=status)
 
 
 @require_GET
-@private
+@never_cache
 @no_referrer
 @sensitive_variables("authorization")
 def oauth_callback(request):
     try:
         authorization = linking.authorization_consume(
-            state=request.GET.get("state", ""), browser_secret=request.session.get(BROWSER_KEY)
+            state=request.GET.get("state", ""),
+            browser_secret=link_session.peek_browser_secret(request),
         )
     except linking.BadState:
         # Under no-referrer a form POST carries "Origin: null", which CSRF refuses:
         # this page leaves out the language switch form.
-        context = {"hide_language_switch": True}
-        return _render(request, "link/bad_state.html", context, status=HTTPStatus.BAD_REQUEST)
+        return _bad_state(request, {"hide_language_switch": True})
     outcome = link_callback.link_complete(authorization=authorization, params=request.GET)
     company = outcome.company
-    request.session[OUTCOME_KEY] = {
-        "result": outcome.result,
-        "detail": outcome.detail,
-        "company": company.name,
-        "token": company.link_token if company.link_is_valid else "",
-        "business": outcome.connection.business_name,
-    }
+    link_session.stash_outcome(
+        request,
+        LinkOutcome(
+            result=outcome.result,
+            notice=outcome.notice,
+            company=company.name,
+            token=company.link_token if company.link_is_valid else "",
+            business=outcome.connection.business_name,
+        ),
+    )
     if outcome.result == Result.CHOOSE_BUSINESS:
-        request.session[CHOICE_KEY] = {
-            "connection": str(outcome.connection.pk),
-            "businesses": [[b.id, b.name] for b in outcome.businesses],
-        }
+        businesses = tuple((b.id, b.name) for b in outcome.businesses)
+        choice = BusinessChoice(connection=str(outcome.connection.pk), businesses=businesses)
+        link_session.stash_choice(request, choice)
         return redirect("integrations:link_business")
     return redirect("integrations:link_done")
 
 
 @require_http_methods(["GET", "POST"])
-@private
+@never_cache
 def link_business(request):
-    choice = request.session.get(CHOICE_KEY)
-    if not choice:
-        return _render(request, "link/bad_state.html", status=HTTPStatus.BAD_REQUEST)
-    businesses = [tuple(b) for b in choice["businesses"]]
-    form = BusinessForm(request.POST or None, businesses=businesses)
+    choice = link_session.peek_choice(request)
+    if choice is None:
+        return _bad_state(request)
+    form = BusinessForm(request.POST or None, businesses=list(choice.businesses))
+    outcome = link_session.peek_outcome(request)
     if request.method == "POST" and form.is_valid():
         chosen = form.cleaned_data["business"]
-        business = Business(id=chosen, name=dict(businesses)[chosen])
+        business = Business(id=chosen, name=dict(choice.businesses)[chosen])
+        link_session.pop_choice(request)
         try:
-            link_callback.connection_business_choose(
-                connection_id=choice["connection"], business=business
+            connection = link_callback.connection_business_choose(
+                connection_id=choice.connection, business=business
             )
         except LinkUnavailable:
-            del request.session[CHOICE_KEY]
-            return _render(request, "link/bad_state.html", status=HTTPStatus.BAD_REQUEST)
-        del request.session[CHOICE_KEY]
-        outcome = request.session.get(OUTCOME_KEY, {})
-        request.session[OUTCOME_KEY] = {
-            **outcome,
-            "result": Result.LINKED,
-            "business": business.name,
-        }
+            return _bad_state(request)
+        outcome = outcome or LinkOutcome(
+            result=Result.LINKED, notice=Notice.LINKED, company=connection.company.name
+        )
+        linked = replace(
+            outcome,
+            result=Result.LINKED,
+            notice=Notice.linked(business.name),
+            business=business.name,
+        )
+        link_session.stash_outcome(request, linked)
         return redirect("integrations:link_done")
-    outcome = request.session.get(OUTCOME_KEY, {})
     status = HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK
-    context = {"form": form, "company_name": outcome.get("company", "")}
+    context = {"form": form, "company_name": outcome.company if outcome else ""}
     return _render(request, "link/choose_business.html", context, status=status)
 
 
 @require_GET
-@private
+@never_cache
 def link_done(request):
-    outcome = request.session.get(OUTCOME_KEY)
-    if not outcome:
-        return _render(request, "link/bad_state.html", status=HTTPStatus.BAD_REQUEST)
-    if outcome["result"] == Result.CHOOSE_BUSINESS and request.session.get(CHOICE_KEY):
+    outcome = link_session.peek_outcome(request)
+    if outcome is None:
+        return _bad_state(request)
+    if outcome.result == Result.CHOOSE_BUSINESS and link_session.peek_choice(request):
         return redirect("integrations:link_business")
     return _render(request, "link/result.html", {"outcome": outcome})
