@@ -3,8 +3,10 @@
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import TypedDict
 
 from . import data
 from .api import handle_api
@@ -87,14 +89,28 @@ def fault_response(fault: Fault) -> Response:
     )
 
 
+class _Initial(TypedDict):
+    """What SageSandbox() was given: reset() goes back to it."""
+
+    open_registration: bool
+    now: Callable[[], float]
+    businesses: int
+
+
 class SageSandbox(OAuthState):
     """Serve Sage's OAuth and API routes from memory (see docs/sandbox.md)."""
 
-    url = None  # set by whoever serves it (the test fixture, serve_in_thread)
+    url: str | None = None  # set by whoever serves it (the test fixture, serve_in_thread)
 
-    def __init__(self, *, open_registration: bool = True, now=time.time, businesses: int = 1):
+    def __init__(
+        self,
+        *,
+        open_registration: bool = True,
+        now: Callable[[], float] = time.time,
+        businesses: int = 1,
+    ):
         self._lock = threading.RLock()
-        self._initial = {
+        self._initial: _Initial = {
             "open_registration": open_registration,
             "now": now,
             "businesses": businesses,
@@ -104,9 +120,9 @@ class SageSandbox(OAuthState):
     def reset(self) -> None:
         """Forget everything: clients, codes, tokens, requests, faults, the clock offset."""
         with self._lock:
-            self.clients: dict[str, str] = {}
+            self.clients = {}
             self.open_registration = self._initial["open_registration"]
-            self.clock = self._initial["now"]
+            self.clock: Callable[[], float] = self._initial["now"]
             self._offset = 0.0
             self.code_lifetime = 60
             self.access_token_lifetime = 300

@@ -5,6 +5,8 @@ import hashlib
 import hmac
 import math
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import urlencode, urlsplit
@@ -55,7 +57,28 @@ def with_query(url: str, params: dict) -> str:
 
 
 class OAuthState:
-    """The authorization server half of SageSandbox (state lives on the sandbox)."""
+    """The authorization server half of SageSandbox (state lives on the sandbox).
+
+    The annotations below declare the state these methods use; SageSandbox creates it
+    (in __init__ and reset()) and provides now().
+    """
+
+    _lock: threading.RLock
+    clients: dict[str, str]
+    open_registration: bool
+    businesses: list[dict]
+    user: dict
+    code_lifetime: int
+    access_token_lifetime: int
+    v30_access_token_lifetime: int
+    refresh_token_lifetime: int
+    refresh_without_new_refresh_token: bool
+    _codes: dict[str, Code]
+    _access: dict[str, Token]
+    _refresh: dict[str, Token]
+
+    def now(self) -> float:
+        raise NotImplementedError  # SageSandbox: its clock plus the advance() offset
 
     def register_client(self, client_id: str, client_secret: str) -> None:
         with self._lock:
@@ -179,13 +202,26 @@ class OAuthState:
                 with_refresh=rotate,
             )
 
-    def _issue(self, *, client_id, version, scope, resource_owner_id, grant_id, with_refresh=True):
+    def _issue(
+        self,
+        *,
+        client_id: str,
+        version: str,
+        scope: str,
+        resource_owner_id: str,
+        grant_id: str,
+        with_refresh: bool = True,
+    ) -> dict:
         now = self.now()
         lifetime = self.access_token_lifetime if version == V31 else self.v30_access_token_lifetime
         access = secrets.token_urlsafe(48)
         token = Token(client_id, version, scope, resource_owner_id, grant_id, now + lifetime)
         self._access[access] = token
-        body = {"access_token": access, "scope": scope, "token_type": "bearer"}
+        body: dict[str, str | int] = {
+            "access_token": access,
+            "scope": scope,
+            "token_type": "bearer",
+        }
         body |= {"expires_in": lifetime, "requested_by_id": self.user["id"]}
         if with_refresh:
             refresh = secrets.token_urlsafe(48)
@@ -215,7 +251,7 @@ class OAuthState:
         with self._lock:
             self._drop(lambda t: client_id is None or t.client_id == client_id)
 
-    def _drop(self, matches) -> None:
+    def _drop(self, matches: Callable[[Token], bool]) -> None:
         for store in (self._refresh, self._access):
             for key in [key for key, token in store.items() if matches(token)]:
                 del store[key]

@@ -2,7 +2,9 @@
 
 import socketserver
 import threading
+from collections.abc import Iterable
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from .core import SageSandbox
 
@@ -17,13 +19,19 @@ class QuietHandler(WSGIRequestHandler):
 
 class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # Set by serve_in_thread().
+    url: str
+    sandbox: SageSandbox
+    thread: threading.Thread
 
     def handle_error(self, request, client_address):
         # A client that gave up (its timeout during a "slow" fault) is expected.
         pass
 
 
-def serve_in_thread(sandbox: SageSandbox, *, host: str = "127.0.0.1", port: int = 0):
+def serve_in_thread(
+    sandbox: SageSandbox, *, host: str = "127.0.0.1", port: int = 0
+) -> ThreadingWSGIServer:
     """Serve `sandbox` from a daemon thread; return the server (`.url`, `.sandbox`)."""
     server = make_server(
         host, port, sandbox, server_class=ThreadingWSGIServer, handler_class=QuietHandler
@@ -46,19 +54,26 @@ def default_sandbox() -> SageSandbox:
         return _default
 
 
-def mount_sandbox(django_app, prefix: str = "/sage-sandbox", sandbox: SageSandbox | None = None):
-    """Return a WSGI app sending `prefix/...` to the sandbox and everything else to Django."""
-    prefix = prefix.rstrip("/")
-    target = sandbox or default_sandbox()
+class SandboxMount:
+    """A WSGI app sending `prefix/...` to `sandbox` and everything else to `app`."""
 
-    def application(environ, start_response):
+    def __init__(self, app: WSGIApplication, prefix: str, sandbox: SageSandbox):
+        self.app, self.prefix, self.sandbox = app, prefix, sandbox
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        prefix = self.prefix
         path = environ.get("PATH_INFO", "")
         if path == prefix or path.startswith(prefix + "/"):
             environ = dict(environ)
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
             environ["PATH_INFO"] = path[len(prefix) :] or "/"
-            return target(environ, start_response)
-        return django_app(environ, start_response)
+            return self.sandbox(environ, start_response)
+        return self.app(environ, start_response)
 
-    application.sandbox = target
-    return application
+
+# No return annotation: portal/wsgi.py rebinds its Django `application` to the result.
+def mount_sandbox(
+    django_app: WSGIApplication, prefix: str = "/sage-sandbox", sandbox: SageSandbox | None = None
+):
+    """Return a WSGI app sending `prefix/...` to the sandbox and everything else to Django."""
+    return SandboxMount(django_app, prefix.rstrip("/"), sandbox or default_sandbox())
