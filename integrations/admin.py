@@ -20,7 +20,8 @@ from .models import (
     Integration,
     mask_secret,
 )
-from .services.credentials import connection_mark_for_relink, integration_disable
+from .services.connections import connection_mark_for_relink
+from .services.credentials import integration_disable
 
 
 def secret_status(obj, name: str, *, last_four: bool = True) -> str:

@@ -1,6 +1,7 @@
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -13,6 +14,9 @@ from portal.models import Organization, OrganizationScopedQuerySet
 
 from .fields import EncryptedTextField
 from .sage.versions import ApiVersion
+
+if TYPE_CHECKING:
+    from .sage.oauth import TokenSet
 
 
 class IntegrationQuerySet(OrganizationScopedQuerySet):
@@ -229,6 +233,10 @@ class ConnectionQuerySet(OrganizationScopedQuerySet):
         )
 
 
+class TransitionNotAllowed(Exception):
+    """A connection was asked to move to a status its current one does not lead to."""
+
+
 class Connection(models.Model):
     """The link between one company and its Sage business, with its tokens."""
 
@@ -237,6 +245,25 @@ class Connection(models.Model):
         LINKED = "Linked", _("Linked")
         DEAUTHORIZED = "Deauthorized", _("Deauthorized")
         UNLINKED = "Unlinked", _("Unlinked")
+
+    # The one table of the lifecycle: from each status, the statuses it may move to.
+    # PendingAuth → PendingAuth: a new trip to Sage, or tokens waiting for a business.
+    # Linked never goes back to PendingAuth: a second browser's link is refused.
+    TRANSITIONS = {
+        Status.PENDING_AUTH: {
+            Status.PENDING_AUTH,
+            Status.LINKED,
+            Status.DEAUTHORIZED,
+            Status.UNLINKED,
+        },
+        Status.LINKED: {Status.DEAUTHORIZED, Status.UNLINKED},
+        Status.DEAUTHORIZED: {Status.PENDING_AUTH, Status.LINKED, Status.UNLINKED},
+        Status.UNLINKED: {Status.PENDING_AUTH, Status.LINKED},
+    }
+    # An access token this close to its expiry is refreshed before use.
+    REFRESH_MARGIN = timedelta(seconds=60)
+    # When Sage gives no lifetime for an access token: its documented five minutes.
+    DEFAULT_ACCESS_LIFETIME = 300
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.OneToOneField(
@@ -311,6 +338,48 @@ class Connection(models.Model):
         """Linked, and the refresh token expires within the keep-alive window."""
         expires = self.refresh_token_expires_at
         return self.is_linked and expires is not None and expires <= keepalive_deadline()
+
+    @property
+    def access_token_is_fresh(self) -> bool:
+        """An access token that stays valid for more than REFRESH_MARGIN."""
+        expires_at = self.access_token_expires_at
+        return bool(
+            self.access_token and expires_at and expires_at - timezone.now() > self.REFRESH_MARGIN
+        )
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.Status(self.status)]
+
+    def move_to(self, status: str) -> None:
+        """Set the status, or raise TransitionNotAllowed (the row is not saved)."""
+        if not self.can_move_to(status):
+            raise TransitionNotAllowed(f"{self.status} → {status}")
+        self.status = status
+
+    def store_tokens(self, tokens: "TokenSet") -> None:
+        """Keep a token answer from Sage (the row is not saved).
+
+        An answer without a refresh token keeps the one held (Sage may send none on
+        refresh); without its lifetime, the refresh token keeps its expiry.
+        """
+        now = timezone.now()
+        self.access_token = tokens.access_token
+        lifetime = tokens.expires_in or self.DEFAULT_ACCESS_LIFETIME
+        self.access_token_expires_at = now + timedelta(seconds=lifetime)
+        if tokens.refresh_token:
+            self.refresh_token = tokens.refresh_token
+            if tokens.refresh_token_expires_in:
+                seconds = tokens.refresh_token_expires_in
+                self.refresh_token_expires_at = now + timedelta(seconds=seconds)
+        self.last_refreshed_at = now
+        self.last_error = ""
+
+    def forget_tokens(self) -> None:
+        """Drop every token and its expiry (the row is not saved)."""
+        self.access_token = ""
+        self.refresh_token = ""
+        self.access_token_expires_at = None
+        self.refresh_token_expires_at = None
 
 
 class AuthorizationRequestQuerySet(models.QuerySet):

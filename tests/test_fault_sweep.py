@@ -22,7 +22,7 @@ from integrations.models import (
     Integration,
 )
 from integrations.sage.versions import ApiVersion
-from integrations.services.tokens import TokenError, connection_refresh
+from integrations.services.connections import TokenError, connection_refresh
 
 from .lifecycle_helpers import CLIENT_SECRET, expire_access_token, link_connection
 

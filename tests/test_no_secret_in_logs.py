@@ -22,7 +22,7 @@ from integrations.models import (
     Integration,
 )
 from integrations.sage.versions import ApiVersion
-from integrations.services.tokens import connection_refresh
+from integrations.services.connections import connection_refresh
 
 pytestmark = pytest.mark.django_db
 

@@ -9,12 +9,11 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from integrations.models import Connection, HistoryEvent
-from integrations.services.tokens import (
+from integrations.services.connection_client import connection_client, connection_ensure_fresh
+from integrations.services.connections import (
     RefreshFailed,
     RelinkRequired,
-    connection_client,
     connection_deauthorize,
-    connection_ensure_fresh,
     connection_refresh,
 )
 from tests.lifecycle_helpers import expire_access_token, link_connection

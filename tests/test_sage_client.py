@@ -10,7 +10,7 @@ from integrations.sage.client import retry_wait
 from integrations.sage.errors import SageApiError
 from integrations.sage.signing import request_signature
 from integrations.sage.versions import ApiVersion
-from integrations.services.tokens import connection_client
+from integrations.services.connection_client import connection_client
 from tests.lifecycle_helpers import link_connection
 
 pytestmark = pytest.mark.django_db

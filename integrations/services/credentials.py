@@ -9,8 +9,9 @@ from portal.models import Organization
 
 from ..crypto import DecryptionError
 from ..history import history_record
-from ..models import Connection, CredentialSet, HistoryEvent, Integration
+from ..models import CredentialSet, HistoryEvent, Integration
 from ..sage.versions import ApiVersion
+from .connections import connection_mark_for_relink
 
 
 class IntegrationNotReady(Exception):
@@ -190,31 +191,5 @@ def integration_disable(
         actor=actor,
         kind=HistoryEvent.Kind.DISABLED,
         details={"via": HistoryEvent.Via(via).value},
-    )
-    return True
-
-
-@transaction.atomic
-def connection_mark_for_relink(
-    *, connection: Connection, actor, reason: HistoryEvent.Reason
-) -> bool:
-    """Set a connection Deauthorized so that its company links again; False if it already was."""
-    connection = (
-        Connection.objects.select_for_update()
-        .select_related("company__organization", "integration")
-        .get(pk=connection.pk)
-    )
-    if connection.status in (Connection.Status.DEAUTHORIZED, Connection.Status.UNLINKED):
-        return False
-    previous = connection.status
-    connection.status = Connection.Status.DEAUTHORIZED
-    connection.save(update_fields=["status", "updated_at"])
-    history_record(
-        organization=connection.company.organization,
-        integration=connection.integration,
-        company=connection.company,
-        actor=actor,
-        kind=HistoryEvent.Kind.MARKED_FOR_RELINK,
-        details={"reason": HistoryEvent.Reason(reason).value, "from": previous},
     )
     return True

@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 
 from ..models import Connection
-from .tokens import RelinkRequired, TokenError, connection_refresh
+from .connections import RelinkRequired, TokenError, connection_refresh
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from ..models import Connection
 from ..sage.client import SageClient
 from ..sage.errors import SageApiError
 from ..sage.versions import ApiVersion
-from .tokens import RelinkRequired, TokenError, connection_client
+from .connection_client import connection_client
+from .connections import RelinkRequired, TokenError
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from .. import selectors
 from ..forms.companies import CompanyForm, CompanySearchForm
 from ..models import Company
 from ..services import companies as service
+from ..services import connections
 from ..services.live_data import company_live_data
 
 PAGE_SIZE = 25
@@ -84,7 +85,7 @@ def connection_unlink(request, pk):
         messages.info(request, _("This company is not linked."))
         return redirect("integrations:company_detail", pk=company.pk)
     if request.method == "POST":
-        result = service.connection_unlink(connection=connection, actor=request.user)
+        result = connections.connection_unlink(connection=connection, actor=request.user)
         if result.revoke_failed:
             messages.warning(
                 request,

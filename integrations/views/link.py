@@ -22,7 +22,7 @@ from ..models import Integration
 from ..sage import endpoints
 from ..sage.businesses import Business
 from ..sage.countries import UNSUPPORTED_REGIONS
-from ..services import link_callback, linking
+from ..services import connections, link_callback, linking
 from ..services.link_callback import Result
 from ..services.link_outcomes import Notice
 from ..services.linking import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
@@ -181,7 +181,7 @@ def link_business(request):
         business = Business(id=chosen, name=dict(choice.businesses)[chosen])
         link_session.pop_choice(request)
         try:
-            connection = link_callback.connection_business_choose(
+            connection = connections.connection_business_choose(
                 connection_id=choice.connection, business=business
             )
         except LinkUnavailable:

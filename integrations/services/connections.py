@@ -1,0 +1,310 @@
+"""The life of a connection: link, choose the business, refresh, deauthorize, unlink, relink.
+
+Every status change goes through `Connection.move_to`, which holds the one table of
+allowed transitions. Sage rotates the refresh token on every refresh, so two
+workers spending the same one would break the connection: the refresh locks the
+row, re-reads it, and skips when another worker has just done the work.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
+from django.views.decorators.debug import sensitive_variables
+
+from ..history import history_record
+from ..models import Connection, CredentialSet, HistoryEvent
+from ..sage import oauth
+from ..sage.businesses import Business
+from ..sage.errors import OAuthErrorKind, SageOAuthError
+from ..sage.versions import ApiVersion
+from .linking import LinkUnavailable, Unavailable
+
+logger = logging.getLogger(__name__)
+
+# Stored in `last_error` untranslated, so that each page translates them for its reader.
+MUST_RELINK = gettext_noop(
+    "Sage no longer accepts this company's authorization: "
+    "the company must link its Sage business again."
+)
+REFRESH_UNAVAILABLE = gettext_noop("Sage could not be reached to refresh the tokens; will retry.")
+REFRESH_REFUSED = gettext_noop("Sage refused to refresh the tokens.")
+
+# What linking writes on the connection (updated_at: auto_now only applies to the
+# fields save() is told to write).
+LINK_FIELDS = (
+    "integration",
+    "credential_set",
+    "api_version",
+    "country",
+    "access_token",
+    "refresh_token",
+    "access_token_expires_at",
+    "refresh_token_expires_at",
+    "resource_owner_id",
+    "business_id",
+    "business_name",
+    "last_refreshed_at",
+    "last_error",
+    "status",
+    "updated_at",
+)
+
+
+class TokenError(Exception):
+    """The connection has no usable access token."""
+
+    retryable = False
+
+
+class RelinkRequired(TokenError):
+    """Sage no longer accepts this connection's tokens: the company must link again."""
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or gettext(MUST_RELINK))
+
+
+class RefreshFailed(TokenError):
+    """The refresh did not happen this time; the tokens are kept."""
+
+    def __init__(self, message: str, *, retryable: bool):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class AlreadyLinked(Exception):
+    """Another browser finished linking this company while this one was at Sage."""
+
+
+def _locked(pk, *related: str) -> Connection:
+    """Read the connection under a row lock (inside the caller's transaction)."""
+    return (
+        Connection.objects.select_for_update(of=("self",))
+        .select_related("company__organization", "integration", *related)
+        .get(pk=pk)
+    )
+
+
+def check_usable(connection: Connection) -> None:
+    """Raise RelinkRequired unless the connection is Linked with a refresh token."""
+    if connection.status == Connection.Status.DEAUTHORIZED:
+        raise RelinkRequired()
+    if not connection.is_linked or not connection.refresh_token:
+        raise RelinkRequired(gettext("This company is not linked to Sage."))
+
+
+def _record(connection: Connection, kind: HistoryEvent.Kind, *, actor=None, **details) -> None:
+    history_record(
+        organization=connection.company.organization,
+        integration=connection.integration,
+        company=connection.company,
+        actor=actor,
+        kind=kind,
+        details=details,
+    )
+
+
+def _record_linked(connection: Connection) -> None:
+    _record(
+        connection,
+        HistoryEvent.Kind.LINKED,
+        country=connection.country,
+        api_version=connection.api_version,
+        business=connection.business_name,
+    )
+
+
+@sensitive_variables("tokens")
+@transaction.atomic
+def connection_link(
+    *,
+    connection: Connection,
+    credential_set: CredentialSet,
+    tokens: oauth.TokenSet,
+    country: str,
+    business: Business | None,
+) -> Connection:
+    """Store a completed trip to Sage: Linked now, or PendingAuth until a business is chosen.
+
+    Raise AlreadyLinked when another browser linked the company meanwhile: its tokens
+    are kept rather than silently replaced. `connection` comes with its company and
+    organization; every column written here is set from the arguments.
+    """
+    status = (
+        Connection.objects.select_for_update()
+        .filter(pk=connection.pk)
+        .values_list("status", flat=True)
+        .get()
+    )
+    connection.status = status
+    v30 = credential_set.api_version == ApiVersion.V30
+    target = Connection.Status.LINKED if business or v30 else Connection.Status.PENDING_AUTH
+    if not connection.can_move_to(target):
+        raise AlreadyLinked
+    connection.integration = credential_set.integration
+    connection.credential_set = credential_set
+    connection.api_version = credential_set.api_version
+    connection.country = country
+    connection.forget_tokens()
+    connection.store_tokens(tokens)
+    connection.resource_owner_id = tokens.resource_owner_id or ""
+    connection.business_id = business.id if business else ""
+    connection.business_name = business.name if business else ""
+    connection.move_to(target)
+    connection.save(update_fields=LINK_FIELDS)
+    if connection.is_linked:
+        _record_linked(connection)
+    return connection
+
+
+@transaction.atomic
+def connection_business_choose(*, connection_id, business: Business) -> Connection:
+    """Link the business the customer picked; raise LinkUnavailable if it is too late."""
+    connection = (
+        Connection.objects.select_for_update()
+        .select_related("company__organization", "integration")
+        .filter(pk=connection_id)
+        .first()
+    )
+    if connection is None or connection.status != Connection.Status.PENDING_AUTH:
+        raise LinkUnavailable(Unavailable.LINKED if connection else Unavailable.UNKNOWN)
+    if not connection.access_token:
+        raise LinkUnavailable(Unavailable.UNKNOWN)
+    connection.business_id = business.id
+    connection.business_name = business.name
+    connection.move_to(Connection.Status.LINKED)
+    connection.save()
+    _record_linked(connection)
+    return connection
+
+
+def _record_refresh_failure(connection: Connection, error: SageOAuthError) -> str:
+    unavailable = error.kind == OAuthErrorKind.UNAVAILABLE
+    message = REFRESH_UNAVAILABLE if unavailable else REFRESH_REFUSED
+    if not connection.last_error:  # one history event per failing streak, not per try
+        _record(connection, HistoryEvent.Kind.REFRESH_FAILED, error=error.error or error.kind)
+    connection.last_error = message
+    connection.save(update_fields=["last_error", "updated_at"])
+    return gettext(message)
+
+
+@sensitive_variables()
+def connection_refresh(*, connection: Connection, keepalive: bool = False) -> Connection:
+    """Refresh the connection's tokens under a row lock; return the fresh connection.
+
+    Skips the call to Sage when another worker already refreshed: the access
+    token is fresh (or, for `keepalive`, the refresh token is no longer due).
+    """
+    failure: TokenError | None = None
+    with transaction.atomic():
+        locked = _locked(connection.pk, "credential_set")
+        check_usable(locked)
+        done = not locked.refresh_expires_soon if keepalive else locked.access_token_is_fresh
+        if done:
+            return locked
+        try:
+            # The lock is held across the call so that nobody else spends this refresh token.
+            tokens = oauth.refresh_tokens(
+                credential_set=locked.credential_set, refresh_token=locked.refresh_token
+            )
+        except SageOAuthError as error:
+            logger.warning(
+                "Refreshing connection %s failed: %s (%s)", locked.pk, error.kind, error.error
+            )
+            if error.kind == OAuthErrorKind.INVALID_GRANT:
+                locked = connection_deauthorize(
+                    connection=locked, reason=HistoryEvent.Reason.INVALID_GRANT
+                )
+                failure = RelinkRequired()
+            else:
+                message = _record_refresh_failure(locked, error)
+                failure = RefreshFailed(message, retryable=error.retryable)
+        else:
+            locked.store_tokens(tokens)
+            locked.save()
+            logger.info("Refreshed connection %s", locked.pk)
+    if failure is not None:
+        # Raised after the commit: the Deauthorized status or last_error must stay.
+        raise failure
+    return locked
+
+
+@transaction.atomic
+def connection_deauthorize(
+    *, connection: Connection, reason: HistoryEvent.Reason, actor=None
+) -> Connection:
+    """Mark the connection Deauthorized and forget its tokens (Sage no longer accepts them)."""
+    locked = _locked(connection.pk)
+    locked.move_to(Connection.Status.DEAUTHORIZED)
+    locked.forget_tokens()
+    locked.last_error = MUST_RELINK
+    locked.save()
+    _record(locked, HistoryEvent.Kind.DEAUTHORIZED, actor=actor, reason=HistoryEvent.Reason(reason))
+    return locked
+
+
+@transaction.atomic
+def connection_mark_for_relink(
+    *, connection: Connection, actor, reason: HistoryEvent.Reason
+) -> bool:
+    """Set a connection Deauthorized so that its company links again; False if it already was."""
+    locked = _locked(connection.pk)
+    previous = locked.status
+    if not locked.can_move_to(Connection.Status.DEAUTHORIZED):
+        return False
+    locked.move_to(Connection.Status.DEAUTHORIZED)
+    locked.save(update_fields=["status", "updated_at"])
+    _record(
+        locked,
+        HistoryEvent.Kind.MARKED_FOR_RELINK,
+        actor=actor,
+        reason=HistoryEvent.Reason(reason),
+        **{"from": previous},
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class UnlinkResult:
+    unlinked: bool
+    revoked: bool  # False when revocation was not possible or failed
+    revoke_failed: bool
+
+
+@sensitive_variables("refresh_token")
+def connection_unlink(*, connection: Connection, actor) -> UnlinkResult:
+    """Revoke the refresh token at Sage (v3.1) and set the connection Unlinked.
+
+    A failed revocation still unlinks locally; the result says so.
+    """
+    connection = Connection.objects.select_related("credential_set", "company").get(
+        pk=connection.pk
+    )
+    if not connection.can_move_to(Connection.Status.UNLINKED):
+        return UnlinkResult(unlinked=False, revoked=False, revoke_failed=False)
+    revoked = revoke_failed = False
+    refresh_token = connection.refresh_token
+    if refresh_token and connection.api_version == ApiVersion.V31:
+        # Sage is called outside the transaction: no row stays locked during the HTTP call.
+        try:
+            oauth.revoke_token(credential_set=connection.credential_set, token=refresh_token)
+            revoked = True
+        except SageOAuthError:
+            revoke_failed = True
+    with transaction.atomic():
+        locked = _locked(connection.pk)
+        if not locked.can_move_to(Connection.Status.UNLINKED):  # unlinked meanwhile
+            return UnlinkResult(unlinked=False, revoked=revoked, revoke_failed=revoke_failed)
+        locked.move_to(Connection.Status.UNLINKED)
+        locked.forget_tokens()
+        locked.last_error = ""
+        locked.save()
+        _record(
+            locked,
+            HistoryEvent.Kind.UNLINKED,
+            actor=actor,
+            revoked=revoked,
+            revoke_failed=revoke_failed,
+        )
+    return UnlinkResult(unlinked=True, revoked=revoked, revoke_failed=revoke_failed)
