@@ -9,17 +9,16 @@
 
 from django.urls import include, path
 
-from .views import companies, lifecycle, link
-from .views import settings as integration_settings
+from .views import companies, integrations, link
 
 app_name = "integrations"
 
 settings_patterns = [
-    path("", integration_settings.accounting_list, name="accounting_list"),
-    path("sage/", integration_settings.sage_settings, name="sage_settings"),
-    path("sage/enable/", integration_settings.sage_enable, name="sage_enable"),
-    path("sage/check/", lifecycle.credentials_check_view, name="credentials_check"),
-    path("<int:pk>/toggle/", integration_settings.integration_toggle, name="integration_toggle"),
+    path("", integrations.accounting_list, name="accounting_list"),
+    path("sage/", integrations.sage_settings, name="sage_settings"),
+    path("sage/enable/", integrations.sage_enable, name="sage_enable"),
+    path("sage/check/", integrations.credentials_check_view, name="credentials_check"),
+    path("<int:pk>/toggle/", integrations.integration_toggle, name="integration_toggle"),
 ]
 company_patterns = [
     path("", companies.company_list, name="company_list"),

@@ -86,7 +86,7 @@ class BadState(Exception):
     """The callback's state is missing, unknown, used, expired or from another browser."""
 
 
-def link_company(*, token: str) -> Company:
+def company_for_link_token(*, token: str) -> Company:
     """Return the company of a link token, or raise LinkUnavailable (unknown or expired)."""
     if len(token) > 64 or "\x00" in token:  # never a token; PostgreSQL refuses NUL
         raise LinkUnavailable(Unavailable.UNKNOWN)

@@ -84,7 +84,7 @@ def _bad_state(request, context=None):
 @never_cache
 def link_integrations(request, token):
     try:
-        company = linking.link_company(token=token)
+        company = linking.company_for_link_token(token=token)
     except LinkUnavailable as exc:
         return _unavailable(request, exc.reason)
     integrations = linking.link_integrations(company=company)
@@ -99,7 +99,7 @@ def link_country(request, token, platform):
     if platform not in Integration.Platform.values:
         raise Http404
     try:
-        company = linking.link_company(token=token)
+        company = linking.company_for_link_token(token=token)
         _integration, credential_set = linking.link_integration(company=company, platform=platform)
     except LinkUnavailable as exc:
         return _unavailable(request, exc.reason)

@@ -1,4 +1,4 @@
-"""Accounting integrations page, the Sage settings page, the enable toggle and the enable page."""
+"""The accounting integrations page and Sage's settings: credentials, check, enable, toggle."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,6 +29,7 @@ from ..services.credentials import (
     integration_enable,
     integration_missing_fields,
 )
+from ..services.credentials_check import CheckResult, credentials_check
 from ..services.linking import callback_url
 
 OFFER_ENABLE_KEY = "sage_offer_enable"
@@ -147,3 +148,23 @@ def sage_enable(request):
             ],
         },
     )
+
+
+CHECK_LEVELS = {
+    CheckResult.ACCEPTED: messages.SUCCESS,
+    CheckResult.REJECTED: messages.ERROR,
+    CheckResult.UNREACHABLE: messages.WARNING,
+    CheckResult.INCOMPLETE: messages.WARNING,
+}
+
+
+@admin_required
+@require_POST
+def credentials_check_view(request):
+    """Ask Sage whether the chosen client ID and secret are accepted; say which."""
+    integration = get_object_or_404(
+        Integration.objects.for_org(request.organization), platform=Integration.Platform.SAGE
+    )
+    result = credentials_check(integration=integration, actor=request.user)
+    messages.add_message(request, CHECK_LEVELS[result], result.label)
+    return redirect("integrations:sage_settings")
