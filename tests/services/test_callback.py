@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from integrations.models import ApiVersion, AuthorizationRequest, Connection, HistoryEvent
 from integrations.services.credentials import credentials_save, integration_disable
-
-from .linking_factories import (
+from tests.linking_factories import (
     CLIENT_SECRET,
     authorize_query,
     callback_path,

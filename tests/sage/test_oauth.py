@@ -8,8 +8,7 @@ import pytest
 
 from integrations.models import ApiVersion
 from integrations.sage import oauth
-
-from .linking_factories import CLIENT_SECRET, setup_sage
+from tests.linking_factories import CLIENT_SECRET, setup_sage
 
 pytestmark = pytest.mark.django_db
 

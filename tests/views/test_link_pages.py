@@ -17,8 +17,7 @@ from integrations.models import (
 )
 from integrations.services.credentials import integration_disable
 from integrations.views.link import BROWSER_KEY
-
-from .linking_factories import make_company, setup_sage, start
+from tests.linking_factories import make_company, setup_sage, start
 
 pytestmark = pytest.mark.django_db
 
@@ -199,8 +198,7 @@ def test_link_pages_speak_french(client, org_a, sage_sandbox):
 def test_start_refuses_a_country_the_chosen_set_does_not_offer(org_a, sage_sandbox):
     from integrations.models import AuthorizationRequest, Connection
     from integrations.services.linking import CountryNotOffered, link_start
-
-    from .linking_factories import make_company, setup_sage
+    from tests.linking_factories import make_company, setup_sage
 
     setup_sage(org_a, version=ApiVersion.V30)
     company = make_company(org_a)

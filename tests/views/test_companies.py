@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from integrations.models import ApiVersion, Company, Connection, HistoryEvent
 from integrations.sage import oauth
-
-from .linking_factories import link, make_company, setup_sage
+from tests.linking_factories import link, make_company, setup_sage
 
 pytestmark = pytest.mark.django_db
 

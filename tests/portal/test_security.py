@@ -16,7 +16,7 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.urls import NoReverseMatch, reverse
 
-from .conftest import PASSWORD
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
