@@ -18,11 +18,6 @@ NEW_KEY = crypto.generate_key()
 SECRET = "plain-secret-value-7Hq2"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def raw(pk, column="client_secret"):
     table = CredentialSet._meta.db_table
     with db.cursor() as cursor:

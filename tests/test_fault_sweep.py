@@ -23,8 +23,8 @@ from integrations.models import (
     Integration,
 )
 from integrations.services.tokens import TokenError, connection_refresh
-
-from .lifecycle_helpers import CLIENT_SECRET, expire_access_token, link_connection
+from tests.factories import CLIENT_SECRET
+from tests.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +130,7 @@ def test_code_exchange_fault(client, company, fast, trap, kind, options, reason)
 
 @pytest.mark.parametrize(("kind", "options", "reason"), FAULTS, ids=FAULT_IDS)
 @pytest.mark.parametrize(("version", "route"), [("3.1", "token"), ("3.0", "v30_token")])
-def test_refresh_fault(org_a, fast, trap, kind, options, reason, version, route):
+def test_refresh_fault(org_a, fast, trap, kind, options, reason, version, route, link_connection):
     connection = link_connection(fast, org_a, api_version=version)
     connection = expire_access_token(connection, fast)
     before = (connection.access_token, connection.refresh_token)
@@ -166,7 +166,9 @@ def test_credentials_check_fault(admin_client, company, fast, trap, kind, option
 
 
 @pytest.mark.parametrize(("kind", "options", "reason"), FAULTS, ids=FAULT_IDS)
-def test_unlink_with_revoke_fault(admin_client, org_a, fast, trap, kind, options, reason):
+def test_unlink_with_revoke_fault(
+    admin_client, org_a, fast, trap, kind, options, reason, link_connection
+):
     connection = link_connection(fast, org_a)
     fail(fast, "revoke", kind, options, trap)
 
@@ -189,7 +191,7 @@ API_FAULTS = [f for f in FAULTS if f[0] != "status_429"] + [
 
 
 @pytest.mark.parametrize(("kind", "options", "reason"), API_FAULTS, ids=[f[0] for f in API_FAULTS])
-def test_live_data_fault(admin_client, org_a, fast, trap, kind, options, reason):
+def test_live_data_fault(admin_client, org_a, fast, trap, kind, options, reason, link_connection):
     connection = link_connection(fast, org_a)
     # Enough failures to outlast the client's retries of a 429.
     fail(fast, "api", kind, options, trap, times=10)
@@ -210,7 +212,7 @@ def test_live_data_fault(admin_client, org_a, fast, trap, kind, options, reason)
     assert_secrets_went_only_to_sage(fast, trap)
 
 
-def test_live_data_recovers_after_one_429(admin_client, org_a, fast, trap):
+def test_live_data_recovers_after_one_429(admin_client, org_a, fast, trap, link_connection):
     connection = link_connection(fast, org_a)
     fast.fail_next("api", "status_429", retry_after=0)
     response = admin_client.get(

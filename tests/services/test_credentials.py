@@ -22,12 +22,6 @@ from integrations.services.credentials import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # The users of org_a/org_b are created per test; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 V31_SECRET = "s3cr3t-v31-ZZ9a"
 V30 = {
     "client_id": "client-v30",
