@@ -15,15 +15,11 @@ import pytest
 from django.urls import reverse
 
 from integrations.models import (
-    ApiVersion,
-    Company,
     Connection,
     CredentialSet,
     HistoryEvent,
-    Integration,
 )
 from integrations.services.tokens import TokenError, connection_refresh
-from tests.factories import CLIENT_SECRET
 from tests.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
@@ -92,18 +88,9 @@ def assert_secrets_went_only_to_sage(sandbox, trap):
 
 
 @pytest.fixture
-def company(org_a, fast):
-    integration = Integration.objects.create(
-        organization=org_a, enabled=True, credential_type=ApiVersion.V31
-    )
-    CredentialSet.objects.create(
-        integration=integration,
-        api_version=ApiVersion.V31,
-        client_id="fault-client-id",
-        client_secret=CLIENT_SECRET,
-    )
-    fast.register_client("fault-client-id", CLIENT_SECRET)
-    return Company.objects.create(organization=org_a, name="Fault Ltd")
+def company(org_a, fast, make_integration, make_credential_set, make_company):
+    make_credential_set(make_integration(org_a), fast)
+    return make_company(org_a, "Fault Ltd")
 
 
 @pytest.mark.parametrize(("kind", "options", "reason"), FAULTS, ids=FAULT_IDS)

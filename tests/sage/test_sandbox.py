@@ -11,11 +11,13 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import requests
 
+from integrations.models import ApiVersion
 from integrations.sage.sandbox import SageSandbox, mount_sandbox, pkce_challenge
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-CLIENT_ID, SECRET = "sandbox-client", "sandbox-secret"
+CLIENT_ID, SECRET = factories.CLIENT_ID[ApiVersion.V31], factories.CLIENT_SECRET
 CALLBACK = "http://testserver/integrations/oauth/callback/"
 VERIFIER = "a-verifier-of-enough-length-" + "x" * 30
 

@@ -18,16 +18,16 @@ from integrations.services.credentials import (
     integration_enable,
     integration_missing_fields,
 )
+from tests.factories import CLIENT_SECRET, V30_SECRETS
 
 pytestmark = pytest.mark.django_db
 
 
-V31_SECRET = "s3cr3t-v31-ZZ9a"
+V31_SECRET = CLIENT_SECRET
 V30 = {
     "client_id": "client-v30",
     "client_secret": "secret-v30-AAAA",
-    "signing_secret": "signing-v30-BBBB",
-    "subscription_key": "subkey-v30-CCCC",
+    **V30_SECRETS,
 }
 
 

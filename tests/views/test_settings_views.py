@@ -5,14 +5,15 @@ from django.urls import reverse
 
 from integrations.models import Connection, CredentialSet, HistoryEvent, Integration
 from integrations.services.credentials import credentials_save, integration_enable
+from tests.factories import CLIENT_SECRET as SECRET
+from tests.factories import SIGNING_SECRET, SUBSCRIPTION_KEY
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "s3cr3t-value-W1x9"
 V30_SECRETS = {
     "client_secret": "v30-secret-Q7",
-    "signing_secret": "v30-sign-R8",
-    "subscription_key": "v30-sub-S9",
+    "signing_secret": SIGNING_SECRET,
+    "subscription_key": SUBSCRIPTION_KEY,
 }
 LIST_URL = reverse("integrations:accounting_list")
 SETTINGS_URL = reverse("integrations:sage_settings")
@@ -126,7 +127,7 @@ def test_secret_never_in_any_response(admin_client, org_a):
     bodies.append(admin_client.post(SETTINGS_URL, v31_post(**{"v31-client_id": "a b"})).content)
     for body in bodies:
         assert SECRET.encode() not in body
-    assert "•••• W1x9".encode() in bodies[1]
+    assert f"•••• {SECRET[-4:]}".encode() in bodies[1]
 
 
 def test_invalid_post_saves_nothing(admin_client):
