@@ -18,9 +18,7 @@ from integrations.sage.signing import request_signature
 from integrations.services.link_callback import link_complete
 from portal.models import Membership, Organization
 from portal.tenancy import SESSION_KEY
-
-from .conftest import PASSWORD
-from .linking_factories import link, make_company, setup_sage
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +67,7 @@ def portal_urls(company: Company, integration: Integration) -> list[tuple[str, s
 
 
 @pytest.fixture
-def linked(org_a, sage_sandbox):
+def linked(org_a, sage_sandbox, link, make_company, setup_sage):
     """Organization A with Sage enabled and one linked company."""
     integration, _set = setup_sage(org_a)
     company = make_company(org_a)
@@ -116,7 +114,7 @@ def test_member_post_is_refused_on_every_portal_url(member_client, linked, sage_
 
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_another_organizations_admin_gets_nothing_on_every_portal_url(
-    client, linked, org_b, sage_sandbox, method
+    client, linked, org_b, sage_sandbox, method, setup_sage
 ):
     company, integration = linked
     setup_sage(org_b)  # B has its own integration: A's must still be out of reach
@@ -138,7 +136,7 @@ def test_another_organizations_admin_gets_nothing_on_every_portal_url(
     assert len(sage_sandbox.requests) == requests_before
 
 
-def test_renewing_the_link_url_records_who_did_it(admin_client, org_a):
+def test_renewing_the_link_url_records_who_did_it(admin_client, org_a, make_company):
     company = make_company(org_a)
     old = company.link_token
 
@@ -154,7 +152,7 @@ def test_renewing_the_link_url_records_who_did_it(admin_client, org_a):
     assert "Link URL renewed" in page.content.decode()
 
 
-def test_renewing_the_link_url_is_history_in_french(admin_client, org_a):
+def test_renewing_the_link_url_is_history_in_french(admin_client, org_a, make_company):
     company = make_company(org_a)
     admin_client.post(reverse("integrations:company_link_renew", args=[company.pk]))
     admin_client.cookies["django_language"] = "fr"
@@ -248,7 +246,7 @@ def test_password_reset_by_email(client, org_a, mailoutbox):
     assert Client().login(username=org_a.member.username, password=new_password)
 
 
-def test_an_organization_with_linked_companies_can_be_deleted(linked, org_a, org_b):
+def test_an_organization_with_linked_companies_can_be_deleted(linked, org_a, org_b, setup_sage):
     setup_sage(org_b)
     Organization.objects.get(pk=org_a.pk).delete()
     assert not Connection.objects.exists()

@@ -10,17 +10,13 @@ from integrations import crypto
 from integrations.crypto import DecryptionError, MissingKeyError
 from integrations.fields import Ciphertext
 from integrations.models import CredentialSet, Integration
+from tests.factories import CLIENT_SECRET as SECRET
+from tests.factories import SIGNING_SECRET, SUBSCRIPTION_KEY
 
 pytestmark = pytest.mark.django_db
 
 OLD_KEY = crypto.generate_key()
 NEW_KEY = crypto.generate_key()
-SECRET = "plain-secret-value-7Hq2"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def raw(pk, column="client_secret"):
@@ -39,8 +35,8 @@ def make_set(org, version="3.0", **secrets):
     integration, _ = Integration.objects.get_or_create(organization=org)
     values = {
         "client_secret": SECRET,
-        "signing_secret": "signing-secret-8Jk3",
-        "subscription_key": "subscription-key-9Lm4",
+        "signing_secret": SIGNING_SECRET,
+        "subscription_key": SUBSCRIPTION_KEY,
     }
     if version == "3.1":
         values = {"client_secret": SECRET}
@@ -54,8 +50,8 @@ def test_raw_row_holds_no_plaintext(org_a):
     stored = make_set(org_a)
     for column, plaintext in [
         ("client_secret", SECRET),
-        ("signing_secret", "signing-secret-8Jk3"),
-        ("subscription_key", "subscription-key-9Lm4"),
+        ("signing_secret", SIGNING_SECRET),
+        ("subscription_key", SUBSCRIPTION_KEY),
     ]:
         value = raw(stored.pk, column)
         assert plaintext not in value
@@ -89,7 +85,7 @@ def test_rotation_with_two_keys_then_dropping_the_old(settings, org_a):
     settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
     fresh = CredentialSet.objects.get(pk=stored.pk)
     assert fresh.client_secret == SECRET
-    assert fresh.subscription_key == "subscription-key-9Lm4"
+    assert fresh.subscription_key == SUBSCRIPTION_KEY
     assert fresh.updated_at == updated_at  # rotation is not a credential change
 
 

@@ -15,16 +15,12 @@ import pytest
 from django.urls import reverse
 
 from integrations.models import (
-    Company,
     Connection,
     CredentialSet,
     HistoryEvent,
-    Integration,
 )
-from integrations.sage.versions import ApiVersion
 from integrations.services.connections import TokenError, connection_refresh
-
-from .lifecycle_helpers import CLIENT_SECRET, expire_access_token, link_connection
+from tests.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
 
@@ -92,18 +88,9 @@ def assert_secrets_went_only_to_sage(sandbox, trap):
 
 
 @pytest.fixture
-def company(org_a, fast):
-    integration = Integration.objects.create(
-        organization=org_a, enabled=True, new_links_api_version=ApiVersion.V31
-    )
-    CredentialSet.objects.create(
-        integration=integration,
-        api_version=ApiVersion.V31,
-        client_id="fault-client-id",
-        client_secret=CLIENT_SECRET,
-    )
-    fast.register_client("fault-client-id", CLIENT_SECRET)
-    return Company.objects.create(organization=org_a, name="Fault Ltd")
+def company(org_a, fast, make_integration, make_credential_set, make_company):
+    make_credential_set(make_integration(org_a), fast)
+    return make_company(org_a, "Fault Ltd")
 
 
 @pytest.mark.parametrize(("kind", "options", "reason"), FAULTS, ids=FAULT_IDS)
@@ -130,7 +117,7 @@ def test_code_exchange_fault(client, company, fast, trap, kind, options, reason)
 
 @pytest.mark.parametrize(("kind", "options", "reason"), FAULTS, ids=FAULT_IDS)
 @pytest.mark.parametrize(("version", "route"), [("3.1", "token"), ("3.0", "v30_token")])
-def test_refresh_fault(org_a, fast, trap, kind, options, reason, version, route):
+def test_refresh_fault(org_a, fast, trap, kind, options, reason, version, route, link_connection):
     connection = link_connection(fast, org_a, api_version=version)
     connection = expire_access_token(connection, fast)
     before = (connection.access_token, connection.refresh_token)
@@ -166,7 +153,9 @@ def test_credentials_check_fault(admin_client, company, fast, trap, kind, option
 
 
 @pytest.mark.parametrize(("kind", "options", "reason"), FAULTS, ids=FAULT_IDS)
-def test_unlink_with_revoke_fault(admin_client, org_a, fast, trap, kind, options, reason):
+def test_unlink_with_revoke_fault(
+    admin_client, org_a, fast, trap, kind, options, reason, link_connection
+):
     connection = link_connection(fast, org_a)
     fail(fast, "revoke", kind, options, trap)
 
@@ -189,7 +178,7 @@ API_FAULTS = [f for f in FAULTS if f[0] != "status_429"] + [
 
 
 @pytest.mark.parametrize(("kind", "options", "reason"), API_FAULTS, ids=[f[0] for f in API_FAULTS])
-def test_live_data_fault(admin_client, org_a, fast, trap, kind, options, reason):
+def test_live_data_fault(admin_client, org_a, fast, trap, kind, options, reason, link_connection):
     connection = link_connection(fast, org_a)
     # Enough failures to outlast the client's retries of a 429.
     fail(fast, "api", kind, options, trap, times=10)
@@ -210,7 +199,7 @@ def test_live_data_fault(admin_client, org_a, fast, trap, kind, options, reason)
     assert_secrets_went_only_to_sage(fast, trap)
 
 
-def test_live_data_recovers_after_one_429(admin_client, org_a, fast, trap):
+def test_live_data_recovers_after_one_429(admin_client, org_a, fast, trap, link_connection):
     connection = link_connection(fast, org_a)
     fast.fail_next("api", "status_429", retry_after=0)
     response = admin_client.get(

@@ -16,34 +16,20 @@ from django.views.debug import get_exception_reporter_class, get_exception_repor
 from integrations.link_session import BROWSER_KEY
 from integrations.models import (
     AuthorizationRequest,
-    Company,
     Connection,
-    CredentialSet,
-    Integration,
 )
-from integrations.sage.versions import ApiVersion
 from integrations.services.connections import connection_refresh
+from tests.factories import CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db
 
-CLIENT_ID = "planted-client-id"
-CLIENT_SECRET = "planted-client-secret-7f3a9c1e5b2d"
 NOISY_LOGGERS = ("oauthlib", "requests_oauthlib", "urllib3", "django", "integrations", "portal")
 
 
 @pytest.fixture
-def company(org_a, sage_sandbox):
-    integration = Integration.objects.create(
-        organization=org_a, enabled=True, new_links_api_version=ApiVersion.V31
-    )
-    CredentialSet.objects.create(
-        integration=integration,
-        api_version=ApiVersion.V31,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-    )
-    sage_sandbox.register_client(CLIENT_ID, CLIENT_SECRET)
-    return Company.objects.create(organization=org_a, name="Acme Ltd")
+def company(org_a, sage_sandbox, make_integration, make_credential_set, make_company):
+    make_credential_set(make_integration(org_a), sage_sandbox)
+    return make_company(org_a, "Acme Ltd")
 
 
 def start_link(client, company) -> dict:

@@ -21,6 +21,7 @@ from integrations.models import (
     Integration,
 )
 from integrations.sage.versions import ApiVersion
+from tests.factories import CLIENT_ID, CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ NASTY = st.one_of(
     st.integers(min_value=256, max_value=100_000).map(lambda n: ("é<\x00a" * n)[:n]),
     st.integers(min_value=201, max_value=50_000).map(lambda n: ("🙂<b>x" * n)[:n]),
 )
-V31 = {"v31-client_id": "sweep-client-id", "v31-client_secret": "sweep-client-secret-0123"}
+V31 = {"v31-client_id": CLIENT_ID[ApiVersion.V31], "v31-client_secret": CLIENT_SECRET}
 V30 = {
     "v30-client_id": "sweep-v30-client-id",
     "v30-client_secret": "sweep-v30-secret-0123",
@@ -83,16 +84,9 @@ def snapshot() -> tuple:
 
 
 @pytest.fixture
-def enabled_integration(org_a, sage_sandbox):
-    integration = Integration.objects.create(
-        organization=org_a, enabled=True, new_links_api_version=ApiVersion.V31
-    )
-    CredentialSet.objects.create(
-        integration=integration,
-        api_version=ApiVersion.V31,
-        client_id="sweep-client-id",
-        client_secret="sweep-client-secret-0123",
-    )
+def enabled_integration(org_a, sage_sandbox, make_integration, make_credential_set):
+    integration = make_integration(org_a)
+    make_credential_set(integration)
     return integration
 
 
@@ -180,8 +174,8 @@ def test_company_search(admin_client):
 
 
 @pytest.fixture
-def company(org_a, enabled_integration):
-    return Company.objects.create(organization=org_a, name="Sweep Ltd")
+def company(org_a, enabled_integration, make_company):
+    return make_company(org_a, "Sweep Ltd")
 
 
 def test_link_url_token_and_platform(client, company):

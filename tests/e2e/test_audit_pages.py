@@ -3,13 +3,14 @@
 import pytest
 from playwright.sync_api import expect
 
-from ..conftest import PASSWORD
-from ..linking_factories import make_company, setup_sage
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_copy_button_copies_the_company_link_url(page, context, live_server, org_a, login):
+def test_copy_button_copies_the_company_link_url(
+    page, context, live_server, org_a, login, make_company
+):
     company = make_company(org_a, "Copy Ltd")
     link_url = f"http://testserver/link/{company.link_token}/"
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
@@ -25,7 +26,9 @@ def test_copy_button_copies_the_company_link_url(page, context, live_server, org
     assert page.evaluate("navigator.clipboard.readText()") == link_url
 
 
-def test_the_customer_switches_the_country_page_to_french(page, live_server, org_a, sage_sandbox):
+def test_the_customer_switches_the_country_page_to_french(
+    page, live_server, org_a, sage_sandbox, make_company, setup_sage
+):
     setup_sage(org_a)
     company = make_company(org_a, "Bonjour SARL")
     page.goto(f"{live_server.url}/link/{company.link_token}/sage/")

@@ -5,8 +5,7 @@ from playwright.sync_api import expect
 
 from integrations.models import Integration
 from portal.models import Membership
-
-from ..conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,20 +3,13 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.lifecycle_helpers import link_connection, make_credential_set, make_integration
-
-from ..conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_company_page_shows_live_chart_of_accounts_and_contacts(
-    page, live_server, sage_sandbox, org_a, login
+    page, live_server, sage_sandbox, org_a, login, link_connection
 ):
     connection = link_connection(sage_sandbox, org_a, name="Harbour Customer")
     business = sage_sandbox.businesses[0]
@@ -34,7 +27,9 @@ def test_company_page_shows_live_chart_of_accounts_and_contacts(
     expect(live.get_by_test_id("contacts-total")).to_contain_text(f"of {len(contacts)}")
 
 
-def test_revoked_company_shows_a_relink_prompt(page, live_server, sage_sandbox, org_a, login):
+def test_revoked_company_shows_a_relink_prompt(
+    page, live_server, sage_sandbox, org_a, login, link_connection
+):
     connection = link_connection(sage_sandbox, org_a)
     sage_sandbox.revoke_all()
     sage_sandbox.expire_access_tokens()
@@ -49,7 +44,9 @@ def test_revoked_company_shows_a_relink_prompt(page, live_server, sage_sandbox, 
     )
 
 
-def test_check_credentials_says_sage_accepted_them(page, live_server, sage_sandbox, org_a, login):
+def test_check_credentials_says_sage_accepted_them(
+    page, live_server, sage_sandbox, org_a, login, make_credential_set, make_integration
+):
     make_credential_set(make_integration(org_a), sage_sandbox)
 
     login(page, org_a.admin.email, PASSWORD)

@@ -7,9 +7,7 @@ from playwright.sync_api import expect
 
 from integrations.models import Company, Connection
 from integrations.sage.versions import ApiVersion
-
-from ..conftest import PASSWORD
-from ..linking_factories import setup_sage
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,7 +33,7 @@ def create_company(page, login, portal, admin, name: str) -> str:
 
 
 def test_link_with_v31_choosing_one_of_two_businesses(
-    browser, page, login, portal, org_a, sage_sandbox
+    browser, page, login, portal, org_a, sage_sandbox, setup_sage
 ):
     setup_sage(org_a, version=ApiVersion.V31)
     businesses = sage_sandbox.set_businesses(2)
@@ -70,7 +68,7 @@ def test_link_with_v31_choosing_one_of_two_businesses(
 
 
 def test_link_with_v30_offers_only_uk_and_ireland(
-    browser, page, login, portal, org_a, sage_sandbox
+    browser, page, login, portal, org_a, sage_sandbox, setup_sage
 ):
     setup_sage(org_a, version=ApiVersion.V30)
     link_url = create_company(page, login, portal, org_a.admin, "Legacy Ltd")
@@ -97,7 +95,9 @@ def test_link_with_v30_offers_only_uk_and_ireland(
     assert [r.path for r in sage_sandbox.token_requests()] == ["/v30/token"]
 
 
-def test_cancel_at_sage_offers_to_try_again(browser, page, login, portal, org_a, sage_sandbox):
+def test_cancel_at_sage_offers_to_try_again(
+    browser, page, login, portal, org_a, sage_sandbox, setup_sage
+):
     setup_sage(org_a)
     link_url = create_company(page, login, portal, org_a.admin, "Shy Ltd")
 

@@ -4,15 +4,9 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.models import Integration
-
-from ..conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_set_up_v31_then_enable_from_the_dialog(page, live_server, org_a, login):

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from integrations.sage.http import SageSession, check_transport, plain_http_configured
 
-SAGE_PACKAGE = Path(__file__).resolve().parent.parent / "integrations" / "sage"
+SAGE_PACKAGE = Path(__file__).resolve().parents[2] / "integrations" / "sage"
 FORBIDDEN = ("integrations.models", "django.db", "django.urls")
 
 

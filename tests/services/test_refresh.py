@@ -16,14 +16,10 @@ from integrations.services.connections import (
     connection_deauthorize,
     connection_refresh,
 )
-from tests.lifecycle_helpers import expire_access_token, link_connection
+from tests.factories import CLIENT_SECRET
+from tests.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def refreshes(sandbox) -> int:
@@ -35,7 +31,7 @@ def refreshes(sandbox) -> int:
     [(-5, True), (30, True), (59, True), (90, False), (150, False)],
 )
 def test_access_token_is_refreshed_when_under_a_minute_is_left(
-    sage_sandbox, org_a, seconds_left, refreshed
+    sage_sandbox, org_a, seconds_left, refreshed, link_connection
 ):
     connection = link_connection(sage_sandbox, org_a)
     old_access = connection.access_token
@@ -51,7 +47,9 @@ def test_access_token_is_refreshed_when_under_a_minute_is_left(
     assert (fresh.access_token_expires_at - timezone.now() > timedelta(seconds=200)) is refreshed
 
 
-def test_api_call_refreshes_first_when_the_token_is_about_to_expire(sage_sandbox, org_a):
+def test_api_call_refreshes_first_when_the_token_is_about_to_expire(
+    sage_sandbox, org_a, link_connection
+):
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
 
     business = connection_client(connection=connection).get("businesses/lead")
@@ -63,7 +61,7 @@ def test_api_call_refreshes_first_when_the_token_is_about_to_expire(sage_sandbox
     assert api_call.headers["Authorization"] == f"Bearer {connection.access_token}"
 
 
-def test_rotation_is_stored_in_the_same_save(sage_sandbox, org_a):
+def test_rotation_is_stored_in_the_same_save(sage_sandbox, org_a, link_connection):
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     old_refresh = connection.refresh_token
     Connection.objects.filter(pk=connection.pk).update(
@@ -83,7 +81,7 @@ def test_rotation_is_stored_in_the_same_save(sage_sandbox, org_a):
     assert connection_refresh(connection=stored).refresh_token != stored.refresh_token
 
 
-def test_response_without_refresh_token_keeps_the_old_one(sage_sandbox, org_a):
+def test_response_without_refresh_token_keeps_the_old_one(sage_sandbox, org_a, link_connection):
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     old_access, old_refresh = connection.access_token, connection.refresh_token
     old_refresh_expiry = connection.refresh_token_expires_at
@@ -97,7 +95,9 @@ def test_response_without_refresh_token_keeps_the_old_one(sage_sandbox, org_a):
     assert stored.refresh_token_expires_at == old_refresh_expiry
 
 
-def test_invalid_grant_deauthorizes_records_history_and_later_calls_fail_fast(sage_sandbox, org_a):
+def test_invalid_grant_deauthorizes_records_history_and_later_calls_fail_fast(
+    sage_sandbox, org_a, link_connection
+):
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     sage_sandbox.revoke_all()
 
@@ -120,7 +120,9 @@ def test_invalid_grant_deauthorizes_records_history_and_later_calls_fail_fast(sa
 @pytest.mark.parametrize(
     ("kind", "options"), [("status_500", {}), ("slow", {"seconds": 1.5}), ("html", {})]
 )
-def test_outage_keeps_tokens_and_is_retryable(sage_sandbox, org_a, settings, kind, options):
+def test_outage_keeps_tokens_and_is_retryable(
+    sage_sandbox, org_a, settings, kind, options, link_connection
+):
     settings.SAGE_HTTP_TIMEOUT = 0.5
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     before = Connection.objects.get(pk=connection.pk)
@@ -140,7 +142,7 @@ def test_outage_keeps_tokens_and_is_retryable(sage_sandbox, org_a, settings, kin
     assert connection_refresh(connection=stored).last_error == ""
 
 
-def test_refresh_skips_when_another_worker_already_refreshed(sage_sandbox, org_a):
+def test_refresh_skips_when_another_worker_already_refreshed(sage_sandbox, org_a, link_connection):
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     stale_copy = Connection.objects.get(pk=connection.pk)
     connection_refresh(connection=connection)
@@ -151,7 +153,7 @@ def test_refresh_skips_when_another_worker_already_refreshed(sage_sandbox, org_a
     assert again.access_token == Connection.objects.get(pk=connection.pk).access_token
 
 
-def test_deauthorize_forgets_tokens_and_records_who(sage_sandbox, org_a):
+def test_deauthorize_forgets_tokens_and_records_who(sage_sandbox, org_a, link_connection):
     connection = link_connection(sage_sandbox, org_a)
 
     connection_deauthorize(connection=connection, reason="support", actor=org_a.admin)
@@ -164,7 +166,7 @@ def test_deauthorize_forgets_tokens_and_records_who(sage_sandbox, org_a):
     assert event.details == {"reason": "support"}
 
 
-def test_tokens_never_reach_the_logs(sage_sandbox, org_a, caplog):
+def test_tokens_never_reach_the_logs(sage_sandbox, org_a, caplog, link_connection):
     caplog.set_level(logging.DEBUG)
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     old_refresh = connection.refresh_token
@@ -176,7 +178,7 @@ def test_tokens_never_reach_the_logs(sage_sandbox, org_a, caplog):
     connection_client(connection=fresh).get("businesses/lead")
 
     assert "Refreshed connection" in caplog.text
-    for secret in (old_refresh, fresh.access_token, fresh.refresh_token, "lifecycle-client-secret"):
+    for secret in (old_refresh, fresh.access_token, fresh.refresh_token, CLIENT_SECRET):
         assert secret not in caplog.text
 
 
@@ -186,7 +188,7 @@ def test_tokens_never_reach_the_logs(sage_sandbox, org_a, caplog):
     reason="SQLite has no row locks: select_for_update is a no-op there",
 )
 @pytest.mark.django_db(transaction=True)
-def test_five_concurrent_workers_spend_the_refresh_token_once(sage_sandbox, org_a):
+def test_five_concurrent_workers_spend_the_refresh_token_once(sage_sandbox, org_a, link_connection):
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     barrier = threading.Barrier(5)
     tokens, errors = [], []

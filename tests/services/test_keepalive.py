@@ -11,14 +11,8 @@ from django_tasks_db.models import DBTaskResult
 
 from integrations.models import Connection
 from integrations.tasks import keepalive_pass, keepalive_periodic, keepalive_schedule_next
-from tests.lifecycle_helpers import link_connection
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def expiring_in(connection, days: float) -> Connection:
@@ -29,7 +23,7 @@ def expiring_in(connection, days: float) -> Connection:
 
 
 @pytest.fixture
-def connections(sage_sandbox, org_a, org_b):
+def connections(sage_sandbox, org_a, org_b, link_connection):
     """Four connections: two due (2 and 6.9 days left), one not due (20 days), one Deauthorized."""
     due = expiring_in(link_connection(sage_sandbox, org_a, name="Due"), 2)
     due_b = expiring_in(link_connection(sage_sandbox, org_b, name="Due B"), 6.9)

@@ -3,25 +3,21 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from integrations.models import Company, Connection, CredentialSet, HistoryEvent, Integration
+from integrations.models import Connection, CredentialSet, HistoryEvent, Integration
 from integrations.services.credentials import credentials_save, integration_enable
+from tests.factories import CLIENT_SECRET as SECRET
+from tests.factories import SIGNING_SECRET, SUBSCRIPTION_KEY
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "s3cr3t-value-W1x9"
 V30_SECRETS = {
     "client_secret": "v30-secret-Q7",
-    "signing_secret": "v30-sign-R8",
-    "subscription_key": "v30-sub-S9",
+    "signing_secret": SIGNING_SECRET,
+    "subscription_key": SUBSCRIPTION_KEY,
 }
 LIST_URL = reverse("integrations:accounting_list")
 SETTINGS_URL = reverse("integrations:sage_settings")
 ENABLE_URL = reverse("integrations:sage_enable")
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def v31_post(**overrides):
@@ -131,7 +127,7 @@ def test_secret_never_in_any_response(admin_client, org_a):
     bodies.append(admin_client.post(SETTINGS_URL, v31_post(**{"v31-client_id": "a b"})).content)
     for body in bodies:
         assert SECRET.encode() not in body
-    assert "•••• W1x9".encode() in bodies[1]
+    assert f"•••• {SECRET[-4:]}".encode() in bodies[1]
 
 
 def test_invalid_post_saves_nothing(admin_client):
@@ -259,16 +255,10 @@ def test_history_on_settings_page(admin_client, org_a):
     assert org_a.admin.email in page
 
 
-def test_relink_warning_and_confirmation(admin_client, org_a):
-    integration = setup_v31(org_a)
-    company = Company.objects.create(organization=org_a, name="Shop")
-    connection = Connection.objects.create(
-        company=company,
-        integration=integration,
-        credential_set=CredentialSet.objects.get(),
-        api_version="3.1",
-        status=Connection.Status.LINKED,
-    )
+def test_relink_warning_and_confirmation(admin_client, org_a, make_company, make_connection):
+    setup_v31(org_a)
+    company = make_company(org_a, "Shop")
+    connection = make_connection(company, CredentialSet.objects.get())
     page = admin_client.get(SETTINGS_URL)
     assert b"1 linked company uses this client ID" in page.content
     refused = admin_client.post(
@@ -325,18 +315,13 @@ def test_undecryptable_secret_does_not_break_the_page(admin_client, org_a, setti
     assert CredentialSet.objects.get().client_secret == SECRET
 
 
-def test_relink_warning_counts_only_this_sets_linked_connections(admin_client, org_a, org_b):
+def test_relink_warning_counts_only_this_sets_linked_connections(
+    admin_client, org_a, org_b, make_company, make_connection
+):
     def connections(org, integration, statuses):
         credential_set = CredentialSet.objects.get(integration=integration)
         for n, status in enumerate(statuses):
-            company = Company.objects.create(organization=org, name=f"Shop {n}")
-            Connection.objects.create(
-                company=company,
-                integration=integration,
-                credential_set=credential_set,
-                api_version="3.1",
-                status=status,
-            )
+            make_connection(make_company(org, f"Shop {n}"), credential_set, status=status)
 
     status = Connection.Status
     connections(

@@ -10,21 +10,18 @@ from django.utils import translation
 from integrations.models import Connection
 from integrations.sage.versions import ApiVersion
 from integrations.services.live_data import PREVIEW_SIZE, LiveState, company_live_data
-from tests.lifecycle_helpers import expire_access_token, link_connection
+from tests.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def render(live_data) -> str:
     return render_to_string("integrations/companies/_live_data.html", {"live_data": live_data})
 
 
-def test_linked_company_shows_business_chart_of_accounts_and_contacts(sage_sandbox, org_a):
+def test_linked_company_shows_business_chart_of_accounts_and_contacts(
+    sage_sandbox, org_a, link_connection
+):
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     business = sage_sandbox.businesses[0]
     ledger = sage_sandbox.items(business, "ledger_accounts")
@@ -49,7 +46,7 @@ def test_linked_company_shows_business_chart_of_accounts_and_contacts(sage_sandb
     assert f"of {len(contacts)} contacts" in html
 
 
-def test_v30_company_reads_its_lists(sage_sandbox, org_a):
+def test_v30_company_reads_its_lists(sage_sandbox, org_a, link_connection):
     connection = link_connection(sage_sandbox, org_a, api_version=ApiVersion.V30)
 
     live = company_live_data(connection=connection)
@@ -60,7 +57,9 @@ def test_v30_company_reads_its_lists(sage_sandbox, org_a):
     assert live.contacts.rows
 
 
-def test_deauthorized_company_gets_a_relink_prompt_without_calling_sage(sage_sandbox, org_a):
+def test_deauthorized_company_gets_a_relink_prompt_without_calling_sage(
+    sage_sandbox, org_a, link_connection
+):
     connection = link_connection(sage_sandbox, org_a)
     Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.DEAUTHORIZED)
     connection.refresh_from_db()
@@ -73,7 +72,9 @@ def test_deauthorized_company_gets_a_relink_prompt_without_calling_sage(sage_san
     assert "must link its Sage business again" in render(live)
 
 
-def test_revoked_at_sage_becomes_deauthorized_with_a_relink_prompt(sage_sandbox, org_a):
+def test_revoked_at_sage_becomes_deauthorized_with_a_relink_prompt(
+    sage_sandbox, org_a, link_connection
+):
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     sage_sandbox.revoke_all()
 
@@ -83,7 +84,7 @@ def test_revoked_at_sage_becomes_deauthorized_with_a_relink_prompt(sage_sandbox,
     assert Connection.objects.get(pk=connection.pk).status == Connection.Status.DEAUTHORIZED
 
 
-def test_sage_error_is_shown_in_plain_words(sage_sandbox, org_a):
+def test_sage_error_is_shown_in_plain_words(sage_sandbox, org_a, link_connection):
     connection = link_connection(sage_sandbox, org_a)
     sage_sandbox.fail_next(
         "api",
@@ -104,7 +105,7 @@ def test_sage_error_is_shown_in_plain_words(sage_sandbox, org_a):
     assert "AuthorizationFailure" not in html
 
 
-def test_unreachable_token_endpoint_is_an_error_not_a_crash(sage_sandbox, org_a):
+def test_unreachable_token_endpoint_is_an_error_not_a_crash(sage_sandbox, org_a, link_connection):
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     sage_sandbox.fail_next("token", "status_500")
 
@@ -115,7 +116,7 @@ def test_unreachable_token_endpoint_is_an_error_not_a_crash(sage_sandbox, org_a)
     assert Connection.objects.get(pk=connection.pk).status == Connection.Status.LINKED
 
 
-def test_template_is_translated(sage_sandbox, org_a):
+def test_template_is_translated(sage_sandbox, org_a, link_connection):
     live = company_live_data(connection=link_connection(sage_sandbox, org_a))
 
     with translation.override("fr"):
@@ -125,7 +126,9 @@ def test_template_is_translated(sage_sandbox, org_a):
     assert "Données en direct de Sage" in html
 
 
-def test_company_page_shows_live_chart_of_accounts_and_contacts(sage_sandbox, org_a, member_client):
+def test_company_page_shows_live_chart_of_accounts_and_contacts(
+    sage_sandbox, org_a, member_client, link_connection
+):
     connection = link_connection(sage_sandbox, org_a)
     business = sage_sandbox.businesses[0]
     url = reverse("integrations:company_detail", args=[connection.company.pk])
@@ -140,7 +143,7 @@ def test_company_page_shows_live_chart_of_accounts_and_contacts(sage_sandbox, or
 
 
 def test_company_page_of_a_company_revoked_at_sage_prompts_to_relink(
-    sage_sandbox, org_a, member_client
+    sage_sandbox, org_a, member_client, link_connection
 ):
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     sage_sandbox.revoke_all()
@@ -155,7 +158,9 @@ def test_company_page_of_a_company_revoked_at_sage_prompts_to_relink(
     assert "relier à nouveau" in second.content.decode()
 
 
-def test_other_organization_cannot_see_the_live_data(sage_sandbox, org_a, org_b, client):
+def test_other_organization_cannot_see_the_live_data(
+    sage_sandbox, org_a, org_b, client, link_connection
+):
     connection = link_connection(sage_sandbox, org_a)
     client.force_login(org_b.admin)
     seen = len(sage_sandbox.requests)

@@ -14,8 +14,6 @@ from integrations.sage import oauth
 from integrations.sage.errors import SageOAuthError
 from integrations.sage.versions import ApiVersion
 
-from .linking_factories import link, make_company, setup_sage
-
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("integrations:company_list")
@@ -29,7 +27,7 @@ def unlink_url(company):
     return reverse("integrations:connection_unlink", args=[company.pk])
 
 
-def test_list_shows_only_this_organizations_companies(admin_client, org_a, org_b):
+def test_list_shows_only_this_organizations_companies(admin_client, org_a, org_b, make_company):
     make_company(org_a, "Alpha Customer")
     make_company(org_b, "Beta Customer")
     content = admin_client.get(LIST).content
@@ -37,7 +35,7 @@ def test_list_shows_only_this_organizations_companies(admin_client, org_a, org_b
     assert b"Beta Customer" not in content
 
 
-def test_list_is_searchable_and_paginated(member_client, org_a):
+def test_list_is_searchable_and_paginated(member_client, org_a, make_company):
     for i in range(30):
         make_company(org_a, f"Bakery {i:02d}")
     make_company(org_a, "Zebra Garage")
@@ -54,30 +52,32 @@ def test_list_is_searchable_and_paginated(member_client, org_a):
     assert b"No company matches" in member_client.get(LIST, {"q": "nothing"}).content
 
 
-def _add_connections(org, names, credential_set):
-    for name in names:
-        Connection.objects.create(
-            company=make_company(org, name),
-            integration=credential_set.integration,
-            credential_set=credential_set,
-            api_version=credential_set.api_version,
-            status=Connection.Status.LINKED,
-        )
+@pytest.fixture
+def add_connections(make_company, make_connection):
+    def add(org, names, credential_set):
+        for name in names:
+            make_connection(make_company(org, name), credential_set)
+
+    return add
 
 
-def test_list_queries_do_not_grow_with_companies(admin_client, org_a, sage_sandbox):
+def test_list_queries_do_not_grow_with_companies(
+    admin_client, org_a, sage_sandbox, setup_sage, add_connections
+):
     _integration, credential_set = setup_sage(org_a)
-    _add_connections(org_a, ["One"], credential_set)
+    add_connections(org_a, ["One"], credential_set)
     admin_client.get(LIST)
     with CaptureQueriesContext(db) as few:
         admin_client.get(LIST)
-    _add_connections(org_a, [f"Co {i}" for i in range(24)], credential_set)
+    add_connections(org_a, [f"Co {i}" for i in range(24)], credential_set)
     with CaptureQueriesContext(db) as many:
         admin_client.get(LIST)
     assert len(many) == len(few)
 
 
-def test_list_shows_connection_health(admin_client, org_a, sage_sandbox):
+def test_list_shows_connection_health(
+    admin_client, org_a, sage_sandbox, make_company, setup_sage, make_connection
+):
     _integration, credential_set = setup_sage(org_a)
     soon, failing, fine = (make_company(org_a, n) for n in ("Soon Ltd", "Failing Ltd", "Fine Ltd"))
     now = timezone.now()
@@ -86,12 +86,9 @@ def test_list_shows_connection_health(admin_client, org_a, sage_sandbox):
         (failing, now + timedelta(days=30), "Sage could not be reached."),
         (fine, now + timedelta(days=30), ""),
     ]:
-        Connection.objects.create(
-            company=company,
-            integration=credential_set.integration,
-            credential_set=credential_set,
-            api_version=ApiVersion.V31,
-            status=Connection.Status.LINKED,
+        make_connection(
+            company,
+            credential_set,
             refresh_token_expires_at=expires,
             last_refreshed_at=now,
             last_error=error,
@@ -109,7 +106,7 @@ def test_list_shows_connection_health(admin_client, org_a, sage_sandbox):
     assert response.content.count(b'class="badge badge--linked"') == 3
 
 
-def test_list_rows_without_a_linked_connection(admin_client, org_a):
+def test_list_rows_without_a_linked_connection(admin_client, org_a, make_company, setup_sage):
     _integration, credential_set = setup_sage(org_a)
     make_company(org_a, "Alone Ltd")
     Connection.objects.create(
@@ -157,7 +154,7 @@ def test_member_cannot_create(member_client):
     assert not Company.objects.exists()
 
 
-def test_company_page_shows_link_url_and_history(member_client, org_a, settings):
+def test_company_page_shows_link_url_and_history(member_client, org_a, settings, make_company):
     settings.PORTAL_BASE_URL = "https://portal.example"
     company = make_company(org_a)
     response = member_client.get(detail_url(company), HTTP_HOST="localhost")
@@ -168,7 +165,7 @@ def test_company_page_shows_link_url_and_history(member_client, org_a, settings)
 
 
 @pytest.mark.parametrize("view", ["detail", "unlink", "renew"])
-def test_another_organizations_company_is_a_404(admin_client, org_b, view):
+def test_another_organizations_company_is_a_404(admin_client, org_b, view, make_company):
     company = make_company(org_b)
     if view == "detail":
         response = admin_client.get(detail_url(company))
@@ -179,7 +176,7 @@ def test_another_organizations_company_is_a_404(admin_client, org_b, view):
     assert response.status_code == HTTPStatus.NOT_FOUND
 
 
-def test_renew_link_replaces_the_token(admin_client, org_a):
+def test_renew_link_replaces_the_token(admin_client, org_a, make_company):
     company = make_company(org_a)
     old = company.link_token
     Company.objects.filter(pk=company.pk).update(link_expires_at=timezone.now())
@@ -191,7 +188,7 @@ def test_renew_link_replaces_the_token(admin_client, org_a):
     assert admin_client.get(f"/link/{old}/").status_code == HTTPStatus.NOT_FOUND
 
 
-def test_member_cannot_renew(member_client, org_a):
+def test_member_cannot_renew(member_client, org_a, make_company):
     company = make_company(org_a)
     old = company.link_token
     url = reverse("integrations:company_link_renew", args=[company.pk])
@@ -200,7 +197,9 @@ def test_member_cannot_renew(member_client, org_a):
     assert company.link_token == old
 
 
-def test_linked_company_page_shows_the_connection(admin_client, org_a, sage_sandbox):
+def test_linked_company_page_shows_the_connection(
+    admin_client, org_a, sage_sandbox, link, make_company, setup_sage
+):
     company = make_company(org_a)
     setup_sage(org_a)
     connection = link(sage_sandbox, company)
@@ -214,7 +213,9 @@ def test_linked_company_page_shows_the_connection(admin_client, org_a, sage_sand
     assert "live_data" in response.context
 
 
-def test_unlink_asks_first_then_revokes(admin_client, org_a, sage_sandbox):
+def test_unlink_asks_first_then_revokes(
+    admin_client, org_a, sage_sandbox, link, make_company, setup_sage
+):
     _integration, credential_set = setup_sage(org_a)
     company = make_company(org_a)
     connection = link(sage_sandbox, company)
@@ -239,7 +240,9 @@ def test_unlink_asks_first_then_revokes(admin_client, org_a, sage_sandbox):
         oauth.refresh_tokens(credential_set=credential_set, refresh_token=refresh_token)
 
 
-def test_a_failed_revoke_still_unlinks_and_says_so(admin_client, org_a, sage_sandbox):
+def test_a_failed_revoke_still_unlinks_and_says_so(
+    admin_client, org_a, sage_sandbox, link, make_company, setup_sage
+):
     setup_sage(org_a)
     company = make_company(org_a)
     link(sage_sandbox, company)
@@ -251,7 +254,9 @@ def test_a_failed_revoke_still_unlinks_and_says_so(admin_client, org_a, sage_san
     assert b"could not be told to revoke" in response.content
 
 
-def test_v30_unlink_does_not_call_revoke(admin_client, org_a, sage_sandbox):
+def test_v30_unlink_does_not_call_revoke(
+    admin_client, org_a, sage_sandbox, link, make_company, setup_sage
+):
     setup_sage(org_a, version=ApiVersion.V30)
     company = make_company(org_a)
     link(sage_sandbox, company)
@@ -260,7 +265,7 @@ def test_v30_unlink_does_not_call_revoke(admin_client, org_a, sage_sandbox):
     assert not [r for r in sage_sandbox.requests if r.route == "revoke"]
 
 
-def test_member_cannot_unlink(member_client, org_a, sage_sandbox):
+def test_member_cannot_unlink(member_client, org_a, sage_sandbox, link, make_company, setup_sage):
     setup_sage(org_a)
     company = make_company(org_a)
     link(sage_sandbox, company)
@@ -270,7 +275,9 @@ def test_member_cannot_unlink(member_client, org_a, sage_sandbox):
     assert not [r for r in sage_sandbox.requests if r.route == "revoke"]
 
 
-def test_deauthorized_company_shows_a_relink_prompt(member_client, org_a, sage_sandbox):
+def test_deauthorized_company_shows_a_relink_prompt(
+    member_client, org_a, sage_sandbox, link, make_company, setup_sage
+):
     setup_sage(org_a)
     company = make_company(org_a)
     link(sage_sandbox, company)
@@ -280,7 +287,9 @@ def test_deauthorized_company_shows_a_relink_prompt(member_client, org_a, sage_s
     assert company.link_token.encode() in response.content
 
 
-def test_the_company_page_names_the_country(admin_client, org_a, sage_sandbox):
+def test_the_company_page_names_the_country(
+    admin_client, org_a, sage_sandbox, make_company, setup_sage
+):
     setup_sage(org_a)
     company = make_company(org_a)
     Connection.objects.create(

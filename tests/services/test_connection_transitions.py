@@ -5,8 +5,6 @@ import pytest
 from integrations.models import Connection, HistoryEvent, TransitionNotAllowed
 from integrations.services.connections import connection_deauthorize, connection_mark_for_relink
 
-from .linking_factories import make_company, setup_sage
-
 pytestmark = pytest.mark.django_db
 
 S = Connection.Status
@@ -40,22 +38,27 @@ def test_each_status_moves_only_where_the_table_allows(source, target):
         assert connection.status == source
 
 
-def _connection(org, status):
-    _integration, credential_set = setup_sage(org)
-    return Connection.objects.create(
-        company=make_company(org),
-        integration=credential_set.integration,
-        credential_set=credential_set,
-        api_version=credential_set.api_version,
-        status=status,
-        access_token="access",
-        refresh_token="refresh",
-    )
+@pytest.fixture
+def connection_in(org_a, setup_sage, make_company, make_connection):
+    _integration, credential_set = setup_sage(org_a)
+
+    def make(status):
+        return make_connection(
+            make_company(org_a),
+            credential_set,
+            status=status,
+            access_token="access",
+            refresh_token="refresh",
+        )
+
+    return make
 
 
 @pytest.mark.parametrize("status", [S.DEAUTHORIZED, S.UNLINKED])
-def test_deauthorizing_a_connection_that_cannot_be_deauthorized_changes_nothing(org_a, status):
-    connection = _connection(org_a, status)
+def test_deauthorizing_a_connection_that_cannot_be_deauthorized_changes_nothing(
+    connection_in, status
+):
+    connection = connection_in(status)
 
     with pytest.raises(TransitionNotAllowed):
         connection_deauthorize(connection=connection, reason=HistoryEvent.Reason.SUPPORT)
@@ -70,8 +73,8 @@ def test_deauthorizing_a_connection_that_cannot_be_deauthorized_changes_nothing(
     ("status", "marked"),
     [(S.LINKED, True), (S.PENDING_AUTH, True), (S.DEAUTHORIZED, False), (S.UNLINKED, False)],
 )
-def test_marking_for_relink_follows_the_table(org_a, status, marked):
-    connection = _connection(org_a, status)
+def test_marking_for_relink_follows_the_table(org_a, connection_in, status, marked):
+    connection = connection_in(status)
 
     done = connection_mark_for_relink(
         connection=connection, actor=org_a.admin, reason=HistoryEvent.Reason.SUPPORT

@@ -11,14 +11,9 @@ from integrations.sage.errors import SageApiError
 from integrations.sage.signing import request_signature
 from integrations.sage.versions import ApiVersion
 from integrations.services.connection_client import connection_client
-from tests.lifecycle_helpers import link_connection
+from tests.factories import SIGNING_SECRET, SUBSCRIPTION_KEY
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -31,7 +26,7 @@ def api_requests(sandbox):
     return [r for r in sandbox.requests if r.route == "api"]
 
 
-def test_v31_request_sends_bearer_accept_and_business(sage_sandbox, org_a):
+def test_v31_request_sends_bearer_accept_and_business(sage_sandbox, org_a, link_connection):
     sage_sandbox.set_businesses(2)
     connection = link_connection(sage_sandbox, org_a)
     connection.business_id = sage_sandbox.businesses[1]["id"]
@@ -47,7 +42,9 @@ def test_v31_request_sends_bearer_accept_and_business(sage_sandbox, org_a):
     assert "Ocp-Apim-Subscription-Key" not in request.headers
 
 
-def test_v30_request_is_signed_with_subscription_key_and_site(sage_sandbox, org_a, settings):
+def test_v30_request_is_signed_with_subscription_key_and_site(
+    sage_sandbox, org_a, settings, link_connection
+):
     connection = link_connection(sage_sandbox, org_a, api_version=ApiVersion.V30)
     assert connection.resource_owner_id
 
@@ -56,7 +53,7 @@ def test_v30_request_is_signed_with_subscription_key_and_site(sage_sandbox, org_
     assert page.items
     request = api_requests(sage_sandbox)[-1]
     assert request.path.endswith("/contacts")
-    assert request.headers["Ocp-Apim-Subscription-Key"] == "subscription-key-xyz"
+    assert request.headers["Ocp-Apim-Subscription-Key"] == SUBSCRIPTION_KEY
     assert request.headers["X-Site"] == connection.resource_owner_id
     assert "X-Business" not in request.headers
     expected = request_signature(
@@ -66,14 +63,14 @@ def test_v30_request_is_signed_with_subscription_key_and_site(sage_sandbox, org_
         body=None,
         nonce=request.headers["X-Nonce"],
         resource_owner_id=connection.resource_owner_id,
-        signing_secret="signing-secret-xyz",
+        signing_secret=SIGNING_SECRET,
         access_token=connection.access_token,
     )
     assert request.headers["X-Signature"] == expected
 
 
 @pytest.mark.parametrize("resource", ["contacts", "ledger_accounts"])
-def test_pagination_follows_next_across_three_pages(sage_sandbox, org_a, resource):
+def test_pagination_follows_next_across_three_pages(sage_sandbox, org_a, resource, link_connection):
     connection = link_connection(sage_sandbox, org_a)
     everything = sage_sandbox.items(sage_sandbox.businesses[0], resource)
     per_page = math.ceil(len(everything) / 3)
@@ -91,7 +88,7 @@ def test_pagination_follows_next_across_three_pages(sage_sandbox, org_a, resourc
     assert [r.query.get("page", "1") for r in api_requests(sage_sandbox)] == ["1", "2", "3"]
 
 
-def test_429_is_retried_after_the_wait(sage_sandbox, org_a, fast_retries):
+def test_429_is_retried_after_the_wait(sage_sandbox, org_a, fast_retries, link_connection):
     connection = link_connection(sage_sandbox, org_a)
     sage_sandbox.fail_next("api", "status_429", retry_after=30)
 
@@ -101,7 +98,7 @@ def test_429_is_retried_after_the_wait(sage_sandbox, org_a, fast_retries):
     assert len(api_requests(sage_sandbox)) == 2
 
 
-def test_429_gives_up_after_a_few_tries(sage_sandbox, org_a, fast_retries):
+def test_429_gives_up_after_a_few_tries(sage_sandbox, org_a, fast_retries, link_connection):
     connection = link_connection(sage_sandbox, org_a)
     sage_sandbox.fail_next("api", "status_429", times=5, retry_after=1)
 
@@ -113,7 +110,7 @@ def test_429_gives_up_after_a_few_tries(sage_sandbox, org_a, fast_retries):
     assert len(api_requests(sage_sandbox)) == 3
 
 
-def test_error_array_becomes_one_exception(sage_sandbox, org_a):
+def test_error_array_becomes_one_exception(sage_sandbox, org_a, link_connection):
     connection = link_connection(sage_sandbox, org_a)
     sage_sandbox.fail_next(
         "api",
@@ -145,7 +142,7 @@ def test_error_array_becomes_one_exception(sage_sandbox, org_a):
     ],
 )
 def test_unusable_answers_become_a_clear_error(
-    sage_sandbox, org_a, settings, kind, options, retryable
+    sage_sandbox, org_a, settings, kind, options, retryable, link_connection
 ):
     settings.SAGE_HTTP_TIMEOUT = 0.5
     connection = link_connection(sage_sandbox, org_a)
@@ -162,7 +159,7 @@ def test_unusable_answers_become_a_clear_error(
 @pytest.mark.parametrize(
     "link", ["http://attacker.invalid/v3.1/contacts?page=2", "https://example.com/contacts"]
 )
-def test_next_links_outside_the_api_are_refused(sage_sandbox, org_a, link):
+def test_next_links_outside_the_api_are_refused(sage_sandbox, org_a, link, link_connection):
     connection = link_connection(sage_sandbox, org_a)
 
     with pytest.raises(SageApiError):

@@ -16,7 +16,7 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.urls import NoReverseMatch, reverse
 
-from .conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -324,17 +324,11 @@ def test_admin_login_cannot_bypass_allauth(client, make_user):
     assert "_auth_user_id" not in client.session
 
 
-def test_customer_and_company_pages_have_no_inline_code(client, org_a):
-    from integrations.models import Company, CredentialSet, Integration
-    from integrations.sage.versions import ApiVersion
-
-    integration = Integration.objects.create(
-        organization=org_a, enabled=True, new_links_api_version=ApiVersion.V31
-    )
-    CredentialSet.objects.create(
-        integration=integration, api_version=ApiVersion.V31, client_id="id", client_secret="s"
-    )
-    company = Company.objects.create(organization=org_a, name="Acme Ltd")
+def test_customer_and_company_pages_have_no_inline_code(
+    client, org_a, make_integration, make_credential_set, make_company
+):
+    make_credential_set(make_integration(org_a))
+    company = make_company(org_a, "Acme Ltd")
     pages = [
         reverse("integrations:link", args=[company.link_token]),
         reverse("integrations:link_country", args=[company.link_token, "sage"]),

@@ -10,8 +10,7 @@ from django.urls import reverse
 
 from portal.models import Membership, Organization
 from portal.tenancy import SESSION_KEY
-
-from .conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

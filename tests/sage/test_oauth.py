@@ -9,8 +9,7 @@ import pytest
 from integrations.sage import oauth
 from integrations.sage.errors import SageOAuthError
 from integrations.sage.versions import ApiVersion
-
-from .linking_factories import CLIENT_SECRET, setup_sage
+from tests.factories import CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db
 
@@ -18,12 +17,12 @@ REDIRECT_URI = "http://testserver/oauth/sage/callback/"
 
 
 @pytest.fixture
-def v31(org_a, sage_sandbox):
+def v31(org_a, sage_sandbox, setup_sage):
     return setup_sage(org_a)[1]
 
 
 @pytest.fixture
-def v30(org_a, sage_sandbox):
+def v30(org_a, sage_sandbox, setup_sage):
     return setup_sage(org_a, version=ApiVersion.V30)[1]
 
 
@@ -57,7 +56,7 @@ def test_pkce_pair_is_s256():
     ("version", "expect_filter"), [(ApiVersion.V31, True), (ApiVersion.V30, False)]
 )
 def test_authorization_url_carries_exactly_the_documented_parameters(
-    org_a, sage_sandbox, version, expect_filter
+    org_a, sage_sandbox, version, expect_filter, setup_sage
 ):
     credential_set = setup_sage(org_a, version=version)[1]
     query, _verifier = authorize(credential_set)

@@ -14,14 +14,8 @@ from django.utils import timezone
 from integrations.models import AuthorizationRequest, Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
 from integrations.services.credentials import credentials_save, integration_disable
-
-from .linking_factories import (
-    CLIENT_SECRET,
-    authorize_query,
-    callback_path,
-    make_company,
-    setup_sage,
-)
+from tests.factories import CLIENT_SECRET
+from tests.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +23,7 @@ CALLBACK = reverse("integrations:oauth_callback")
 
 
 @pytest.fixture
-def company(org_a, sage_sandbox):
+def company(org_a, sage_sandbox, make_company, setup_sage):
     setup_sage(org_a)
     return make_company(org_a)
 
@@ -118,7 +112,9 @@ def test_a_business_not_offered_is_refused(client, company, sage_sandbox):
     assert Connection.objects.get(company=company).status == Connection.Status.PENDING_AUTH
 
 
-def test_v30_uses_its_token_url_and_stores_the_resource_owner(client, org_a, sage_sandbox):
+def test_v30_uses_its_token_url_and_stores_the_resource_owner(
+    client, org_a, sage_sandbox, make_company, setup_sage
+):
     setup_sage(org_a, version=ApiVersion.V30)
     company = make_company(org_a)
     response = approve(client, sage_sandbox, company, country="IE")

@@ -3,7 +3,6 @@ from django.db import IntegrityError, transaction
 
 from integrations.forms.credentials import CredentialsForm
 from integrations.models import (
-    Company,
     Connection,
     CredentialSet,
     HistoryEvent,
@@ -18,22 +17,16 @@ from integrations.services.credentials import (
     integration_enable,
     integration_missing_fields,
 )
+from tests.factories import CLIENT_SECRET, V30_SECRETS
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # The users of org_a/org_b are created per test; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-V31_SECRET = "s3cr3t-v31-ZZ9a"
+V31_SECRET = CLIENT_SECRET
 V30 = {
     "client_id": "client-v30",
     "client_secret": "secret-v30-AAAA",
-    "signing_secret": "signing-v30-BBBB",
-    "subscription_key": "subkey-v30-CCCC",
+    **V30_SECRETS,
 }
 
 
@@ -265,18 +258,15 @@ def test_history_rows_name_fields_never_values(org_a):
     assert "client-v31" not in dump
 
 
-def linked_connection(org, credential_set, status=Connection.Status.LINKED):
-    company = Company.objects.create(organization=org, name="Shop")
-    return Connection.objects.create(
-        company=company,
-        integration=credential_set.integration,
-        credential_set=credential_set,
-        api_version=credential_set.api_version,
-        status=status,
-    )
+@pytest.fixture
+def linked_connection(make_company, make_connection):
+    def make(org, credential_set, status=Connection.Status.LINKED):
+        return make_connection(make_company(org, "Shop"), credential_set, status=status)
+
+    return make
 
 
-def test_changing_client_id_with_linked_connections_needs_confirmation(org_a):
+def test_changing_client_id_with_linked_connections_needs_confirmation(org_a, linked_connection):
     result = save_v31(org_a)
     connection = linked_connection(org_a, result.credential_set)
     with pytest.raises(RelinkNotConfirmed) as error:
@@ -295,7 +285,7 @@ def test_changing_client_id_with_linked_connections_needs_confirmation(org_a):
     ).exists()
 
 
-def test_changing_only_the_secret_needs_no_confirmation(org_a):
+def test_changing_only_the_secret_needs_no_confirmation(org_a, linked_connection):
     result = save_v31(org_a)
     connection = linked_connection(org_a, result.credential_set)
     save_v31(org_a, client_secret="rotated-secret")
@@ -303,7 +293,7 @@ def test_changing_only_the_secret_needs_no_confirmation(org_a):
     assert connection.status == Connection.Status.LINKED
 
 
-def test_form_asks_for_confirmation_when_client_id_changes(org_a):
+def test_form_asks_for_confirmation_when_client_id_changes(org_a, linked_connection):
     result = save_v31(org_a)
     linked_connection(org_a, result.credential_set)
     integration = Integration.objects.prefetch_related("credential_sets").get()

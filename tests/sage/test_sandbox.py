@@ -12,10 +12,12 @@ import pytest
 import requests
 
 from integrations.sage.sandbox import SageSandbox, mount_sandbox, pkce_challenge
+from integrations.sage.versions import ApiVersion
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-CLIENT_ID, SECRET = "sandbox-client", "sandbox-secret"
+CLIENT_ID, SECRET = factories.CLIENT_ID[ApiVersion.V31], factories.CLIENT_SECRET
 CALLBACK = "http://testserver/integrations/oauth/callback/"
 VERIFIER = "a-verifier-of-enough-length-" + "x" * 30
 

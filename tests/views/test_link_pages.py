@@ -17,8 +17,7 @@ from integrations.models import (
 )
 from integrations.sage.versions import ApiVersion
 from integrations.services.credentials import integration_disable
-
-from .linking_factories import make_company, setup_sage, start
+from tests.link_flow import start
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +37,7 @@ def assert_nothing_created():
 
 
 @pytest.mark.parametrize("page", ["link", "country", "start"])
-def test_unknown_token_is_a_404_page(client, org_a, sage_sandbox, page):
+def test_unknown_token_is_a_404_page(client, org_a, sage_sandbox, page, setup_sage):
     setup_sage(org_a)
     urls = {
         "link": "/link/not-a-real-token/",
@@ -55,7 +54,7 @@ def test_unknown_token_is_a_404_page(client, org_a, sage_sandbox, page):
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_expired_link_is_a_410_page(client, org_a, sage_sandbox, method):
+def test_expired_link_is_a_410_page(client, org_a, sage_sandbox, method, make_company, setup_sage):
     setup_sage(org_a)
     company = make_company(org_a)
     company.link_expires_at = timezone.now() - timedelta(minutes=1)
@@ -70,7 +69,7 @@ def test_expired_link_is_a_410_page(client, org_a, sage_sandbox, method):
     assert_nothing_created()
 
 
-def test_no_enabled_integration_says_so(client, org_a, sage_sandbox):
+def test_no_enabled_integration_says_so(client, org_a, sage_sandbox, make_company, setup_sage):
     setup_sage(org_a, enable=False)
     company = make_company(org_a)
     response = client.get(link_url(company))
@@ -80,7 +79,9 @@ def test_no_enabled_integration_says_so(client, org_a, sage_sandbox):
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_disabled_integration_cannot_be_started(client, org_a, sage_sandbox, method):
+def test_disabled_integration_cannot_be_started(
+    client, org_a, sage_sandbox, method, make_company, setup_sage
+):
     integration, _set = setup_sage(org_a)
     integration_disable(integration=integration, actor=org_a.admin)
     company = make_company(org_a)
@@ -90,14 +91,16 @@ def test_disabled_integration_cannot_be_started(client, org_a, sage_sandbox, met
     assert_nothing_created()
 
 
-def test_another_organizations_integration_is_not_offered(client, org_a, org_b, sage_sandbox):
+def test_another_organizations_integration_is_not_offered(
+    client, org_a, org_b, sage_sandbox, make_company, setup_sage
+):
     setup_sage(org_b)
     company = make_company(org_a)
     assert b"No accounting integration" in client.get(link_url(company)).content
     assert client.get(country_url(company)).status_code == HTTPStatus.NOT_FOUND
 
 
-def test_enabled_integration_is_offered(client, org_a, sage_sandbox):
+def test_enabled_integration_is_offered(client, org_a, sage_sandbox, make_company, setup_sage):
     setup_sage(org_a)
     company = make_company(org_a)
     response = client.get(link_url(company))
@@ -114,7 +117,7 @@ def test_enabled_integration_is_offered(client, org_a, sage_sandbox):
     ],
 )
 def test_countries_follow_the_chosen_credential_set(
-    client, org_a, sage_sandbox, version, offered, not_offered
+    client, org_a, sage_sandbox, version, offered, not_offered, make_company, setup_sage
 ):
     setup_sage(org_a, version=version)
     company = make_company(org_a)
@@ -128,7 +131,9 @@ def test_countries_follow_the_chosen_credential_set(
         assert region in content
 
 
-def test_only_the_country_page_lets_a_form_end_at_sage(client, org_a, sage_sandbox):
+def test_only_the_country_page_lets_a_form_end_at_sage(
+    client, org_a, sage_sandbox, make_company, setup_sage
+):
     setup_sage(org_a)
     company = make_company(org_a)
     parts = urlsplit(sage_sandbox.url)
@@ -142,7 +147,7 @@ def test_only_the_country_page_lets_a_form_end_at_sage(client, org_a, sage_sandb
     assert form_action(client.get(link_url(company))) == "form-action 'self'"
 
 
-def test_a_country_not_offered_is_refused(client, org_a, sage_sandbox):
+def test_a_country_not_offered_is_refused(client, org_a, sage_sandbox, make_company, setup_sage):
     setup_sage(org_a, version=ApiVersion.V30)
     company = make_company(org_a)
     response = start(client, company, country="US")
@@ -151,7 +156,9 @@ def test_a_country_not_offered_is_refused(client, org_a, sage_sandbox):
     assert_nothing_created()
 
 
-def test_start_binds_the_request_to_this_browser(client, org_a, sage_sandbox):
+def test_start_binds_the_request_to_this_browser(
+    client, org_a, sage_sandbox, make_company, setup_sage
+):
     setup_sage(org_a)
     company = make_company(org_a)
 
@@ -177,30 +184,26 @@ def test_start_binds_the_request_to_this_browser(client, org_a, sage_sandbox):
     assert HistoryEvent.objects.filter(company=company, kind=HistoryEvent.Kind.LINK_STARTED)
 
 
-def test_a_get_never_starts(client, org_a, sage_sandbox):
+def test_a_get_never_starts(client, org_a, sage_sandbox, make_company, setup_sage):
     setup_sage(org_a)
     company = make_company(org_a)
     assert client.get(country_url(company), {"country": "GB"}).status_code == HTTPStatus.OK
     assert_nothing_created()
 
 
-def test_a_linked_company_is_not_linked_twice(client, org_a, sage_sandbox):
+def test_a_linked_company_is_not_linked_twice(
+    client, org_a, sage_sandbox, make_company, setup_sage, make_connection
+):
     _integration, credential_set = setup_sage(org_a)
     company = make_company(org_a)
-    Connection.objects.create(
-        company=company,
-        integration=credential_set.integration,
-        credential_set=credential_set,
-        api_version=credential_set.api_version,
-        status=Connection.Status.LINKED,
-    )
+    make_connection(company, credential_set)
     response = start(client, company)
     assert response.status_code == HTTPStatus.CONFLICT
     assert b"already linked" in response.content
     assert not AuthorizationRequest.objects.exists()
 
 
-def test_link_pages_speak_french(client, org_a, sage_sandbox):
+def test_link_pages_speak_french(client, org_a, sage_sandbox, make_company, setup_sage):
     setup_sage(org_a)
     company = make_company(org_a)
     client.cookies["django_language"] = "fr"
@@ -210,11 +213,11 @@ def test_link_pages_speak_french(client, org_a, sage_sandbox):
     assert 'name="language"' in response.content.decode()
 
 
-def test_start_refuses_a_country_the_chosen_set_does_not_offer(org_a, sage_sandbox):
+def test_start_refuses_a_country_the_chosen_set_does_not_offer(
+    org_a, sage_sandbox, make_company, setup_sage
+):
     from integrations.models import AuthorizationRequest, Connection
     from integrations.services.linking import CountryNotOffered, link_start
-
-    from .linking_factories import make_company, setup_sage
 
     setup_sage(org_a, version=ApiVersion.V30)
     company = make_company(org_a)

@@ -5,8 +5,6 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from integrations.models import (
-    AuthorizationRequest,
-    Company,
     Connection,
     CredentialSet,
     HistoryEvent,
@@ -25,11 +23,6 @@ TOKENS = {"access_token": "access-token-5d0D", "refresh_token": "refresh-token-6
 VERIFIER = "pkce-verifier-3a8F"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def staff_client(client, make_user):
     client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True))
@@ -37,7 +30,7 @@ def staff_client(client, make_user):
 
 
 @pytest.fixture
-def data(org_a):
+def data(org_a, make_company, make_connection, make_authorization_request):
     credentials_save(
         organization=org_a, actor=org_a.admin, api_version="3.0", client_id="v30-cid", **SECRETS
     )
@@ -49,24 +42,12 @@ def data(org_a):
         client_secret="other-secret-2g7G",
     )
     integration_enable(integration=result.integration, actor=org_a.admin)
-    company = Company.objects.create(organization=org_a, name="Corner Shop")
-    connection = Connection.objects.create(
-        company=company,
-        integration=result.integration,
-        credential_set=result.credential_set,
-        api_version="3.1",
-        status=Connection.Status.LINKED,
-        business_name="Corner Shop Ltd",
-        **TOKENS,
+    company = make_company(org_a, "Corner Shop")
+    connection = make_connection(
+        company, result.credential_set, business_name="Corner Shop Ltd", **TOKENS
     )
-    request = AuthorizationRequest.objects.create(
-        state="state-value-1h6H",
-        code_verifier=VERIFIER,
-        browser_binding="binding",
-        connection=connection,
-        credential_set=result.credential_set,
-        client_id="v31-cid",
-        country="GB",
+    request = make_authorization_request(
+        connection, state="state-value-1h6H", code_verifier=VERIFIER
     )
     return {"integration": result.integration, "connection": connection, "request": request}
 

@@ -7,14 +7,9 @@ from django.urls import NoReverseMatch, reverse
 
 from integrations.models import CredentialSet, HistoryEvent
 from integrations.sage.versions import ApiVersion
-from tests.lifecycle_helpers import CLIENT_SECRET, make_credential_set, make_integration
+from tests.factories import CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 URL = reverse("integrations:credentials_check")
@@ -31,7 +26,7 @@ def settings_url() -> str:
 
 
 @pytest.fixture
-def integration(sage_sandbox, org_a):
+def integration(sage_sandbox, org_a, make_credential_set, make_integration):
     integration = make_integration(org_a)
     make_credential_set(integration, sage_sandbox)
     return integration
@@ -42,7 +37,9 @@ def shown_messages(response) -> list[str]:
 
 
 @pytest.mark.parametrize("api_version", [ApiVersion.V31, ApiVersion.V30])
-def test_accepted_credentials(sage_sandbox, org_a, admin_client, api_version):
+def test_accepted_credentials(
+    sage_sandbox, org_a, admin_client, api_version, make_credential_set, make_integration
+):
     integration = make_integration(org_a, api_version=api_version)
     integration.new_links_api_version = api_version
     integration.save()
@@ -104,7 +101,7 @@ def test_answer_is_in_french(sage_sandbox, integration, admin_client):
     assert shown_messages(response) == ["Sage a accepté ce Client ID et ce Client secret"]
 
 
-def test_incomplete_credentials_are_not_sent(sage_sandbox, org_a, admin_client):
+def test_incomplete_credentials_are_not_sent(sage_sandbox, org_a, admin_client, make_integration):
     make_integration(org_a)
 
     response = admin_client.post(URL, follow=True)
