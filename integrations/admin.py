@@ -10,16 +10,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from . import models
 from .crypto import DecryptionError
-from .models import (
-    AuthorizationRequest,
-    Company,
-    Connection,
-    CredentialSet,
-    HistoryEvent,
-    Integration,
-    mask_secret,
-)
 from .services.connections import connection_mark_for_relink
 from .services.credentials import integration_disable
 
@@ -31,12 +23,20 @@ def secret_status(obj, name: str, *, last_four: bool = True) -> str:
     if not last_four:
         return gettext("set")
     try:
-        return mask_secret(getattr(obj, name))
+        return models.mask_secret(getattr(obj, name))
     except DecryptionError:
         return gettext("set · unreadable with the current keys")
 
 
+def run_action(modeladmin, request, queryset, act, message) -> None:
+    """Apply `act` to each selected object; say how many it changed with `message(count)`."""
+    done = sum(bool(act(obj)) for obj in queryset)
+    modeladmin.message_user(request, message(done) % {"count": done}, messages.SUCCESS)
+
+
 class ReadOnlyAdminMixin:
+    """Nothing is added, changed or deleted through the forms: support acts through actions."""
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -48,7 +48,7 @@ class ReadOnlyAdminMixin:
 
 
 class CredentialSetInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = CredentialSet
+    model = models.CredentialSet
     extra = 0
     readonly_fields = (
         "api_version",
@@ -73,16 +73,9 @@ class CredentialSetInline(ReadOnlyAdminMixin, admin.TabularInline):
         return secret_status(obj, "subscription_key")
 
 
-@admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
-    list_display = [
-        "__str__",
-        "organization",
-        "platform",
-        "enabled",
-        "new_links_api_version",
-        "updated_at",
-    ]
+@admin.register(models.Integration)
+class IntegrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["__str__", "organization", "platform", "enabled", "new_links_api_version"]
     list_filter = ["enabled", "platform", "new_links_api_version"]
     search_fields = ["organization__name", "credential_sets__client_id"]
     list_select_related = ["organization"]
@@ -97,29 +90,25 @@ class IntegrationAdmin(admin.ModelAdmin):
     inlines = [CredentialSetInline]
     actions = ["disable_integration"]
 
-    def has_add_permission(self, request):
-        return False
+    def has_disable_permission(self, request) -> bool:
+        return request.user.has_perm("integrations.change_integration")
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.action(description=_("Disable integration"), permissions=["change"])
+    @admin.action(description=_("Disable integration"), permissions=["disable"])
     def disable_integration(self, request, queryset):
-        done = sum(
-            integration_disable(
-                integration=integration, actor=request.user, via=HistoryEvent.Via.ADMIN
-            )
-            for integration in queryset
-        )
-        self.message_user(
+        run_action(
+            self,
             request,
-            ngettext("%(count)d integration disabled.", "%(count)d integrations disabled.", done)
-            % {"count": done},
-            messages.SUCCESS,
+            queryset,
+            lambda integration: integration_disable(
+                integration=integration, actor=request.user, via=models.HistoryEvent.Via.ADMIN
+            ),
+            lambda n: ngettext(
+                "%(count)d integration disabled.", "%(count)d integrations disabled.", n
+            ),
         )
 
 
-@admin.register(Company)
+@admin.register(models.Company)
 class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "organization", "created_by", "link_expires_at", "created_at"]
     list_filter = ["organization"]
@@ -135,7 +124,7 @@ class CompanyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Connection)
+@admin.register(models.Connection)
 class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "company",
@@ -172,9 +161,8 @@ class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = readonly_fields
     actions = ["mark_for_relink"]
 
-    def has_change_permission(self, request, obj=None):
-        # Needed for the action; every field stays read-only.
-        return super(ReadOnlyAdminMixin, self).has_change_permission(request, obj)
+    def has_mark_for_relink_permission(self, request) -> bool:
+        return request.user.has_perm("integrations.change_connection")
 
     @admin.display(description=_("organization"), ordering="company__organization__name")
     def organization(self, obj):
@@ -188,27 +176,23 @@ class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def refresh_token_status(self, obj):
         return secret_status(obj, "refresh_token", last_four=False)
 
-    @admin.action(description=_("Mark connection for relink"), permissions=["change"])
+    @admin.action(description=_("Mark connection for relink"), permissions=["mark_for_relink"])
     def mark_for_relink(self, request, queryset):
-        done = sum(
-            connection_mark_for_relink(
-                connection=c, actor=request.user, reason=HistoryEvent.Reason.SUPPORT
-            )
-            for c in queryset
-        )
-        self.message_user(
+        reason = models.HistoryEvent.Reason.SUPPORT
+        run_action(
+            self,
             request,
-            ngettext(
+            queryset,
+            lambda c: connection_mark_for_relink(connection=c, actor=request.user, reason=reason),
+            lambda n: ngettext(
                 "%(count)d connection marked for relink.",
                 "%(count)d connections marked for relink.",
-                done,
-            )
-            % {"count": done},
-            messages.SUCCESS,
+                n,
+            ),
         )
 
 
-@admin.register(AuthorizationRequest)
+@admin.register(models.AuthorizationRequest)
 class AuthorizationRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "country", "created_at", "expires_at", "consumed_at"]
     list_filter = ["country"]
@@ -227,7 +211,7 @@ class AuthorizationRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = readonly_fields
 
 
-@admin.register(HistoryEvent)
+@admin.register(models.HistoryEvent)
 class HistoryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "organization", "integration", "company", "actor"]
     list_filter = ["kind", "organization", ("created_at", admin.DateFieldListFilter)]

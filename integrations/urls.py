@@ -13,39 +13,59 @@ from .views import companies, integrations, link
 
 app_name = "integrations"
 
+sage_settings_patterns = [
+    path("", integrations.sage_settings, name="sage_settings"),
+    path("enable/", integrations.sage_enable, name="sage_enable"),
+    path("check/", integrations.credentials_check_view, name="credentials_check"),
+]
 settings_patterns = [
+    path("sage/", include(sage_settings_patterns)),
     path("", integrations.accounting_list, name="accounting_list"),
-    path("sage/", integrations.sage_settings, name="sage_settings"),
-    path("sage/enable/", integrations.sage_enable, name="sage_enable"),
-    path("sage/check/", integrations.credentials_check_view, name="credentials_check"),
     path("<int:pk>/toggle/", integrations.integration_toggle, name="integration_toggle"),
 ]
 company_patterns = [
     path("", companies.company_list, name="company_list"),
     path("new/", companies.company_create, name="company_create"),
-    path("<int:pk>/", companies.company_detail, name="company_detail"),
-    path("<int:pk>/renew-link/", companies.company_link_renew, name="company_link_renew"),
-    path("<int:pk>/unlink/", companies.connection_unlink, name="connection_unlink"),
+    path(
+        "<int:pk>/",
+        include(
+            [
+                path("", companies.company_detail, name="company_detail"),
+                path("renew-link/", companies.company_link_renew, name="company_link_renew"),
+                path("unlink/", companies.connection_unlink, name="connection_unlink"),
+            ]
+        ),
+    ),
 ]
-link_patterns = [
-    path("<str:token>/", link.link_integrations, name="link"),
-    path("<str:token>/<slug:platform>/", link.link_country, name="link_country"),
+# The customer's pages, no login: before Sage under link/, back from Sage under oauth/sage/.
+customer_patterns = [
+    path("link/<str:token>/", link.link_integrations, name="link"),
+    path("link/<str:token>/<slug:platform>/", link.link_country, name="link_country"),
+    path("oauth/sage/callback/", link.oauth_callback, name="oauth_callback"),
+    path("oauth/sage/business/", link.link_business, name="link_business"),
+    path("oauth/sage/done/", link.link_done, name="link_done"),
 ]
-oauth_patterns = [
-    path("callback/", link.oauth_callback, name="oauth_callback"),
-    path("business/", link.link_business, name="link_business"),
-    path("done/", link.link_done, name="link_done"),
-]
+
+
+def _names(patterns) -> list[str]:
+    """The URL names under `patterns`, through nested includes."""
+    return [
+        name
+        for pattern in patterns
+        for name in (
+            _names(pattern.url_patterns) if hasattr(pattern, "url_patterns") else [pattern.name]
+        )
+    ]
+
 
 # The main navigation's section of each page, read from request.resolver_match.
 NAV_SECTIONS = {
-    **{f"{app_name}:{p.name}": "accounting" for p in settings_patterns},
-    **{f"{app_name}:{p.name}": "companies" for p in company_patterns},
+    **{f"{app_name}:{name}": "accounting" for name in _names(settings_patterns)},
+    **{f"{app_name}:{name}": "companies" for name in _names(company_patterns)},
 }
 
 urlpatterns = [
     path("settings/integrations/accounting/", include(settings_patterns)),
     path("companies/", include(company_patterns)),
-    path("link/", include(link_patterns)),
-    path("oauth/sage/", include(oauth_patterns)),
+    *customer_patterns,
 ]

@@ -52,10 +52,10 @@ def integrations_patterns() -> list[URLPattern]:
 def portal_urls(company: Company, integration: Integration) -> list[tuple[str, str]]:
     """Every non-public URL of the integrations app, with each object id its pattern can take."""
     urls = []
-    for pattern in integrations_patterns():
+    for route, pattern in integrations_routes():
         if pattern.name in PUBLIC:
             continue
-        params = set(pattern.pattern.regex.groupindex)
+        params = set(re.findall(r"<(?:\w+:)?(\w+)>", route))
         assert params <= {"pk"}, f"{pattern.name}: teach this walk about {params}"
         if params:
             # Either id may be the one the view reads: try both, each must be refused.

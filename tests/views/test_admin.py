@@ -4,12 +4,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from integrations.models import (
-    Connection,
-    CredentialSet,
-    HistoryEvent,
-    Integration,
-)
+from integrations.models import Connection, CredentialSet, HistoryEvent, Integration
 from integrations.services.credentials import credentials_save, integration_enable
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +148,39 @@ def test_mark_for_relink_action_records_who(staff_client, data):
     event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.MARKED_FOR_RELINK)
     assert event.actor.email == "support@portal.example"
     assert event.company == connection.company
+
+
+@pytest.fixture
+def viewer_client(client, make_user):
+    """Support staff who may look at connections and integrations but not change them."""
+    from django.contrib.auth.models import Permission
+
+    user = make_user("viewer@portal.example", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_connection", "view_integration"])
+    )
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("model", "action"),
+    [("connection", "mark_for_relink"), ("integration", "disable_integration")],
+)
+def test_support_actions_need_the_change_permission(viewer_client, data, model, action):
+    url = reverse(f"admin:integrations_{model}_changelist")
+    page = viewer_client.get(url)
+    assert page.status_code == HTTPStatus.OK
+    assert f'value="{action}"'.encode() not in page.content
+
+    target = data["connection"] if model == "connection" else data["integration"]
+    viewer_client.post(url, {"action": action, "_selected_action": [target.pk]})
+
+    assert Connection.objects.get().status == Connection.Status.LINKED
+    assert Integration.objects.get().enabled
+    assert not HistoryEvent.objects.filter(
+        kind__in=[HistoryEvent.Kind.MARKED_FOR_RELINK, HistoryEvent.Kind.DISABLED]
+    ).exists()
 
 
 def test_read_only_models_cannot_be_added_or_deleted(staff_client, data):
