@@ -46,6 +46,12 @@ CLIENT_ID = {ApiVersion.V31: "portal-app-v31", ApiVersion.V30: "portal-app-v30"}
 CLIENT_SECRET = "s3cret-client-secret-value-1234"
 SIGNING_SECRET = "signing-secret-5678"
 SUBSCRIPTION_KEY = "sub-key-9012"
+# Sage's error array for a business without a subscription, as the sandbox's fail_next takes it.
+NO_SUBSCRIPTION = {
+    "status": 401,
+    "data_code": "AuthorizationFailure",
+    "message": "No active subscription",
+}
 V30_SECRETS = {"signing_secret": SIGNING_SECRET, "subscription_key": SUBSCRIPTION_KEY}
 
 

@@ -50,6 +50,28 @@ NASTY = st.one_of(
     st.integers(min_value=256, max_value=100_000).map(lambda n: ("é<\x00a" * n)[:n]),
     st.integers(min_value=201, max_value=50_000).map(lambda n: ("🙂<b>x" * n)[:n]),
 )
+
+
+FORM = (HTTPStatus.OK, HTTPStatus.FOUND, HTTPStatus.BAD_REQUEST)  # shown again, or saved
+PAGE = (HTTPStatus.OK, HTTPStatus.BAD_REQUEST)
+
+
+def send_and_check(send, url: str, data: dict, value: str, allowed: tuple) -> tuple:
+    """Send `data` (carrying `value`) to `url`; check the status and that the page does not
+    echo the value. Return the rows as they were before (see snapshot) and the response.
+    """
+    before = snapshot()
+    response = send(url, data)
+    assert response.status_code in allowed
+    assert_not_reflected(value, response)
+    return before, response
+
+
+def sweeps_values(test):
+    """Run `test(value)` under SWEEP for nasty strings, NUL and markup always among them."""
+    return SWEEP(given(value=NASTY)(example(value="ab\x00cd")(example(value=MARKUP[1])(test))))
+
+
 V31 = {"v31-client_id": CLIENT_ID[ApiVersion.V31], "v31-client_secret": CLIENT_SECRET}
 V30 = {
     "v30-client_id": "sweep-v30-client-id",
@@ -109,10 +131,7 @@ def test_credentials_form(admin_client, org_a, base, field):
     url = reverse("integrations:sage_settings")
     version = ApiVersion.V31 if base is V31 else ApiVersion.V30
 
-    @SWEEP
-    @given(value=NASTY)
-    @example(value="ab\x00cd")
-    @example(value=MARKUP[1])
+    @sweeps_values
     def sweep(value):
         before = snapshot()
         data = {"credential_type": version.value, **base, field: value}
@@ -137,15 +156,9 @@ def test_company_form(admin_client):
 
     url = reverse("integrations:company_create")
 
-    @SWEEP
-    @given(value=NASTY)
-    @example(value="ab\x00cd")
-    @example(value=MARKUP[1])
+    @sweeps_values
     def sweep(value):
-        before = snapshot()
-        response = admin_client.post(url, {"name": value})
-        assert response.status_code in (HTTPStatus.OK, HTTPStatus.FOUND, HTTPStatus.BAD_REQUEST)
-        assert_not_reflected(value, response)
+        before, response = send_and_check(admin_client.post, url, {"name": value}, value, FORM)
         if response.status_code == HTTPStatus.FOUND:
             assert Company.objects.order_by("-pk").first().name == " ".join(value.split())
         else:
@@ -159,15 +172,9 @@ def test_company_search(admin_client):
 
     url = reverse("integrations:company_list")
 
-    @SWEEP
-    @given(value=NASTY)
-    @example(value="ab\x00cd")
-    @example(value=MARKUP[1])
+    @sweeps_values
     def sweep(value):
-        before = snapshot()
-        response = admin_client.get(url, {"q": value})
-        assert response.status_code in (HTTPStatus.OK, HTTPStatus.BAD_REQUEST)
-        assert_not_reflected(value, response)
+        before, _ = send_and_check(admin_client.get, url, {"q": value}, value, PAGE)
         assert snapshot() == before
 
     sweep()
@@ -179,10 +186,7 @@ def company(org_a, enabled_integration, make_company):
 
 
 def test_link_url_token_and_platform(client, company):
-    @SWEEP
-    @given(value=NASTY)
-    @example(value="ab\x00cd")
-    @example(value=MARKUP[1])
+    @sweeps_values
     def sweep(value):
         before = snapshot()
         for path in (
@@ -202,10 +206,7 @@ def test_link_country(client, company):
 
     url = reverse("integrations:link_country", args=[company.link_token, "sage"])
 
-    @SWEEP
-    @given(value=NASTY)
-    @example(value="ab\x00cd")
-    @example(value=MARKUP[1])
+    @sweeps_values
     def sweep(value):
         before = snapshot()
         response = client.post(url, {"country": value})
@@ -280,10 +281,7 @@ def test_business_choice(client, company, sage_sandbox):
     response = client.get(f"{callback.path}?{callback.query}")
     assert response["Location"] == reverse("integrations:link_business")
 
-    @SWEEP
-    @given(value=NASTY)
-    @example(value="ab\x00cd")
-    @example(value=MARKUP[1])
+    @sweeps_values
     def sweep(value):
         before = snapshot()
         response = client.post(reverse("integrations:link_business"), {"business": value})

@@ -172,29 +172,21 @@ def _call_token_endpoint(url: str, call: Callable[[], dict[str, Any]]) -> TokenS
 
 
 @sensitive_variables()
-def exchange_code(
-    *,
+def _token_request(
     credential_set: ClientCredentials,
-    code: str,
-    code_verifier: str | None,
-    redirect_uri: str,
+    send: Callable[[SageOAuthSession, str], object],
+    *,
+    redirect_uri: str | None = None,
 ) -> TokenSet:
-    """Exchange an authorization code for tokens at the token URL of the set's API version."""
+    """POST to the token URL of the set's API version with `send`; return the tokens."""
     url = endpoints.token_url(credential_set.api_version)
     session, answer = _session(credential_set.client_id)
-    session.redirect_uri = redirect_uri
+    if redirect_uri is not None:
+        session.redirect_uri = redirect_uri
 
     @sensitive_variables()
     def call() -> dict[str, Any]:
-        extra = {"code_verifier": code_verifier} if code_verifier else {}
-        session.fetch_token(
-            url,
-            code=code,
-            include_client_id=True,
-            client_secret=credential_set.client_secret,
-            headers=dict(JSON_HEADERS),
-            **extra,
-        )
+        send(session, url)
         return answer["body"]
 
     try:
@@ -204,26 +196,45 @@ def exchange_code(
 
 
 @sensitive_variables()
-def refresh_tokens(*, credential_set: ClientCredentials, refresh_token: str) -> TokenSet:
-    """Spend `refresh_token` for a new access token (and, usually, a new refresh token)."""
-    url = endpoints.token_url(credential_set.api_version)
-    session, answer = _session(credential_set.client_id)
+def exchange_code(
+    *,
+    credential_set: ClientCredentials,
+    code: str,
+    code_verifier: str | None,
+    redirect_uri: str,
+) -> TokenSet:
+    """Exchange an authorization code for tokens at the token URL of the set's API version."""
+    extra = {"code_verifier": code_verifier} if code_verifier else {}
 
     @sensitive_variables()
-    def call() -> dict[str, Any]:
-        session.refresh_token(
+    def send(session: SageOAuthSession, url: str) -> object:
+        return session.fetch_token(
+            url,
+            code=code,
+            include_client_id=True,
+            client_secret=credential_set.client_secret,
+            headers=dict(JSON_HEADERS),
+            **extra,
+        )
+
+    return _token_request(credential_set, send, redirect_uri=redirect_uri)
+
+
+@sensitive_variables()
+def refresh_tokens(*, credential_set: ClientCredentials, refresh_token: str) -> TokenSet:
+    """Spend `refresh_token` for a new access token (and, usually, a new refresh token)."""
+
+    @sensitive_variables()
+    def send(session: SageOAuthSession, url: str) -> object:
+        return session.refresh_token(
             url,
             refresh_token=refresh_token,
             headers=dict(JSON_HEADERS),
             client_id=credential_set.client_id,
             client_secret=credential_set.client_secret,
         )
-        return answer["body"]
 
-    try:
-        return _call_token_endpoint(url, call)
-    finally:
-        session.close()
+    return _token_request(credential_set, send)
 
 
 @sensitive_variables()

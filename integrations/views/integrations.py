@@ -21,14 +21,8 @@ from ..selectors import (
     integration_summary_for,
     linked_counts,
 )
-from ..services.credentials import (
-    IntegrationNotReady,
-    RelinkNotConfirmed,
-    credentials_save,
-    integration_disable,
-    integration_enable,
-    integration_missing_fields,
-)
+from ..services import credentials as service
+from ..services.credentials import IntegrationNotReady, RelinkNotConfirmed
 from ..services.credentials_check import CheckResult, credentials_check
 from ..services.linking import callback_url
 
@@ -65,7 +59,7 @@ def sage_settings(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            result = credentials_save(
+            result = service.credentials_save(
                 organization=request.organization, actor=request.user, **form.cleaned_data
             )
         except RelinkNotConfirmed:
@@ -111,11 +105,11 @@ def integration_toggle(request, pk):
     form.is_valid()  # a lone boolean: anything but "true" reads as "disable"
     if form.cleaned_data.get("enabled"):
         try:
-            if integration_enable(integration=integration, actor=request.user):
+            if service.integration_enable(integration=integration, actor=request.user):
                 messages.success(request, _("Sage Accounting is enabled."))
         except IntegrationNotReady as error:
             messages.error(request, _not_ready_message(error))
-    elif integration_disable(integration=integration, actor=request.user):
+    elif service.integration_disable(integration=integration, actor=request.user):
         messages.success(request, _("Sage Accounting is disabled."))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -131,7 +125,7 @@ def sage_enable(request):
             messages.error(request, _("Set up Sage Accounting before enabling it."))
             return redirect("integrations:sage_settings")
         try:
-            integration_enable(integration=integration, actor=request.user)
+            service.integration_enable(integration=integration, actor=request.user)
         except IntegrationNotReady as error:
             messages.error(request, _not_ready_message(error))
             return redirect("integrations:sage_settings")
@@ -144,7 +138,7 @@ def sage_enable(request):
             "integration": integration,
             "missing": [
                 CredentialSet.field_label(n)
-                for n in integration_missing_fields(integration=integration)
+                for n in service.integration_missing_fields(integration=integration)
             ],
         },
     )

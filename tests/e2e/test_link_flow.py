@@ -32,6 +32,14 @@ def create_company(page, login, portal, admin, name: str) -> str:
     return link_url
 
 
+def open_country_page(browser, link_url):
+    """Open the link URL as the customer and choose Sage; return the page and its flags."""
+    customer = browser.new_context(locale="en-GB").new_page()
+    customer.goto(link_url)
+    customer.get_by_role("link", name="Sage Accounting").click()
+    return customer, customer.get_by_role("list", name="Countries").get_by_role("button")
+
+
 def test_link_with_v31_choosing_one_of_two_businesses(
     browser, page, login, portal, org_a, sage_sandbox, setup_sage
 ):
@@ -39,10 +47,7 @@ def test_link_with_v31_choosing_one_of_two_businesses(
     businesses = sage_sandbox.set_businesses(2)
     link_url = create_company(page, login, portal, org_a.admin, "Acme Bakery")
 
-    customer = browser.new_context(locale="en-GB").new_page()
-    customer.goto(link_url)
-    customer.get_by_role("link", name="Sage Accounting").click()
-    flags = customer.get_by_role("list", name="Countries").get_by_role("button")
+    customer, flags = open_country_page(browser, link_url)
     expect(flags).to_have_count(7)
     expect(customer.get_by_test_id("unsupported")).to_contain_text("Australia")
     customer.get_by_role("button", name="United Kingdom").click()
@@ -73,10 +78,7 @@ def test_link_with_v30_offers_only_uk_and_ireland(
     setup_sage(org_a, version=ApiVersion.V30)
     link_url = create_company(page, login, portal, org_a.admin, "Legacy Ltd")
 
-    customer = browser.new_context(locale="en-GB").new_page()
-    customer.goto(link_url)
-    customer.get_by_role("link", name="Sage Accounting").click()
-    flags = customer.get_by_role("list", name="Countries").get_by_role("button")
+    customer, flags = open_country_page(browser, link_url)
     expect(flags).to_have_count(2)
     expect(flags.nth(0)).to_contain_text("United Kingdom")
     expect(flags.nth(1)).to_contain_text("Ireland")

@@ -11,7 +11,7 @@ from integrations.sage.errors import SageApiError
 from integrations.sage.signing import request_signature
 from integrations.sage.versions import ApiVersion
 from integrations.services.connection_client import connection_client
-from tests.factories import SIGNING_SECRET, SUBSCRIPTION_KEY
+from tests.factories import NO_SUBSCRIPTION, SIGNING_SECRET, SUBSCRIPTION_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -112,13 +112,7 @@ def test_429_gives_up_after_a_few_tries(sage_sandbox, org_a, fast_retries, link_
 
 def test_error_array_becomes_one_exception(sage_sandbox, org_a, link_connection):
     connection = link_connection(sage_sandbox, org_a)
-    sage_sandbox.fail_next(
-        "api",
-        "error_array",
-        status=HTTPStatus.UNAUTHORIZED,
-        data_code="AuthorizationFailure",
-        message="No active subscription",
-    )
+    sage_sandbox.fail_next("api", "error_array", **NO_SUBSCRIPTION)
 
     with pytest.raises(SageApiError) as failure:
         connection_client(connection=connection).get("contacts")

@@ -10,6 +10,7 @@ from django.utils import translation
 from integrations.models import Connection
 from integrations.sage.versions import ApiVersion
 from integrations.services.live_data import PREVIEW_SIZE, LiveState, company_live_data
+from tests.factories import NO_SUBSCRIPTION
 from tests.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
@@ -86,13 +87,7 @@ def test_revoked_at_sage_becomes_deauthorized_with_a_relink_prompt(
 
 def test_sage_error_is_shown_in_plain_words(sage_sandbox, org_a, link_connection):
     connection = link_connection(sage_sandbox, org_a)
-    sage_sandbox.fail_next(
-        "api",
-        "error_array",
-        status=HTTPStatus.UNAUTHORIZED,
-        data_code="AuthorizationFailure",
-        message="No active subscription",
-    )
+    sage_sandbox.fail_next("api", "error_array", **NO_SUBSCRIPTION)
 
     live = company_live_data(connection=connection)
 

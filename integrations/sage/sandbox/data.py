@@ -37,14 +37,18 @@ BUSINESS_NAMES = [
     "Juniper Studio",
     "Kestrel Logistics",
 ]
+# A business's address in each country, in the order of COUNTRIES: street, city, postcode.
 CITIES = [
-    ("1 High Street", "London", "EC1A 1BB"),
-    ("12 Quay Road", "Dublin", "D02 X285"),
-    ("400 Market Street", "Boston", "02110"),
-    ("55 King Street", "Toronto", "M5H 1J9"),
-    ("Hauptstraße 7", "Berlin", "10115"),
-    ("Calle Mayor 3", "Madrid", "28013"),
-    ("8 rue de la Paix", "Paris", "75002"),
+    address.split(" | ")
+    for address in (
+        "1 High Street | London | EC1A 1BB",
+        "12 Quay Road | Dublin | D02 X285",
+        "400 Market Street | Boston | 02110",
+        "55 King Street | Toronto | M5H 1J9",
+        "Hauptstraße 7 | Berlin | 10115",
+        "Calle Mayor 3 | Madrid | 28013",
+        "8 rue de la Paix | Paris | 75002",
+    )
 ]
 TIMESTAMP = "2024-01-15T09:30:00Z"
 UPDATED = "2025-03-02T14:05:00Z"
