@@ -5,9 +5,13 @@ Like allauth's statekit: views stash and pop typed values, never build session d
 
 import secrets
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from .services.link_callback import Result
 from .services.link_outcomes import NOTICE_WORDING, Notice
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 BROWSER_KEY = "sage_link_browser"
 OUTCOME_KEY = "sage_link_outcome"
@@ -34,7 +38,7 @@ class LinkOutcome:
     business: str = ""
 
     @property
-    def title(self) -> str:
+    def title(self) -> "StrOrPromise":
         return NOTICE_WORDING[self.notice].title
 
     @property

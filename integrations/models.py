@@ -1,7 +1,7 @@
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from .sage.oauth import TokenSet
 
 
-class IntegrationQuerySet(OrganizationScopedQuerySet):
-    def enabled(self):
+class IntegrationQuerySet(OrganizationScopedQuerySet["Integration"]):
+    def enabled(self) -> Self:
         return self.filter(enabled=True)
 
 
@@ -75,7 +75,7 @@ def mask_secret(value: str) -> str:
     return f"•••• {value[-4:]}" if value else ""
 
 
-class CredentialSetQuerySet(OrganizationScopedQuerySet):
+class CredentialSetQuerySet(OrganizationScopedQuerySet["CredentialSet"]):
     organization_path = "integration__organization"
 
 
@@ -146,7 +146,9 @@ class CredentialSet(models.Model):
     @classmethod
     def field_label(cls, name: str) -> str:
         """The translated label of a credential field."""
-        return str(cls._meta.get_field(name).verbose_name)
+        field = cls._meta.get_field(name)
+        assert isinstance(field, models.Field)  # credential fields are columns, not relations
+        return str(field.verbose_name)
 
     def missing_fields(self) -> list[str]:
         """The names of the fields this set still needs before it can be used."""
@@ -161,11 +163,11 @@ def new_link_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def default_link_expiry():
+def default_link_expiry() -> datetime:
     return timezone.now() + timedelta(days=settings.LINK_URL_LIFETIME_DAYS)
 
 
-class CompanyQuerySet(OrganizationScopedQuerySet):
+class CompanyQuerySet(OrganizationScopedQuerySet["Company"]):
     pass
 
 
@@ -218,13 +220,13 @@ def keepalive_deadline() -> datetime:
     return timezone.now() + timedelta(days=settings.KEEPALIVE_REFRESH_WITHIN_DAYS)
 
 
-class ConnectionQuerySet(OrganizationScopedQuerySet):
+class ConnectionQuerySet(OrganizationScopedQuerySet["Connection"]):
     organization_path = "company__organization"
 
-    def linked(self):
+    def linked(self) -> Self:
         return self.filter(status=Connection.Status.LINKED)
 
-    def due_for_keepalive(self):
+    def due_for_keepalive(self) -> Self:
         """Linked connections whose refresh token expires within the keep-alive window."""
         return (
             self.linked()
@@ -382,12 +384,12 @@ class Connection(models.Model):
         self.refresh_token_expires_at = None
 
 
-class AuthorizationRequestQuerySet(models.QuerySet):
-    def usable(self):
+class AuthorizationRequestQuerySet(models.QuerySet["AuthorizationRequest"]):
+    def usable(self) -> Self:
         return self.filter(consumed_at__isnull=True, expires_at__gt=timezone.now())
 
 
-def default_authorization_expiry():
+def default_authorization_expiry() -> datetime:
     return timezone.now() + timedelta(minutes=10)
 
 
@@ -427,12 +429,12 @@ class AuthorizationRequest(models.Model):
         return f"{self.connection.company} · {self.created_at:%Y-%m-%d %H:%M}"
 
 
-class HistoryEventQuerySet(OrganizationScopedQuerySet):
-    def for_integration(self, integration: Integration):
+class HistoryEventQuerySet(OrganizationScopedQuerySet["HistoryEvent"]):
+    def for_integration(self, integration: Integration) -> Self:
         """The integration's own events (settings, enable, checks), not its companies'."""
         return self.filter(integration=integration, company__isnull=True)
 
-    def for_company(self, company: Company):
+    def for_company(self, company: Company) -> Self:
         return self.filter(company=company)
 
 
@@ -504,6 +506,8 @@ class HistoryEvent(models.Model):
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     objects = HistoryEventQuerySet.as_manager()
+    # Not a column: set on the events that selectors.integration_history returns.
+    field_labels: list[str]
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -97,9 +97,11 @@ def linked_counts(*, integration: Integration | None) -> dict[str, int]:
     """
     if integration is None:
         return {}
-    return {
-        s.api_version: s.linked_count for s in integration.credential_sets.all() if s.linked_count
-    }
+    # getattr: the stubs do not follow an annotation into a Prefetch queryset.
+    counts = (
+        (s.api_version, getattr(s, "linked_count", 0)) for s in integration.credential_sets.all()
+    )
+    return {api_version: count for api_version, count in counts if count}
 
 
 def integration_history(*, integration: Integration | None, limit: int) -> list[HistoryEvent]:

@@ -1,3 +1,5 @@
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -63,7 +65,7 @@ class Membership(models.Model):
         return self.role == self.Role.ADMIN
 
 
-class OrganizationScopedQuerySet(models.QuerySet):
+class OrganizationScopedQuerySet[M: models.Model](models.QuerySet[M]):
     """Base queryset for tenant data: always go through `for_org`.
 
     Subclasses set `organization_path` when the organization is not a direct
@@ -72,7 +74,7 @@ class OrganizationScopedQuerySet(models.QuerySet):
 
     organization_path = "organization"
 
-    def for_org(self, organization: Organization) -> "OrganizationScopedQuerySet":
+    def for_org(self, organization: Organization) -> Self:
         if organization is None:
             return self.none()
         return self.filter(**{self.organization_path: organization})

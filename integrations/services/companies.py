@@ -4,7 +4,7 @@ from django.db import transaction
 
 from portal.models import Organization
 
-from ..history import history_record
+from ..history import Actor, history_record
 from ..models import (
     Company,
     HistoryEvent,
@@ -14,7 +14,7 @@ from ..models import (
 
 
 @transaction.atomic
-def company_create(*, organization: Organization, name: str, actor) -> Company:
+def company_create(*, organization: Organization, name: str, actor: Actor) -> Company:
     """Create a company with a fresh link URL."""
     company = Company.objects.create(
         organization=organization,
@@ -32,7 +32,7 @@ def company_create(*, organization: Organization, name: str, actor) -> Company:
 
 
 @transaction.atomic
-def company_link_renew(*, company: Company, actor) -> Company:
+def company_link_renew(*, company: Company, actor: Actor) -> Company:
     """Give the company a new link URL; the old one stops working at once."""
     company = Company.objects.select_for_update().get(pk=company.pk)
     company.link_token = new_link_token()

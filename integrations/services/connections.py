@@ -7,13 +7,14 @@ row, re-reads it, and skips when another worker has just done the work.
 """
 
 import logging
+import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.debug import sensitive_variables
 
-from ..history import history_record
+from ..history import Actor, history_record
 from ..models import Connection, CredentialSet, HistoryEvent
 from ..sage import oauth
 from ..sage.businesses import Business
@@ -77,7 +78,7 @@ class AlreadyLinked(Exception):
     """Another browser finished linking this company while this one was at Sage."""
 
 
-def _locked(pk, *related: str) -> Connection:
+def _locked(pk: uuid.UUID, *related: str) -> Connection:
     """Read the connection under a row lock (inside the caller's transaction)."""
     return (
         Connection.objects.select_for_update(of=("self",))
@@ -94,7 +95,9 @@ def check_usable(connection: Connection) -> None:
         raise RelinkRequired(gettext("This company is not linked to Sage."))
 
 
-def _record(connection: Connection, kind: HistoryEvent.Kind, *, actor=None, **details) -> None:
+def _record(
+    connection: Connection, kind: HistoryEvent.Kind, *, actor: Actor = None, **details: object
+) -> None:
     history_record(
         organization=connection.company.organization,
         integration=connection.integration,
@@ -159,7 +162,7 @@ def connection_link(
 
 
 @transaction.atomic
-def connection_business_choose(*, connection_id, business: Business) -> Connection:
+def connection_business_choose(*, connection_id: uuid.UUID | str, business: Business) -> Connection:
     """Link the business the customer picked; raise LinkUnavailable if it is too late."""
     connection = (
         Connection.objects.select_for_update()
@@ -232,7 +235,7 @@ def connection_refresh(*, connection: Connection, keepalive: bool = False) -> Co
 
 @transaction.atomic
 def connection_deauthorize(
-    *, connection: Connection, reason: HistoryEvent.Reason, actor=None
+    *, connection: Connection, reason: HistoryEvent.Reason, actor: Actor = None
 ) -> Connection:
     """Mark the connection Deauthorized and forget its tokens (Sage no longer accepts them)."""
     locked = _locked(connection.pk)
@@ -246,7 +249,7 @@ def connection_deauthorize(
 
 @transaction.atomic
 def connection_mark_for_relink(
-    *, connection: Connection, actor, reason: HistoryEvent.Reason
+    *, connection: Connection, actor: Actor, reason: HistoryEvent.Reason
 ) -> bool:
     """Set a connection Deauthorized so that its company links again; False if it already was."""
     locked = _locked(connection.pk)
@@ -273,7 +276,7 @@ class UnlinkResult:
 
 
 @sensitive_variables("refresh_token")
-def connection_unlink(*, connection: Connection, actor) -> UnlinkResult:
+def connection_unlink(*, connection: Connection, actor: Actor) -> UnlinkResult:
     """Revoke the refresh token at Sage (v3.1) and set the connection Unlinked.
 
     A failed revocation still unlinks locally; the result says so.

@@ -1,6 +1,7 @@
 """Saving credentials, enabling and disabling an integration, marking connections for relink."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
@@ -8,7 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 from portal.models import Organization
 
 from ..crypto import DecryptionError
-from ..history import history_record
+from ..history import Actor, history_record
 from ..models import CredentialSet, HistoryEvent, Integration
 from ..sage.versions import ApiVersion
 from .connections import connection_mark_for_relink
@@ -56,9 +57,10 @@ def integration_missing_fields(*, integration: Integration | None) -> list[str]:
 def _current(credential_set: CredentialSet, name: str) -> str | None:
     """Return the stored value, or None when the current keys cannot decrypt it."""
     try:
-        return getattr(credential_set, name)
+        value: str = getattr(credential_set, name)
     except DecryptionError:
         return None  # a new value replaces it; the admin is fixing exactly this
+    return value
 
 
 @sensitive_variables("values", "value", "client_secret", "signing_secret", "subscription_key")
@@ -66,7 +68,7 @@ def _current(credential_set: CredentialSet, name: str) -> str | None:
 def credentials_save(
     *,
     organization: Organization,
-    actor,
+    actor: Actor,
     api_version: str,
     client_id: str,
     client_secret: str = "",
@@ -88,7 +90,7 @@ def credentials_save(
         .first()
     )
     is_new = credential_set is None
-    if is_new:
+    if credential_set is None:
         credential_set = CredentialSet(integration=integration, api_version=version)
 
     values = {
@@ -97,7 +99,7 @@ def credentials_save(
         "signing_secret": signing_secret,
         "subscription_key": subscription_key,
     }
-    changed = []
+    changed: list[str] = []
     for name in CredentialSet.field_names(version):
         value = values[name].strip()
         if name in CredentialSet.SECRET_FIELDS and not value:
@@ -147,8 +149,31 @@ def credentials_save(
     return SaveResult(integration, credential_set, changed, relinked)
 
 
+def _set_enabled(
+    integration: Integration,
+    *,
+    enabled: bool,
+    actor: Actor,
+    kind: HistoryEvent.Kind,
+    details: dict[str, Any],
+) -> bool:
+    """Save `enabled` on the locked integration and record `kind`; False if it already was."""
+    if integration.enabled == enabled:
+        return False
+    integration.enabled = enabled
+    integration.save(update_fields=["enabled", "updated_at"])
+    history_record(
+        organization=integration.organization,
+        integration=integration,
+        actor=actor,
+        kind=kind,
+        details=details,
+    )
+    return True
+
+
 @transaction.atomic
-def integration_enable(*, integration: Integration, actor) -> bool:
+def integration_enable(*, integration: Integration, actor: Actor) -> bool:
     """Enable the integration; raise IntegrationNotReady if its chosen set is incomplete.
 
     Return False when it was already enabled.
@@ -161,35 +186,25 @@ def integration_enable(*, integration: Integration, actor) -> bool:
     missing = integration_missing_fields(integration=integration)
     if missing:
         raise IntegrationNotReady([CredentialSet.field_label(name) for name in missing])
-    if integration.enabled:
-        return False
-    integration.enabled = True
-    integration.save(update_fields=["enabled", "updated_at"])
-    history_record(
-        organization=integration.organization,
-        integration=integration,
+    return _set_enabled(
+        integration,
+        enabled=True,
         actor=actor,
         kind=HistoryEvent.Kind.ENABLED,
         details={"api_version": integration.new_links_api_version},
     )
-    return True
 
 
 @transaction.atomic
 def integration_disable(
-    *, integration: Integration, actor, via: HistoryEvent.Via = HistoryEvent.Via.PORTAL
+    *, integration: Integration, actor: Actor, via: HistoryEvent.Via = HistoryEvent.Via.PORTAL
 ) -> bool:
     """Disable the integration; return False when it was already disabled."""
     integration = Integration.objects.select_for_update().get(pk=integration.pk)
-    if not integration.enabled:
-        return False
-    integration.enabled = False
-    integration.save(update_fields=["enabled", "updated_at"])
-    history_record(
-        organization=integration.organization,
-        integration=integration,
+    return _set_enabled(
+        integration,
+        enabled=False,
         actor=actor,
         kind=HistoryEvent.Kind.DISABLED,
         details={"via": HistoryEvent.Via(via).value},
     )
-    return True

@@ -6,8 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..history import history_record
-from ..models import HistoryEvent, Integration
+from ..history import Actor, history_record
+from ..models import CredentialSet, HistoryEvent, Integration
 from ..sage import oauth
 from ..sage.errors import SageOAuthError
 from .linking import callback_url
@@ -20,7 +20,7 @@ class CheckResult(models.TextChoices):
     INCOMPLETE = "incomplete", _("Save the client ID and secret before checking them")
 
 
-def _ask_sage(credential_set) -> CheckResult:
+def _ask_sage(credential_set: CredentialSet) -> CheckResult:
     # A code Sage never issued: valid client credentials get `invalid_grant`
     # (the code is refused), wrong ones get `invalid_client`.
     try:
@@ -41,7 +41,7 @@ def _ask_sage(credential_set) -> CheckResult:
 
 
 @sensitive_variables()
-def credentials_check(*, integration: Integration, actor=None) -> CheckResult:
+def credentials_check(*, integration: Integration, actor: Actor = None) -> CheckResult:
     """Check the integration's chosen credential set at Sage and record the answer."""
     credential_set = integration.chosen_credential_set()
     if credential_set is None or not credential_set.client_id or not credential_set.client_secret:

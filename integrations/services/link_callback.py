@@ -1,6 +1,7 @@
 """The end of the trip to Sage: the callback's outcome, the tokens, the business choice."""
 
 import contextlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
@@ -81,13 +82,18 @@ def _refusal(authorization: AuthorizationRequest) -> LinkFailure | None:
     return None
 
 
-def _outcome(authorization, result: Result, notice: Notice, businesses=()) -> Outcome:
+def _outcome(
+    authorization: AuthorizationRequest,
+    result: Result,
+    notice: Notice,
+    businesses: Iterable[Business] = (),
+) -> Outcome:
     connection = authorization.connection
     return Outcome(result, connection.company, connection, notice, list(businesses))
 
 
 @sensitive_variables("params", "tokens")
-def link_complete(*, authorization: AuthorizationRequest, params) -> Outcome:
+def link_complete(*, authorization: AuthorizationRequest, params: Mapping[str, str]) -> Outcome:
     """Finish the trip to Sage for a consumed authorization request."""
     error = params.get("error", "")
     if error == ProviderError.ACCESS_DENIED:
@@ -110,8 +116,9 @@ def link_complete(*, authorization: AuthorizationRequest, params) -> Outcome:
             redirect_uri=callback_url(),
         )
     except SageOAuthError as exc:
-        _fail(authorization, reason=LinkFailure(exc.kind))
-        return _outcome(authorization, Result.FAILED, TOKEN_ERROR_NOTICES[exc.kind])
+        reason = LinkFailure(exc.kind)
+        _fail(authorization, reason=reason)
+        return _outcome(authorization, Result.FAILED, TOKEN_ERROR_NOTICES[reason])
     businesses: list[Business] = []
     if credential_set.api_version == ApiVersion.V31:
         try:

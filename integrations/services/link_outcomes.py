@@ -155,7 +155,7 @@ NOTICE_WORDING = {
 }
 # What the customer reads for an `error` from Sage (others: PROVIDER_ERROR; access_denied
 # is a cancel), and for a refusal of the token endpoint (keys: the OAuth error kinds).
-PROVIDER_ERROR_NOTICES = {
+PROVIDER_ERROR_NOTICES: dict[str, Notice] = {  # looked up with the raw `error`
     ProviderError.SERVER_ERROR: Notice.SAGE_BUSY,
     ProviderError.TEMPORARILY_UNAVAILABLE: Notice.SAGE_BUSY,
     ProviderError.UNAUTHORIZED_CLIENT: Notice.CLIENT_NOT_ACCEPTED,

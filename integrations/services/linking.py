@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import secrets
 from enum import StrEnum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -14,28 +14,27 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from ..history import history_record
-from ..models import (
-    AuthorizationRequest,
-    Company,
-    Connection,
-    CredentialSet,
-    HistoryEvent,
-    Integration,
-)
+from ..models import AuthorizationRequest, Company, Connection, HistoryEvent, Integration
 from ..sage import oauth
 from ..sage.countries import countries_for
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from ..models import CredentialSet  # annotations only
 
 
 def callback_url() -> str:
     """The redirect URI to register with Sage: built from PORTAL_BASE_URL, never the Host header."""
-    return settings.PORTAL_BASE_URL + reverse("integrations:oauth_callback")
+    base_url: str = settings.PORTAL_BASE_URL
+    return base_url + reverse("integrations:oauth_callback")
 
 
 class Wording(NamedTuple):
     """What a link page says: its heading and its message (translated when shown)."""
 
-    title: str
-    message: str
+    title: "StrOrPromise"
+    message: "StrOrPromise"
 
 
 class Unavailable(StrEnum):
@@ -100,7 +99,7 @@ def company_for_link_token(*, token: str) -> Company:
     return company
 
 
-def _usable(integration: Integration) -> CredentialSet | None:
+def _usable(integration: Integration) -> "CredentialSet | None":
     chosen = integration.chosen_credential_set()
     return chosen if integration.enabled and chosen and chosen.is_complete else None
 
@@ -111,7 +110,7 @@ def link_integrations(*, company: Company) -> list[Integration]:
     return [i for i in integrations.prefetch_related("credential_sets") if _usable(i)]
 
 
-def link_integration(*, company: Company, platform: str) -> tuple[Integration, CredentialSet]:
+def link_integration(*, company: Company, platform: str) -> tuple[Integration, "CredentialSet"]:
     """Return an enabled integration and the set new links use, or raise LinkUnavailable."""
     integration = (
         Integration.objects.for_org(company.organization)
@@ -120,7 +119,7 @@ def link_integration(*, company: Company, platform: str) -> tuple[Integration, C
         .first()
     )
     credential_set = _usable(integration) if integration else None
-    if credential_set is None:
+    if integration is None or credential_set is None:
         raise LinkUnavailable(Unavailable.DISABLED)
     return integration, credential_set
 

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext
@@ -36,7 +37,7 @@ class Business:
 class Preview:
     """The first page of a list, and how many items the list holds in all."""
 
-    rows: list[dict]
+    rows: list[dict[str, str]]
     total: int
 
 
@@ -62,7 +63,7 @@ class LiveData:
         return self.state == LiveState.OK
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if isinstance(value, dict):
         return str(value.get("displayed_as") or value.get("name") or value.get("id") or "")
     return "" if value is None else str(value)
@@ -87,13 +88,15 @@ def _business(client: SageClient, connection: Connection) -> Business:
     )
 
 
-def _preview(client: SageClient, path: str, row: Callable[[dict], dict]) -> Preview:
+def _preview(
+    client: SageClient, path: str, row: Callable[[dict[str, Any]], dict[str, str]]
+) -> Preview:
     page = client.page(path, {"items_per_page": PREVIEW_SIZE})
     rows = [row(item) for item in page.items]
     return Preview(rows=rows, total=page.total if page.total is not None else len(rows))
 
 
-def _ledger_account(item: dict) -> dict:
+def _ledger_account(item: dict[str, Any]) -> dict[str, str]:
     return {
         "code": _text(item.get("nominal_code")),
         "name": _text(item.get("name") or item.get("displayed_as")),
@@ -101,7 +104,7 @@ def _ledger_account(item: dict) -> dict:
     }
 
 
-def _contact(item: dict) -> dict:
+def _contact(item: dict[str, Any]) -> dict[str, str]:
     types = item.get("contact_types")
     return {
         "name": _text(item.get("name") or item.get("displayed_as")),
