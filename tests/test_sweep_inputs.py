@@ -9,6 +9,7 @@ from http import HTTPStatus
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
+from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -126,8 +127,6 @@ def enabled_integration(org_a, sage_sandbox, make_integration, make_credential_s
     ],
 )
 def test_credentials_form(admin_client, org_a, base, field):
-    from django.urls import reverse
-
     url = reverse("integrations:sage_settings")
     version = ApiVersion.V31 if base is V31 else ApiVersion.V30
 
@@ -152,8 +151,6 @@ def test_credentials_form(admin_client, org_a, base, field):
 
 
 def test_company_form(admin_client):
-    from django.urls import reverse
-
     url = reverse("integrations:company_create")
 
     @sweeps_values
@@ -167,17 +164,11 @@ def test_company_form(admin_client):
     sweep()
 
 
-def test_company_search(admin_client):
-    from django.urls import reverse
-
+@sweeps_values
+def test_company_search(admin_client, value):
     url = reverse("integrations:company_list")
-
-    @sweeps_values
-    def sweep(value):
-        before, _ = send_and_check(admin_client.get, url, {"q": value}, value, PAGE)
-        assert snapshot() == before
-
-    sweep()
+    before, _ = send_and_check(admin_client.get, url, {"q": value}, value, PAGE)
+    assert snapshot() == before
 
 
 @pytest.fixture
@@ -202,8 +193,6 @@ def test_link_url_token_and_platform(client, company):
 
 
 def test_link_country(client, company):
-    from django.urls import reverse
-
     url = reverse("integrations:link_country", args=[company.link_token, "sage"])
 
     @sweeps_values
@@ -223,8 +212,6 @@ CALLBACK_KEYS = st.sampled_from(
 
 
 def test_callback_query_without_a_valid_state(client, company, sage_sandbox):
-    from django.urls import reverse
-
     # This browser started a link, so only the state can be wrong.
     start = reverse("integrations:link_country", args=[company.link_token, "sage"])
     assert client.post(start, {"country": "GB"}).status_code == HTTPStatus.FOUND
@@ -245,8 +232,6 @@ def test_callback_query_without_a_valid_state(client, company, sage_sandbox):
 
 
 def test_callback_query_with_a_valid_state(client, company, sage_sandbox):
-    from django.urls import reverse
-
     start = reverse("integrations:link_country", args=[company.link_token, "sage"])
 
     @SWEEP
@@ -272,8 +257,6 @@ def test_callback_query_with_a_valid_state(client, company, sage_sandbox):
 
 
 def test_business_choice(client, company, sage_sandbox):
-    from django.urls import reverse
-
     sage_sandbox.set_businesses(3)
     start = reverse("integrations:link_country", args=[company.link_token, "sage"])
     query = dict(parse_qsl(urlsplit(client.post(start, {"country": "GB"})["Location"]).query))
