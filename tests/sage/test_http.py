@@ -116,3 +116,9 @@ def test_sage_knows_neither_the_orm_nor_the_urlconf(path):
     assert not [
         name for name in imported for bad in FORBIDDEN if name == bad or name.startswith(bad + ".")
     ]
+
+
+def test_the_import_walk_reads_the_sage_package():
+    # An empty walk would skip the test above instead of failing it.
+    names = {path.name for path in SAGE_PACKAGE.rglob("*.py")}
+    assert {"http.py", "oauth.py", "client.py", "versions.py"} <= names
