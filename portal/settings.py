@@ -140,6 +140,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
+    # The customer's link flow: starts of one link URL (key) and from one address (ip).
+    "link_start": env.str("LINK_START_RATE_LIMIT", default="10/10m/key,30/10m/ip"),
 }
 # Behind N reverse proxies, the client's IP is the Nth from the right in
 # X-Forwarded-For; 0 (the default) uses REMOTE_ADDR.
@@ -272,6 +274,7 @@ SAGE_RETRY_WAIT_CAP = env.float("SAGE_RETRY_WAIT_CAP", default=10.0)
 LINK_URL_LIFETIME_DAYS = env.int("LINK_URL_LIFETIME_DAYS", default=7)
 KEEPALIVE_REFRESH_WITHIN_DAYS = env.int("KEEPALIVE_REFRESH_WITHIN_DAYS", default=7)
 KEEPALIVE_INTERVAL_HOURS = env.float("KEEPALIVE_INTERVAL_HOURS", default=6)
+HOUSEKEEPING_INTERVAL_HOURS = env.float("HOUSEKEEPING_INTERVAL_HOURS", default=24.0)
 
 TASKS = {
     "default": {

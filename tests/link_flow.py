@@ -11,10 +11,10 @@ from integrations.sage import oauth
 from integrations.services.linking import callback_url
 
 
-def start(client, company, country: str = "GB"):
+def start(client, company, country: str = "GB", **extra):
     """POST the country step; return the response (a redirect to Sage when it worked)."""
     url = reverse("integrations:link_country", args=[company.link_token, "sage"])
-    return client.post(url, {"country": country})
+    return client.post(url, {"country": country}, **extra)
 
 
 def authorize_query(client, company, country: str = "GB") -> dict:

@@ -9,6 +9,7 @@ from http import HTTPStatus
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -239,6 +240,7 @@ def test_callback_query_with_a_valid_state(client, company, sage_sandbox):
     @example(params={"code": "GB/\x00", "country": "\x00"})
     @example(params={"error": MARKUP[0]})
     def sweep(params):
+        cache.clear()  # each example is one customer's start, under the starts' rate limit
         response = client.post(start, {"country": "GB"})
         assert response.status_code == HTTPStatus.FOUND
         state = dict(parse_qsl(urlsplit(response["Location"]).query))["state"]

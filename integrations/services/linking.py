@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..history import history_record
-from ..models import AuthorizationRequest, Company, Connection, HistoryEvent, Integration
+from ..models import AuthorizationRequest, Company, Connection, Integration
 from ..sage import oauth
 from ..sage.countries import countries_for
 
@@ -44,6 +43,7 @@ class Unavailable(StrEnum):
     EXPIRED = "expired"
     DISABLED = "disabled"
     LINKED = "linked"
+    TOO_MANY = "too_many"  # too many starts for this link URL or from this address
 
 
 _CANNOT_BE_USED = _("This link cannot be used")
@@ -69,6 +69,10 @@ UNAVAILABLE_WORDING = {
     Unavailable.LINKED: Wording(
         _CANNOT_BE_USED,
         _("This company is already linked to Sage. There is nothing more to do."),
+    ),
+    Unavailable.TOO_MANY: Wording(
+        _("Too many attempts"),
+        _("This link was used too often just now. Wait a few minutes, then try again."),
     ),
 }
 
@@ -165,13 +169,8 @@ def link_start(*, company: Company, platform: str, country: str, browser_secret:
         client_id=credential_set.client_id,
         country=country,
     )
-    history_record(
-        organization=company.organization,
-        integration=integration,
-        company=company,
-        kind=HistoryEvent.Kind.LINK_STARTED,
-        details={"country": country, "api_version": credential_set.api_version},
-    )
+    # No history here: the callback records the outcome. Anyone holding the link URL
+    # can start, so a record per start would let them push the real events away.
     return oauth.authorization_url(
         credential_set=credential_set,
         state=state,

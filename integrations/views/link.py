@@ -5,6 +5,7 @@ from functools import wraps
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
@@ -27,11 +28,15 @@ from ..services.link_callback import Result
 from ..services.link_outcomes import Notice
 from ..services.linking import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
 
+# allauth's rate limiter (the shared cache, the client address behind
+# ALLAUTH_TRUSTED_PROXY_COUNT proxies); the rates are in ACCOUNT_RATE_LIMITS.
+LINK_START_RATE = "link_start"
 UNAVAILABLE_STATUS = {
     Unavailable.UNKNOWN: HTTPStatus.NOT_FOUND,
     Unavailable.EXPIRED: HTTPStatus.GONE,
     Unavailable.DISABLED: HTTPStatus.NOT_FOUND,
     Unavailable.LINKED: HTTPStatus.CONFLICT,
+    Unavailable.TOO_MANY: HTTPStatus.TOO_MANY_REQUESTS,
 }
 
 
@@ -104,10 +109,13 @@ def link_country(request, token, platform):
     except LinkUnavailable as exc:
         return _unavailable(request, exc.reason)
     connection = getattr(company, "connection", None)
-    if connection is not None and connection.status == connection.Status.LINKED:
+    if connection is not None and connection.is_linked:
         return _unavailable(request, Unavailable.LINKED, company)
     form = CountryForm(request.POST or None, api_version=credential_set.api_version)
     if request.method == "POST" and form.is_valid():
+        # Each start writes a row and a session: per link URL and per address, a few only.
+        if not ratelimit.consume(request, action=LINK_START_RATE, key=token):
+            return _unavailable(request, Unavailable.TOO_MANY, company)
         try:
             url = linking.link_start(
                 company=company,

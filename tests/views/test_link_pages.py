@@ -33,7 +33,9 @@ def country_url(company):
 def assert_nothing_created():
     assert not AuthorizationRequest.objects.exists()
     assert not Connection.objects.exists()
-    assert not HistoryEvent.objects.filter(kind=HistoryEvent.Kind.LINK_STARTED).exists()
+    assert not HistoryEvent.objects.filter(company__isnull=False).exclude(
+        kind=HistoryEvent.Kind.COMPANY_CREATED
+    )
 
 
 @pytest.mark.parametrize("page", ["link", "country", "start"])
@@ -181,7 +183,10 @@ def test_start_binds_the_request_to_this_browser(
     assert authorization.expires_at - timezone.now() <= timedelta(minutes=10)
     assert authorization.code_verifier not in response["Location"]
     assert Connection.objects.get(company=company).status == Connection.Status.PENDING_AUTH
-    assert HistoryEvent.objects.filter(company=company, kind=HistoryEvent.Kind.LINK_STARTED)
+    # A start is not an event of the company's history: only its outcome will be.
+    assert not HistoryEvent.objects.filter(company=company).exclude(
+        kind=HistoryEvent.Kind.COMPANY_CREATED
+    )
 
 
 def test_a_get_never_starts(client, org_a, sage_sandbox, make_company, setup_sage):
@@ -227,3 +232,31 @@ def test_start_refuses_a_country_the_chosen_set_does_not_offer(
 
     assert not Connection.objects.exists()
     assert not AuthorizationRequest.objects.exists()
+
+
+def test_starts_are_limited_per_link_url(client, org_a, sage_sandbox, make_company, setup_sage):
+    setup_sage(org_a)
+    company, other = make_company(org_a, "Busy Ltd"), make_company(org_a, "Quiet Ltd")
+    for _ in range(10):
+        assert start(client, company).status_code == HTTPStatus.FOUND
+
+    refused = start(client, company)
+
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert b"Too many attempts" in refused.content
+    assert AuthorizationRequest.objects.count() == 10
+    assert start(client, other).status_code == HTTPStatus.FOUND  # another link URL goes on
+
+
+def test_starts_are_limited_per_address(client, org_a, sage_sandbox, make_company, setup_sage):
+    setup_sage(org_a)
+    companies = [make_company(org_a, f"Company {i}") for i in range(4)]
+    for i in range(30):
+        assert start(client, companies[i % 3]).status_code == HTTPStatus.FOUND
+
+    refused = start(client, companies[3])
+
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert AuthorizationRequest.objects.count() == 30
+    other_address = start(client, companies[3], REMOTE_ADDR="203.0.113.9")
+    assert other_address.status_code == HTTPStatus.FOUND

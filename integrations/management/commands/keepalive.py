@@ -1,13 +1,18 @@
 from django.core.management.base import BaseCommand
 
-from integrations.tasks import keepalive_pass, keepalive_schedule_next
+from integrations.tasks import (
+    housekeeping_schedule_next,
+    keepalive_pass,
+    keepalive_schedule_next,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Refresh, now, the Sage connections whose refresh token expires within "
         "KEEPALIVE_REFRESH_WITHIN_DAYS. With --schedule, also start the periodic keep-alive "
-        "on the task worker (manage.py db_worker)."
+        "and the daily purge of expired authorization requests and sessions on the task worker "
+        "(manage.py db_worker)."
     )
 
     def add_arguments(self, parser):
@@ -25,6 +30,7 @@ class Command(BaseCommand):
             "{failed} failed.".format(**result)
         )
         if schedule:
+            housekeeping_schedule_next()
             if keepalive_schedule_next():
                 self.stdout.write("Periodic keep-alive scheduled; run manage.py db_worker.")
             else:
