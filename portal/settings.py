@@ -266,6 +266,8 @@ SAGE_V30_API_URL = _sage_url(
 )
 SAGE_DEVELOPER_PORTAL_URL = "https://developerselfservice.sageone.com/session/new"
 SAGE_HTTP_TIMEOUT = env.float("SAGE_HTTP_TIMEOUT", default=10.0)
+# Connections kept open to each Sage host, per thread (see integrations/sage/http.py).
+SAGE_HTTP_POOL_SIZE = env.int("SAGE_HTTP_POOL_SIZE", default=2)
 # A 429 from Sage's API is retried this many times in all, waiting Retry-After
 # (capped at SAGE_RETRY_WAIT_CAP seconds) between tries.
 SAGE_API_MAX_ATTEMPTS = env.int("SAGE_API_MAX_ATTEMPTS", default=4)

@@ -4,9 +4,15 @@ A session built here ignores the environment's proxies (`trust_env=False`: no
 proxy sees a token or a secret), never follows a redirect (it would carry them
 elsewhere), times out after SAGE_HTTP_TIMEOUT seconds unless told otherwise,
 and keeps no cookie from one call to the next.
+
+Sessions are cheap and short-lived (one per call, so no state is shared between
+tenants); the connections are not: each thread keeps one bounded pool per Sage
+origin (`SAGE_HTTP_POOL_SIZE` connections, kept alive), which every session of
+that thread uses for that origin.
 """
 
 import ipaddress
+import threading
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +20,7 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth2Session
 
 from .endpoints import URL_SETTINGS
@@ -49,8 +56,28 @@ def plain_http_configured() -> bool:
     return False
 
 
-def _guard(url: str | bytes, kwargs: dict[str, Any]) -> None:
-    check_transport(url.decode() if isinstance(url, bytes) else url)
+_pools = threading.local()
+
+
+def pool_for(url: str) -> tuple[str, HTTPAdapter]:
+    """This thread's connection pool for the origin of `url`, made on first use."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}/"
+    pools: dict[str, HTTPAdapter] = _pools.__dict__.setdefault("by_origin", {})
+    if origin not in pools:
+        size = settings.SAGE_HTTP_POOL_SIZE
+        # pool_block: a thread never opens more than `size` connections to one origin;
+        # max_retries=0: a failed call is reported, never silently sent again.
+        pools[origin] = HTTPAdapter(
+            pool_connections=1, pool_maxsize=size, pool_block=True, max_retries=0
+        )
+    return origin, pools[origin]
+
+
+def _guard(session: requests.Session, url: str | bytes, kwargs: dict[str, Any]) -> None:
+    text = url.decode() if isinstance(url, bytes) else url
+    check_transport(text)
+    session.mount(*pool_for(text))
     # A 3xx comes back as it is, for the caller to refuse. (Not max_redirects=0:
     # requests would raise TooManyRedirects even with allow_redirects=False.)
     kwargs["allow_redirects"] = False
@@ -63,6 +90,14 @@ def _configure(session: requests.Session) -> None:
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # accept none
 
 
+def _close(session: requests.Session) -> None:
+    """End a session but keep the thread's pools (and their live connections) open."""
+    session.cookies.clear()
+    for adapter in session.adapters.values():
+        if adapter not in _pools.__dict__.get("by_origin", {}).values():
+            adapter.close()
+
+
 class SageSession(requests.Session):
     """A requests session for Sage's API and revoke endpoint."""
 
@@ -73,8 +108,11 @@ class SageSession(requests.Session):
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        _guard(url, kwargs)
+        _guard(self, url, kwargs)
         return super().request(method, url, *args, **kwargs)
+
+    def close(self) -> None:
+        _close(self)
 
 
 class SageOAuthSession(OAuth2Session):  # type: ignore[misc]
@@ -87,6 +125,9 @@ class SageOAuthSession(OAuth2Session):  # type: ignore[misc]
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        _guard(url, kwargs)
+        _guard(self, url, kwargs)
         response: requests.Response = super().request(method, url, *args, **kwargs)
         return response
+
+    def close(self) -> None:
+        _close(self)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from integrations.sage.http import SageSession, check_transport, plain_http_configured
+from integrations.sage.http import SageSession, check_transport, plain_http_configured, pool_for
 
 SAGE_PACKAGE = Path(__file__).resolve().parents[2] / "integrations" / "sage"
 FORBIDDEN = ("integrations.models", "django.db", "django.urls")
@@ -122,3 +122,66 @@ def test_the_import_walk_reads_the_sage_package():
     # An empty walk would skip the test above instead of failing it.
     names = {path.name for path in SAGE_PACKAGE.rglob("*.py")}
     assert {"http.py", "oauth.py", "client.py", "versions.py"} <= names
+
+
+class _KeepAlive(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keeps the connection open between requests
+
+    def setup(self):
+        super().setup()
+        self.server.connections += 1
+
+    def do_GET(self):
+        self.server.seen.append(self.headers.get("Cookie"))
+        self.send_response(200)
+        self.send_header("Set-Cookie", f"tenant={len(self.server.seen)}; Path=/")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def keepalive_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
+    server.connections, server.seen = 0, []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _get_in_new_sessions(url: str, times: int) -> None:
+    for _ in range(times):
+        with SageSession() as session:
+            assert session.get(url).status_code == 200
+
+
+def test_calls_of_one_thread_share_a_kept_alive_connection(keepalive_server):
+    url = f"http://127.0.0.1:{keepalive_server.server_port}/v3.1/contacts"
+
+    _get_in_new_sessions(url, 3)
+
+    assert keepalive_server.connections == 1
+    # One call's cookie never rides on the next one (another tenant's, maybe).
+    assert keepalive_server.seen == [None, None, None]
+
+
+def test_each_thread_has_its_own_bounded_pool(keepalive_server, settings):
+    settings.SAGE_HTTP_POOL_SIZE = 3
+    url = f"http://127.0.0.1:{keepalive_server.server_port}/v3.1/contacts"
+    threads = [threading.Thread(target=_get_in_new_sessions, args=(url, 2)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert keepalive_server.connections == 2
+    assert len(keepalive_server.seen) == 4
+    _origin, pool = pool_for(url)  # this thread's, made now with the setting
+    assert pool._pool_maxsize == 3
+    assert pool._pool_block is True
