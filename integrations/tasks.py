@@ -1,5 +1,11 @@
 """Background tasks (django.tasks): the token keep-alive and the housekeeping purge.
 
+The periodic keep-alive fans out: it enqueues one `keepalive_connection` task per
+due connection, so that any number of workers share a pass and one connection's
+failure stays in its own task. A connection enqueued twice (two passes overlapping
+while workers are behind) is refreshed once: the refresh takes the connection's
+row lock and re-checks that it is still due (services.keepalive).
+
 Each `*_periodic` task runs once and then enqueues its own next run (the keep-alive
 KEEPALIVE_INTERVAL_HOURS later, the purge HOUSEKEEPING_INTERVAL_HOURS later), when the
 backend can defer tasks (the database backend and its `db_worker` can; the
@@ -7,28 +13,40 @@ ImmediateBackend of the tests cannot, so there one call is one run and nothing
 recurses). See docs/worker.md.
 """
 
+import uuid
 from dataclasses import asdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.tasks import TaskResultStatus, task
+from django.tasks import TaskResult, TaskResultStatus, task
 from django.utils import timezone
 
 from .services.housekeeping import expired_purge
-from .services.keepalive import connections_keepalive
+from .services.keepalive import connection_keepalive, connections_keepalive, keepalive_due_ids
 
 
 @task
 def keepalive_pass() -> dict:
-    """Refresh the connections whose refresh token expires soon, once."""
+    """Refresh the connections whose refresh token expires soon, once, in this task."""
     return asdict(connections_keepalive())
 
 
 @task
+def keepalive_connection(connection_id: str) -> str:
+    """Refresh one connection if it is still due; return what happened (a KeepaliveOutcome)."""
+    return str(connection_keepalive(connection_id=uuid.UUID(connection_id)))
+
+
+def keepalive_fan_out() -> list[TaskResult]:
+    """Enqueue one `keepalive_connection` task per due connection; return their results."""
+    return [keepalive_connection.enqueue(str(pk)) for pk in keepalive_due_ids()]
+
+
+@task
 def keepalive_periodic() -> dict:
-    """Run one keep-alive pass, then schedule the next one."""
+    """Enqueue a keep-alive task per due connection, then schedule the next run."""
     try:
-        return asdict(connections_keepalive())
+        return {"enqueued": len(keepalive_fan_out())}
     finally:
         keepalive_schedule_next()
 

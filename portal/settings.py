@@ -278,11 +278,16 @@ KEEPALIVE_REFRESH_WITHIN_DAYS = env.int("KEEPALIVE_REFRESH_WITHIN_DAYS", default
 KEEPALIVE_INTERVAL_HOURS = env.float("KEEPALIVE_INTERVAL_HOURS", default=6)
 HOUSEKEEPING_INTERVAL_HOURS = env.float("HOUSEKEEPING_INTERVAL_HOURS", default=24.0)
 
-TASKS = {
-    "default": {
-        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-    }
-}
+# The task queue: rows in the database by default (`manage.py db_worker`), or Redis
+# through RQ with TASKS_BACKEND=django_tasks_rq.RQBackend (`manage.py rqworker`), at
+# RQ_REDIS_URL. See docs/worker.md.
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")
+TASKS = {"default": {"BACKEND": TASKS_BACKEND}}
+RQ_QUEUES = {"default": {"URL": env.str("RQ_REDIS_URL", default="redis://127.0.0.1:6379/0")}}
+# RQ's workers must build django-tasks-rq's jobs: `rqworker` then needs no --job-class.
+RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+if TASKS_BACKEND == "django_tasks_rq.RQBackend":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]  # rqworker, and the backend's checks
 
 LOGGING = {
     "version": 1,

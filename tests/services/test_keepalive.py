@@ -58,14 +58,14 @@ def test_command_refreshes_only_connections_that_need_it(sage_sandbox, connectio
 def test_window_is_a_setting(sage_sandbox, connections, settings):
     settings.KEEPALIVE_REFRESH_WITHIN_DAYS = 30
 
-    assert keepalive_pass.call() == {"refreshed": 3, "deauthorized": 0, "failed": 0}
+    assert keepalive_pass.call() == {"refreshed": 3, "deauthorized": 0, "failed": 0, "skipped": 0}
 
 
 def test_second_pass_has_nothing_left_to_do(sage_sandbox, connections):
     keepalive_pass.call()
     seen = len(sage_sandbox.token_requests())
 
-    assert keepalive_pass.call() == {"refreshed": 0, "deauthorized": 0, "failed": 0}
+    assert keepalive_pass.call() == {"refreshed": 0, "deauthorized": 0, "failed": 0, "skipped": 0}
     assert len(sage_sandbox.token_requests()) == seen
 
 
@@ -73,7 +73,7 @@ def test_revoked_and_unreachable_connections_are_counted(sage_sandbox, connectio
     sage_sandbox.fail_next("token", "invalid_grant")
     sage_sandbox.fail_next("token", "status_500")
 
-    assert keepalive_pass.call() == {"refreshed": 0, "deauthorized": 1, "failed": 1}
+    assert keepalive_pass.call() == {"refreshed": 0, "deauthorized": 1, "failed": 1, "skipped": 0}
     statuses = set(
         Connection.objects.filter(
             pk__in=[connections["due"].pk, connections["due_b"].pk]
@@ -88,7 +88,11 @@ def test_periodic_task_runs_one_pass_without_recursing_on_the_immediate_backend(
     result = keepalive_periodic.enqueue()
 
     assert result.status == TaskResultStatus.SUCCESSFUL
-    assert result.return_value == {"refreshed": 2, "deauthorized": 0, "failed": 0}
+    assert result.return_value == {"enqueued": 2}  # one task per due connection, run at once
+    assert refreshed_tokens(sage_sandbox) == {
+        connections["due"].refresh_token,
+        connections["due_b"].refresh_token,
+    }
     assert keepalive_schedule_next() is False
     assert not DBTaskResult.objects.exists()
 

@@ -1,0 +1,229 @@
+"""The periodic keep-alive fans out: one task per due connection, shared by the workers.
+
+Every refresh token is spent at most once: the sandbox rotates refresh tokens (one
+spent twice is answered `invalid_grant`), and the tests count, per refresh token,
+the requests that reached its token endpoint.
+
+The worker tests run real workers in processes of their own (`manage.py db_worker`,
+`manage.py rqworker`), two at a time, against the test database: PostgreSQL only
+(SQLite's test database lives in this process's memory, and has no row locks).
+"""
+
+import os
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection as db_connection
+from django.tasks import TaskResultStatus, task_backends
+from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
+
+from integrations.models import Connection
+from integrations.services.keepalive import (
+    KeepaliveOutcome,
+    connection_keepalive,
+    keepalive_due_ids,
+)
+from integrations.tasks import keepalive_connection, keepalive_periodic
+from tests.worker_processes import WorkerProcess, wait_until, worker_environment
+
+# The RQ tests' own Redis database: emptied of RQ's keys before and after each test.
+RQ_TEST_REDIS_URL = os.environ.get("TEST_RQ_REDIS_URL", "redis://127.0.0.1:6379/15")
+DUE = 6  # connections due for keep-alive in the worker tests
+SLOW_REFRESH = 0.3  # seconds the sandbox stalls each refresh, so that both workers get work
+
+skip_unless_postgres = pytest.mark.skipif(
+    db_connection.vendor != "postgresql",
+    reason="worker processes need a database they can open too (the SQLite test database "
+    "is in this process's memory) and row locks (SQLite has none)",
+)
+
+
+def expiring_in(connection, days: float) -> Connection:
+    Connection.objects.filter(pk=connection.pk).update(
+        refresh_token_expires_at=timezone.now() + timedelta(days=days)
+    )
+    return Connection.objects.get(pk=connection.pk)
+
+
+def spent_refresh_tokens(sandbox) -> Counter:
+    """How many times each refresh token reached the sandbox's token endpoint."""
+    return Counter(
+        r.form["refresh_token"] for r in sandbox.token_requests(grant_type="refresh_token")
+    )
+
+
+@pytest.fixture
+def database_backend():
+    task_backends["default"] = DatabaseBackend(
+        alias="default", params={"BACKEND": "django_tasks_db.DatabaseBackend"}
+    )
+    yield task_backends["default"]
+    del task_backends["default"]  # built again from settings on next use
+
+
+@pytest.fixture
+def two_due(sage_sandbox, org_a, org_b, link_connection):
+    """Two due connections, one not due, one Deauthorized (due by date)."""
+    due = expiring_in(link_connection(sage_sandbox, org_a, name="Due"), 2)
+    due_b = expiring_in(link_connection(sage_sandbox, org_b, name="Due B"), 5)
+    later = expiring_in(link_connection(sage_sandbox, org_a, name="Later"), 20)
+    gone = expiring_in(link_connection(sage_sandbox, org_a, name="Gone"), 1)
+    Connection.objects.filter(pk=gone.pk).update(status=Connection.Status.DEAUTHORIZED)
+    return {"due": due, "due_b": due_b, "later": later, "gone": gone}
+
+
+# --- one connection's task (any database, the ImmediateBackend of the tests) ---
+
+
+@pytest.mark.django_db
+def test_a_connection_enqueued_twice_spends_its_refresh_token_once(sage_sandbox, two_due):
+    due = two_due["due"]
+
+    first = keepalive_connection.enqueue(str(due.pk))
+    second = keepalive_connection.enqueue(str(due.pk))
+
+    assert (first.return_value, second.return_value) == ("refreshed", "skipped")
+    assert spent_refresh_tokens(sage_sandbox) == Counter({due.refresh_token: 1})
+    assert Connection.objects.get(pk=due.pk).refresh_expires_soon is False
+
+
+@pytest.mark.django_db
+def test_connections_that_are_not_due_are_skipped_without_calling_sage(sage_sandbox, two_due):
+    for name in ("later", "gone"):
+        assert connection_keepalive(connection_id=two_due[name].pk) == KeepaliveOutcome.SKIPPED
+    Connection.objects.filter(pk=two_due["due"].pk).delete()  # deleted after it was enqueued
+    assert connection_keepalive(connection_id=two_due["due"].pk) == KeepaliveOutcome.SKIPPED
+
+    assert sage_sandbox.token_requests(grant_type="refresh_token") == []
+
+
+@pytest.mark.django_db
+def test_a_revoked_connection_is_deauthorized_and_an_unreachable_sage_keeps_the_tokens(
+    sage_sandbox, two_due
+):
+    sage_sandbox.fail_next("token", "invalid_grant")
+    sage_sandbox.fail_next("token", "status_500")
+
+    outcomes = [connection_keepalive(connection_id=two_due[name].pk) for name in ("due", "due_b")]
+
+    assert outcomes == [KeepaliveOutcome.DEAUTHORIZED, KeepaliveOutcome.FAILED]
+    revoked = Connection.objects.get(pk=two_due["due"].pk)
+    assert revoked.status == Connection.Status.DEAUTHORIZED  # kept: not rolled back
+    assert revoked.refresh_token == ""
+    unreachable = Connection.objects.get(pk=two_due["due_b"].pk)
+    assert unreachable.status == Connection.Status.LINKED
+    assert unreachable.refresh_token == two_due["due_b"].refresh_token
+    assert unreachable.last_error  # recorded on the connection, for the next pass to clear
+
+
+@pytest.mark.django_db
+def test_periodic_task_enqueues_one_task_per_due_connection_and_its_next_run(
+    sage_sandbox, two_due, database_backend
+):
+    assert keepalive_periodic.call() == {"enqueued": 2}
+
+    queued = DBTaskResult.objects.filter(task_path=keepalive_connection.module_path)
+    assert sorted(r.args_kwargs["args"][0] for r in queued) == sorted(
+        str(two_due[name].pk) for name in ("due", "due_b")
+    )
+    assert {r.status for r in queued} == {TaskResultStatus.READY}
+    later = DBTaskResult.objects.get(task_path=keepalive_periodic.module_path)
+    assert later.run_after > timezone.now() + timedelta(hours=5)
+    assert sage_sandbox.token_requests(grant_type="refresh_token") == []  # the workers do it
+
+
+# --- a pass shared by two worker processes ---
+
+
+@pytest.fixture
+def due_connections(sage_sandbox, org_a, org_b, link_connection):
+    """DUE connections due for keep-alive (two organizations), and one that is not."""
+    due = [
+        expiring_in(
+            link_connection(sage_sandbox, (org_a, org_b)[i % 2], name=f"Due {i}"), 1 + i * 0.9
+        )
+        for i in range(DUE)
+    ]
+    later = expiring_in(link_connection(sage_sandbox, org_a, name="Later"), 20)
+    return due, later
+
+
+def enqueue_every_connection_twice(due) -> list:
+    """Each due connection's task, twice in a row: two workers take the pair at once."""
+    ids = keepalive_due_ids()
+    assert sorted(ids) == sorted(connection.pk for connection in due)
+    return [keepalive_connection.enqueue(str(pk)) for pk in ids for _ in range(2)]
+
+
+def finished_results(backend, results, *, timeout: float = 60) -> list:
+    def results_now():
+        return [backend.get_result(result.id) for result in results]
+
+    done = (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
+    wait_until(
+        lambda: all(r.status in done for r in results_now()),
+        timeout=timeout,
+        what="the workers to run every queued task",
+    )
+    return results_now()
+
+
+def assert_each_connection_refreshed_exactly_once(sandbox, due, later, results, workers):
+    output = "\n".join(f"--- {w.args}\n{w.output}" for w in workers)
+    failed = [r.errors for r in results if r.status != TaskResultStatus.SUCCESSFUL]
+    assert failed == [], output
+    # Each connection ran twice, mostly on both workers at once: one task refreshed, the
+    # other found the row locked (a refresh under way) or the connection no longer due.
+    assert Counter(r.return_value for r in results) == {"refreshed": DUE, "skipped": DUE}, output
+    # Sage saw each due refresh token exactly once, and no other.
+    assert spent_refresh_tokens(sandbox) == Counter({c.refresh_token: 1 for c in due})
+    for connection in due:
+        stored = Connection.objects.get(pk=connection.pk)
+        assert stored.status == Connection.Status.LINKED
+        assert stored.last_error == ""
+        assert stored.refresh_token != connection.refresh_token
+        assert stored.refresh_token_expires_at > timezone.now() + timedelta(days=30)
+    assert Connection.objects.get(pk=later.pk).refresh_token == later.refresh_token
+    # Both workers took part; neither wrote a token to its log.
+    ran = {worker for r in results for worker in r.worker_ids}
+    assert ran == {"worker-1", "worker-2"}, output
+    for connection in due:
+        stored = Connection.objects.get(pk=connection.pk)
+        for secret in (connection.refresh_token, stored.refresh_token, stored.access_token):
+            assert secret not in output
+
+
+@pytest.mark.postgres
+@skip_unless_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_db_workers_share_a_pass_and_refresh_each_connection_once(
+    sage_sandbox, due_connections, database_backend, settings
+):
+    due, later = due_connections
+    sage_sandbox.fail_next("token", "slow", times=DUE, seconds=SLOW_REFRESH)
+    env = worker_environment(settings, TASKS_BACKEND="django_tasks_db.DatabaseBackend")
+    workers = [
+        WorkerProcess(
+            "db_worker",
+            "--worker-id",
+            name,
+            "--interval",
+            "0.05",
+            "--no-startup-delay",
+            "--no-reload",
+            env=env,
+        )
+        for name in ("worker-1", "worker-2")
+    ]
+    try:
+        for worker in workers:
+            worker.wait_for("Starting worker")
+        results = finished_results(database_backend, enqueue_every_connection_twice(due))
+    finally:
+        codes = [worker.stop() for worker in workers]
+
+    assert_each_connection_refreshed_exactly_once(sage_sandbox, due, later, results, workers)
+    assert codes == [0, 0]
