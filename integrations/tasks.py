@@ -61,17 +61,39 @@ def housekeeping_periodic() -> dict:
 
 
 def next_is_queued(periodic) -> bool:
-    """Whether a future run of the task `periodic` already waits in the database queue."""
+    """Whether a run of the task `periodic` already waits in the queue (database or RQ)."""
+    backend = periodic.get_backend()
     try:
         from django_tasks_db.backend import DatabaseBackend
         from django_tasks_db.models import DBTaskResult
-    except ImportError:  # pragma: no cover - another backend: it cannot be asked
+    except ImportError:  # pragma: no cover - not installed
+        pass
+    else:
+        if isinstance(backend, DatabaseBackend):
+            return DBTaskResult.objects.filter(
+                task_path=periodic.module_path, status=TaskResultStatus.READY
+            ).exists()
+    try:
+        from django_tasks_rq import RQBackend
+    except ImportError:  # pragma: no cover - not installed
         return False
-    if not isinstance(periodic.get_backend(), DatabaseBackend):
-        return False
-    return DBTaskResult.objects.filter(
-        task_path=periodic.module_path, status=TaskResultStatus.READY
-    ).exists()
+    if isinstance(backend, RQBackend):
+        return _rq_has_waiting(backend, periodic)
+    return False  # another backend: it cannot be asked
+
+
+def _rq_has_waiting(backend, periodic) -> bool:
+    """A job of `periodic` scheduled for later, or queued, in one of the backend's RQ queues."""
+    import django_rq
+    from django_tasks_rq import Job
+
+    for name in backend.queues:
+        queue = django_rq.get_queue(name, job_class=Job)
+        waiting = queue.scheduled_job_registry.get_job_ids() + queue.get_job_ids()
+        jobs = queue.job_class.fetch_many(waiting, connection=queue.connection)
+        if any(job is not None and job.func_name == periodic.module_path for job in jobs):
+            return True
+    return False
 
 
 def schedule_next(periodic, *, hours: float) -> bool:

@@ -13,12 +13,15 @@ import os
 from collections import Counter
 from datetime import timedelta
 
+import django_rq
 import pytest
+import redis
 from django.db import connection as db_connection
 from django.tasks import TaskResultStatus, task_backends
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
+from django_tasks_rq import Job, RQBackend
 
 from integrations.models import Connection
 from integrations.services.keepalive import (
@@ -26,7 +29,7 @@ from integrations.services.keepalive import (
     connection_keepalive,
     keepalive_due_ids,
 )
-from integrations.tasks import keepalive_connection, keepalive_periodic
+from integrations.tasks import keepalive_connection, keepalive_periodic, keepalive_schedule_next
 from tests.worker_processes import WorkerProcess, wait_until, worker_environment
 
 # The RQ tests' own Redis database: emptied of RQ's keys before and after each test.
@@ -62,6 +65,38 @@ def database_backend():
     )
     yield task_backends["default"]
     del task_backends["default"]  # built again from settings on next use
+
+
+def _delete_rq_keys(client) -> None:
+    keys = list(client.scan_iter("rq:*"))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def rq_backend(settings):
+    """The django-tasks-rq backend on the tests' own Redis database, emptied before and after.
+
+    Redis is required in CI (CI=true); elsewhere the test skips, saying why, when
+    nothing answers at TEST_RQ_REDIS_URL.
+    """
+    client = redis.Redis.from_url(RQ_TEST_REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as error:
+        message = f"Redis does not answer at {RQ_TEST_REDIS_URL} ({error})"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI must provide it")
+        pytest.skip(f"{message}: start Redis on 127.0.0.1:6379 to run the RQ test")
+    _delete_rq_keys(client)
+    settings.RQ_QUEUES = {"default": {"URL": RQ_TEST_REDIS_URL}}
+    task_backends["default"] = RQBackend(
+        alias="default", params={"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}
+    )
+    yield task_backends["default"]
+    del task_backends["default"]
+    _delete_rq_keys(client)
+    client.close()
 
 
 @pytest.fixture
@@ -133,6 +168,36 @@ def test_periodic_task_enqueues_one_task_per_due_connection_and_its_next_run(
     later = DBTaskResult.objects.get(task_path=keepalive_periodic.module_path)
     assert later.run_after > timezone.now() + timedelta(hours=5)
     assert sage_sandbox.token_requests(grant_type="refresh_token") == []  # the workers do it
+
+
+@pytest.mark.django_db
+def test_periodic_task_enqueues_one_task_per_due_connection_on_rq(
+    sage_sandbox, two_due, rq_backend
+):
+    assert keepalive_periodic.call() == {"enqueued": 2}
+
+    queue = django_rq.get_queue("default", job_class=Job)
+    queued = Job.fetch_many(queue.get_job_ids(), connection=queue.connection)
+    assert {job.func_name for job in queued} == {keepalive_connection.module_path}
+    assert sorted(job.args[0] for job in queued) == sorted(
+        str(two_due[name].pk) for name in ("due", "due_b")
+    )
+    assert sage_sandbox.token_requests(grant_type="refresh_token") == []
+
+
+@pytest.mark.django_db
+def test_periodic_task_schedules_its_next_run_once_on_rq(rq_backend, settings):
+    settings.KEEPALIVE_INTERVAL_HOURS = 6
+
+    assert keepalive_schedule_next() is True
+    assert keepalive_schedule_next() is False  # one chain, not two, however many deploys
+
+    registry = django_rq.get_queue("default", job_class=Job).scheduled_job_registry
+    [job_id] = registry.get_job_ids()
+    job = Job.fetch(job_id, connection=registry.connection)
+    assert job.func_name == keepalive_periodic.module_path
+    wait = registry.get_scheduled_time(job) - timezone.now()
+    assert timedelta(hours=5, minutes=59) < wait <= timedelta(hours=6)
 
 
 # --- a pass shared by two worker processes ---
@@ -222,6 +287,32 @@ def test_two_db_workers_share_a_pass_and_refresh_each_connection_once(
         for worker in workers:
             worker.wait_for("Starting worker")
         results = finished_results(database_backend, enqueue_every_connection_twice(due))
+    finally:
+        codes = [worker.stop() for worker in workers]
+
+    assert_each_connection_refreshed_exactly_once(sage_sandbox, due, later, results, workers)
+    assert codes == [0, 0]
+
+
+@pytest.mark.postgres
+@skip_unless_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_rq_workers_share_a_pass_and_refresh_each_connection_once(
+    sage_sandbox, due_connections, rq_backend, settings
+):
+    due, later = due_connections
+    sage_sandbox.fail_next("token", "slow", times=DUE, seconds=SLOW_REFRESH)
+    env = worker_environment(
+        settings, TASKS_BACKEND="django_tasks_rq.RQBackend", RQ_REDIS_URL=RQ_TEST_REDIS_URL
+    )
+    workers = [
+        WorkerProcess("rqworker", "default", "--name", name, env=env)
+        for name in ("worker-1", "worker-2")
+    ]
+    try:
+        for worker in workers:
+            worker.wait_for("Listening on")
+        results = finished_results(rq_backend, enqueue_every_connection_twice(due))
     finally:
         codes = [worker.stop() for worker in workers]
 

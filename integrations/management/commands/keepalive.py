@@ -12,7 +12,7 @@ class Command(BaseCommand):
         "Refresh, now, the Sage connections whose refresh token expires within "
         "KEEPALIVE_REFRESH_WITHIN_DAYS. With --schedule, also start the periodic keep-alive "
         "and the daily purge of expired authorization requests and sessions on the task worker "
-        "(manage.py db_worker)."
+        "(manage.py db_worker, or rqworker with the Redis backend)."
     )
 
     def add_arguments(self, parser):
@@ -32,7 +32,10 @@ class Command(BaseCommand):
         if schedule:
             housekeeping_schedule_next()
             if keepalive_schedule_next():
-                self.stdout.write("Periodic keep-alive scheduled; run manage.py db_worker.")
+                self.stdout.write(
+                    "Periodic keep-alive scheduled; run the task worker (manage.py db_worker, "
+                    "or manage.py rqworker --with-scheduler with the Redis backend)."
+                )
             else:
                 self.stdout.write(
                     "Periodic keep-alive not scheduled: already queued, or the task backend "
