@@ -236,8 +236,12 @@ def finished_results(backend, results, *, timeout: float = 60) -> list:
     return results_now()
 
 
+def worker_logs(workers) -> str:
+    return "\n".join(f"--- {' '.join(w.args)}\n{w.output}" for w in workers)
+
+
 def assert_each_connection_refreshed_exactly_once(sandbox, due, later, results, workers):
-    output = "\n".join(f"--- {w.args}\n{w.output}" for w in workers)
+    output = worker_logs(workers)
     failed = [r.errors for r in results if r.status != TaskResultStatus.SUCCESSFUL]
     assert failed == [], output
     # Each connection ran twice, mostly on both workers at once: one task refreshed, the
@@ -287,11 +291,13 @@ def test_two_db_workers_share_a_pass_and_refresh_each_connection_once(
         for worker in workers:
             worker.wait_for("Starting worker")
         results = finished_results(database_backend, enqueue_every_connection_twice(due))
+        alive = [worker.running for worker in workers]  # none died on the way
     finally:
-        codes = [worker.stop() for worker in workers]
+        for worker in workers:
+            worker.stop()
 
     assert_each_connection_refreshed_exactly_once(sage_sandbox, due, later, results, workers)
-    assert codes == [0, 0]
+    assert alive == [True, True], worker_logs(workers)
 
 
 @pytest.mark.postgres
@@ -313,8 +319,10 @@ def test_two_rq_workers_share_a_pass_and_refresh_each_connection_once(
         for worker in workers:
             worker.wait_for("Listening on")
         results = finished_results(rq_backend, enqueue_every_connection_twice(due))
+        alive = [worker.running for worker in workers]  # none died on the way
     finally:
-        codes = [worker.stop() for worker in workers]
+        for worker in workers:
+            worker.stop()
 
     assert_each_connection_refreshed_exactly_once(sage_sandbox, due, later, results, workers)
-    assert codes == [0, 0]
+    assert alive == [True, True], worker_logs(workers)
