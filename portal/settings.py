@@ -268,6 +268,10 @@ SAGE_DEVELOPER_PORTAL_URL = "https://developerselfservice.sageone.com/session/ne
 SAGE_HTTP_TIMEOUT = env.float("SAGE_HTTP_TIMEOUT", default=10.0)
 # Connections kept open to each Sage host, per thread (see integrations/sage/http.py).
 SAGE_HTTP_POOL_SIZE = env.int("SAGE_HTTP_POOL_SIZE", default=2)
+# A company page's live data is read again after this many seconds; the last good read
+# is kept this long to be shown (marked as such) while Sage is down.
+LIVE_DATA_CACHE_SECONDS = env.int("LIVE_DATA_CACHE_SECONDS", default=60)
+LIVE_DATA_LAST_SECONDS = env.int("LIVE_DATA_LAST_SECONDS", default=24 * 3600)
 # A 429 from Sage's API is retried this many times in all, waiting Retry-After
 # (capped at SAGE_RETRY_WAIT_CAP seconds) between tries.
 SAGE_API_MAX_ATTEMPTS = env.int("SAGE_API_MAX_ATTEMPTS", default=4)

@@ -86,10 +86,17 @@ def _error_from(response: requests.Response) -> SageApiError:
 class SageClient:
     """Read JSON from the Sage API of one linked business."""
 
-    def __init__(self, auth: Callable[[], ApiAuth], *, api_version: str) -> None:
+    def __init__(
+        self, auth: Callable[[], ApiAuth], *, api_version: str, base_url: str | None = None
+    ) -> None:
         self._auth = auth
-        self.base_url = endpoints.api_url(api_version)
+        self.api_version = api_version
+        self.base_url = (base_url or endpoints.api_url(api_version)).rstrip("/")
         check_transport(self.base_url)  # fail fast, before any token is asked for
+
+    def with_base_url(self, base_url: str) -> "SageClient":
+        """The same credentials, under another API base (v3.0's core API)."""
+        return SageClient(self._auth, api_version=self.api_version, base_url=base_url)
 
     def url_for(self, path: str) -> str:
         """Resolve `path` (or a `$next` link) under the API base; refuse anything else."""

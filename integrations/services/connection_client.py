@@ -38,3 +38,23 @@ def connection_client(*, connection: Connection) -> SageClient:
         )
 
     return SageClient(auth, api_version=connection.api_version)
+
+
+@sensitive_variables()
+def connection_fixed_client(*, connection: Connection) -> SageClient:
+    """Return a client with an access token made fresh now, for a few calls at once.
+
+    It touches the database only here (the calls may run in other threads). The token
+    stays valid for over Connection.REFRESH_MARGIN: enough for one page's reads.
+    """
+    fresh = connection_ensure_fresh(connection=connection)
+    credential_set = fresh.credential_set
+    auth = ApiAuth(
+        api_version=fresh.api_version,
+        access_token=fresh.access_token,
+        business_id=fresh.business_id,
+        resource_owner_id=fresh.resource_owner_id,
+        subscription_key=credential_set.subscription_key,
+        signing_secret=credential_set.signing_secret,
+    )
+    return SageClient(lambda: auth, api_version=fresh.api_version)

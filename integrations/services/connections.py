@@ -21,6 +21,7 @@ from ..sage.businesses import Business
 from ..sage.errors import OAuthErrorKind, SageOAuthError
 from ..sage.versions import ApiVersion
 from .linking import LinkUnavailable, Unavailable
+from .live_data_cache import live_data_forget
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ def connection_link(
     connection.business_name = business.name if business else ""
     connection.move_to(target)
     connection.save(update_fields=LINK_FIELDS)
+    live_data_forget(connection.pk)  # a relink: the data may be another business's
     if connection.is_linked:
         _record_linked(connection)
     return connection
@@ -189,6 +191,7 @@ def _record_refresh_failure(connection: Connection, error: SageOAuthError) -> st
         _record(connection, HistoryEvent.Kind.REFRESH_FAILED, error=error.error or error.kind)
     connection.last_error = message
     connection.save(update_fields=["last_error", "updated_at"])
+    live_data_forget(connection.pk)
     return gettext(message)
 
 
@@ -243,6 +246,7 @@ def connection_deauthorize(
     locked.forget_tokens()
     locked.last_error = MUST_RELINK
     locked.save()
+    live_data_forget(locked.pk)
     _record(locked, HistoryEvent.Kind.DEAUTHORIZED, actor=actor, reason=HistoryEvent.Reason(reason))
     return locked
 
@@ -258,6 +262,7 @@ def connection_mark_for_relink(
         return False
     locked.move_to(Connection.Status.DEAUTHORIZED)
     locked.save(update_fields=["status", "updated_at"])
+    live_data_forget(locked.pk)
     _record(
         locked,
         HistoryEvent.Kind.MARKED_FOR_RELINK,
@@ -303,6 +308,7 @@ def connection_unlink(*, connection: Connection, actor: Actor) -> UnlinkResult:
         locked.forget_tokens()
         locked.last_error = ""
         locked.save()
+        live_data_forget(locked.pk)
         _record(
             locked,
             HistoryEvent.Kind.UNLINKED,

@@ -133,6 +133,8 @@ class SageSandbox(OAuthState):
             self._codes, self._access, self._refresh = {}, {}, {}
             self._requests: list[RecordedRequest] = []
             self._faults: dict[str, list[Fault]] = {}
+            self._api_in_flight = 0
+            self.max_api_in_flight = 0  # the most API requests served at the same time
             self.set_businesses(self._initial["businesses"])
 
     def now(self) -> float:
@@ -208,12 +210,23 @@ class SageSandbox(OAuthState):
         with self._lock:
             self._requests.append(request)
         fault = self._take_fault(route)
-        if fault is not None and fault.kind == "slow":
-            # Outside the lock: other requests go on while this one stalls.
-            time.sleep(fault.options.get("seconds", 3))
-            fault = None
-        response = fault_response(fault) if fault else self.handle(request)
+        self._enter(route, +1)
+        try:
+            if fault is not None and fault.kind == "slow":
+                # Outside the lock: other requests go on while this one stalls.
+                time.sleep(fault.options.get("seconds", 3))
+                fault = None
+            response = fault_response(fault) if fault else self.handle(request)
+        finally:
+            self._enter(route, -1)
         return response.start(start_response)
+
+    def _enter(self, route: str, step: int) -> None:
+        if route != "api":
+            return
+        with self._lock:
+            self._api_in_flight += step
+            self.max_api_in_flight = max(self.max_api_in_flight, self._api_in_flight)
 
     def handle(self, request: RecordedRequest) -> Response:
         try:
