@@ -231,7 +231,7 @@ def test_when_sage_is_down_the_last_read_is_shown_with_its_time(
     assert 'data-testid="live-data-stale"' in html
     assert first.business.name in html
     with translation.override("fr"):
-        assert "voici les données lues le" in render(live)
+        assert "Voici les données lues le" in render(live)
 
 
 def test_a_refused_read_is_an_error_even_with_an_earlier_read(sage_sandbox, org_a, link_connection):
