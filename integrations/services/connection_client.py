@@ -15,8 +15,13 @@ def connection_ensure_fresh(*, connection: Connection) -> Connection:
     return connection_refresh(connection=connection)
 
 
-def connection_client(*, connection: Connection) -> SageClient:
+def connection_client(*, connection: Connection, budget: float | None = None) -> SageClient:
     """Return an API client that refreshes the connection's token before each call as needed.
+
+    When Sage answers 401 to a token we hold as fresh (revoked early, clock skew),
+    the client refreshes once under the row lock, unless another worker already
+    replaced that token, and retries the call once. `budget`: the seconds all of
+    the client's calls may take, waits included (a page passes SAGE_PAGE_BUDGET).
 
     Its calls raise SageApiError, or a TokenError when the token cannot be refreshed.
     """
@@ -37,4 +42,10 @@ def connection_client(*, connection: Connection) -> SageClient:
             signing_secret=credential_set.signing_secret,
         )
 
-    return SageClient(auth, api_version=connection.api_version)
+    @sensitive_variables()
+    def renew(rejected: ApiAuth) -> None:
+        current["connection"] = connection_refresh(
+            connection=current["connection"], rejected_access_token=rejected.access_token
+        )
+
+    return SageClient(auth, api_version=connection.api_version, renew=renew, budget=budget)

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext
 
@@ -119,7 +120,7 @@ def company_live_data(*, connection: Connection) -> LiveData:
     if connection.status == Connection.Status.DEAUTHORIZED:
         return LiveData(state=LiveState.RELINK)
     try:
-        client = connection_client(connection=connection)
+        client = connection_client(connection=connection, budget=settings.SAGE_PAGE_BUDGET)
         business = _business(client, connection)
         ledger_accounts = _preview(client, "ledger_accounts", _ledger_account)
         contacts = _preview(client, "contacts", _contact)
