@@ -294,17 +294,16 @@ def _store_refreshed(locked: Connection, tokens: oauth.TokenSet) -> None:
             time.sleep(STORE_RETRY_WAIT * attempt)
 
 
-def _report_tokens_not_saved(locked: Connection, error: DatabaseError) -> None:
+def _report_tokens_not_saved(locked: Connection, error: Exception) -> None:
     """Log, alert the admins and (if the database lets us) record that the rotated tokens are lost.
 
     Neither the log nor the mail carries a token: the mail is written here, from the
     connection's id and names and the error's class only.
     """
     logger.error(
-        "Sage rotated the tokens of connection %s but they could not be saved after %d tries; "
+        "Sage rotated the tokens of connection %s but they could not be saved; "
         "its stored refresh token is spent and its next refresh will fail (invalid_grant)",
         locked.pk,
-        STORE_ATTEMPTS,
         exc_info=True,
     )
     company = locked.company
@@ -312,9 +311,9 @@ def _report_tokens_not_saved(locked: Connection, error: DatabaseError) -> None:
         mail_admins(
             f"Sage tokens of connection {locked.pk} could not be saved",
             "Sage rotated the refresh token of this connection, and saving the new tokens "
-            f"failed {STORE_ATTEMPTS} times ({type(error).__name__}). The stored refresh token "
-            "is spent: the next refresh will fail with invalid_grant and the company will "
-            "have to link its Sage business again.\n\n"
+            f"failed ({type(error).__name__}; database errors are tried {STORE_ATTEMPTS} times). "
+            "The stored refresh token is spent: the next refresh will fail with invalid_grant "
+            "and the company will have to link its Sage business again.\n\n"
             f"Connection: {locked.pk}\n"
             f"Company: {company.name} ({company.pk})\n"
             f"Organization: {company.organization.name} ({company.organization.pk})\n",
@@ -375,7 +374,7 @@ def connection_refresh(
         else:
             try:
                 _store_refreshed(locked, tokens)
-            except DatabaseError as error:
+            except Exception as error:  # noqa: BLE001 - whatever it is, the tokens are lost
                 _report_tokens_not_saved(locked, error)
                 failure = TokensNotSaved()
             else:
