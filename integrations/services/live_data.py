@@ -21,11 +21,11 @@ from django.utils.translation import gettext
 
 from ..models import Connection
 from ..sage import endpoints
-from ..sage.client import SageClient
+from ..sage.client import ApiAuth, SageClient
 from ..sage.errors import SageApiError
 from ..sage.versions import ApiVersion
 from .connection_client import connection_fixed_client
-from .connections import RelinkRequired, TokenError
+from .connections import RelinkRequired, TokenError, connection_refresh
 from .live_data_cache import fresh_key, last_key
 
 T = TypeVar("T")
@@ -148,14 +148,44 @@ def _in_parallel(*reads: Callable[[], Any]) -> list[Any]:
     return [future.result() for future in futures]
 
 
-def _read(connection: Connection) -> LiveData:
-    """Read the three parts from Sage (raises TokenError or SageApiError)."""
-    client = connection_fixed_client(connection=connection)  # refreshes first, if needed
-    business, ledger_accounts, contacts = _in_parallel(
+class _TokenRefused(Exception):
+    """Sage answered 401 to an access token we hold as fresh (revoked early, clock skew)."""
+
+    def __init__(self, auth: ApiAuth):
+        super().__init__("refused")
+        self.auth = auth
+
+
+def _refused(auth: ApiAuth) -> None:
+    raise _TokenRefused(auth)  # out of the reading thread, to the caller's
+
+
+def _read_all(client: SageClient, connection: Connection) -> list[Any]:
+    return _in_parallel(
         lambda: _business(client, connection),
         lambda: _preview(client, "ledger_accounts", _ledger_account),
         lambda: _preview(client, "contacts", _contact),
     )
+
+
+def _read(connection: Connection) -> LiveData:
+    """Read the three parts from Sage, within SAGE_PAGE_BUDGET (TokenError, SageApiError).
+
+    The reads run in threads that never touch the database: a token refused early is
+    refreshed here, under the row lock, and the reads run once more.
+    """
+    budget: float | None = float(settings.SAGE_PAGE_BUDGET)
+    for renew in (_refused, None):
+        client = connection_fixed_client(connection=connection, budget=budget, renew=renew)
+        try:
+            business, ledger_accounts, contacts = _read_all(client, connection)
+        except _TokenRefused as refused:
+            connection = connection_refresh(
+                connection=connection, rejected_access_token=refused.auth.access_token
+            )
+            budget = client.time_left()
+            continue
+        break
     return LiveData(
         state=LiveState.OK,
         business=business,

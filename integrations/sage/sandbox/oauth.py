@@ -261,6 +261,11 @@ class OAuthState:
             for token in self._access.values():
                 token.expires_at = self.now() - 1
 
+    def live_tokens(self) -> set[str]:
+        """Every access and refresh token still accepted (for tests that look for leaks)."""
+        with self._lock:
+            return set(self._access) | set(self._refresh)
+
     def access_token(self, value: str, version: str) -> Token | None:
         """Return the live access token `value` of this API version, or None."""
         with self._lock:
