@@ -129,6 +129,7 @@ class SageSandbox(OAuthState):
             self.v30_access_token_lifetime = 3600
             self.refresh_token_lifetime = 2678400
             self.refresh_without_new_refresh_token = False
+            self.token_answer_overrides: dict[str, object] = {}
             self.user = data.make_user()
             self._codes, self._access, self._refresh = {}, {}, {}
             self._requests: list[RecordedRequest] = []

@@ -73,6 +73,7 @@ class OAuthState:
     v30_access_token_lifetime: int
     refresh_token_lifetime: int
     refresh_without_new_refresh_token: bool
+    token_answer_overrides: dict[str, object]
     _codes: dict[str, Code]
     _access: dict[str, Token]
     _refresh: dict[str, Token]
@@ -234,7 +235,8 @@ class OAuthState:
                 body["refresh_token_expires_in"] = self.refresh_token_lifetime
         if version == V30:
             body["resource_owner_id"] = resource_owner_id
-        return body
+        # What the answer says, not what the sandbox does: its own expiries stay as above.
+        return body | self.token_answer_overrides
 
     def revoke(self, *, client_id: str, token: str) -> None:
         """Revoke a refresh token (and the access tokens of its grant) or an access token."""
