@@ -1,4 +1,4 @@
-"""Authenticated input that used to give a 500: a `next` that is no path, an id that is no number."""
+"""Authenticated input that gave a 500: a `next` that is no path, an id that is no number."""
 
 from http import HTTPStatus
 
