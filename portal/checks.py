@@ -32,3 +32,18 @@ def shared_cache_check(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def sage_sandbox_check(app_configs, **kwargs):
+    """The Sage stand-in hands out codes and tokens to anyone: never in a deployment."""
+    if settings.SAGE_SANDBOX:
+        return [
+            Error(
+                "SAGE_SANDBOX is on: the Sage stand-in answers on the portal's origin and "
+                "plain http is allowed to it.",
+                hint="Unset SAGE_SANDBOX (and SAGE_SANDBOX_ALLOW_WITHOUT_DEBUG) in production.",
+                id="portal.E002",
+            )
+        ]
+    return []

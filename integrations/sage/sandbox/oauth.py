@@ -66,6 +66,7 @@ class OAuthState:
     _lock: threading.RLock
     clients: dict[str, str]
     open_registration: bool
+    redirect_uris: tuple[str, ...] | None  # None: any http(s) URL (the tests' sandbox)
     businesses: list[dict]
     user: dict
     code_lifetime: int
@@ -98,6 +99,12 @@ class OAuthState:
             redirect.scheme not in ("http", "https") or not redirect.netloc
         ):
             problems.append("The redirect_uri must be an absolute http(s) URL.")
+        elif self.redirect_uris is not None and query.get("redirect_uri") not in (
+            None,
+            "",
+            *self.redirect_uris,
+        ):
+            problems.append("This redirect_uri is not registered for the application.")
         method = query.get("code_challenge_method")
         if query.get("code_challenge") and method not in (None, "S256", "plain"):
             problems.append("The code_challenge_method must be S256.")
