@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.core.checks import Warning as CheckWarning
 
+from integrations.crypto import key_problems
+
 
 @register()
 def encryption_keys_check(app_configs, **kwargs):
@@ -15,7 +17,16 @@ def encryption_keys_check(app_configs, **kwargs):
                 id="portal.E001",
             )
         ]
-    return []
+    return [
+        Error(
+            problem,
+            hint="Each key is 32 random bytes in urlsafe base64, as "
+            "`python -c 'from integrations.crypto import generate_key; print(generate_key())'` "
+            "prints.",
+            id="portal.E003",
+        )
+        for problem in key_problems(settings.FIELD_ENCRYPTION_KEYS)
+    ]
 
 
 @register(Tags.caches, deploy=True)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.tenancy import admin_required, member_required
 
 from .. import selectors
+from ..fields import unreadable_fields
 from ..forms.companies import CompanyForm, CompanySearchForm
 from ..models import Company
 from ..services import companies as service
@@ -56,6 +57,10 @@ def company_detail(request, pk):
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
     linked = connection is not None and connection.is_linked
+    # Tokens or keys the current FIELD_ENCRYPTION_KEYS cannot read: say so, call no one.
+    unreadable = connection is not None and bool(
+        unreadable_fields(connection) or unreadable_fields(connection.credential_set)
+    )
     context = {
         "company": company,
         "connection": connection,
@@ -63,7 +68,10 @@ def company_detail(request, pk):
         "health": selectors.connection_health(connection),
         "needs_relink": connection is not None and connection.needs_relink,
         "history": selectors.company_history(company=company),
-        "live_data": company_live_data(connection=connection) if linked else None,
+        "secrets_unreadable": unreadable,
+        "live_data": (
+            company_live_data(connection=connection) if linked and not unreadable else None
+        ),
     }
     return render(request, "integrations/companies/detail.html", context)
 

@@ -148,6 +148,7 @@ CHECK_LEVELS = {
     CheckResult.REJECTED: messages.ERROR,
     CheckResult.UNREACHABLE: messages.WARNING,
     CheckResult.INCOMPLETE: messages.WARNING,
+    CheckResult.UNREADABLE: messages.ERROR,
 }
 
 
