@@ -69,6 +69,11 @@ def company_detail(request, pk):
         "needs_relink": connection is not None and connection.needs_relink,
         "history": selectors.company_history(company=company),
         "secrets_unreadable": unreadable,
+        "rejected_at": (
+            selectors.credentials_rejected_at(integration=connection.integration)
+            if connection is not None and request.membership.is_admin
+            else None
+        ),
         "live_data": (
             company_live_data(connection=connection) if linked and not unreadable else None
         ),

@@ -16,6 +16,7 @@ from ..forms.credentials import CredentialsForm, ToggleForm
 from ..models import CredentialSet, Integration
 from ..sage.versions import ApiVersion
 from ..selectors import (
+    credentials_rejected_at,
     integration_for,
     integration_history,
     integration_state,
@@ -89,6 +90,7 @@ def sage_settings(request):
             "developer_portal_url": settings.SAGE_DEVELOPER_PORTAL_URL,
             "can_check": chosen is not None and chosen.is_complete,
             "offer_enable": offer_enable and integration is not None,
+            "rejected_at": credentials_rejected_at(integration=integration) if is_admin else None,
             "history": (
                 integration_history(integration=integration, limit=HISTORY_LIMIT)
                 if is_admin
