@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.tenancy import admin_required, member_required
@@ -53,6 +54,7 @@ def company_create(request):
 
 
 @member_required
+@never_cache  # the link URL is a credential of sorts: no cache keeps the page
 def company_detail(request, pk):
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
