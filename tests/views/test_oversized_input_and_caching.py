@@ -44,3 +44,13 @@ def test_the_company_page_is_not_cached(admin_client, make_company, org_a):
     response = admin_client.get(reverse("integrations:company_detail", args=[company.pk]))
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("name", ["sage_settings", "company_list", "accounting_list"])
+def test_admin_pages_let_forms_end_here_only(admin_client, sage_sandbox, org_a, setup_sage, name):
+    # Already true before this change (the country page alone adds Sage's origin,
+    # tests/views/test_link_pages.py); this covers the admin pages too.
+    setup_sage(org_a)
+    policy = admin_client.get(reverse(f"integrations:{name}"))["Content-Security-Policy"]
+    assert "form-action 'self';" in policy + ";"
+    assert sage_sandbox.url not in policy
