@@ -68,6 +68,20 @@ def test_the_company_page_with_a_token_moved_from_another_row(
     assert UNREADABLE not in other.content.decode()
 
 
+def test_unlinking_with_unreadable_tokens_says_so(
+    sage_sandbox, admin_client, org_a, link_connection, wrong_key
+):
+    # Before: DecryptionError reading the refresh token to revoke (a 500).
+    connection = link_connection(sage_sandbox, org_a)
+    wrong_key()
+    url = reverse("integrations:connection_unlink", args=[connection.company.pk])
+    response = admin_client.post(url, follow=True)
+    assert response.status_code == HTTPStatus.OK
+    assert UNREADABLE in response.content.decode()
+    status = Connection.objects.values_list("status", flat=True).get(pk=connection.pk)
+    assert status == Connection.Status.LINKED
+
+
 # Check credentials
 
 
