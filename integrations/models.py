@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import Organization, OrganizationScopedQuerySet
 
 from .fields import EncryptedTextField
+from .sage.oauth import token_lifetime
 from .sage.versions import ApiVersion
 
 if TYPE_CHECKING:
@@ -366,12 +367,12 @@ class Connection(models.Model):
         """
         now = timezone.now()
         self.access_token = tokens.access_token
-        lifetime = tokens.expires_in or self.DEFAULT_ACCESS_LIFETIME
+        # token_lifetime again: a TokenSet built elsewhere must not overflow a datetime.
+        lifetime = token_lifetime(tokens.expires_in) or self.DEFAULT_ACCESS_LIFETIME
         self.access_token_expires_at = now + timedelta(seconds=lifetime)
         if tokens.refresh_token:
             self.refresh_token = tokens.refresh_token
-            if tokens.refresh_token_expires_in:
-                seconds = tokens.refresh_token_expires_in
+            if seconds := token_lifetime(tokens.refresh_token_expires_in):
                 self.refresh_token_expires_at = now + timedelta(seconds=seconds)
         self.last_refreshed_at = now
         self.last_error = ""

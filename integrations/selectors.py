@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -205,3 +205,24 @@ def company_list_rows(companies) -> list[CompanyRow]:
             )
         )
     return rows
+
+
+def credentials_rejected_at(*, integration: Integration | None) -> datetime | None:
+    """When Sage last rejected the integration's keys during a customer's link
+    (`invalid_client`), unless the keys were saved, accepted or used to link since."""
+    if integration is None:
+        return None
+    events = HistoryEvent.objects.filter(integration=integration)
+    rejected = (
+        events.filter(kind=HistoryEvent.Kind.LINK_FAILED, details__reason="invalid_client")
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if rejected is None:
+        return None
+    cleared = events.filter(created_at__gt=rejected).filter(
+        Q(kind__in=[HistoryEvent.Kind.CREDENTIALS_CHANGED, HistoryEvent.Kind.LINKED])
+        | Q(kind=HistoryEvent.Kind.CREDENTIALS_CHECKED, details__result="accepted")
+    )
+    return None if cleared.exists() else rejected

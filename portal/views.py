@@ -2,12 +2,18 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .models import Membership
+from .redirects import local_path_or
 from .tenancy import SESSION_KEY, member_required, membership_required
+
+
+def _is_id(value: str) -> bool:
+    # ASCII digits only ("²" is a digit to str.isdigit(), not to the database), and
+    # few enough of them to fit a 64-bit integer column.
+    return value.isascii() and value.isdecimal() and len(value) <= 18
 
 
 @member_required
@@ -25,7 +31,7 @@ def switch_organization(request):
         .select_related("organization")
         .filter(organization_id=request.POST.get("organization"))
         .first()
-        if request.POST.get("organization", "").isdigit()
+        if _is_id(request.POST.get("organization", ""))
         else None
     )
     if membership is None:
@@ -34,7 +40,4 @@ def switch_organization(request):
     messages.success(
         request, _("You are now working in %(name)s.") % {"name": membership.organization.name}
     )
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = reverse("home")
-    return HttpResponseRedirect(next_url)
+    return HttpResponseRedirect(local_path_or(request, request.POST.get("next"), reverse("home")))

@@ -1,6 +1,7 @@
 """The end of the trip to Sage: the callback's outcome, the tokens, the business choice."""
 
 import contextlib
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -8,6 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from ..fields import unreadable_fields
 from ..history import history_record
 from ..models import (
     AuthorizationRequest,
@@ -31,6 +33,8 @@ from .link_outcomes import (
     ProviderError,
 )
 from .linking import callback_url
+
+logger = logging.getLogger(__name__)
 
 
 class Result(models.TextChoices):
@@ -103,6 +107,16 @@ def link_complete(*, authorization: AuthorizationRequest, params: Mapping[str, s
         _fail(authorization, reason=LinkFailure.PROVIDER_ERROR)
         notice = PROVIDER_ERROR_NOTICES.get(error, Notice.PROVIDER_ERROR)
         return _outcome(authorization, Result.PROVIDER_ERROR, notice)
+    unreadable = unreadable_fields(authorization) + unreadable_fields(authorization.credential_set)
+    if unreadable:
+        logger.error(
+            "Link of connection %s failed: stored secrets (%s) cannot be read with the "
+            "current encryption keys.",
+            authorization.connection.pk,
+            ", ".join(unreadable),
+        )
+        _fail(authorization, reason=LinkFailure.SECRETS_UNREADABLE)
+        return _outcome(authorization, Result.FAILED, Notice.NOT_COMPLETED)
     refusal = _refusal(authorization)
     if refusal:
         _fail(authorization, reason=refusal)
@@ -117,6 +131,15 @@ def link_complete(*, authorization: AuthorizationRequest, params: Mapping[str, s
         )
     except SageOAuthError as exc:
         reason = LinkFailure(exc.kind)
+        if reason == LinkFailure.INVALID_CLIENT:
+            # The admins' keys no longer work: every customer's link fails until fixed.
+            logger.error(
+                "Sage rejected the client ID and secret of integration %s (credential set "
+                "%s) during the link of connection %s (invalid_client).",
+                credential_set.integration_id,
+                credential_set.pk,
+                authorization.connection.pk,
+            )
         _fail(authorization, reason=reason)
         return _outcome(authorization, Result.FAILED, TOKEN_ERROR_NOTICES[reason])
     businesses: list[Business] = []

@@ -23,6 +23,8 @@ class LinkFailure(StrEnum):
     BAD_RESPONSE = "bad_response"
     BUSINESSES = "businesses"
     NO_BUSINESS = "no_business"
+    # Our side: the stored secrets cannot be read with the current encryption keys.
+    SECRETS_UNREADABLE = "secrets_unreadable"
 
 
 # Stored in Connection.last_error in English; the pages translate them when shown.
@@ -44,6 +46,9 @@ FAILURE_MESSAGES = {
     LinkFailure.BAD_RESPONSE: gettext_noop("Sage's token endpoint sent an unusable answer."),
     LinkFailure.BUSINESSES: gettext_noop("Sage's list of businesses could not be read."),
     LinkFailure.NO_BUSINESS: gettext_noop("The Sage account has no business to link."),
+    LinkFailure.SECRETS_UNREADABLE: gettext_noop(
+        "The stored secrets cannot be read with the current encryption keys."
+    ),
 }
 
 
@@ -74,6 +79,7 @@ class Notice(StrEnum):
     KEYS_REJECTED = "keys_rejected"
     NO_BUSINESS = "no_business"
     UNREACHABLE = "unreachable"
+    NOT_COMPLETED = "not_completed"
 
     @property
     def success(self) -> bool:
@@ -150,6 +156,14 @@ NOTICE_WORDING = {
         _(
             "Sage could not be reached or sent an unexpected answer. Nothing was saved. "
             "Please try again in a few minutes."
+        ),
+    ),
+    # Neutral on purpose: the customer cannot act on our encryption keys.
+    Notice.NOT_COMPLETED: Wording(
+        _NOT_COMPLETED,
+        _(
+            "The link could not be completed because of a problem on our side. Nothing "
+            "was saved. Please tell the company that sent you the link."
         ),
     ),
 }

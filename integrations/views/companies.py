@@ -5,11 +5,15 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.tenancy import admin_required, member_required
 
 from .. import selectors
+from ..crypto import DecryptionError
+from ..fields import unreadable_fields
 from ..forms.companies import CompanyForm, CompanySearchForm
 from ..models import Company
 from ..services import companies as service
@@ -17,6 +21,11 @@ from ..services import connections
 from ..services.live_data import company_live_data
 
 PAGE_SIZE = 25
+UNLINK_UNREADABLE = gettext_lazy(
+    "The company was not unlinked: its secrets cannot be read with the current encryption "
+    "keys, so Sage could not be told to revoke its authorization. Put the key that encrypted "
+    "them back in FIELD_ENCRYPTION_KEYS and try again."
+)
 
 
 def _company(request, pk) -> Company:
@@ -52,10 +61,15 @@ def company_create(request):
 
 
 @member_required
+@never_cache  # the link URL is a credential of sorts: no cache keeps the page
 def company_detail(request, pk):
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
     linked = connection is not None and connection.is_linked
+    # Tokens or keys the current FIELD_ENCRYPTION_KEYS cannot read: say so, call no one.
+    unreadable = connection is not None and bool(
+        unreadable_fields(connection) or unreadable_fields(connection.credential_set)
+    )
     context = {
         "company": company,
         "connection": connection,
@@ -63,7 +77,15 @@ def company_detail(request, pk):
         "health": selectors.connection_health(connection),
         "needs_relink": connection is not None and connection.needs_relink,
         "history": selectors.company_history(company=company),
-        "live_data": company_live_data(connection=connection) if linked else None,
+        "secrets_unreadable": unreadable,
+        "rejected_at": (
+            selectors.credentials_rejected_at(integration=connection.integration)
+            if connection is not None and request.membership.is_admin
+            else None
+        ),
+        "live_data": (
+            company_live_data(connection=connection) if linked and not unreadable else None
+        ),
     }
     return render(request, "integrations/companies/detail.html", context)
 
@@ -85,7 +107,12 @@ def connection_unlink(request, pk):
         messages.info(request, _("This company is not linked."))
         return redirect("integrations:company_detail", pk=company.pk)
     if request.method == "POST":
-        result = connections.connection_unlink(connection=connection, actor=request.user)
+        try:
+            result = connections.connection_unlink(connection=connection, actor=request.user)
+        except DecryptionError:
+            # The refresh token to revoke cannot be read: nothing was changed.
+            messages.error(request, UNLINK_UNREADABLE)
+            return redirect("integrations:company_detail", pk=company.pk)
         if result.revoke_failed:
             messages.warning(
                 request,
