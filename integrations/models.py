@@ -415,6 +415,9 @@ class AuthorizationRequest(models.Model):
     )
     client_id = models.CharField(_("client ID at start"), max_length=255)
     country = models.CharField(_("country"), max_length=2)
+    # SHA-256 of the company's link token when the trip started: a link URL renewed (or
+    # expired) meanwhile refuses the callback. Empty for requests made before it existed.
+    link_token_hash = models.CharField(_("link URL at start"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"), default=default_authorization_expiry)
     consumed_at = models.DateTimeField(_("consumed"), null=True, blank=True)

@@ -68,7 +68,7 @@ def test_the_company_page_with_a_token_moved_from_another_row(
     assert UNREADABLE not in other.content.decode()
 
 
-def test_unlinking_with_unreadable_tokens_says_so(
+def test_unlinking_with_unreadable_tokens_unlinks_and_says_sage_was_not_told(
     sage_sandbox, admin_client, org_a, link_connection, wrong_key
 ):
     # Before: DecryptionError reading the refresh token to revoke (a 500).
@@ -77,9 +77,12 @@ def test_unlinking_with_unreadable_tokens_says_so(
     url = reverse("integrations:connection_unlink", args=[connection.company.pk])
     response = admin_client.post(url, follow=True)
     assert response.status_code == HTTPStatus.OK
-    assert UNREADABLE in response.content.decode()
+    assert "Sage could not be told to revoke" in response.content.decode()
     status = Connection.objects.values_list("status", flat=True).get(pk=connection.pk)
-    assert status == Connection.Status.LINKED
+    assert status == Connection.Status.UNLINKED
+    assert not [r for r in sage_sandbox.requests if r.route == "revoke"]
+    event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.UNLINKED)
+    assert event.details["revoke_failed"] is True
 
 
 # Check credentials

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.debug import sensitive_variables
 
+from ..fields import unreadable_fields
 from ..history import Actor, history_record
 from ..models import Connection, CredentialSet, HistoryEvent
 from ..sage import oauth
@@ -30,6 +31,7 @@ from ..sage.errors import OAuthErrorKind, SageOAuthError
 from ..sage.versions import ApiVersion
 from .linking import LinkUnavailable, Unavailable
 from .live_data_cache import live_data_forget
+from .revocation import held_token, note_revocation, revoke, revoke_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -156,8 +158,8 @@ def check_usable(connection: Connection) -> None:
 
 def _record(
     connection: Connection, kind: HistoryEvent.Kind, *, actor: Actor = None, **details: object
-) -> None:
-    history_record(
+) -> HistoryEvent:
+    return history_record(
         organization=connection.company.organization,
         integration=connection.integration,
         company=connection.company,
@@ -193,13 +195,10 @@ def connection_link(
     are kept rather than silently replaced. `connection` comes with its company and
     organization; every column written here is set from the arguments.
     """
-    status = (
-        Connection.objects.select_for_update()
-        .filter(pk=connection.pk)
-        .values_list("status", flat=True)
-        .get()
-    )
-    connection.status = status
+    # The row as it is now, under the lock: its status, and the tokens this trip replaces.
+    current = Connection.objects.select_for_update(of=("self",)).select_related("credential_set")
+    stored = current.get(pk=connection.pk)
+    connection.status = stored.status
     v30 = credential_set.api_version == ApiVersion.V30
     target = Connection.Status.LINKED if business or v30 else Connection.Status.PENDING_AUTH
     if not connection.can_move_to(target):
@@ -216,6 +215,8 @@ def connection_link(
     connection.move_to(target)
     connection.save(update_fields=LINK_FIELDS)
     live_data_forget(connection.pk)  # a relink: the data may be another business's
+    # A second trip for a company still choosing its business: the first one's tokens go.
+    revoke_after_commit(held_token(stored))
     if connection.is_linked:
         _record_linked(connection)
     return connection
@@ -407,21 +408,28 @@ def connection_deauthorize(
 def connection_mark_for_relink(
     *, connection: Connection, actor: Actor, reason: HistoryEvent.Reason
 ) -> bool:
-    """Set a connection Deauthorized so that its company links again; False if it already was."""
-    locked = _locked(connection.pk)
+    """Set a connection Deauthorized so that its company links again; False if it already was.
+
+    Its tokens are dropped, and revoked at Sage (v3.1) once this commits: a client ID
+    change comes here before the new keys are saved, so the old app's keys revoke them.
+    """
+    locked = _locked(connection.pk, "credential_set")
     previous = locked.status
     if not locked.can_move_to(Connection.Status.DEAUTHORIZED):
         return False
+    held = held_token(locked)
     locked.move_to(Connection.Status.DEAUTHORIZED)
-    locked.save(update_fields=["status", "updated_at"])
+    locked.forget_tokens()
+    locked.save()
     live_data_forget(locked.pk)
-    _record(
+    event = _record(
         locked,
         HistoryEvent.Kind.MARKED_FOR_RELINK,
         actor=actor,
         reason=HistoryEvent.Reason(reason),
         **{"from": previous},
     )
+    revoke_after_commit(held, event=event)
     return True
 
 
@@ -432,40 +440,32 @@ class UnlinkResult:
     revoke_failed: bool
 
 
-@sensitive_variables("refresh_token")
 def connection_unlink(*, connection: Connection, actor: Actor) -> UnlinkResult:
-    """Revoke the refresh token at Sage (v3.1) and set the connection Unlinked.
+    """Set the connection Unlinked and revoke its refresh token at Sage (v3.1).
 
-    A failed revocation still unlinks locally; the result says so.
+    The token is read under the row lock (a refresh meanwhile cannot leave a newer one
+    valid at Sage) and Sage is called once the row is unlocked. A failed revocation
+    still unlinks here; the result and the history say so.
     """
-    connection = Connection.objects.select_related("credential_set", "company").get(
-        pk=connection.pk
-    )
-    if not connection.can_move_to(Connection.Status.UNLINKED):
-        return UnlinkResult(unlinked=False, revoked=False, revoke_failed=False)
-    revoked = revoke_failed = False
-    refresh_token = connection.refresh_token
-    if refresh_token and connection.api_version == ApiVersion.V31:
-        # Sage is called outside the transaction: no row stays locked during the HTTP call.
-        try:
-            oauth.revoke_token(credential_set=connection.credential_set, token=refresh_token)
-            revoked = True
-        except SageOAuthError:
-            revoke_failed = True
     with transaction.atomic():
-        locked = _locked(connection.pk)
-        if not locked.can_move_to(Connection.Status.UNLINKED):  # unlinked meanwhile
-            return UnlinkResult(unlinked=False, revoked=revoked, revoke_failed=revoke_failed)
+        locked = _locked(connection.pk, "credential_set")
+        if not locked.can_move_to(Connection.Status.UNLINKED):
+            return UnlinkResult(unlinked=False, revoked=False, revoke_failed=False)
+        # Secrets the current keys cannot read: unlinked here all the same, not revoked.
+        unreadable = bool(unreadable_fields(locked) or unreadable_fields(locked.credential_set))
+        held = None if unreadable else held_token(locked)
         locked.move_to(Connection.Status.UNLINKED)
         locked.forget_tokens()
         locked.last_error = ""
         locked.save()
         live_data_forget(locked.pk)
-        _record(
-            locked,
-            HistoryEvent.Kind.UNLINKED,
-            actor=actor,
-            revoked=revoked,
-            revoke_failed=revoke_failed,
+        event = _record(
+            locked, HistoryEvent.Kind.UNLINKED, actor=actor, revoked=False, revoke_failed=False
         )
-    return UnlinkResult(unlinked=True, revoked=revoked, revoke_failed=revoke_failed)
+    if held is None:
+        if unreadable:
+            note_revocation(event, revoked=False)
+        return UnlinkResult(unlinked=True, revoked=False, revoke_failed=unreadable)
+    revoked = revoke(held)
+    note_revocation(event, revoked=revoked)
+    return UnlinkResult(unlinked=True, revoked=revoked, revoke_failed=not revoked)

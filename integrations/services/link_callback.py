@@ -32,7 +32,7 @@ from .link_outcomes import (
     Notice,
     ProviderError,
 )
-from .linking import callback_url
+from .linking import callback_url, link_token_hash
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +78,12 @@ def _refusal(authorization: AuthorizationRequest) -> LinkFailure | None:
     was consumed, at the start of this callback: they are the state the customer's
     trip to Sage came back to.
     """
+    company = authorization.connection.company
+    started_from = authorization.link_token_hash
+    if started_from and (
+        link_token_hash(company.link_token) != started_from or not company.link_is_valid
+    ):
+        return LinkFailure.LINK_RENEWED
     current = authorization.credential_set
     if not current.integration.enabled:
         return LinkFailure.INTEGRATION_DISABLED
@@ -120,7 +126,9 @@ def link_complete(*, authorization: AuthorizationRequest, params: Mapping[str, s
     refusal = _refusal(authorization)
     if refusal:
         _fail(authorization, reason=refusal)
-        return _outcome(authorization, Result.REFUSED, Notice.INTEGRATION_CHANGED)
+        replaced = refusal == LinkFailure.LINK_RENEWED
+        notice = Notice.LINK_REPLACED if replaced else Notice.INTEGRATION_CHANGED
+        return _outcome(authorization, Result.REFUSED, notice)
     credential_set = authorization.credential_set
     try:
         tokens = oauth.exchange_code(

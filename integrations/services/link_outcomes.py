@@ -15,6 +15,7 @@ class LinkFailure(StrEnum):
     PROVIDER_ERROR = "provider_error"
     INTEGRATION_DISABLED = "integration_disabled"
     CREDENTIALS_CHANGED = "credentials_changed"
+    LINK_RENEWED = "link_renewed"  # the link URL was renewed or expired during the trip
     # Sage's token endpoint refused: the same values as the OAuth error kinds.
     INVALID_GRANT = "invalid_grant"
     INVALID_CLIENT = "invalid_client"
@@ -34,6 +35,9 @@ FAILURE_MESSAGES = {
     LinkFailure.INTEGRATION_DISABLED: gettext_noop("The integration was disabled during the link."),
     LinkFailure.CREDENTIALS_CHANGED: gettext_noop(
         "The integration's credentials changed during the link."
+    ),
+    LinkFailure.LINK_RENEWED: gettext_noop(
+        "The link URL was renewed or expired during the link: the old one was not used."
     ),
     LinkFailure.INVALID_GRANT: gettext_noop(
         "Sage refused the authorization code (expired or already used)."
@@ -75,6 +79,7 @@ class Notice(StrEnum):
     PROVIDER_ERROR = "provider_error"
     ALREADY_LINKED = "already_linked"
     INTEGRATION_CHANGED = "integration_changed"
+    LINK_REPLACED = "link_replaced"
     CODE_EXPIRED = "code_expired"
     KEYS_REJECTED = "keys_rejected"
     NO_BUSINESS = "no_business"
@@ -131,6 +136,13 @@ NOTICE_WORDING = {
             "The integration changed while you were at Sage, so this authorization was "
             "not used. Please try again; if it happens again, tell the company that sent "
             "you the link."
+        ),
+    ),
+    Notice.LINK_REPLACED: Wording(
+        _NOT_COMPLETED,
+        _(
+            "This link was replaced or has expired while you were at Sage, so this "
+            "authorization was not used. Ask the company that sent you the link for a new one."
         ),
     ),
     Notice.CODE_EXPIRED: Wording(

@@ -5,14 +5,12 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.tenancy import admin_required, member_required
 
 from .. import selectors
-from ..crypto import DecryptionError
 from ..fields import unreadable_fields
 from ..forms.companies import CompanyForm, CompanySearchForm
 from ..models import Company
@@ -21,11 +19,6 @@ from ..services import connections
 from ..services.live_data import company_live_data
 
 PAGE_SIZE = 25
-UNLINK_UNREADABLE = gettext_lazy(
-    "The company was not unlinked: its secrets cannot be read with the current encryption "
-    "keys, so Sage could not be told to revoke its authorization. Put the key that encrypted "
-    "them back in FIELD_ENCRYPTION_KEYS and try again."
-)
 
 
 def _company(request, pk) -> Company:
@@ -107,12 +100,7 @@ def connection_unlink(request, pk):
         messages.info(request, _("This company is not linked."))
         return redirect("integrations:company_detail", pk=company.pk)
     if request.method == "POST":
-        try:
-            result = connections.connection_unlink(connection=connection, actor=request.user)
-        except DecryptionError:
-            # The refresh token to revoke cannot be read: nothing was changed.
-            messages.error(request, UNLINK_UNREADABLE)
-            return redirect("integrations:company_detail", pk=company.pk)
+        result = connections.connection_unlink(connection=connection, actor=request.user)
         if result.revoke_failed:
             messages.warning(
                 request,
