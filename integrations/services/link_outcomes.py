@@ -142,7 +142,7 @@ NOTICE_WORDING = {
         _NOT_COMPLETED,
         _(
             "This link was replaced or has expired while you were at Sage, so this "
-            "authorization was not used. Ask the company that sent you the link for a new one."
+            "authorization was not used."
         ),
     ),
     Notice.CODE_EXPIRED: Wording(
