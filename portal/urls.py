@@ -17,3 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),
 ]
+
+handler403 = "portal.views.permission_denied"
+handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"
