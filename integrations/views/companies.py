@@ -68,7 +68,7 @@ def company_detail(request, pk):
         "connection": connection,
         "link_url": selectors.company_link_url(company),
         "health": selectors.connection_health(connection),
-        "needs_relink": connection is not None and connection.needs_relink,
+        "state": selectors.company_state(company),
         "history": selectors.company_history(company=company),
         "secrets_unreadable": unreadable,
         "rejected_at": (
@@ -96,7 +96,7 @@ def company_link_renew(request, pk):
 def connection_unlink(request, pk):
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
-    if connection is None or not connection.can_unlink:
+    if connection is None or not selectors.company_state(company).can_unlink:
         messages.info(request, _("This company is not linked."))
         return redirect("integrations:company_detail", pk=company.pk)
     if request.method == "POST":
