@@ -48,32 +48,43 @@ class StateInfo:
     label: "StrOrPromise"  # may hold %(date)s, %(reason)s, %(actor)s
     health: Health
     actions: frozenset[Action]
+    short: "StrOrPromise" = ""  # for a badge in a list; the label when empty
 
 
 _SEND = frozenset({Action.SEND_LINK_URL})
+_SEND_OR_UNLINK = frozenset({Action.SEND_LINK_URL, Action.UNLINK})
+_ = gettext_lazy
 STATES: dict[State, StateInfo] = {
-    State.NOT_LINKED: StateInfo(gettext_lazy("Not linked yet"), Health.NONE, _SEND),
-    State.WAITING: StateInfo(gettext_lazy("Waiting for the customer"), Health.NONE, _SEND),
+    State.NOT_LINKED: StateInfo(_("Not linked yet"), Health.NONE, _SEND),
+    State.WAITING: StateInfo(_("Waiting for the customer"), Health.NONE, _SEND),
     State.CHOOSING_BUSINESS: StateInfo(
-        gettext_lazy("Waiting for the customer to choose a business"), Health.NONE, _SEND
+        _("Waiting for the customer to choose a business"),
+        Health.NONE,
+        _SEND,
+        short=_("Choosing a business"),
     ),
-    State.CANCELLED: StateInfo(gettext_lazy("Customer cancelled on %(date)s"), Health.NONE, _SEND),
+    State.CANCELLED: StateInfo(
+        _("Customer cancelled on %(date)s"), Health.NONE, _SEND, short=_("Cancelled")
+    ),
+    # Why it failed is the connection's last error, shown beside it on the company page.
     State.LINK_FAILED: StateInfo(
-        gettext_lazy("Link failed on %(date)s: %(reason)s"), Health.ATTENTION, _SEND
+        _("Link failed on %(date)s"), Health.ATTENTION, _SEND, short=_("Link failed")
     ),
-    State.LINKED: StateInfo(gettext_lazy("Linked"), Health.OK, frozenset({Action.UNLINK})),
+    State.LINKED: StateInfo(_("Linked"), Health.OK, frozenset({Action.UNLINK})),
     State.RELINK_REQUESTED: StateInfo(
-        gettext_lazy("Relink requested: %(reason)s"),
+        _("Relink requested: %(reason)s"),
         Health.ATTENTION,
-        frozenset({Action.SEND_LINK_URL, Action.UNLINK}),
+        _SEND_OR_UNLINK,
+        short=_("Relink requested"),
     ),
     State.TOKENS_REFUSED: StateInfo(
-        gettext_lazy("Sage refused the tokens: relink needed"),
+        _("Sage refused the tokens: relink needed"),
         Health.ATTENTION,
-        frozenset({Action.SEND_LINK_URL, Action.UNLINK}),
+        _SEND_OR_UNLINK,
+        short=_("Relink needed"),
     ),
     State.UNLINKED: StateInfo(
-        gettext_lazy("Unlinked by %(actor)s on %(date)s"), Health.NONE, _SEND
+        _("Unlinked by %(actor)s on %(date)s"), Health.NONE, _SEND, short=_("Unlinked")
     ),
 }
 
@@ -107,10 +118,16 @@ class ConnectionState:
     label: str
     health: Health
     actions: frozenset[Action]
+    short: str = ""
 
     @property
     def needs_attention(self) -> bool:
         return self.health == Health.ATTENTION
+
+    @property
+    def needs_relink(self) -> bool:
+        """Linked once, and Sage's authorization must be given again."""
+        return self.state in (State.RELINK_REQUESTED, State.TOKENS_REFUSED)
 
     @property
     def can_unlink(self) -> bool:
@@ -150,10 +167,8 @@ def connection_state(connection: Connection | None, last: LastEvent | None) -> C
     words = {
         "date": formats.date_format(last.created_at, "DATETIME_FORMAT") if last else "",
         "actor": (last.actor if last else "") or gettext("an admin"),
-        "reason": str(RELINK_REASONS.get(reason, reason)) if state != State.LINK_FAILED else "",
+        "reason": str(RELINK_REASONS.get(reason, reason)),
     }
-    if state == State.LINK_FAILED and connection is not None:
-        words["reason"] = gettext(connection.last_error) if connection.last_error else reason
     health = info.health
     if (
         state == State.LINKED
@@ -161,4 +176,5 @@ def connection_state(connection: Connection | None, last: LastEvent | None) -> C
         and (connection.refresh_expires_soon or connection.last_error)
     ):
         health = Health.ATTENTION
-    return ConnectionState(state, str(info.label) % words, health, info.actions)
+    label = str(info.label) % words
+    return ConnectionState(state, label, health, info.actions, str(info.short) or label)

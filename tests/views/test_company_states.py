@@ -74,3 +74,17 @@ def test_a_relink_asked_by_support_says_so(
     assert 'data-testid="relink-prompt"' in html
     french = admin_client.get(detail(company), headers={"accept-language": "fr"})
     assert "Nouvelle liaison demandée : par le support" in french.content.decode()
+
+
+def test_a_failed_first_link_is_not_called_a_relink(
+    admin_client, client, org_a, sage_sandbox, setup_sage, make_company
+):
+    setup_sage(org_a)
+    company = make_company(org_a, "Unlucky Ltd")
+    sage_sandbox.fail_next("token", "status_500")
+    client.get(callback_path(sage_sandbox.approve(authorize_query(client, company))))
+
+    html = admin_client.get(detail(company)).content.decode()
+
+    assert "Link failed on" in html
+    assert 'data-testid="relink-prompt"' not in html  # it never was linked
