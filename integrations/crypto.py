@@ -10,6 +10,8 @@ ciphertext copied into another row or field does not decrypt.
 import base64
 import hashlib
 import os
+import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
@@ -35,16 +37,45 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(key).hexdigest()[:8]
 
 
+# urlsafe base64 of 32 bytes: 43 characters of the urlsafe alphabet, then one "=".
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}=?")
+
+
+def _decode_key(text: str) -> bytes | None:
+    """Return the 32 bytes of a key, or None when `text` is not urlsafe base64 of 32 bytes."""
+    if not KEY_PATTERN.fullmatch(text):
+        return None
+    try:
+        key = base64.urlsafe_b64decode(text.rstrip("=") + "=")
+    except ValueError:
+        return None
+    return key if len(key) == 32 else None
+
+
+def key_problems(raw: Sequence[str]) -> list[str]:
+    """Say which keys (by position, never by value) are not urlsafe base64 of 32 bytes."""
+    return [
+        f"Key {position} of FIELD_ENCRYPTION_KEYS is not urlsafe base64 of 32 bytes."
+        for position, text in enumerate(raw, start=1)
+        if _decode_key(text) is None
+    ]
+
+
+def key_id_of(text: str) -> str | None:
+    """Return the id of a key given as text (None when malformed)."""
+    key = _decode_key(text)
+    return key_id(key) if key is not None else None
+
+
 @lru_cache(maxsize=8)
 def _parse_keys(raw: tuple[str, ...]) -> tuple[tuple[str, bytes], ...]:
     keys = []
     for text in raw:
-        try:
-            key = base64.urlsafe_b64decode(text.encode())
-        except (ValueError, TypeError):
-            raise MissingKeyError("FIELD_ENCRYPTION_KEYS holds a key that is not base64.") from None
-        if len(key) != 32:
-            raise MissingKeyError("FIELD_ENCRYPTION_KEYS keys must be 32 bytes (base64).")
+        key = _decode_key(text)
+        if key is None:
+            raise MissingKeyError(
+                "FIELD_ENCRYPTION_KEYS holds a key that is not urlsafe base64 of 32 bytes."
+            )
         keys.append((key_id(key), key))
     return tuple(keys)
 

@@ -87,3 +87,19 @@ def reencrypt(instance) -> list[str]:
             setattr(instance, field.attname, getattr(instance, field.attname))
             changed.append(field.attname)
     return changed
+
+
+def unreadable_fields(instance) -> list[str]:
+    """Return the names of `instance`'s stored secrets the current keys cannot decrypt."""
+    names = []
+    for field in instance._meta.concrete_fields:
+        if not isinstance(field, EncryptedTextField):
+            continue
+        stored = instance.__dict__.get(field.attname, "")
+        if not isinstance(stored, Ciphertext):
+            continue
+        try:
+            crypto.decrypt(stored, associated_data=associated_data(instance, field))
+        except crypto.DecryptionError:
+            names.append(field.attname)
+    return names

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import Organization, OrganizationScopedQuerySet
 
 from .fields import EncryptedTextField
+from .sage.oauth import token_lifetime
 from .sage.versions import ApiVersion
 
 if TYPE_CHECKING:
@@ -366,12 +367,12 @@ class Connection(models.Model):
         """
         now = timezone.now()
         self.access_token = tokens.access_token
-        lifetime = tokens.expires_in or self.DEFAULT_ACCESS_LIFETIME
+        # token_lifetime again: a TokenSet built elsewhere must not overflow a datetime.
+        lifetime = token_lifetime(tokens.expires_in) or self.DEFAULT_ACCESS_LIFETIME
         self.access_token_expires_at = now + timedelta(seconds=lifetime)
         if tokens.refresh_token:
             self.refresh_token = tokens.refresh_token
-            if tokens.refresh_token_expires_in:
-                seconds = tokens.refresh_token_expires_in
+            if seconds := token_lifetime(tokens.refresh_token_expires_in):
                 self.refresh_token_expires_at = now + timedelta(seconds=seconds)
         self.last_refreshed_at = now
         self.last_error = ""
@@ -414,6 +415,9 @@ class AuthorizationRequest(models.Model):
     )
     client_id = models.CharField(_("client ID at start"), max_length=255)
     country = models.CharField(_("country"), max_length=2)
+    # SHA-256 of the company's link token when the trip started: a link URL renewed (or
+    # expired) meanwhile refuses the callback. Empty for requests made before it existed.
+    link_token_hash = models.CharField(_("link URL at start"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"), default=default_authorization_expiry)
     consumed_at = models.DateTimeField(_("consumed"), null=True, blank=True)

@@ -5,10 +5,11 @@ Writes live in `services/`; these functions only read, and never call Sage.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -16,6 +17,13 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import Organization
 
+from .connection_states import (
+    LIFECYCLE_KINDS,
+    ConnectionState,
+    LastEvent,
+    State,
+    connection_state,
+)
 from .models import Company, Connection, CredentialSet, HistoryEvent, Integration
 
 COMPANY_LIST_FIELDS = (
@@ -131,6 +139,50 @@ def company_history(*, company: Company) -> QuerySet[HistoryEvent]:
     )
 
 
+def _last_event_fields(events: QuerySet[HistoryEvent]) -> dict[str, Subquery]:
+    """The newest of `events` (an OuterRef-filtered queryset), as annotations."""
+    newest = events.filter(kind__in=LIFECYCLE_KINDS).order_by("-created_at", "-pk")
+    return {
+        "last_kind": Subquery(newest.values("kind")[:1]),
+        "last_at": Subquery(newest.values("created_at")[:1]),
+        "last_details": Subquery(newest.values("details")[:1]),
+        "last_actor": Subquery(newest.values("actor__email")[:1]),
+    }
+
+
+def _last_event_of(annotated: Any) -> LastEvent | None:
+    if not getattr(annotated, "last_kind", None):
+        return None
+    return LastEvent(
+        kind=annotated.last_kind,
+        created_at=annotated.last_at,
+        details=annotated.last_details or {},
+        actor=annotated.last_actor or "",
+    )
+
+
+def company_state(company: Company) -> ConnectionState:
+    """The state of the company's connection, from it and its last lifecycle event."""
+    event = (
+        HistoryEvent.objects.for_company(company)
+        .filter(kind__in=LIFECYCLE_KINDS)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    last = (
+        LastEvent(
+            kind=event.kind,
+            created_at=event.created_at,
+            details=event.details,
+            actor=event.actor.email if event.actor else "",
+        )
+        if event
+        else None
+    )
+    return connection_state(getattr(company, "connection", None), last)
+
+
 def company_link_url(company: Company) -> str:
     """The link URL to send to the business customer: PORTAL_BASE_URL, never the Host header."""
     return settings.PORTAL_BASE_URL + reverse("integrations:link", args=[company.link_token])
@@ -141,10 +193,12 @@ def companies_for_list(*, organization: Organization, query: str = "") -> QueryS
 
     Only the columns the list shows are read: not the encrypted tokens (kilobytes a row).
     """
+    events = HistoryEvent.objects.filter(company=OuterRef("pk"))
     companies = (
         Company.objects.for_org(organization)
         .select_related("connection")
         .only(*COMPANY_LIST_FIELDS)
+        .annotate(**_last_event_fields(events))
     )
     if query:
         companies = companies.filter(name__icontains=query)
@@ -178,6 +232,7 @@ class CompanyRow:
     status_label: str
     last_refreshed_at: datetime | None
     warnings: list[str]
+    state: ConnectionState | None = None
 
 
 def company_list_rows(companies) -> list[CompanyRow]:
@@ -185,23 +240,44 @@ def company_list_rows(companies) -> list[CompanyRow]:
     rows = []
     for company in companies:
         connection = getattr(company, "connection", None)
-        health = connection_health(connection)
+        state = connection_state(connection, _last_event_of(company))
         warnings = []
-        if health.refresh_expires_soon:
-            warnings.append(gettext("Authorization expires soon"))
-        if health.last_refresh_failed:
-            warnings.append(gettext("Last refresh failed"))
+        if state.state == State.LINKED and connection is not None:
+            if connection.refresh_expires_soon:
+                warnings.append(gettext("Authorization expires soon"))
+            if connection.last_error:
+                warnings.append(gettext("Last refresh failed"))
         rows.append(
             CompanyRow(
                 name=company.name,
                 url=company.get_absolute_url(),
                 status=connection.status if connection else "",
                 is_linked=connection is not None and connection.is_linked,
-                status_label=(
-                    connection.get_status_display() if connection else gettext("Not linked")
-                ),
+                status_label=state.label,
                 last_refreshed_at=connection.last_refreshed_at if connection else None,
                 warnings=warnings,
+                state=state,
             )
         )
     return rows
+
+
+def credentials_rejected_at(*, integration: Integration | None) -> datetime | None:
+    """When Sage last rejected the integration's keys during a customer's link
+    (`invalid_client`), unless the keys were saved, accepted or used to link since."""
+    if integration is None:
+        return None
+    events = HistoryEvent.objects.filter(integration=integration)
+    rejected = (
+        events.filter(kind=HistoryEvent.Kind.LINK_FAILED, details__reason="invalid_client")
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if rejected is None:
+        return None
+    cleared = events.filter(created_at__gt=rejected).filter(
+        Q(kind__in=[HistoryEvent.Kind.CREDENTIALS_CHANGED, HistoryEvent.Kind.LINKED])
+        | Q(kind=HistoryEvent.Kind.CREDENTIALS_CHECKED, details__result="accepted")
+    )
+    return None if cleared.exists() else rejected

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.core.checks import Warning as CheckWarning
 
+from integrations.crypto import key_problems
+
 
 @register()
 def encryption_keys_check(app_configs, **kwargs):
@@ -15,7 +17,16 @@ def encryption_keys_check(app_configs, **kwargs):
                 id="portal.E001",
             )
         ]
-    return []
+    return [
+        Error(
+            problem,
+            hint="Each key is 32 random bytes in urlsafe base64, as "
+            "`python -c 'from integrations.crypto import generate_key; print(generate_key())'` "
+            "prints.",
+            id="portal.E003",
+        )
+        for problem in key_problems(settings.FIELD_ENCRYPTION_KEYS)
+    ]
 
 
 @register(Tags.caches, deploy=True)
@@ -29,6 +40,21 @@ def shared_cache_check(app_configs, **kwargs):
                 "login rate limits are per process.",
                 hint="Set CACHE_URL to a shared cache, e.g. rediscache://127.0.0.1:6379/1.",
                 id="portal.W001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def sage_sandbox_check(app_configs, **kwargs):
+    """The Sage stand-in hands out codes and tokens to anyone: never in a deployment."""
+    if settings.SAGE_SANDBOX:
+        return [
+            Error(
+                "SAGE_SANDBOX is on: the Sage stand-in answers on the portal's origin and "
+                "plain http is allowed to it.",
+                hint="Unset SAGE_SANDBOX (and SAGE_SANDBOX_ALLOW_WITHOUT_DEBUG) in production.",
+                id="portal.E002",
             )
         ]
     return []

@@ -172,6 +172,10 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
+# Who hears about failures an operator must act on (e.g. Sage tokens that could not
+# be saved), and Django's 500 reports: comma separated addresses.
+ADMINS = env.list("DJANGO_ADMINS", default=[])
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
@@ -268,10 +272,20 @@ SAGE_DEVELOPER_PORTAL_URL = "https://developerselfservice.sageone.com/session/ne
 SAGE_HTTP_TIMEOUT = env.float("SAGE_HTTP_TIMEOUT", default=10.0)
 # Connections kept open to each Sage host, per thread (see integrations/sage/http.py).
 SAGE_HTTP_POOL_SIZE = env.int("SAGE_HTTP_POOL_SIZE", default=2)
+# A company page's live data is read again after this many seconds; the last good read
+# is kept this long to be shown (marked as such) while Sage is down.
+LIVE_DATA_CACHE_SECONDS = env.int("LIVE_DATA_CACHE_SECONDS", default=60)
+LIVE_DATA_LAST_SECONDS = env.int("LIVE_DATA_LAST_SECONDS", default=24 * 3600)
 # A 429 from Sage's API is retried this many times in all, waiting Retry-After
 # (capped at SAGE_RETRY_WAIT_CAP seconds) between tries.
 SAGE_API_MAX_ATTEMPTS = env.int("SAGE_API_MAX_ATTEMPTS", default=4)
 SAGE_RETRY_WAIT_CAP = env.float("SAGE_RETRY_WAIT_CAP", default=10.0)
+# A page's calls to Sage's API, 429 waits included, end within this many seconds
+# (background jobs have no such budget: they wait as SAGE_API_MAX_ATTEMPTS allows).
+SAGE_PAGE_BUDGET = env.float("SAGE_PAGE_BUDGET", default=5.0)
+# The longest wait (s) for a connection's row lock before a refresh: a page then says
+# "busy, try again" and the keep-alive tries on its next pass (PostgreSQL lock_timeout).
+REFRESH_LOCK_TIMEOUT = env.float("REFRESH_LOCK_TIMEOUT", default=3.0)
 
 LINK_URL_LIFETIME_DAYS = env.int("LINK_URL_LIFETIME_DAYS", default=7)
 KEEPALIVE_REFRESH_WITHIN_DAYS = env.int("KEEPALIVE_REFRESH_WITHIN_DAYS", default=7)

@@ -15,12 +15,18 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 SESSION_KEY = "current_organization_id"
+
+
+class NoOrganization(Http404):
+    """The signed-in user belongs to no organization (the 404 page says what to do)."""
+
+
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def _check(request, *, admin_only: bool):
     if request.organization is None:
-        raise Http404("No organization")
+        raise NoOrganization("No organization")
     if not request.membership.is_admin and (admin_only or request.method not in SAFE_METHODS):
         raise PermissionDenied
 
@@ -43,7 +49,7 @@ def _login_then(check):
 
 def _any_membership(request) -> None:
     if request.organization is None:
-        raise Http404("No organization")
+        raise NoOrganization("No organization")
 
 
 def member_required(view):

@@ -1,13 +1,20 @@
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponseRedirect, HttpResponseServerError
+from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .models import Membership
-from .tenancy import SESSION_KEY, member_required, membership_required
+from .redirects import local_path_or
+from .tenancy import SESSION_KEY, NoOrganization, member_required, membership_required
+
+
+def _is_id(value: str) -> bool:
+    # ASCII digits only ("²" is a digit to str.isdigit(), not to the database), and
+    # few enough of them to fit a 64-bit integer column.
+    return value.isascii() and value.isdecimal() and len(value) <= 18
 
 
 @member_required
@@ -25,7 +32,7 @@ def switch_organization(request):
         .select_related("organization")
         .filter(organization_id=request.POST.get("organization"))
         .first()
-        if request.POST.get("organization", "").isdigit()
+        if _is_id(request.POST.get("organization", ""))
         else None
     )
     if membership is None:
@@ -34,7 +41,39 @@ def switch_organization(request):
     messages.success(
         request, _("You are now working in %(name)s.") % {"name": membership.organization.name}
     )
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = reverse("home")
-    return HttpResponseRedirect(next_url)
+    return HttpResponseRedirect(local_path_or(request, request.POST.get("next"), reverse("home")))
+
+
+# The pages of dead ends (handler404, handler403, handler500 in portal/urls.py).
+
+
+def page_not_found(request, exception=None):
+    """An unknown page, or a signed-in user who belongs to no organization yet."""
+    no_organization = isinstance(exception, NoOrganization)
+    template = "errors/no_organization.html" if no_organization else "errors/404.html"
+    return render(request, template, status=404)
+
+
+def permission_denied(request, exception=None):
+    """A member asking for an admin's action, or a client user at the support admin."""
+    match = getattr(request, "resolver_match", None)
+    support_only = match is not None and match.app_name == "admin"
+    organization = getattr(request, "organization", None)
+    admins = (
+        [
+            m.user.email
+            for m in Membership.objects.filter(
+                organization=organization, role=Membership.Role.ADMIN
+            ).select_related("user")
+        ]
+        if organization is not None and not support_only
+        else []
+    )
+    context = {"support_only": support_only, "admins": admins}
+    return render(request, "errors/403.html", context, status=403)
+
+
+def server_error(request):
+    """Our fault: rendered without the context processors, which may be what failed."""
+    html = loader.get_template("errors/500.html").render({})
+    return HttpResponseServerError(html)

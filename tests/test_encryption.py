@@ -95,8 +95,11 @@ def test_dropping_the_old_key_without_rotation_fails_clearly(settings, org_a):
     settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
     with pytest.raises(DecryptionError, match="dropped too soon"):
         CredentialSet.objects.get(pk=stored.pk).client_secret  # noqa: B018
-    with pytest.raises(CommandError, match="dropped too soon"):
-        call_command("rotate_encryption_keys", stdout=StringIO())
+    err = StringIO()
+    with pytest.raises(CommandError, match="could not be decrypted"):
+        call_command("rotate_encryption_keys", stdout=StringIO(), stderr=err)
+    assert f"{stored.pk}: No key in FIELD_ENCRYPTION_KEYS" in err.getvalue()
+    assert "dropped too soon" in err.getvalue()
 
 
 @pytest.mark.parametrize("target_field", ["client_secret", "signing_secret"])

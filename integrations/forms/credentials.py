@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 from ..crypto import DecryptionError
 from ..models import CredentialSet, mask_secret
 from ..sage.versions import ApiVersion
+from .widgets import BoundedTextInput
 
 KEY_MAX_LENGTH = 255
 PREFIXES = {ApiVersion.V30: "v30", ApiVersion.V31: "v31"}
@@ -48,7 +49,7 @@ class KeyField(forms.CharField):
         widget = (
             forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
             if secret
-            else forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
+            else BoundedTextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
         )
         super().__init__(max_length=KEY_MAX_LENGTH, strip=True, widget=widget, **kwargs)
 

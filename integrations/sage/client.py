@@ -1,9 +1,11 @@
 """The Sage Accounting API client: GET a path as parsed JSON, page through `$next`.
 
 Credentials come from a callable, asked before every HTTP request, so that a
-long pagination picks up a refreshed access token. Redirects are never
-followed (they would carry the token elsewhere) and every request has a
-timeout. Tokens are never logged.
+long pagination picks up a refreshed access token; a 401 is answered by asking
+the `renew` callable (when given) once and retrying the call once. Redirects are
+never followed (they would carry the token elsewhere) and every request has a
+timeout. A `budget` bounds the time all of a client's calls take, 429 waits
+included (a page cannot wait half a minute). Tokens are never logged.
 """
 
 import json
@@ -56,6 +58,23 @@ def retry_wait(response: requests.Response, attempt: int) -> float:
     return max(0.0, min(wait, float(settings.SAGE_RETRY_WAIT_CAP)))
 
 
+# Under a budget, a 429 is retried only when the wait leaves this long for the next try.
+MIN_TRY_SECONDS = 1.0
+# Sage's 401 for a valid token of a business without a subscription: a refresh cannot help.
+NOT_RENEWABLE_401 = frozenset({"AuthorizationFailure"})
+
+
+def _renewable(response: requests.Response) -> bool:
+    """A 401 that a new access token may cure (not "no active subscription")."""
+    return response.status_code == 401 and _error_from(response).data_code not in NOT_RENEWABLE_401
+
+
+def _out_of_time() -> SageApiError:
+    return SageApiError(
+        gettext("Sage is taking too long to answer; try again later."), retryable=True
+    )
+
+
 def _error_from(response: requests.Response) -> SageApiError:
     """Turn Sage's error array (or anything else) into one SageApiError."""
     request_id = response.headers.get("x_request_id", "")
@@ -86,10 +105,56 @@ def _error_from(response: requests.Response) -> SageApiError:
 class SageClient:
     """Read JSON from the Sage API of one linked business."""
 
-    def __init__(self, auth: Callable[[], ApiAuth], *, api_version: str) -> None:
+    def __init__(
+        self,
+        auth: Callable[[], ApiAuth],
+        *,
+        api_version: str,
+        renew: Callable[[ApiAuth], None] | None = None,
+        budget: float | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        """`renew(rejected)`: get a new token after Sage answered 401 to `rejected`.
+
+        `budget`: seconds from now that every call of this client may take in all
+        (requests, 429 waits); None bounds each request by SAGE_HTTP_TIMEOUT only.
+        `base_url`: another API base than the version's own (v3.0's core API).
+        """
         self._auth = auth
-        self.base_url = endpoints.api_url(api_version)
+        self._renew = renew
+        self._deadline = None if budget is None else time.monotonic() + budget
+        self.api_version = api_version
+        self.base_url = (base_url or endpoints.api_url(api_version)).rstrip("/")
         check_transport(self.base_url)  # fail fast, before any token is asked for
+
+    def with_base_url(self, base_url: str) -> "SageClient":
+        """The same credentials, renewal and budget, under another API base."""
+        other = SageClient(
+            self._auth, api_version=self.api_version, renew=self._renew, base_url=base_url
+        )
+        other._deadline = self._deadline
+        return other
+
+    def time_left(self) -> float | None:
+        """Seconds left of the budget, or None without one."""
+        return self._time_left()
+
+    def _time_left(self) -> float | None:
+        return None if self._deadline is None else self._deadline - time.monotonic()
+
+    def _timeout(self) -> float:
+        """The timeout of the next request: SAGE_HTTP_TIMEOUT, or less when the budget is short."""
+        timeout = float(settings.SAGE_HTTP_TIMEOUT)
+        left = self._time_left()
+        if left is None:
+            return timeout
+        if left <= 0:
+            raise _out_of_time()
+        return min(timeout, left)
+
+    def _can_wait(self, seconds: float) -> bool:
+        left = self._time_left()
+        return left is None or seconds + MIN_TRY_SECONDS <= left
 
     def url_for(self, path: str) -> str:
         """Resolve `path` (or a `$next` link) under the API base; refuse anything else."""
@@ -167,8 +232,10 @@ class SageClient:
     @sensitive_variables()
     def _send(self, method: str, url: str, query: list[tuple[str, str]]) -> Any:
         attempts = max(1, int(settings.SAGE_API_MAX_ATTEMPTS))
+        attempt = 0
+        renewed = False
         with SageSession() as session:
-            for attempt in range(attempts):
+            while True:
                 auth = self._auth()
                 try:
                     response = session.request(
@@ -176,19 +243,31 @@ class SageClient:
                         url,
                         params=query,
                         headers=self._headers(auth, method, url, query),
+                        timeout=self._timeout(),
                     )
                 except requests.RequestException:
                     logger.warning("Sage API %s %s could not be reached", method, url)
                     raise SageApiError(
                         gettext("Sage could not be reached; try again later."), retryable=True
                     ) from None
+                if self._renew is not None and not renewed and _renewable(response):
+                    logger.info(
+                        "Sage API %s %s answered 401; renewing the token and retrying once",
+                        method,
+                        url,
+                    )
+                    renewed = True
+                    self._renew(auth)
+                    continue
                 if response.status_code == 429 and attempt + 1 < attempts:
                     wait = retry_wait(response, attempt)
-                    logger.info("Sage API answered 429; retrying in %.1f s", wait)
-                    time.sleep(wait)
-                    continue
+                    if self._can_wait(wait):
+                        logger.info("Sage API answered 429; retrying in %.1f s", wait)
+                        time.sleep(wait)
+                        attempt += 1
+                        continue
+                    logger.info("Sage API answered 429; no time left to wait %.1f s", wait)
                 return self._parse(method, url, response)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     @sensitive_variables()
     def _parse(self, method: str, url: str, response: requests.Response) -> Any:

@@ -36,3 +36,10 @@ def revoke_url() -> str:
 def api_url(api_version: str) -> str:
     base = settings.SAGE_V30_API_URL if api_version == ApiVersion.V30 else settings.SAGE_API_URL
     return str(base).rstrip("/")
+
+
+def v30_core_url() -> str:
+    """API v3.0's "core" API (businesses), beside its "accounts" API: `.../core/v3`."""
+    base = api_url(ApiVersion.V30)
+    head, found, tail = base.rpartition("/accounts/v3")
+    return f"{head}/core/v3{tail}" if found else base

@@ -35,13 +35,24 @@ def _is_loopback(host: str) -> bool:
         return host in LOOPBACK_NAMES
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        port = None
+    return parts.scheme, (parts.hostname or ""), port
+
+
 def check_transport(url: str) -> None:
-    """Allow https anywhere; plain http only on loopback or with SAGE_SANDBOX on."""
+    """Allow https anywhere; plain http only on loopback, or to the portal's own origin
+    with SAGE_SANDBOX on (the sandbox is mounted there)."""
     parts = urlsplit(url)
     if parts.scheme == "https":
         return
     host = parts.hostname or ""
-    if parts.scheme != "http" or not (_is_loopback(host) or settings.SAGE_SANDBOX):
+    sandbox = settings.SAGE_SANDBOX and _origin(url) == _origin(settings.PORTAL_BASE_URL)
+    if parts.scheme != "http" or not (_is_loopback(host) or sandbox):
         raise ImproperlyConfigured(f"Sage URLs must use https: {parts.scheme}://{host}")
 
 

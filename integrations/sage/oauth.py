@@ -10,6 +10,7 @@ own words, never the provider's text.
 import base64
 import hashlib
 import json
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from .http import SageOAuthSession, SageSession, check_transport
 from .versions import ApiVersion
 
 SCOPE = "full_access"
+LIFETIMES = ("expires_in", "refresh_token_expires_in")
 JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -126,7 +128,7 @@ def _session(client_id: str) -> tuple[SageOAuthSession, dict[str, dict[str, Any]
 
     def check(response: requests.Response) -> requests.Response:
         # Runs before oauthlib parses the answer, so its errors never surface.
-        answer["body"] = _token_body(response)
+        answer["body"] = _with_sane_lifetimes(response, _token_body(response))
         return response
 
     session.register_compliance_hook("access_token_response", check)
@@ -134,11 +136,49 @@ def _session(client_id: str) -> tuple[SageOAuthSession, dict[str, dict[str, Any]
     return session, answer
 
 
-def _int_or_none(value: object) -> int | None:
-    try:
-        return int(value) if isinstance(value, int | str | float) else None
-    except (TypeError, ValueError):
+# Sage says 300 s and 31 days; a lifetime beyond a year is clamped to a year.
+MAX_LIFETIME = 366 * 24 * 3600
+
+
+def token_lifetime(value: object) -> int | None:
+    """Read a lifetime in seconds from a token answer: clamped to MAX_LIFETIME, None if nonsense.
+
+    Whole seconds from an int, a finite float or a numeric string; infinity and
+    anything huge become MAX_LIFETIME; zero, negatives, NaN, booleans and other
+    values are treated as absent. Never raises.
+    """
+    if isinstance(value, bool):
         return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip()) if len(value) <= 64 else None
+        except ValueError:
+            return None
+    if isinstance(value, float):
+        if math.isnan(value) or value < 1:
+            return None
+        if value >= MAX_LIFETIME:  # infinity too
+            return MAX_LIFETIME
+        value = int(value)
+    if not isinstance(value, int) or value < 1:
+        return None
+    return min(value, MAX_LIFETIME)
+
+
+def _with_sane_lifetimes(response: requests.Response, body: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite the answer's lifetimes before oauthlib reads them (it raises on infinity)."""
+    sane = dict(body)
+    for name in LIFETIMES:
+        if name in sane:
+            lifetime = token_lifetime(sane[name])
+            if lifetime is None:
+                del sane[name]
+            else:
+                sane[name] = lifetime
+    if sane != body:
+        # As requests-oauthlib's own compliance fixes do.
+        response._content = json.dumps(sane).encode()
+    return sane
 
 
 @sensitive_variables()
@@ -153,7 +193,7 @@ def _call_token_endpoint(url: str, call: Callable[[], dict[str, Any]]) -> TokenS
         raise SageOAuthError(
             OAuthErrorKind.UNAVAILABLE, "Sage's token endpoint could not be reached."
         ) from None
-    except (OAuth2Error, ValueError, Warning) as exc:
+    except (OAuth2Error, ValueError, ArithmeticError, Warning) as exc:
         code = getattr(exc, "error", "") or ""
         raise SageOAuthError(
             _error_kind(code) if code else OAuthErrorKind.BAD_RESPONSE,
@@ -165,8 +205,8 @@ def _call_token_endpoint(url: str, call: Callable[[], dict[str, Any]]) -> TokenS
     return TokenSet(
         access_token=response_body["access_token"],
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
-        expires_in=_int_or_none(response_body.get("expires_in")),
-        refresh_token_expires_in=_int_or_none(response_body.get("refresh_token_expires_in")),
+        expires_in=token_lifetime(response_body.get("expires_in")),
+        refresh_token_expires_in=token_lifetime(response_body.get("refresh_token_expires_in")),
         resource_owner_id=str(owner) if owner not in (None, "") else None,
     )
 

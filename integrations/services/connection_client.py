@@ -1,5 +1,7 @@
 """A Sage API client for a linked connection, refreshing its access token as needed."""
 
+from collections.abc import Callable
+
 from django.views.decorators.debug import sensitive_variables
 
 from ..models import Connection
@@ -15,8 +17,13 @@ def connection_ensure_fresh(*, connection: Connection) -> Connection:
     return connection_refresh(connection=connection)
 
 
-def connection_client(*, connection: Connection) -> SageClient:
+def connection_client(*, connection: Connection, budget: float | None = None) -> SageClient:
     """Return an API client that refreshes the connection's token before each call as needed.
+
+    When Sage answers 401 to a token we hold as fresh (revoked early, clock skew),
+    the client refreshes once under the row lock, unless another worker already
+    replaced that token, and retries the call once. `budget`: the seconds all of
+    the client's calls may take, waits included (a page passes SAGE_PAGE_BUDGET).
 
     Its calls raise SageApiError, or a TokenError when the token cannot be refreshed.
     """
@@ -37,4 +44,36 @@ def connection_client(*, connection: Connection) -> SageClient:
             signing_secret=credential_set.signing_secret,
         )
 
-    return SageClient(auth, api_version=connection.api_version)
+    @sensitive_variables()
+    def renew(rejected: ApiAuth) -> None:
+        current["connection"] = connection_refresh(
+            connection=current["connection"], rejected_access_token=rejected.access_token
+        )
+
+    return SageClient(auth, api_version=connection.api_version, renew=renew, budget=budget)
+
+
+@sensitive_variables()
+def connection_fixed_client(
+    *,
+    connection: Connection,
+    budget: float | None = None,
+    renew: Callable[[ApiAuth], None] | None = None,
+) -> SageClient:
+    """Return a client with an access token made fresh now, for a few calls at once.
+
+    It touches the database only here: its calls may run in other threads. The token
+    stays valid for over Connection.REFRESH_MARGIN, enough for one page's reads; if
+    Sage refuses it early, `renew` is told (and decides, in the caller's thread).
+    """
+    fresh = connection_ensure_fresh(connection=connection)
+    credential_set = fresh.credential_set
+    auth = ApiAuth(
+        api_version=fresh.api_version,
+        access_token=fresh.access_token,
+        business_id=fresh.business_id,
+        resource_owner_id=fresh.resource_owner_id,
+        subscription_key=credential_set.subscription_key,
+        signing_secret=credential_set.signing_secret,
+    )
+    return SageClient(lambda: auth, api_version=fresh.api_version, renew=renew, budget=budget)

@@ -3,17 +3,26 @@
 Every status change goes through `Connection.move_to`, which holds the one table of
 allowed transitions. Sage rotates the refresh token on every refresh, so two
 workers spending the same one would break the connection: the refresh locks the
-row, re-reads it, and skips when another worker has just done the work.
+row, re-reads it, and skips when another worker has just done the work. The wait
+for that lock is bounded (REFRESH_LOCK_TIMEOUT): a page answers "busy, try again"
+and the keep-alive tries again on its next pass, rather than queueing behind a
+refresh that is itself waiting for Sage.
 """
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.conf import settings
+from django.core.mail import mail_admins
+from django.db import DatabaseError, OperationalError, transaction
+from django.db import connection as db_connection
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.debug import sensitive_variables
 
+from ..fields import unreadable_fields
 from ..history import Actor, history_record
 from ..models import Connection, CredentialSet, HistoryEvent
 from ..sage import oauth
@@ -21,6 +30,8 @@ from ..sage.businesses import Business
 from ..sage.errors import OAuthErrorKind, SageOAuthError
 from ..sage.versions import ApiVersion
 from .linking import LinkUnavailable, Unavailable
+from .live_data_cache import live_data_forget
+from .revocation import held_token, note_revocation, revoke, revoke_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +42,20 @@ MUST_RELINK = gettext_noop(
 )
 REFRESH_UNAVAILABLE = gettext_noop("Sage could not be reached to refresh the tokens; will retry.")
 REFRESH_REFUSED = gettext_noop("Sage refused to refresh the tokens.")
+TOKENS_NOT_SAVED = gettext_noop(
+    "Sage renewed the tokens but the portal could not save them: the next refresh will "
+    "fail and the company will probably have to link its Sage business again. "
+    "The administrators have been alerted."
+)
+CONNECTION_BUSY = gettext_noop(
+    "The connection to Sage is being renewed by another request; try again in a moment."
+)
+
+# Saving the tokens Sage has just rotated: tries in all, and the pause between them.
+STORE_ATTEMPTS = 3
+STORE_RETRY_WAIT = 0.2
+# PostgreSQL's SQLSTATE for lock_not_available (lock_timeout reached, or NOWAIT).
+LOCK_NOT_AVAILABLE = "55P03"
 
 # What linking writes on the connection (updated_at: auto_now only applies to the
 # fields save() is told to write).
@@ -74,6 +99,22 @@ class RefreshFailed(TokenError):
         self.retryable = retryable
 
 
+class ConnectionBusy(TokenError):
+    """Another worker holds the connection's row lock (a refresh under way): try again soon."""
+
+    retryable = True
+
+    def __init__(self) -> None:
+        super().__init__(gettext(CONNECTION_BUSY))
+
+
+class TokensNotSaved(TokenError):
+    """Sage rotated the tokens but they could not be stored: the stored refresh token is spent."""
+
+    def __init__(self) -> None:
+        super().__init__(gettext(TOKENS_NOT_SAVED))
+
+
 class AlreadyLinked(Exception):
     """Another browser finished linking this company while this one was at Sage."""
 
@@ -87,6 +128,26 @@ def _locked(pk: uuid.UUID, *related: str) -> Connection:
     )
 
 
+def _locked_for_refresh(pk: uuid.UUID) -> Connection:
+    """Take the row lock for a refresh, waiting at most REFRESH_LOCK_TIMEOUT seconds.
+
+    PostgreSQL's `lock_timeout` rather than NOWAIT and retries: the server wakes the
+    waiter the moment the lock is released (no polling, no extra round trips), and
+    `SET LOCAL` ends with the transaction. SQLite has no row locks: nothing to bound.
+    """
+    if db_connection.vendor == "postgresql":
+        milliseconds = max(1, round(float(settings.REFRESH_LOCK_TIMEOUT) * 1000))
+        with db_connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{milliseconds}ms"])
+    try:
+        return _locked(pk, "credential_set")
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            logger.info("Connection %s is locked by another refresh; not waiting longer", pk)
+            raise ConnectionBusy from None
+        raise
+
+
 def check_usable(connection: Connection) -> None:
     """Raise RelinkRequired unless the connection is Linked with a refresh token."""
     if connection.status == Connection.Status.DEAUTHORIZED:
@@ -97,8 +158,8 @@ def check_usable(connection: Connection) -> None:
 
 def _record(
     connection: Connection, kind: HistoryEvent.Kind, *, actor: Actor = None, **details: object
-) -> None:
-    history_record(
+) -> HistoryEvent:
+    return history_record(
         organization=connection.company.organization,
         integration=connection.integration,
         company=connection.company,
@@ -134,13 +195,10 @@ def connection_link(
     are kept rather than silently replaced. `connection` comes with its company and
     organization; every column written here is set from the arguments.
     """
-    status = (
-        Connection.objects.select_for_update()
-        .filter(pk=connection.pk)
-        .values_list("status", flat=True)
-        .get()
-    )
-    connection.status = status
+    # The row as it is now, under the lock: its status, and the tokens this trip replaces.
+    current = Connection.objects.select_for_update(of=("self",)).select_related("credential_set")
+    stored = current.get(pk=connection.pk)
+    connection.status = stored.status
     v30 = credential_set.api_version == ApiVersion.V30
     target = Connection.Status.LINKED if business or v30 else Connection.Status.PENDING_AUTH
     if not connection.can_move_to(target):
@@ -156,6 +214,9 @@ def connection_link(
     connection.business_name = business.name if business else ""
     connection.move_to(target)
     connection.save(update_fields=LINK_FIELDS)
+    live_data_forget(connection.pk)  # a relink: the data may be another business's
+    # A second trip for a company still choosing its business: the first one's tokens go.
+    revoke_after_commit(held_token(stored))
     if connection.is_linked:
         _record_linked(connection)
     return connection
@@ -189,21 +250,112 @@ def _record_refresh_failure(connection: Connection, error: SageOAuthError) -> st
         _record(connection, HistoryEvent.Kind.REFRESH_FAILED, error=error.error or error.kind)
     connection.last_error = message
     connection.save(update_fields=["last_error", "updated_at"])
+    live_data_forget(connection.pk)
     return gettext(message)
 
 
+def connection_record_error(
+    *, connection_id: uuid.UUID, message: str, error: str, always: bool = False
+) -> None:
+    """Set `last_error` (untranslated) without touching the tokens; record history.
+
+    Used when the row itself may be what fails (its tokens cannot be read or saved):
+    one UPDATE of two columns, then the history event (once per failing streak,
+    unless `always`), each in a savepoint of its own, so that the error stays
+    recorded on the connection even when its event cannot be written.
+    """
+    with transaction.atomic():
+        connection = Connection.objects.select_related("company__organization", "integration").get(
+            pk=connection_id
+        )
+        Connection.objects.filter(pk=connection_id).update(
+            last_error=message, updated_at=timezone.now()
+        )
+    if always or not connection.last_error:
+        with transaction.atomic():
+            _record(connection, HistoryEvent.Kind.REFRESH_FAILED, error=error)
+
+
+def _store_refreshed(locked: Connection, tokens: oauth.TokenSet) -> None:
+    """Save the tokens Sage has just rotated, retrying: the old refresh token is already spent."""
+    locked.store_tokens(tokens)
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            # A savepoint: a failed try leaves the transaction (and its row lock) usable.
+            with transaction.atomic():
+                locked.save()
+            return
+        except DatabaseError as error:
+            if attempt == STORE_ATTEMPTS:
+                raise
+            logger.warning(
+                "Saving the refreshed tokens of connection %s failed (%s, try %d of %d); retrying",
+                locked.pk,
+                type(error).__name__,
+                attempt,
+                STORE_ATTEMPTS,
+            )
+            time.sleep(STORE_RETRY_WAIT * attempt)
+
+
+def _report_tokens_not_saved(locked: Connection, error: Exception) -> None:
+    """Log, alert the admins and (if the database lets us) record that the rotated tokens are lost.
+
+    Neither the log nor the mail carries a token: the mail is written here, from the
+    connection's id and names and the error's class only.
+    """
+    logger.error(
+        "Sage rotated the tokens of connection %s but they could not be saved; "
+        "its stored refresh token is spent and its next refresh will fail (invalid_grant)",
+        locked.pk,
+        exc_info=True,
+    )
+    company = locked.company
+    try:
+        mail_admins(
+            f"Sage tokens of connection {locked.pk} could not be saved",
+            "Sage rotated the refresh token of this connection, and saving the new tokens "
+            f"failed ({type(error).__name__}; database errors are tried {STORE_ATTEMPTS} times). "
+            "The stored refresh token is spent: the next refresh will fail with invalid_grant "
+            "and the company will have to link its Sage business again.\n\n"
+            f"Connection: {locked.pk}\n"
+            f"Company: {company.name} ({company.pk})\n"
+            f"Organization: {company.organization.name} ({company.organization.pk})\n",
+        )
+    except Exception:  # noqa: BLE001 - the log above already tells the operator
+        logger.exception("Could not mail the admins about connection %s", locked.pk)
+    try:
+        connection_record_error(
+            connection_id=locked.pk, message=TOKENS_NOT_SAVED, error="tokens_not_saved", always=True
+        )
+    except DatabaseError:
+        logger.exception("Could not record the lost tokens on connection %s", locked.pk)
+
+
 @sensitive_variables()
-def connection_refresh(*, connection: Connection, keepalive: bool = False) -> Connection:
+def connection_refresh(
+    *,
+    connection: Connection,
+    keepalive: bool = False,
+    rejected_access_token: str | None = None,
+) -> Connection:
     """Refresh the connection's tokens under a row lock; return the fresh connection.
 
     Skips the call to Sage when another worker already refreshed: the access
-    token is fresh (or, for `keepalive`, the refresh token is no longer due).
+    token is fresh (or, for `keepalive`, the refresh token is no longer due; or,
+    given `rejected_access_token`, the one Sage refused is no longer the stored one).
+    Raises ConnectionBusy when the row stays locked for REFRESH_LOCK_TIMEOUT.
     """
     failure: TokenError | None = None
     with transaction.atomic():
-        locked = _locked(connection.pk, "credential_set")
+        locked = _locked_for_refresh(connection.pk)
         check_usable(locked)
-        done = not locked.refresh_expires_soon if keepalive else locked.access_token_is_fresh
+        if rejected_access_token is not None:
+            done = locked.access_token != rejected_access_token
+        elif keepalive:
+            done = not locked.refresh_expires_soon
+        else:
+            done = locked.access_token_is_fresh
         if done:
             return locked
         try:
@@ -224,9 +376,13 @@ def connection_refresh(*, connection: Connection, keepalive: bool = False) -> Co
                 message = _record_refresh_failure(locked, error)
                 failure = RefreshFailed(message, retryable=error.retryable)
         else:
-            locked.store_tokens(tokens)
-            locked.save()
-            logger.info("Refreshed connection %s", locked.pk)
+            try:
+                _store_refreshed(locked, tokens)
+            except Exception as error:  # noqa: BLE001 - whatever it is, the tokens are lost
+                _report_tokens_not_saved(locked, error)
+                failure = TokensNotSaved()
+            else:
+                logger.info("Refreshed connection %s", locked.pk)
     if failure is not None:
         # Raised after the commit: the Deauthorized status or last_error must stay.
         raise failure
@@ -243,6 +399,7 @@ def connection_deauthorize(
     locked.forget_tokens()
     locked.last_error = MUST_RELINK
     locked.save()
+    live_data_forget(locked.pk)
     _record(locked, HistoryEvent.Kind.DEAUTHORIZED, actor=actor, reason=HistoryEvent.Reason(reason))
     return locked
 
@@ -251,20 +408,28 @@ def connection_deauthorize(
 def connection_mark_for_relink(
     *, connection: Connection, actor: Actor, reason: HistoryEvent.Reason
 ) -> bool:
-    """Set a connection Deauthorized so that its company links again; False if it already was."""
-    locked = _locked(connection.pk)
+    """Set a connection Deauthorized so that its company links again; False if it already was.
+
+    Its tokens are dropped, and revoked at Sage (v3.1) once this commits: a client ID
+    change comes here before the new keys are saved, so the old app's keys revoke them.
+    """
+    locked = _locked(connection.pk, "credential_set")
     previous = locked.status
     if not locked.can_move_to(Connection.Status.DEAUTHORIZED):
         return False
+    held = held_token(locked)
     locked.move_to(Connection.Status.DEAUTHORIZED)
-    locked.save(update_fields=["status", "updated_at"])
-    _record(
+    locked.forget_tokens()
+    locked.save()
+    live_data_forget(locked.pk)
+    event = _record(
         locked,
         HistoryEvent.Kind.MARKED_FOR_RELINK,
         actor=actor,
         reason=HistoryEvent.Reason(reason),
         **{"from": previous},
     )
+    revoke_after_commit(held, event=event)
     return True
 
 
@@ -275,39 +440,32 @@ class UnlinkResult:
     revoke_failed: bool
 
 
-@sensitive_variables("refresh_token")
 def connection_unlink(*, connection: Connection, actor: Actor) -> UnlinkResult:
-    """Revoke the refresh token at Sage (v3.1) and set the connection Unlinked.
+    """Set the connection Unlinked and revoke its refresh token at Sage (v3.1).
 
-    A failed revocation still unlinks locally; the result says so.
+    The token is read under the row lock (a refresh meanwhile cannot leave a newer one
+    valid at Sage) and Sage is called once the row is unlocked. A failed revocation
+    still unlinks here; the result and the history say so.
     """
-    connection = Connection.objects.select_related("credential_set", "company").get(
-        pk=connection.pk
-    )
-    if not connection.can_move_to(Connection.Status.UNLINKED):
-        return UnlinkResult(unlinked=False, revoked=False, revoke_failed=False)
-    revoked = revoke_failed = False
-    refresh_token = connection.refresh_token
-    if refresh_token and connection.api_version == ApiVersion.V31:
-        # Sage is called outside the transaction: no row stays locked during the HTTP call.
-        try:
-            oauth.revoke_token(credential_set=connection.credential_set, token=refresh_token)
-            revoked = True
-        except SageOAuthError:
-            revoke_failed = True
     with transaction.atomic():
-        locked = _locked(connection.pk)
-        if not locked.can_move_to(Connection.Status.UNLINKED):  # unlinked meanwhile
-            return UnlinkResult(unlinked=False, revoked=revoked, revoke_failed=revoke_failed)
+        locked = _locked(connection.pk, "credential_set")
+        if not locked.can_move_to(Connection.Status.UNLINKED):
+            return UnlinkResult(unlinked=False, revoked=False, revoke_failed=False)
+        # Secrets the current keys cannot read: unlinked here all the same, not revoked.
+        unreadable = bool(unreadable_fields(locked) or unreadable_fields(locked.credential_set))
+        held = None if unreadable else held_token(locked)
         locked.move_to(Connection.Status.UNLINKED)
         locked.forget_tokens()
         locked.last_error = ""
         locked.save()
-        _record(
-            locked,
-            HistoryEvent.Kind.UNLINKED,
-            actor=actor,
-            revoked=revoked,
-            revoke_failed=revoke_failed,
+        live_data_forget(locked.pk)
+        event = _record(
+            locked, HistoryEvent.Kind.UNLINKED, actor=actor, revoked=False, revoke_failed=False
         )
-    return UnlinkResult(unlinked=True, revoked=revoked, revoke_failed=revoke_failed)
+    if held is None:
+        if unreadable:
+            note_revocation(event, revoked=False)
+        return UnlinkResult(unlinked=True, revoked=False, revoke_failed=unreadable)
+    revoked = revoke(held)
+    note_revocation(event, revoked=revoked)
+    return UnlinkResult(unlinked=True, revoked=revoked, revoke_failed=not revoked)

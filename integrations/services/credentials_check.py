@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from ..fields import unreadable_fields
 from ..history import Actor, history_record
 from ..models import CredentialSet, HistoryEvent, Integration
 from ..sage import oauth
@@ -18,6 +19,13 @@ class CheckResult(models.TextChoices):
     REJECTED = "rejected", _("Sage rejected this client ID or secret")
     UNREACHABLE = "unreachable", _("Sage could not be reached; try again in a few minutes")
     INCOMPLETE = "incomplete", _("Save the client ID and secret before checking them")
+    UNREADABLE = (
+        "unreadable",
+        _(
+            "The stored secrets cannot be read with the current encryption keys: enter the "
+            "client secret again and save, or restore the key that encrypted them"
+        ),
+    )
 
 
 def _ask_sage(credential_set: CredentialSet) -> CheckResult:
@@ -44,9 +52,14 @@ def _ask_sage(credential_set: CredentialSet) -> CheckResult:
 def credentials_check(*, integration: Integration, actor: Actor = None) -> CheckResult:
     """Check the integration's chosen credential set at Sage and record the answer."""
     credential_set = integration.chosen_credential_set()
-    if credential_set is None or not credential_set.client_id or not credential_set.client_secret:
+    if credential_set is None:
         return CheckResult.INCOMPLETE
-    result = _ask_sage(credential_set)
+    if unreadable_fields(credential_set):
+        result = CheckResult.UNREADABLE
+    elif not credential_set.client_id or not credential_set.client_secret:
+        return CheckResult.INCOMPLETE
+    else:
+        result = _ask_sage(credential_set)
     history_record(
         organization=integration.organization,
         kind=HistoryEvent.Kind.CREDENTIALS_CHECKED,

@@ -1,6 +1,7 @@
 """The end of the trip to Sage: the callback's outcome, the tokens, the business choice."""
 
 import contextlib
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -8,6 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from ..fields import unreadable_fields
 from ..history import history_record
 from ..models import (
     AuthorizationRequest,
@@ -30,7 +32,9 @@ from .link_outcomes import (
     Notice,
     ProviderError,
 )
-from .linking import callback_url
+from .linking import callback_url, link_token_hash
+
+logger = logging.getLogger(__name__)
 
 
 class Result(models.TextChoices):
@@ -74,6 +78,12 @@ def _refusal(authorization: AuthorizationRequest) -> LinkFailure | None:
     was consumed, at the start of this callback: they are the state the customer's
     trip to Sage came back to.
     """
+    company = authorization.connection.company
+    started_from = authorization.link_token_hash
+    if started_from and (
+        link_token_hash(company.link_token) != started_from or not company.link_is_valid
+    ):
+        return LinkFailure.LINK_RENEWED
     current = authorization.credential_set
     if not current.integration.enabled:
         return LinkFailure.INTEGRATION_DISABLED
@@ -103,10 +113,22 @@ def link_complete(*, authorization: AuthorizationRequest, params: Mapping[str, s
         _fail(authorization, reason=LinkFailure.PROVIDER_ERROR)
         notice = PROVIDER_ERROR_NOTICES.get(error, Notice.PROVIDER_ERROR)
         return _outcome(authorization, Result.PROVIDER_ERROR, notice)
+    unreadable = unreadable_fields(authorization) + unreadable_fields(authorization.credential_set)
+    if unreadable:
+        logger.error(
+            "Link of connection %s failed: stored secrets (%s) cannot be read with the "
+            "current encryption keys.",
+            authorization.connection.pk,
+            ", ".join(unreadable),
+        )
+        _fail(authorization, reason=LinkFailure.SECRETS_UNREADABLE)
+        return _outcome(authorization, Result.FAILED, Notice.NOT_COMPLETED)
     refusal = _refusal(authorization)
     if refusal:
         _fail(authorization, reason=refusal)
-        return _outcome(authorization, Result.REFUSED, Notice.INTEGRATION_CHANGED)
+        replaced = refusal == LinkFailure.LINK_RENEWED
+        notice = Notice.LINK_REPLACED if replaced else Notice.INTEGRATION_CHANGED
+        return _outcome(authorization, Result.REFUSED, notice)
     credential_set = authorization.credential_set
     try:
         tokens = oauth.exchange_code(
@@ -117,6 +139,15 @@ def link_complete(*, authorization: AuthorizationRequest, params: Mapping[str, s
         )
     except SageOAuthError as exc:
         reason = LinkFailure(exc.kind)
+        if reason == LinkFailure.INVALID_CLIENT:
+            # The admins' keys no longer work: every customer's link fails until fixed.
+            logger.error(
+                "Sage rejected the client ID and secret of integration %s (credential set "
+                "%s) during the link of connection %s (invalid_client).",
+                credential_set.integration_id,
+                credential_set.pk,
+                authorization.connection.pk,
+            )
         _fail(authorization, reason=reason)
         return _outcome(authorization, Result.FAILED, TOKEN_ERROR_NOTICES[reason])
     businesses: list[Business] = []

@@ -15,6 +15,7 @@ class LinkFailure(StrEnum):
     PROVIDER_ERROR = "provider_error"
     INTEGRATION_DISABLED = "integration_disabled"
     CREDENTIALS_CHANGED = "credentials_changed"
+    LINK_RENEWED = "link_renewed"  # the link URL was renewed or expired during the trip
     # Sage's token endpoint refused: the same values as the OAuth error kinds.
     INVALID_GRANT = "invalid_grant"
     INVALID_CLIENT = "invalid_client"
@@ -23,6 +24,8 @@ class LinkFailure(StrEnum):
     BAD_RESPONSE = "bad_response"
     BUSINESSES = "businesses"
     NO_BUSINESS = "no_business"
+    # Our side: the stored secrets cannot be read with the current encryption keys.
+    SECRETS_UNREADABLE = "secrets_unreadable"
 
 
 # Stored in Connection.last_error in English; the pages translate them when shown.
@@ -32,6 +35,9 @@ FAILURE_MESSAGES = {
     LinkFailure.INTEGRATION_DISABLED: gettext_noop("The integration was disabled during the link."),
     LinkFailure.CREDENTIALS_CHANGED: gettext_noop(
         "The integration's credentials changed during the link."
+    ),
+    LinkFailure.LINK_RENEWED: gettext_noop(
+        "The link URL was renewed or expired during the link: the old one was not used."
     ),
     LinkFailure.INVALID_GRANT: gettext_noop(
         "Sage refused the authorization code (expired or already used)."
@@ -44,6 +50,9 @@ FAILURE_MESSAGES = {
     LinkFailure.BAD_RESPONSE: gettext_noop("Sage's token endpoint sent an unusable answer."),
     LinkFailure.BUSINESSES: gettext_noop("Sage's list of businesses could not be read."),
     LinkFailure.NO_BUSINESS: gettext_noop("The Sage account has no business to link."),
+    LinkFailure.SECRETS_UNREADABLE: gettext_noop(
+        "The stored secrets cannot be read with the current encryption keys."
+    ),
 }
 
 
@@ -70,10 +79,12 @@ class Notice(StrEnum):
     PROVIDER_ERROR = "provider_error"
     ALREADY_LINKED = "already_linked"
     INTEGRATION_CHANGED = "integration_changed"
+    LINK_REPLACED = "link_replaced"
     CODE_EXPIRED = "code_expired"
     KEYS_REJECTED = "keys_rejected"
     NO_BUSINESS = "no_business"
     UNREACHABLE = "unreachable"
+    NOT_COMPLETED = "not_completed"
 
     @property
     def success(self) -> bool:
@@ -127,6 +138,13 @@ NOTICE_WORDING = {
             "you the link."
         ),
     ),
+    Notice.LINK_REPLACED: Wording(
+        _NOT_COMPLETED,
+        _(
+            "This link was replaced or has expired while you were at Sage, so this "
+            "authorization was not used."
+        ),
+    ),
     Notice.CODE_EXPIRED: Wording(
         _NOT_COMPLETED,
         _(
@@ -150,6 +168,14 @@ NOTICE_WORDING = {
         _(
             "Sage could not be reached or sent an unexpected answer. Nothing was saved. "
             "Please try again in a few minutes."
+        ),
+    ),
+    # Neutral on purpose: the customer cannot act on our encryption keys.
+    Notice.NOT_COMPLETED: Wording(
+        _NOT_COMPLETED,
+        _(
+            "The link could not be completed because of a problem on our side. Nothing "
+            "was saved. Please tell the company that sent you the link."
         ),
     ),
 }

@@ -128,6 +128,11 @@ def link_integration(*, company: Company, platform: str) -> tuple[Integration, "
     return integration, credential_set
 
 
+def link_token_hash(token: str) -> str:
+    """What an authorization request keeps of the link URL it started from."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def browser_binding(secret: str) -> str:
     """Hash the per-browser secret kept in the session; only the hash is stored."""
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -168,6 +173,7 @@ def link_start(*, company: Company, platform: str, country: str, browser_secret:
         credential_set=credential_set,
         client_id=credential_set.client_id,
         country=country,
+        link_token_hash=link_token_hash(company.link_token),
     )
     # No history here: the callback records the outcome. Anyone holding the link URL
     # can start, so a record per start would let them push the real events away.

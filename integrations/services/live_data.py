@@ -1,19 +1,34 @@
-"""Live data of a linked company, read through the Sage API client."""
+"""Live data of a linked company, read through the Sage API client.
+
+The three reads (business, ledger accounts, contacts) run at the same time, with an
+access token made fresh beforehand. What they read is cached per connection for
+LIVE_DATA_CACHE_SECONDS, and the last good read is kept longer: when Sage is down,
+the page shows it, with when it was read.
+"""
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import models
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from ..models import Connection
-from ..sage.client import SageClient
+from ..sage import endpoints
+from ..sage.client import ApiAuth, SageClient
 from ..sage.errors import SageApiError
 from ..sage.versions import ApiVersion
-from .connection_client import connection_client
-from .connections import RelinkRequired, TokenError
+from .connection_client import connection_fixed_client
+from .connections import RelinkRequired, TokenError, connection_refresh
+from .live_data_cache import fresh_key, last_key
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +64,8 @@ class LiveData:
     contacts: Preview | None = None
     error: str = ""
     request_id: str = ""
+    read_at: datetime | None = None
+    stale: bool = False  # Sage failed just now: this is the data read at `read_at`
 
     @property
     def needs_relink(self) -> bool:
@@ -71,10 +88,14 @@ def _text(value: object) -> str:
 
 def _business(client: SageClient, connection: Connection) -> Business:
     if connection.api_version == ApiVersion.V30:
-        # API v3.0 keeps business details in its "core" API: show what the link stored.
-        return Business(name=connection.business_name, country=connection.country, address_lines=[])
-    path = f"businesses/{connection.business_id}" if connection.business_id else "businesses/lead"
-    data = client.get(path)
+        # API v3.0 keeps business details in its "core" API, under the resource owner.
+        core = client.with_base_url(endpoints.v30_core_url())
+        data = core.get(f"businesses/{connection.resource_owner_id}")
+    else:
+        lead = "businesses/lead"
+        data = client.get(
+            f"businesses/{connection.business_id}" if connection.business_id else lead
+        )
     if not isinstance(data, dict):
         raise SageApiError(gettext("Sage sent an unexpected answer."))
     address = [
@@ -114,22 +135,89 @@ def _contact(item: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _in_parallel(*reads: Callable[[], Any]) -> list[Any]:
+    """Run `reads` at once, in the caller's language; raise the first failure, in order."""
+    language = translation.get_language()
+
+    def run(read: Callable[[], T]) -> T:
+        with translation.override(language):
+            return read()
+
+    with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+        futures = [pool.submit(run, read) for read in reads]
+    return [future.result() for future in futures]
+
+
+class _TokenRefused(Exception):
+    """Sage answered 401 to an access token we hold as fresh (revoked early, clock skew)."""
+
+    def __init__(self, auth: ApiAuth):
+        super().__init__("refused")
+        self.auth = auth
+
+
+def _refused(auth: ApiAuth) -> None:
+    raise _TokenRefused(auth)  # out of the reading thread, to the caller's
+
+
+def _read_all(client: SageClient, connection: Connection) -> list[Any]:
+    return _in_parallel(
+        lambda: _business(client, connection),
+        lambda: _preview(client, "ledger_accounts", _ledger_account),
+        lambda: _preview(client, "contacts", _contact),
+    )
+
+
+def _read(connection: Connection) -> LiveData:
+    """Read the three parts from Sage, within SAGE_PAGE_BUDGET (TokenError, SageApiError).
+
+    The reads run in threads that never touch the database: a token refused early is
+    refreshed here, under the row lock, and the reads run once more.
+    """
+    budget: float | None = float(settings.SAGE_PAGE_BUDGET)
+    for renew in (_refused, None):
+        client = connection_fixed_client(connection=connection, budget=budget, renew=renew)
+        try:
+            business, ledger_accounts, contacts = _read_all(client, connection)
+        except _TokenRefused as refused:
+            connection = connection_refresh(
+                connection=connection, rejected_access_token=refused.auth.access_token
+            )
+            budget = client.time_left()
+            continue
+        break
+    return LiveData(
+        state=LiveState.OK,
+        business=business,
+        ledger_accounts=ledger_accounts,
+        contacts=contacts,
+        read_at=timezone.now(),
+    )
+
+
 def company_live_data(*, connection: Connection) -> LiveData:
-    """Read the business details and first pages of ledger accounts and contacts, live."""
+    """Read the business details and first pages of ledger accounts and contacts.
+
+    From the cache when they were read a moment ago; the last good read, marked stale,
+    when Sage cannot answer now.
+    """
     if connection.status == Connection.Status.DEAUTHORIZED:
         return LiveData(state=LiveState.RELINK)
+    cached = cache.get(fresh_key(connection.pk))
+    if isinstance(cached, LiveData):
+        return cached
     try:
-        client = connection_client(connection=connection)
-        business = _business(client, connection)
-        ledger_accounts = _preview(client, "ledger_accounts", _ledger_account)
-        contacts = _preview(client, "contacts", _contact)
+        live = _read(connection)
     except RelinkRequired:
         return LiveData(state=LiveState.RELINK)
     except TokenError as error:
         return LiveData(state=LiveState.ERROR, error=str(error))
     except SageApiError as error:
         logger.warning("Live data for connection %s failed: %s", connection.pk, error.data_code)
+        last = cache.get(last_key(connection.pk))
+        if error.retryable and isinstance(last, LiveData):
+            return replace(last, stale=True, error=error.message, request_id=error.request_id)
         return LiveData(state=LiveState.ERROR, error=error.message, request_id=error.request_id)
-    return LiveData(
-        state=LiveState.OK, business=business, ledger_accounts=ledger_accounts, contacts=contacts
-    )
+    cache.set(fresh_key(connection.pk), live, settings.LIVE_DATA_CACHE_SECONDS)
+    cache.set(last_key(connection.pk), live, settings.LIVE_DATA_LAST_SECONDS)
+    return live

@@ -5,11 +5,13 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.tenancy import admin_required, member_required
 
 from .. import selectors
+from ..fields import unreadable_fields
 from ..forms.companies import CompanyForm, CompanySearchForm
 from ..models import Company
 from ..services import companies as service
@@ -52,18 +54,31 @@ def company_create(request):
 
 
 @member_required
+@never_cache  # the link URL is a credential of sorts: no cache keeps the page
 def company_detail(request, pk):
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
     linked = connection is not None and connection.is_linked
+    # Tokens or keys the current FIELD_ENCRYPTION_KEYS cannot read: say so, call no one.
+    unreadable = connection is not None and bool(
+        unreadable_fields(connection) or unreadable_fields(connection.credential_set)
+    )
     context = {
         "company": company,
         "connection": connection,
         "link_url": selectors.company_link_url(company),
         "health": selectors.connection_health(connection),
-        "needs_relink": connection is not None and connection.needs_relink,
+        "state": selectors.company_state(company),
         "history": selectors.company_history(company=company),
-        "live_data": company_live_data(connection=connection) if linked else None,
+        "secrets_unreadable": unreadable,
+        "rejected_at": (
+            selectors.credentials_rejected_at(integration=connection.integration)
+            if connection is not None and request.membership.is_admin
+            else None
+        ),
+        "live_data": (
+            company_live_data(connection=connection) if linked and not unreadable else None
+        ),
     }
     return render(request, "integrations/companies/detail.html", context)
 
@@ -81,7 +96,7 @@ def company_link_renew(request, pk):
 def connection_unlink(request, pk):
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
-    if connection is None or not connection.can_unlink:
+    if connection is None or not selectors.company_state(company).can_unlink:
         messages.info(request, _("This company is not linked."))
         return redirect("integrations:company_detail", pk=company.pk)
     if request.method == "POST":

@@ -2,19 +2,21 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from portal.redirects import local_path_or
 from portal.tenancy import admin_required, member_required
 
 from ..forms.credentials import CredentialsForm, ToggleForm
 from ..models import CredentialSet, Integration
 from ..sage.versions import ApiVersion
 from ..selectors import (
+    credentials_rejected_at,
     integration_for,
     integration_history,
     integration_state,
@@ -88,6 +90,7 @@ def sage_settings(request):
             "developer_portal_url": settings.SAGE_DEVELOPER_PORTAL_URL,
             "can_check": chosen is not None and chosen.is_complete,
             "offer_enable": offer_enable and integration is not None,
+            "rejected_at": credentials_rejected_at(integration=integration) if is_admin else None,
             "history": (
                 integration_history(integration=integration, limit=HISTORY_LIMIT)
                 if is_admin
@@ -111,10 +114,8 @@ def integration_toggle(request, pk):
             messages.error(request, _not_ready_message(error))
     elif service.integration_disable(integration=integration, actor=request.user):
         messages.success(request, _("Sage Accounting is disabled."))
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("integrations:accounting_list")
-    return redirect(target)
+    default = reverse("integrations:accounting_list")
+    return HttpResponseRedirect(local_path_or(request, request.POST.get("next"), default))
 
 
 @admin_required
@@ -149,6 +150,7 @@ CHECK_LEVELS = {
     CheckResult.REJECTED: messages.ERROR,
     CheckResult.UNREACHABLE: messages.WARNING,
     CheckResult.INCOMPLETE: messages.WARNING,
+    CheckResult.UNREADABLE: messages.ERROR,
 }
 
 

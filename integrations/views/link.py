@@ -164,7 +164,13 @@ def oauth_callback(request):
             result=outcome.result,
             notice=outcome.notice,
             company=company.name,
-            token=company.link_token if company.link_is_valid else "",
+            # "Try again" with the current link URL, but never hand a renewed one to
+            # whoever came back with the old.
+            token=(
+                company.link_token
+                if company.link_is_valid and outcome.notice != Notice.LINK_REPLACED
+                else ""
+            ),
             business=outcome.connection.business_name,
         ),
     )

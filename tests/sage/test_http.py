@@ -37,6 +37,7 @@ def test_other_transports_are_refused(url, settings):
 
 def test_the_sandbox_allows_plain_http_on_its_own_host(settings):
     settings.SAGE_SANDBOX = True
+    settings.PORTAL_BASE_URL = "http://portal.internal:8000"
     check_transport("http://portal.internal:8000/sage-sandbox/token")
     with pytest.raises(ImproperlyConfigured):
         check_transport("ftp://portal.internal/token")

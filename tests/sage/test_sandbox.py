@@ -594,7 +594,7 @@ def test_mount_sandbox_sends_its_prefix_to_the_sandbox():
         return [b"django " + environ["PATH_INFO"].encode()]
 
     sandbox = SageSandbox()
-    app = mount_sandbox(django_app, prefix="/sage-sandbox", sandbox=sandbox)
+    app = mount_sandbox(django_app, prefix="/sage-sandbox", sandbox=sandbox, redirect_uris=[])
     status, body = call_wsgi(app, "/sage-sandbox/v3.1/user")
     assert status.startswith("401")
     assert sandbox.requests[0].path == "/v3.1/user"

@@ -33,6 +33,14 @@ def connections(sage_sandbox, org_a, org_b, link_connection):
     return {"due": due, "due_b": due_b, "later": later, "gone": gone}
 
 
+def counts(**values: int) -> dict[str, int]:
+    """A pass's result: every count zero unless given."""
+    zero = dict.fromkeys(
+        ("refreshed", "deauthorized", "failed", "busy", "not_processed", "skipped"), 0
+    )
+    return zero | values
+
+
 def refreshed_tokens(sandbox) -> set[str]:
     return {r.form["refresh_token"] for r in sandbox.token_requests(grant_type="refresh_token")}
 
@@ -40,7 +48,9 @@ def refreshed_tokens(sandbox) -> set[str]:
 def test_command_refreshes_only_connections_that_need_it(sage_sandbox, connections, capsys):
     call_command("keepalive")
 
-    assert "2 refreshed, 0 deauthorized, 0 failed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2 refreshed, 0 deauthorized, 0 failed, 0 busy" in out
+    assert "0 could not be processed" in out
     assert refreshed_tokens(sage_sandbox) == {
         connections["due"].refresh_token,
         connections["due_b"].refresh_token,
@@ -58,14 +68,14 @@ def test_command_refreshes_only_connections_that_need_it(sage_sandbox, connectio
 def test_window_is_a_setting(sage_sandbox, connections, settings):
     settings.KEEPALIVE_REFRESH_WITHIN_DAYS = 30
 
-    assert keepalive_pass.call() == {"refreshed": 3, "deauthorized": 0, "failed": 0, "skipped": 0}
+    assert keepalive_pass.call() == counts(refreshed=3)
 
 
 def test_second_pass_has_nothing_left_to_do(sage_sandbox, connections):
     keepalive_pass.call()
     seen = len(sage_sandbox.token_requests())
 
-    assert keepalive_pass.call() == {"refreshed": 0, "deauthorized": 0, "failed": 0, "skipped": 0}
+    assert keepalive_pass.call() == counts()
     assert len(sage_sandbox.token_requests()) == seen
 
 
@@ -73,7 +83,7 @@ def test_revoked_and_unreachable_connections_are_counted(sage_sandbox, connectio
     sage_sandbox.fail_next("token", "invalid_grant")
     sage_sandbox.fail_next("token", "status_500")
 
-    assert keepalive_pass.call() == {"refreshed": 0, "deauthorized": 1, "failed": 1, "skipped": 0}
+    assert keepalive_pass.call() == counts(deauthorized=1, failed=1)
     statuses = set(
         Connection.objects.filter(
             pk__in=[connections["due"].pk, connections["due_b"].pk]

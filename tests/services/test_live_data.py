@@ -3,13 +3,15 @@
 from http import HTTPStatus
 
 import pytest
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from integrations.models import Connection
+from integrations.models import Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
 from integrations.services.live_data import PREVIEW_SIZE, LiveState, company_live_data
+from integrations.services.live_data_cache import fresh_key, last_key
 from tests.factories import NO_SUBSCRIPTION
 from tests.link_flow import expire_access_token
 
@@ -164,3 +166,81 @@ def test_other_organization_cannot_see_the_live_data(
 
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert len(sage_sandbox.requests) == seen
+
+
+def _api_reads(sandbox) -> list[str]:
+    return [r.path for r in sandbox.requests if r.route == "api"]
+
+
+def test_v30_business_details_come_live_from_the_core_api(sage_sandbox, org_a, link_connection):
+    connection = link_connection(sage_sandbox, org_a, api_version=ApiVersion.V30)
+    business = sage_sandbox.business(connection.resource_owner_id)
+
+    live = company_live_data(connection=connection)
+
+    assert f"/v30/core/v3/businesses/{connection.resource_owner_id}" in _api_reads(sage_sandbox)
+    assert live.business.address_lines  # the link stored no address: this was read live
+    assert live.business.name == business["name"]
+
+
+def test_the_three_reads_overlap(sage_sandbox, org_a, link_connection):
+    connection = link_connection(sage_sandbox, org_a)
+    sage_sandbox.fail_next("api", "slow", times=3, seconds=0.5)
+
+    live = company_live_data(connection=connection)
+
+    assert live.state == LiveState.OK
+    assert sage_sandbox.max_api_in_flight == 3
+
+
+def test_live_data_is_cached_then_read_again_after_a_change(
+    sage_sandbox, org_a, link_connection, django_capture_on_commit_callbacks
+):
+    from integrations.services.connections import connection_mark_for_relink
+
+    connection = link_connection(sage_sandbox, org_a)
+    first = company_live_data(connection=connection)
+    reads = len(_api_reads(sage_sandbox))
+
+    again = company_live_data(connection=connection)
+
+    assert again == first
+    assert len(_api_reads(sage_sandbox)) == reads  # from the cache: Sage not asked
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_mark_for_relink(
+            connection=connection, actor=None, reason=HistoryEvent.Reason.SUPPORT
+        )
+    assert cache.get(fresh_key(connection.pk)) is None
+    assert cache.get(last_key(connection.pk)) is None
+
+
+def test_when_sage_is_down_the_last_read_is_shown_with_its_time(
+    sage_sandbox, org_a, link_connection
+):
+    connection = link_connection(sage_sandbox, org_a)
+    first = company_live_data(connection=connection)
+    cache.delete(fresh_key(connection.pk))  # the short-lived copy has expired
+    sage_sandbox.fail_next("api", "status_500", times=3)
+
+    live = company_live_data(connection=connection)
+
+    assert live.stale
+    assert live.business == first.business
+    assert live.read_at == first.read_at
+    html = render(live)
+    assert 'data-testid="live-data-stale"' in html
+    assert first.business.name in html
+    with translation.override("fr"):
+        assert "Voici les données lues le" in render(live)
+
+
+def test_a_refused_read_is_an_error_even_with_an_earlier_read(sage_sandbox, org_a, link_connection):
+    connection = link_connection(sage_sandbox, org_a)
+    company_live_data(connection=connection)
+    cache.delete(fresh_key(connection.pk))
+    sage_sandbox.fail_next("api", "error_array", **NO_SUBSCRIPTION)
+
+    live = company_live_data(connection=connection)
+
+    assert live.failed  # not Sage being down: the admin must see the refusal
+    assert not live.stale

@@ -210,3 +210,11 @@ def test_members_are_not_let_in(client, org_a):
     client.force_login(org_a.admin)
     response = client.get(reverse("admin:integrations_integration_changelist"))
     assert response.status_code == HTTPStatus.FOUND
+
+
+def test_support_sees_only_what_it_uses(staff_client):
+    html = staff_client.get(reverse("admin:index")).content.decode().lower()
+    assert "organizations" in html
+    assert "connections" in html
+    for hidden in ("groups", "email addresses", "task results"):
+        assert hidden not in html, hidden

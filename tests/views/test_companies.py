@@ -117,18 +117,18 @@ def test_list_rows_without_a_linked_connection(admin_client, org_a, make_company
     )
     response = admin_client.get(LIST)
     rows = {row.name: row for row in response.context["rows"]}
-    assert (rows["Alone Ltd"].status, rows["Alone Ltd"].status_label) == ("", "Not linked")
-    assert rows["Waiting Ltd"].status_label == "Pending authorization"
+    assert (rows["Alone Ltd"].status, rows["Alone Ltd"].status_label) == ("", "Not linked yet")
+    assert rows["Waiting Ltd"].status_label == "Waiting for the customer"
     assert not rows["Alone Ltd"].is_linked
     assert not rows["Waiting Ltd"].is_linked
     assert b'<span class="muted">OK</span>' not in response.content
     html = response.content.decode()
-    assert '<span class="badge">Not linked</span>' in html
-    assert '<span class="badge badge--pendingauth">Pending authorization</span>' in html
+    assert '<span class="badge">Not linked yet</span>' in html
+    assert '<span class="badge badge--pendingauth">Waiting for the customer</span>' in html
     assert ">OK<" not in html
     french = admin_client.get(LIST, headers={"accept-language": "fr"}).content.decode()
-    assert "Non liée" in french
-    assert "En attente d&#x27;autorisation" in french
+    assert "Pas encore liée" in french
+    assert "En attente du client" in french
 
 
 def test_admin_creates_a_company(admin_client, org_a):
@@ -235,7 +235,9 @@ def test_unlink_asks_first_then_revokes(
     assert not connection.refresh_token
     assert HistoryEvent.objects.filter(kind=HistoryEvent.Kind.UNLINKED, company=company)
     assert b"The company was unlinked." in response.content
-    assert b'data-testid="relink-prompt"' in response.content
+    # A voluntary unlink is not a relink to chase: the page says who unlinked it.
+    assert b'data-testid="relink-prompt"' not in response.content
+    assert b"Unlinked by admin@alphaltd.example on" in response.content
     with pytest.raises(SageOAuthError):
         oauth.refresh_tokens(credential_set=credential_set, refresh_token=refresh_token)
 

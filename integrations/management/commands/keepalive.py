@@ -27,7 +27,8 @@ class Command(BaseCommand):
         result = keepalive_pass.call()
         self.stdout.write(
             "Keep-alive pass: {refreshed} refreshed, {deauthorized} deauthorized, "
-            "{failed} failed.".format(**result)
+            "{failed} failed, {busy} busy, "
+            "{not_processed} could not be processed, {skipped} no longer due.".format(**result)
         )
         if schedule:
             housekeeping_schedule_next()

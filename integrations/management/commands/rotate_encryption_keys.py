@@ -23,23 +23,46 @@ def models_with_secrets():
 class Command(BaseCommand):
     help = (
         "Re-encrypt every stored secret with the newest key (the first of "
-        "FIELD_ENCRYPTION_KEYS). Run it after adding a key, before dropping the old one."
+        "FIELD_ENCRYPTION_KEYS). Run it after adding a key, before dropping the old one. "
+        "Rows the keys cannot decrypt are skipped and listed (ids only); the command then "
+        "exits with an error."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Say what would be re-encrypted and what cannot be read; change nothing.",
+        )
+
+    def handle(self, *args, dry_run=False, **options):
         try:
             key = current_key_id()
         except DecryptionError as error:
             raise CommandError(str(error)) from None
-        total = 0
+        total, skipped = 0, []
+        verb = "would be re-encrypted" if dry_run else "re-encrypted"
         for model, names in models_with_secrets():
-            count = self.rotate_model(model, names)
+            count, unreadable = self.rotate_model(model, names, dry_run=dry_run)
             total += count
-            self.stdout.write(f"{model._meta.label}: {count} row(s) re-encrypted")
-        self.stdout.write(self.style.SUCCESS(f"{total} row(s) now use key {key}."))
+            skipped += [(model._meta.label, pk) for pk in unreadable]
+            self.stdout.write(f"{model._meta.label}: {count} row(s) {verb}")
+        for label, (pk, reason) in skipped:
+            # The id and why (crypto's words name a key id at most): never a value.
+            self.stderr.write(f"Skipped {label} {pk}: {reason}")
+        if dry_run:
+            self.stdout.write(f"Dry run: {total} row(s) would use key {key}; nothing changed.")
+        else:
+            self.stdout.write(self.style.SUCCESS(f"{total} row(s) now use key {key}."))
+        if skipped:
+            raise CommandError(
+                f"{len(skipped)} row(s) could not be decrypted and were skipped (listed above): "
+                "restore the key that encrypted them, or enter those secrets again. "
+                "Keep the old keys until then."
+            )
 
-    def rotate_model(self, model, names) -> int:
-        count = 0
+    def rotate_model(self, model, names, *, dry_run: bool) -> tuple[int, list]:
+        count, unreadable = 0, []
         pks = list(model._base_manager.order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(pks), BATCH):
             # One transaction per batch, rows locked: a concurrent token refresh
@@ -52,11 +75,10 @@ class Command(BaseCommand):
                     try:
                         changed = reencrypt(row)
                     except DecryptionError as error:
-                        raise CommandError(
-                            f"{model._meta.label} {row.pk}: {error} "
-                            "Nothing of this batch was changed."
-                        ) from None
+                        unreadable.append((row.pk, str(error)))
+                        continue
                     if changed:
-                        row.save(update_fields=changed)
                         count += 1
-        return count
+                        if not dry_run:
+                            row.save(update_fields=changed)
+        return count, unreadable

@@ -3,7 +3,7 @@
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TypedDict
@@ -95,6 +95,7 @@ class _Initial(TypedDict):
     open_registration: bool
     now: Callable[[], float]
     businesses: int
+    redirect_uris: tuple[str, ...] | None
 
 
 class SageSandbox(OAuthState):
@@ -108,12 +109,14 @@ class SageSandbox(OAuthState):
         open_registration: bool = True,
         now: Callable[[], float] = time.time,
         businesses: int = 1,
+        redirect_uris: Iterable[str] | None = None,
     ):
         self._lock = threading.RLock()
         self._initial: _Initial = {
             "open_registration": open_registration,
             "now": now,
             "businesses": businesses,
+            "redirect_uris": tuple(redirect_uris) if redirect_uris is not None else None,
         }
         self.reset()
 
@@ -122,6 +125,7 @@ class SageSandbox(OAuthState):
         with self._lock:
             self.clients = {}
             self.open_registration = self._initial["open_registration"]
+            self.redirect_uris = self._initial["redirect_uris"]
             self.clock: Callable[[], float] = self._initial["now"]
             self._offset = 0.0
             self.code_lifetime = 60
@@ -129,11 +133,20 @@ class SageSandbox(OAuthState):
             self.v30_access_token_lifetime = 3600
             self.refresh_token_lifetime = 2678400
             self.refresh_without_new_refresh_token = False
+            self.token_answer_overrides: dict[str, object] = {}
             self.user = data.make_user()
             self._codes, self._access, self._refresh = {}, {}, {}
             self._requests: list[RecordedRequest] = []
             self._faults: dict[str, list[Fault]] = {}
+            self._api_in_flight = 0
+            self.max_api_in_flight = 0  # the most API requests served at the same time
             self.set_businesses(self._initial["businesses"])
+
+    def restrict_redirect_uris(self, redirect_uris: Iterable[str]) -> None:
+        """Accept only these redirect URIs at the authorize page, also after reset()."""
+        with self._lock:
+            self._initial["redirect_uris"] = tuple(redirect_uris)
+            self.redirect_uris = self._initial["redirect_uris"]
 
     def now(self) -> float:
         """Return the sandbox's time: its clock plus whatever advance() added."""
@@ -208,12 +221,23 @@ class SageSandbox(OAuthState):
         with self._lock:
             self._requests.append(request)
         fault = self._take_fault(route)
-        if fault is not None and fault.kind == "slow":
-            # Outside the lock: other requests go on while this one stalls.
-            time.sleep(fault.options.get("seconds", 3))
-            fault = None
-        response = fault_response(fault) if fault else self.handle(request)
+        self._enter(route, +1)
+        try:
+            if fault is not None and fault.kind == "slow":
+                # Outside the lock: other requests go on while this one stalls.
+                time.sleep(fault.options.get("seconds", 3))
+                fault = None
+            response = fault_response(fault) if fault else self.handle(request)
+        finally:
+            self._enter(route, -1)
         return response.start(start_response)
+
+    def _enter(self, route: str, step: int) -> None:
+        if route != "api":
+            return
+        with self._lock:
+            self._api_in_flight += step
+            self.max_api_in_flight = max(self.max_api_in_flight, self._api_in_flight)
 
     def handle(self, request: RecordedRequest) -> Response:
         try:

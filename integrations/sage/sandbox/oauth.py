@@ -66,6 +66,7 @@ class OAuthState:
     _lock: threading.RLock
     clients: dict[str, str]
     open_registration: bool
+    redirect_uris: tuple[str, ...] | None  # None: any http(s) URL (the tests' sandbox)
     businesses: list[dict]
     user: dict
     code_lifetime: int
@@ -73,6 +74,7 @@ class OAuthState:
     v30_access_token_lifetime: int
     refresh_token_lifetime: int
     refresh_without_new_refresh_token: bool
+    token_answer_overrides: dict[str, object]
     _codes: dict[str, Code]
     _access: dict[str, Token]
     _refresh: dict[str, Token]
@@ -97,6 +99,12 @@ class OAuthState:
             redirect.scheme not in ("http", "https") or not redirect.netloc
         ):
             problems.append("The redirect_uri must be an absolute http(s) URL.")
+        elif self.redirect_uris is not None and query.get("redirect_uri") not in (
+            None,
+            "",
+            *self.redirect_uris,
+        ):
+            problems.append("This redirect_uri is not registered for the application.")
         method = query.get("code_challenge_method")
         if query.get("code_challenge") and method not in (None, "S256", "plain"):
             problems.append("The code_challenge_method must be S256.")
@@ -234,7 +242,8 @@ class OAuthState:
                 body["refresh_token_expires_in"] = self.refresh_token_lifetime
         if version == V30:
             body["resource_owner_id"] = resource_owner_id
-        return body
+        # What the answer says, not what the sandbox does: its own expiries stay as above.
+        return body | self.token_answer_overrides
 
     def revoke(self, *, client_id: str, token: str) -> None:
         """Revoke a refresh token (and the access tokens of its grant) or an access token."""
@@ -260,6 +269,11 @@ class OAuthState:
         with self._lock:
             for token in self._access.values():
                 token.expires_at = self.now() - 1
+
+    def live_tokens(self) -> set[str]:
+        """Every access and refresh token still accepted (for tests that look for leaks)."""
+        with self._lock:
+            return set(self._access) | set(self._refresh)
 
     def access_token(self, value: str, version: str) -> Token | None:
         """Return the live access token `value` of this API version, or None."""

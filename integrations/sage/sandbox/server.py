@@ -2,7 +2,7 @@
 
 import socketserver
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -73,7 +73,17 @@ class SandboxMount:
 
 # No return annotation: portal/wsgi.py rebinds its Django `application` to the result.
 def mount_sandbox(
-    django_app: WSGIApplication, prefix: str = "/sage-sandbox", sandbox: SageSandbox | None = None
+    django_app: WSGIApplication,
+    prefix: str = "/sage-sandbox",
+    sandbox: SageSandbox | None = None,
+    *,
+    redirect_uris: Sequence[str],
 ):
-    """Return a WSGI app sending `prefix/...` to the sandbox and everything else to Django."""
-    return SandboxMount(django_app, prefix.rstrip("/"), sandbox or default_sandbox())
+    """Return a WSGI app sending `prefix/...` to the sandbox and everything else to Django.
+
+    On the portal's own origin the authorize page sends codes to `redirect_uris`
+    only (the portal's callback): any other would make it an open redirect.
+    """
+    sandbox = sandbox or default_sandbox()
+    sandbox.restrict_redirect_uris(redirect_uris)
+    return SandboxMount(django_app, prefix.rstrip("/"), sandbox)
