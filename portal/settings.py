@@ -300,6 +300,9 @@ TASKS = {"default": {"BACKEND": TASKS_BACKEND}}
 RQ_QUEUES = {"default": {"URL": env.str("RQ_REDIS_URL", default="redis://127.0.0.1:6379/0")}}
 # RQ's workers must build django-tasks-rq's jobs: `rqworker` then needs no --job-class.
 RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+# The support admin shows no task queue (portal/urls.py hides the database's too),
+# and so serves none of django-rq's dashboard or statistics URLs.
+RQ_SHOW_ADMIN_LINK = False
 if TASKS_BACKEND == "django_tasks_rq.RQBackend":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]  # rqworker, and the backend's checks
 
