@@ -160,7 +160,7 @@ def run(args, workdir: Path) -> Outcome:
         django.setup()
         from django.db import connection
 
-        from . import callback, keepalive, live, seed
+        from . import callback, keepalive, live, peer, seed
 
         step("migrating and collecting static files")
         seed.prepare()
@@ -243,6 +243,18 @@ def run(args, workdir: Path) -> Outcome:
                         processes=processes,
                     )
                 )
+                if sandbox:
+                    step("allauth's OAuth2 callback (the peer)")
+                    rows.append(
+                        peer.row(
+                            port=port,
+                            size=SIZES[-1],
+                            args=args,
+                            workdir=workdir,
+                            baseline=baseline,
+                            processes=processes,
+                        )
+                    )
             if sandbox and "keepalive" in args.parts:
                 step(f"keep-alive: seeding {args.keepalive_connections:,} due connections")
                 due = keepalive.linked_connections(

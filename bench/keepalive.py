@@ -149,6 +149,8 @@ def measure(
     from django_tasks_db.models import DBTaskResult
 
     ids = [c.pk for c in connections]
+    deauthorized = Connection.objects.filter(pk__in=ids, status=Connection.Status.DEAUTHORIZED)
+    deauthorized_before = deauthorized.count()
     Connection.objects.filter(pk__in=ids).update(
         refresh_token_expires_at=timezone.now() + timedelta(days=1)
     )
@@ -184,16 +186,13 @@ def measure(
             environment.stop(process)  # SIGTERM: db_worker finishes its task, then exits
     DBTaskResult.objects.all().delete()
     after = sandbox_stats(sandbox_url)
-    deauthorized = Connection.objects.filter(
-        pk__in=ids, status=Connection.Status.DEAUTHORIZED
-    ).count()
     return Result(
         workers=workers,
         due=len(ids),
         refreshed=refreshed,
         seconds=elapsed,
         double_spends=after["refresh_double_spends"] - before["refresh_double_spends"],
-        deauthorized=deauthorized,
+        deauthorized=deauthorized.count() - deauthorized_before,
         latency_ms=latency_ms,
         task=task_name,
         note=note,
