@@ -270,6 +270,8 @@ def run(args, workdir: Path) -> Outcome:
                         sandbox_url=sandbox_url,
                         latency_ms=args.latency_ms,
                         workdir=workdir,
+                        sandbox_pid=sandbox.pid,
+                        database=database_name,
                     )
                     step(
                         f"  {workers} worker(s): {result.refreshed:,} refreshed in "

@@ -18,7 +18,7 @@ import json
 import secrets
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from urllib.request import urlopen
@@ -28,7 +28,7 @@ from django.utils import timezone
 from integrations.models import Company, Connection, keepalive_deadline
 from integrations.sage.versions import ApiVersion
 
-from . import environment, seed
+from . import cpu, environment, seed
 
 CONCURRENCY_PER_WORKER = 1  # db_worker: one task at a time per process
 FAN_OUT_TASK = "integrations.tasks.keepalive_connection"
@@ -45,6 +45,9 @@ class Result:
     deauthorized: int
     latency_ms: float
     task: str
+    # CPU ms per refresh in the window: the db_worker processes, the bench database's
+    # PostgreSQL backends, the sandbox (bench/cpu.py's groups; "portal" = the workers).
+    cpu_ms: dict[str, float] = field(default_factory=dict)
     note: str = ""
 
     @property
@@ -88,7 +91,9 @@ def linked_connections(
             business_name=f"{company.name} (Sage)",
             access_token=access,
             refresh_token=refresh,
-            access_token_expires_at=now + timedelta(minutes=4),
+            # Held as expired: the sandbox's copy expires 300 s after its start, so the
+            # first use refreshes rather than trusting a lifetime the two might disagree on.
+            access_token_expires_at=now,
             refresh_token_expires_at=now + (timedelta(days=1) if due else timedelta(days=31)),
             last_refreshed_at=now,
         )
@@ -144,6 +149,8 @@ def measure(
     sandbox_url: str,
     latency_ms: float,
     workdir: Path,
+    sandbox_pid: int,
+    database: str,
 ) -> Result:
     """Make every connection due, enqueue a task each, run `workers` db_workers, count."""
     from django_tasks_db.models import DBTaskResult
@@ -174,11 +181,15 @@ def measure(
             if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
                 raise RuntimeError("no db_worker refreshed a connection within 60 s")
             time.sleep(0.05)
-        start, first = time.monotonic(), done
+        groups = [
+            cpu.Processes(portal=p.pid, sandbox=sandbox_pid if n == 0 else None, database=database)
+            for n, p in enumerate(processes)
+        ]
+        start, first, ticks = time.monotonic(), done, _ticks(groups)
         while done < len(ids) and time.monotonic() - start < seconds:
             time.sleep(0.25)
             done = _not_due(world)
-        elapsed, refreshed = time.monotonic() - start, done - first
+        elapsed, refreshed, used = time.monotonic() - start, done - first, _ticks(groups, ticks)
         if done >= len(ids):
             note = "all done"
     finally:
@@ -195,5 +206,20 @@ def measure(
         deauthorized=deauthorized.count() - deauthorized_before,
         latency_ms=latency_ms,
         task=task_name,
+        cpu_ms={g: t * cpu.TICK_MS / refreshed for g, t in used.items()} if refreshed else {},
         note=note,
     )
+
+
+def _ticks(groups: list[cpu.Processes], since: dict | None = None) -> dict:
+    """CPU ticks so far by process (`since` None), or used since `since` by group.
+
+    Each worker is its own session; one snapshot per worker finds its processes,
+    the database's backends and (with the first) the sandbox: merged by process.
+    """
+    found: dict = {}
+    for group in groups:
+        found |= cpu.snapshot(group)
+    if since is None:
+        return found
+    return cpu.used(since, found)

@@ -282,6 +282,7 @@ def keepalive_table(results) -> str:
         return ""
     head = ["keep-alive", "C per worker", "L (ms)", "due", "refreshed", "seconds"]
     head += ["refreshed/s", "ideal/s", "× ideal", "spent twice", "deauthorized"]
+    head += ["worker CPU ms/refresh", "total CPU ms/refresh"]
     lines = [head]
     for r in results:
         lines.append(
@@ -297,6 +298,8 @@ def keepalive_table(results) -> str:
                 f"{r.rate / r.ideal:.2f}",
                 str(r.double_spends),
                 str(r.deauthorized),
+                f"{r.cpu_ms[cpu.PORTAL]:.2f}" if cpu.PORTAL in r.cpu_ms else "—",
+                f"{sum(r.cpu_ms.values()):.2f}" if r.cpu_ms else "—",
             ]
         )
     task = results[0].task
@@ -310,6 +313,10 @@ def keepalive_table(results) -> str:
         "count every seeded connection is made due again and gets its task",
         "- spent twice: refresh requests the sandbox saw with a refresh token an earlier "
         "refresh had already rotated away (its counter, read before and after)",
+        "- CPU ms/refresh: CPU time (utime + stime) in the window ÷ refreshes; worker: the "
+        "db_worker processes; total: with the bench database's PostgreSQL backends and the "
+        "sandbox. At refreshes/s = 1 ÷ (L + overhead), the overhead beyond L is this CPU "
+        "stretched by whatever else competes for the 2 cores",
     ]
     if task.startswith("bench."):
         notes.append(
