@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.client import HTTPConnection
 from pathlib import Path
@@ -24,6 +25,7 @@ from . import cpu, environment, report, rounds
 from .load import LoadResult, wrk
 
 SIZES = (10, 10_000)
+PARTS = ("pages", "live", "callback", "keepalive")
 
 
 def arguments(argv):
@@ -49,10 +51,58 @@ def arguments(argv):
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     cores = os.cpu_count() or 1
     parser.add_argument("--workers", type=int, default=2 * cores, help="gunicorn workers")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=100,
+        help="latency L the Sage sandbox adds to each token and API request (default 100)",
+    )
+    parser.add_argument(
+        "--live-connections",
+        type=int,
+        default=2,
+        help="wrk connections for the company page with live data and its reference, "
+        "fewer than gunicorn's workers so p50 is a request's own latency (default 2)",
+    )
+    parser.add_argument(
+        "--keepalive-connections",
+        type=int,
+        default=2000,
+        help="due connections for the keep-alive throughput (default 2000)",
+    )
+    parser.add_argument(
+        "--keepalive-seconds",
+        type=float,
+        default=20,
+        help="seconds the keep-alive rate is measured for, from the first refresh, per "
+        "worker count (less when every connection is done first; default 20)",
+    )
+    parser.add_argument(
+        "--keepalive-workers",
+        default="1,2",
+        help="db_worker process counts to measure, comma separated (default 1,2)",
+    )
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"what to measure, comma separated, among {','.join(PARTS)} (default: all); "
+        "a partial run never writes docs/performance.md",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.duration < 1 or args.warmup < 1:
         parser.error("--rounds, --duration and --warmup must be at least 1")
+    if args.latency_ms <= 0:
+        parser.error("--latency-ms must be more than 0")
+    try:
+        args.keepalive_workers = [int(n) for n in args.keepalive_workers.split(",")]
+    except ValueError:
+        parser.error("--keepalive-workers: comma separated numbers")
+    args.parts = {part.strip() for part in args.parts.split(",") if part.strip()}
+    if args.parts - set(PARTS):
+        parser.error(f"--parts: among {', '.join(PARTS)}")
+    if args.parts != set(PARTS):
+        args.no_write = True
     return args
 
 
@@ -82,8 +132,17 @@ def warm_up(port: int, path: str, cookie: str, args) -> Callable[[], LoadResult]
     return functools.partial(wrk, url, seconds=slice_seconds(args), **options)
 
 
-def run(args, workdir: Path) -> tuple[list[report.Row], str, str]:
-    port, sandbox_port = environment.free_port(), environment.free_port()
+@dataclass
+class Outcome:
+    rows: list[report.Row]
+    live: list = field(default_factory=list)  # bench.live.Result
+    keepalive: list = field(default_factory=list)  # bench.keepalive.Result
+    postgres_version: str = ""
+    settings_line: str = ""
+
+
+def run(args, workdir: Path) -> Outcome:
+    port, cold_port, sandbox_port = (environment.free_port() for _ in range(3))
     database_name = f"portal_bench_{os.getpid()}"
     with environment.database(database_name) as database_url:
         for name in ("DJANGO_SECURE_SSL_REDIRECT", "DJANGO_SECURE_COOKIES", "STATIC_MANIFEST"):
@@ -101,26 +160,49 @@ def run(args, workdir: Path) -> tuple[list[report.Row], str, str]:
         django.setup()
         from django.db import connection
 
-        from . import callback, seed
+        from . import callback, keepalive, live, peer, seed
 
         step("migrating and collecting static files")
         seed.prepare()
         world = seed.world_create()
+        keepalive_world = seed.world_create(name="Keepalive Ltd")
+        # Tokens the sandbox knows from its start: the keep-alive's and the live company's.
+        pairs = keepalive.token_pairs(args.keepalive_connections + 1)
+        tokens = keepalive.tokens_file(
+            workdir / "tokens.txt", world.credential_set.client_id, pairs
+        )
         postgres_version = connection.cursor().connection.info.parameter_status("server_version")
-        sandbox = server = None
+        sandbox = server = cold_server = None
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        outcome = Outcome(rows=[], postgres_version=postgres_version)
         try:
-            sandbox = start_sandbox(sandbox_port, workdir)
+            sandbox = start_sandbox(sandbox_port, workdir, args.latency_ms, tokens)
             server = environment.start(
                 environment.gunicorn_command(port, args.workers),
                 env={},
                 log=workdir / "gunicorn.log",
             )
+            # The same portal, but every company page reads its live data from Sage: nothing
+            # kept fresh, and its own cache keys, so no fresh data the other server cached.
+            cold_env = {"LIVE_DATA_CACHE_SECONDS": "0"}
+            if os.environ.get("CACHE_URL"):
+                cold_env["CACHE_URL"] = os.environ["CACHE_URL"] + "?key_prefix=bench-cold"
+            cold_server = environment.start(
+                environment.gunicorn_command(cold_port, args.workers),
+                env=cold_env,
+                log=workdir / "gunicorn-cold.log",
+            )
             environment.wait_for_port(port, server, what="gunicorn")
+            environment.wait_for_port(cold_port, cold_server, what="gunicorn (cold cache)")
+            step(
+                f"gunicorn on :{port}, its cold-cache twin on :{cold_port}, Sage on :{sandbox_port}"
+            )
             processes = cpu.Processes(
                 portal=server.pid, sandbox=sandbox.pid if sandbox else None, database=database_name
             )
-            rows = []
-            for size in SIZES:
+            rows = outcome.rows
+            baseline = None
+            for size in SIZES if "pages" in args.parts else ():
                 step(f"seeding {size:,} companies")
                 seed.companies_add(world=world, total=size)
                 # What autovacuum does within a minute of a bulk load in production: the
@@ -129,47 +211,107 @@ def run(args, workdir: Path) -> tuple[list[report.Row], str, str]:
                     cursor.execute("VACUUM ANALYZE")
                 size_rows, baseline = rows_at(size, port, world, args, processes)
                 rows += size_rows
-            step("OAuth callback")
-            rows.append(
-                callback.row(
-                    port=port,
-                    sandbox=sandbox and sandbox_port,
-                    size=SIZES[-1],
-                    args=args,
-                    workdir=workdir,
-                    baseline=baseline,
-                    processes=processes,
+            if sandbox and "live" in args.parts:
+                step(f"company page with live data, L = {args.latency_ms:g} ms")
+                [company] = keepalive.linked_connections(
+                    world, pairs[-1:], name="Live Data Co", due=False
                 )
-            )
+                outcome.live = live.measure(
+                    world=world,
+                    company=live.company_path(company),
+                    port=port,
+                    cold_port=cold_port,
+                    sandbox_url=sandbox_url,
+                    args=args,
+                    slice_seconds=slice_seconds(args),
+                    processes=processes,
+                    cold_processes=cpu.Processes(
+                        portal=cold_server.pid, sandbox=sandbox.pid, database=database_name
+                    ),
+                    step=step,
+                )
+            if "callback" in args.parts:
+                step("OAuth callback")
+                rows.append(
+                    callback.row(
+                        port=port,
+                        sandbox=sandbox and sandbox_port,
+                        size=SIZES[-1],
+                        args=args,
+                        workdir=workdir,
+                        baseline=baseline,
+                        processes=processes,
+                    )
+                )
+                if sandbox:
+                    step("allauth's OAuth2 callback (the peer)")
+                    rows.append(
+                        peer.row(
+                            port=port,
+                            size=SIZES[-1],
+                            args=args,
+                            workdir=workdir,
+                            baseline=baseline,
+                            processes=processes,
+                        )
+                    )
+            if sandbox and "keepalive" in args.parts:
+                step(f"keep-alive: seeding {args.keepalive_connections:,} due connections")
+                due = keepalive.linked_connections(
+                    keepalive_world, pairs[:-1], name="Keepalive", due=True
+                )
+                for workers in args.keepalive_workers:
+                    step(f"  keep-alive with {workers} db_worker process(es)")
+                    result = keepalive.measure(
+                        world=keepalive_world,
+                        connections=due,
+                        workers=workers,
+                        seconds=args.keepalive_seconds,
+                        sandbox_url=sandbox_url,
+                        latency_ms=args.latency_ms,
+                        workdir=workdir,
+                        sandbox_pid=sandbox.pid,
+                        database=database_name,
+                    )
+                    step(
+                        f"  {workers} worker(s): {result.refreshed:,} refreshed in "
+                        f"{result.seconds:.1f} s = {result.rate:.2f}/s; "
+                        f"{result.double_spends} spent twice"
+                    )
+                    outcome.keepalive.append(result)
         except Exception:
-            for log in ("gunicorn.log", "sandbox.log"):
+            for log in ("gunicorn.log", "gunicorn-cold.log", "sandbox.log"):
                 sys.stderr.write(
                     (workdir / log).read_text()[-3000:] if (workdir / log).exists() else ""
                 )
             raise
         finally:
             environment.stop(server)
+            environment.stop(cold_server)
             environment.stop(sandbox)
             connection.close()
-    settings_line = (
+    outcome.settings_line = (
         f"gunicorn {args.workers} sync workers; wrk -t{args.threads} -c{args.connections}; "
         f"per company count, {args.warmup} s warm-up per page, then {args.rounds} interleaved "
         f"rounds of {slice_seconds(args)} s per page (the baseline, then each page); "
         "DEBUG off, SSL redirect and secure cookies on (wrk sends X-Forwarded-Proto: https), "
-        "persistent DB connections"
+        f"persistent DB connections; the Sage sandbox adds L = {args.latency_ms:g} ms to each "
+        "token and API request"
     )
-    return rows, postgres_version, settings_line
+    return outcome
 
 
-def start_sandbox(port: int, workdir: Path):
+def start_sandbox(port: int, workdir: Path, latency_ms: float, tokens: Path):
     """Start the Sage sandbox process; None (and a warning) when it cannot run."""
     process = environment.start(
-        environment.sandbox_command(port), env={}, log=workdir / "sandbox.log"
+        environment.sandbox_command(port, latency_ms=latency_ms, tokens=tokens),
+        env={},
+        log=workdir / "sandbox.log",
     )
     try:
         environment.wait_for_port(port, process, what="the Sage sandbox")
     except RuntimeError as error:
-        step(f"WARNING: {error}; the OAuth callback is not measured")
+        step(f"WARNING: {error}; nothing that calls Sage is measured")
         environment.stop(process)
         return None
     return process
@@ -253,7 +395,7 @@ def main(argv=None) -> int:
     load_before = os.getloadavg()[0]
     try:
         with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
-            rows, postgres_version, settings_line = run(args, Path(tmp))
+            outcome = run(args, Path(tmp))
     except psycopg.OperationalError as error:
         print(
             f"PostgreSQL is not reachable ({error}); the bench needs it at "
@@ -261,16 +403,36 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 2
+    rows = outcome.rows
     table_md = report.table(rows, method=report.method_notes(args, slice_seconds(args)))
     results = report.targets(rows, SIZES)
+    results += report.live_targets(outcome.live, latency_ms=args.latency_ms)
+    results += report.keepalive_targets(outcome.keepalive)
+    results += report.callback_targets(rows)
     targets_md = report.targets_text(results)
     cpu_md = report.cpu_table(rows)
-    machine_md = report.machine(
-        postgres_version=postgres_version, settings_line=settings_line, load=load_before
+    extra_md = "\n\n".join(
+        part
+        for part in (
+            report.live_table(outcome.live, args=args, slice_s=slice_seconds(args)),
+            report.keepalive_table(outcome.keepalive),
+        )
+        if part
     )
-    print(f"\n{table_md}\n\n{cpu_md}\n\nTargets:\n{targets_md}\n\n{machine_md}")
+    machine_md = report.machine(
+        postgres_version=outcome.postgres_version,
+        settings_line=outcome.settings_line,
+        load=load_before,
+    )
+    print(f"\n{table_md}\n\n{cpu_md}\n\n{extra_md}\n\nTargets:\n{targets_md}\n\n{machine_md}")
     if not args.no_write:
-        report.write(table_md=table_md, cpu_md=cpu_md, targets_md=targets_md, machine_md=machine_md)
+        report.write(
+            table_md=table_md,
+            cpu_md=cpu_md,
+            extra_md=extra_md,
+            targets_md=targets_md,
+            machine_md=machine_md,
+        )
         print(f"\nWritten to {report.PERFORMANCE_MD.relative_to(environment.ROOT)}")
     return 0
 

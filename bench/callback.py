@@ -123,35 +123,67 @@ def row(
     baseline: Callable[[], LoadResult] | None,
     processes: cpu.Processes,
 ) -> report.Row:
-    """Measure the callback: warm up, size the batch from the warm-up rate, then run once.
+    """Measure our callback (see `walk_row`)."""
+    label = report.OURS
+    if sandbox is None:
+        return report.Row(label, size, None, None, note="the Sage sandbox did not start")
+    world = seed.world_create(name="Callback Ltd")
+    return walk_row(
+        label=label,
+        size=size,
+        make_entries=lambda count: entries_create(world, count),
+        done=lambda: _linked(world),
+        done_word="linked",
+        port=port,
+        args=args,
+        workdir=workdir,
+        baseline=baseline,
+        processes=processes,
+    )
+
+
+def walk_row(
+    *,
+    label: str,
+    size: int,
+    make_entries: Callable[[int], list[tuple[str, str]]],
+    done: Callable[[], int],
+    done_word: str,
+    port: int,
+    args,
+    workdir: Path,
+    baseline: Callable[[], LoadResult] | None,
+    processes: cpu.Processes,
+    host: str | None = None,
+) -> report.Row:
+    """Measure a callback: warm up, size the batch from the warm-up rate, then run once.
 
     Each callback URL works once, so the callback cannot take turns with the
     baseline in rounds like the pages: its one run is framed by a baseline slice
     right before and one right after it (`baseline` runs one), and its ratio is
     taken against their mean. The run also measures the CPU per request of
-    `processes` (see bench/cpu.py).
+    `processes` (see bench/cpu.py). `done()` counts the callbacks that completed
+    (linked, logged in), read before and after the run.
     """
-    label = "OAuth callback"
-    if sandbox is None:
-        return report.Row(label, size, None, None, note="the Sage sandbox did not start")
-    world = seed.world_create(name="Callback Ltd")
-    path, cookie = entries_create(world, 1)[0]
-    queries = seed.queries_count(cookie=cookie, path=path, expect=HTTPStatus.FOUND)
+    path, cookie = make_entries(1)[0]
+    queries = seed.queries_count(cookie=cookie, path=path, expect=HTTPStatus.FOUND, host=host)
     script = workdir / "walk.lua"
     script.write_text(WALK_SCRIPT)
     url = f"http://127.0.0.1:{port}/"
     options = {"connections": args.connections, "threads": 1, "script": script}
-    warm = _walk_file(workdir, "warm.txt", entries_create(world, WARMUP_ENTRIES))
-    warmup = wrk(url, seconds=args.warmup, script_args=(str(warm),), **options)
-    linked_before = _linked(world)
+    warm = _walk_file(workdir, "warm.txt", make_entries(WARMUP_ENTRIES))
+    # Long enough for every gunicorn worker to have served a few (Sage's latency makes
+    # callbacks slow): a worker's first callback pays imports and first-use set-ups.
+    warmup = wrk(url, seconds=max(args.warmup, 3), script_args=(str(warm),), **options)
+    done_before = done()
     count = min(MAX_ENTRIES, max(500, math.ceil(warmup.rps * args.duration * 1.5)))
-    batch = _walk_file(workdir, "run.txt", entries_create(world, count))
+    batch = _walk_file(workdir, "run.txt", make_entries(count))
     before = settled(baseline) if baseline else None
     run = functools.partial(wrk, url, seconds=args.duration, script_args=(str(batch),), **options)
     result = settled(cpu.measured(run, processes))
     after = settled(baseline) if baseline else None
-    linked = _linked(world) - linked_before
-    note = f"{result.requests:,} callbacks from {count:,} prepared; {linked:,} linked"
+    completed = done() - done_before
+    note = f"{result.requests:,} callbacks from {count:,} prepared; {completed:,} {done_word}"
     if result.errors:
         note += f"; {result.errors:,} errors"
     ratio = None

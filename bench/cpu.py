@@ -66,7 +66,7 @@ def snapshot(processes: Processes) -> dict[tuple[int, int], tuple[str, int]]:
     return found
 
 
-def _used(before: dict, after: dict) -> dict[str, int]:
+def used(before: dict, after: dict) -> dict[str, int]:
     """Ticks used per group between two snapshots; a new process counts whole."""
     used = dict.fromkeys({group for group, _ in after.values()}, 0)
     for key, (group, ticks) in after.items():
@@ -89,7 +89,7 @@ def measured(run: Callable[[], LoadResult], processes: Processes) -> Callable[[]
         after, wrk_seconds = snapshot(processes), _children_seconds() - children
         if not result.requests:
             return result
-        cpu_ms = {g: t * TICK_MS / result.requests for g, t in _used(before, after).items()}
+        cpu_ms = {g: t * TICK_MS / result.requests for g, t in used(before, after).items()}
         cpu_ms[WRK] = wrk_seconds * 1000 / result.requests
         return replace(result, cpu_ms=cpu_ms)
 

@@ -111,8 +111,10 @@ def stop(process: subprocess.Popen | None):
         process.wait()
 
 
-def sandbox_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "integrations.sage.sandbox", "--port", str(port)]
+def sandbox_command(port: int, *, latency_ms: float = 0, tokens: Path | None = None) -> list[str]:
+    command = [sys.executable, "-m", "integrations.sage.sandbox", "--port", str(port)]
+    command += ["--latency-ms", f"{latency_ms:g}"]
+    return command + (["--tokens", str(tokens)] if tokens else [])
 
 
 def gunicorn_command(port: int, workers: int) -> list[str]:

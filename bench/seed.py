@@ -22,6 +22,8 @@ from integrations.models import Company, Connection, CredentialSet, Integration
 from integrations.sage.versions import ApiVersion
 from portal.models import Membership, Organization
 
+from . import credentials
+
 BATCH = 2000
 # Companies cycle through these: no connection yet, then each connection status.
 STATUSES = [None, *Connection.Status.values]
@@ -67,8 +69,8 @@ def world_create(*, name: str = "Bench Ltd") -> World:
     credential_set = CredentialSet.objects.create(
         integration=integration,
         api_version=ApiVersion.V31,
-        client_id="bench-client-id",
-        client_secret="bench-client-secret-0123456789",
+        client_id=credentials.CLIENT_ID,
+        client_secret=credentials.CLIENT_SECRET,
     )
     return World(organization, admin, integration, credential_set, session_for(admin))
 
@@ -113,16 +115,20 @@ def _connection(world: World, company: Company, status: str, now) -> Connection:
     )
 
 
-def client_for(cookie: str) -> Client:
+def client_for(cookie: str, host: str | None = None) -> Client:
     client = Client(SERVER_NAME="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+    if host:
+        client.defaults["HTTP_HOST"] = host
     name, value = cookie.split("=", 1)
     client.cookies[name] = value
     return client
 
 
-def queries_count(*, cookie: str, path: str, expect: HTTPStatus = HTTPStatus.OK) -> int:
-    """Count the SQL queries of one GET of `path` through the test client."""
-    client = client_for(cookie)
+def queries_count(
+    *, cookie: str, path: str, expect: HTTPStatus = HTTPStatus.OK, host: str | None = None
+) -> int:
+    """Count the SQL queries of one GET of `path` through the test client (Host: `host`)."""
+    client = client_for(cookie, host)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(path)
     if response.status_code != expect:

@@ -1,7 +1,7 @@
 """The portal's URLs plus the bench's baseline view, served only when the bench runs."""
 
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.http import require_safe
 
 from portal.tenancy import member_required
@@ -20,5 +20,8 @@ def baseline(request):
 
 urlpatterns = [
     path("bench/baseline/", baseline, name="bench_baseline"),
+    # The peer: allauth's OAuth2 login and callback for the sandbox (bench/allauth_sage).
+    path("bench/allauth/", include("bench.allauth_sage.urls")),
+    path("bench/allauth/social/", include("allauth.socialaccount.urls")),
     *portal_urlpatterns,
 ]

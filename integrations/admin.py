@@ -7,11 +7,15 @@ which call the services and record who did it.
 """
 
 from django.contrib import admin, messages
+from django.utils.formats import date_format
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import models
 from .crypto import DecryptionError
+from .history import history_details_text
 from .services.connections import connection_mark_for_relink
 from .services.credentials import integration_disable
 
@@ -157,9 +161,30 @@ class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "last_error",
         "created_at",
         "updated_at",
+        "company_history",
     )
     fields = readonly_fields
     actions = ["mark_for_relink"]
+
+    @admin.display(description=_("history"))
+    def company_history(self, obj):
+        events = models.HistoryEvent.objects.for_company(obj.company).select_related("actor")[:20]
+        return (
+            format_html_join(
+                mark_safe("<br>"),  # noqa: S308 - a constant
+                "{} · {} · {} · {}",
+                (
+                    (
+                        date_format(e.created_at, "DATETIME_FORMAT"),
+                        e.get_kind_display(),
+                        e.actor.email if e.actor else gettext("system"),
+                        history_details_text(e),
+                    )
+                    for e in events
+                ),
+            )
+            or "—"
+        )
 
     def has_mark_for_relink_permission(self, request) -> bool:
         return request.user.has_perm("integrations.change_connection")
@@ -225,6 +250,10 @@ class HistoryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "integration",
         "company",
         "actor",
-        "details",
+        "details_text",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("details"))
+    def details_text(self, obj):
+        return history_details_text(obj)

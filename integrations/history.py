@@ -31,3 +31,49 @@ def history_record(
         company=company,
         details=details or {},
     )
+
+
+def history_details_text(event: HistoryEvent) -> str:
+    """The event's details as a sentence in the reader's language, never as JSON."""
+    from django.utils.translation import gettext
+
+    from .models import CredentialSet
+
+    details = event.details or {}
+    words = {
+        "reason": lambda v: _label(HistoryEvent.Reason, v),
+        "via": lambda v: _label(HistoryEvent.Via, v),
+        "fields": lambda v: ", ".join(CredentialSet.field_label(n) for n in v),
+        "revoked": lambda v: gettext("yes") if v else gettext("no"),
+        "revoke_failed": lambda v: gettext("yes") if v else gettext("no"),
+        "created": lambda v: gettext("yes") if v else gettext("no"),
+    }
+    names = {
+        "reason": gettext("reason"),
+        "via": gettext("from"),
+        "fields": gettext("fields"),
+        "api_version": gettext("API version"),
+        "country": gettext("country"),
+        "business": gettext("Sage business"),
+        "revoked": gettext("revoked at Sage"),
+        "revoke_failed": gettext("revocation failed"),
+        "created": gettext("new set"),
+        "from": gettext("before"),
+        "to": gettext("after"),
+        "result": gettext("result"),
+        "error": gettext("error"),
+        "name": gettext("name"),
+        "expires": gettext("expires"),
+    }
+    parts = [
+        f"{names.get(key, key)}: {words[key](value) if key in words else value}"
+        for key, value in details.items()
+    ]
+    return (("; ".join(parts)) + ".") if parts else "—"
+
+
+def _label(choices: Any, value: object) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)

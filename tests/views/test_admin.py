@@ -5,6 +5,7 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from integrations.models import Connection, CredentialSet, HistoryEvent, Integration
+from integrations.services.connections import connection_mark_for_relink
 from integrations.services.credentials import credentials_save, integration_enable
 
 pytestmark = pytest.mark.django_db
@@ -218,3 +219,18 @@ def test_support_sees_only_what_it_uses(staff_client):
     assert "connections" in html
     for hidden in ("groups", "email addresses", "task results"):
         assert hidden not in html, hidden
+
+
+def test_a_connections_history_is_on_its_page_in_sentences(staff_client, data):
+    connection = data["connection"]
+    connection_mark_for_relink(
+        connection=connection, actor=None, reason=HistoryEvent.Reason.SUPPORT
+    )
+    url = reverse("admin:integrations_connection_change", args=[connection.pk])
+    html = staff_client.get(url).content.decode()
+    assert "Marked for relink" in html
+    assert "reason: Support; before: Linked" in html
+    event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.MARKED_FOR_RELINK)
+    page = staff_client.get(reverse("admin:integrations_historyevent_change", args=[event.pk]))
+    assert "reason: Support; before: Linked" in page.content.decode()
+    assert '{"reason"' not in page.content.decode()

@@ -1,6 +1,7 @@
 """Run the sandbox as its own process: `python -m integrations.sage.sandbox --port 8765`."""
 
 import argparse
+from pathlib import Path
 
 from .core import SageSandbox
 from .server import serve_in_thread
@@ -18,11 +19,34 @@ def main() -> None:
         metavar="ID:SECRET",
         help="register a client (repeatable); with any, unknown clients are refused",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0,
+        help="wait this long before answering each token and API request (default 0)",
+    )
+    parser.add_argument(
+        "--tokens",
+        type=Path,
+        metavar="FILE",
+        help="accept the v3.1 tokens listed in FILE, one 'CLIENT_ID ACCESS REFRESH' a line, "
+        "as if issued just now (seeds linked connections for a benchmark)",
+    )
     args = parser.parse_args()
+    if args.latency_ms < 0:
+        parser.error("--latency-ms must be 0 or more")
     sandbox = SageSandbox(open_registration=not args.client, businesses=args.businesses)
     for client in args.client:
         client_id, _, secret = client.partition(":")
         sandbox.register_client(client_id, secret)
+    sandbox.latency = args.latency_ms / 1000
+    if args.tokens:
+        for line in args.tokens.read_text().splitlines():
+            if line.strip():
+                client_id, access, refresh = line.split()
+                sandbox.register_tokens(
+                    client_id=client_id, access_token=access, refresh_token=refresh
+                )
     server = serve_in_thread(sandbox, host=args.host, port=args.port)
     print(f"Sage sandbox on {server.url} (Ctrl-C to stop)", flush=True)
     try:

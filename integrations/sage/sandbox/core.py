@@ -17,6 +17,7 @@ from .protocol import (
     Response,
     error_array,
     html_response,
+    json_response,
     oauth_error,
     read_request,
 )
@@ -24,7 +25,11 @@ from .token import handle_revoke, handle_token
 
 logger = logging.getLogger(__name__)
 
+STATS_PATH = "/_sandbox/stats"
+
 FAULT_ROUTES = ("authorize", "token", "v30_token", "revoke", "api")
+# The routes `latency` delays: Sage's token endpoints and its API (not the authorize page).
+DELAYED_ROUTES = ("token", "v30_token", "revoke", "api")
 FAULT_KINDS = (
     "status_500",
     "html",
@@ -136,10 +141,19 @@ class SageSandbox(OAuthState):
             self.token_answer_overrides: dict[str, object] = {}
             self.user = data.make_user()
             self._codes, self._access, self._refresh = {}, {}, {}
+            self._spent: set[str] = set()  # refresh tokens rotated away by a refresh
+            self.refreshes = 0  # refresh grants answered with new tokens
+            self.refresh_double_spends = 0  # refreshes presenting an already spent token
             self._requests: list[RecordedRequest] = []
             self._faults: dict[str, list[Fault]] = {}
             self._api_in_flight = 0
             self.max_api_in_flight = 0  # the most API requests served at the same time
+            # Injected latency: every request to a DELAYED_ROUTES route waits this many
+            # seconds (outside the lock) before it is handled, as a far Sage would;
+            # `delayed` counts the requests that waited. `sleep` is replaceable by tests.
+            self.latency = 0.0
+            self.delayed = 0
+            self.sleep: Callable[[float], None] = time.sleep
             self.set_businesses(self._initial["businesses"])
 
     def restrict_redirect_uris(self, redirect_uris: Iterable[str]) -> None:
@@ -223,6 +237,7 @@ class SageSandbox(OAuthState):
         fault = self._take_fault(route)
         self._enter(route, +1)
         try:
+            self._delay(route)
             if fault is not None and fault.kind == "slow":
                 # Outside the lock: other requests go on while this one stalls.
                 time.sleep(fault.options.get("seconds", 3))
@@ -231,6 +246,26 @@ class SageSandbox(OAuthState):
         finally:
             self._enter(route, -1)
         return response.start(start_response)
+
+    def _delay(self, route: str) -> None:
+        """Wait `latency` seconds before a token or API request, outside the lock."""
+        latency = self.latency
+        if latency <= 0 or route not in DELAYED_ROUTES:
+            return
+        with self._lock:
+            self.delayed += 1
+        self.sleep(latency)
+
+    def stats(self) -> dict:
+        """Counters a benchmark reads (also served at GET /_sandbox/stats)."""
+        with self._lock:
+            return {
+                "latency_ms": round(self.latency * 1000, 3),
+                "delayed": self.delayed,
+                "refreshes": self.refreshes,
+                "refresh_double_spends": self.refresh_double_spends,
+                "max_api_in_flight": self.max_api_in_flight,
+            }
 
     def _enter(self, route: str, step: int) -> None:
         if route != "api":
@@ -241,6 +276,8 @@ class SageSandbox(OAuthState):
 
     def handle(self, request: RecordedRequest) -> Response:
         try:
+            if request.path == STATS_PATH and request.method == "GET":
+                return json_response(self.stats())
             if request.route == "authorize":
                 return handle_authorize(self, request)
             if request.route in ("token", "v30_token"):

@@ -78,6 +78,9 @@ class OAuthState:
     _codes: dict[str, Code]
     _access: dict[str, Token]
     _refresh: dict[str, Token]
+    _spent: set[str]
+    refreshes: int
+    refresh_double_spends: int
 
     def now(self) -> float:
         raise NotImplementedError  # SageSandbox: its clock plus the advance() offset
@@ -194,6 +197,10 @@ class OAuthState:
         with self._lock:
             token = form.get("refresh_token", "")
             grant = self._refresh.get(token)
+            if grant is None and token in self._spent:
+                # Spent twice: a refresh already rotated it away (two workers, or a
+                # page and a worker, refreshed the same connection with one token).
+                self.refresh_double_spends += 1
             if grant is None or self.now() > grant.expires_at:
                 raise OAuthError("invalid_grant", "The refresh token is invalid or expired.")
             if grant.client_id != client_id or grant.version != version:
@@ -201,6 +208,8 @@ class OAuthState:
             rotate = not self.refresh_without_new_refresh_token
             if rotate:
                 del self._refresh[token]
+                self._spent.add(token)
+            self.refreshes += 1
             return self._issue(
                 client_id=client_id,
                 version=version,
@@ -244,6 +253,32 @@ class OAuthState:
             body["resource_owner_id"] = resource_owner_id
         # What the answer says, not what the sandbox does: its own expiries stay as above.
         return body | self.token_answer_overrides
+
+    def register_tokens(
+        self,
+        *,
+        client_id: str,
+        access_token: str,
+        refresh_token: str,
+        version: str = V31,
+        scope: str = "full_access",
+    ) -> None:
+        """Accept this token pair of `client_id` as if a code exchange had just issued it.
+
+        For benchmarks that seed many linked connections without an authorize round
+        trip each; the tokens live as long as issued ones (v3.0 refresh: for ever).
+        """
+        with self._lock:
+            now, owner = self.now(), self.businesses[0]["id"] if self.businesses else ""
+            grant = secrets.token_hex(8)
+            lifetime = (
+                self.access_token_lifetime if version == V31 else self.v30_access_token_lifetime
+            )
+            self._access[access_token] = Token(
+                client_id, version, scope, owner, grant, now + lifetime
+            )
+            expires = now + self.refresh_token_lifetime if version == V31 else math.inf
+            self._refresh[refresh_token] = Token(client_id, version, scope, owner, grant, expires)
 
     def revoke(self, *, client_id: str, token: str) -> None:
         """Revoke a refresh token (and the access tokens of its grant) or an access token."""

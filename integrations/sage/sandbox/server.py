@@ -19,6 +19,8 @@ class QuietHandler(WSGIRequestHandler):
 
 class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver's backlog of 5 drops connections when a benchmark opens many at once.
+    request_queue_size = 128
     # Set by serve_in_thread().
     url: str
     sandbox: SageSandbox
