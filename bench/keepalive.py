@@ -13,7 +13,6 @@ thread or concurrency option, so C = 1 per worker process and the ideal rate
 is workers / L.
 """
 
-import importlib
 import json
 import secrets
 import sys
@@ -32,7 +31,6 @@ from . import cpu, environment, seed
 
 CONCURRENCY_PER_WORKER = 1  # db_worker: one task at a time per process
 FAN_OUT_TASK = "integrations.tasks.keepalive_connection"
-STAND_IN_TASK = "bench.tasks.keepalive_connection"
 
 
 @dataclass
@@ -102,14 +100,10 @@ def linked_connections(
 
 
 def task_to_enqueue():
-    """The fan-out's per-connection task when this tree has it, else the bench's stand-in."""
-    module, _, name = FAN_OUT_TASK.rpartition(".")
-    task = getattr(importlib.import_module(module), name, None)
-    if task is not None:
-        return task, FAN_OUT_TASK
-    from .tasks import keepalive_connection
+    """The keep-alive fan-out's per-connection task, and its name for the table."""
+    from integrations.tasks import keepalive_connection
 
-    return keepalive_connection, STAND_IN_TASK
+    return keepalive_connection, FAN_OUT_TASK
 
 
 def sandbox_stats(sandbox_url: str) -> dict:

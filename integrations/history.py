@@ -65,9 +65,11 @@ def history_details_text(event: HistoryEvent) -> str:
         "name": gettext("name"),
         "expires": gettext("expires"),
     }
+    # In one order everywhere (PostgreSQL's jsonb keeps its own key order, not ours).
+    order = [key for key in names if key in details] + sorted(set(details) - set(names))
     parts = [
-        f"{names.get(key, key)}: {words[key](value) if key in words else value}"
-        for key, value in details.items()
+        f"{names.get(key, key)}: {words[key](details[key]) if key in words else details[key]}"
+        for key in order
     ]
     return (("; ".join(parts)) + ".") if parts else "—"
 
