@@ -2,6 +2,8 @@
 
 import base64
 import hashlib
+import threading
+import time
 from datetime import timedelta
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -328,3 +330,87 @@ def test_a_link_finished_in_another_browser_is_kept(client, company, sage_sandbo
     revoked = [r for r in sage_sandbox.requests if r.path.endswith("/revoke")]
     assert len(revoked) == 1
     assert revoked[0].form["token"] != linked.refresh_token
+
+
+@pytest.mark.parametrize("error", ["server_error", "access_denied"])
+def test_an_error_with_a_valid_code_is_an_error_and_exchanges_nothing(
+    client, company, sage_sandbox, error
+):
+    # RFC 6749, 4.1.2.1: an error response carries no code. A callback with both is
+    # treated as the error it says it is; the code is never spent.
+    query = authorize_query(client, company)
+    path = callback_path(sage_sandbox.approve(query))
+    assert "code=" in path
+
+    response = client.get(f"{path}&error={error}", follow=True)
+
+    expected = b"You cancelled" if error == "access_denied" else b"Please try again"
+    assert expected in response.content
+    assert sage_sandbox.token_requests() == []
+    connection = Connection.objects.get(company=company)
+    assert connection.status == Connection.Status.PENDING_AUTH
+    assert not connection.access_token
+    assert not connection.refresh_token
+    assert not HistoryEvent.objects.filter(kind=HistoryEvent.Kind.LINKED).exists()
+    failed = HistoryEvent.objects.get(kind=HistoryEvent.Kind.LINK_FAILED)
+    assert failed.details == {"reason": error if error == "access_denied" else "provider_error"}
+
+
+def _lock_waiters() -> int:
+    """How many other PostgreSQL backends are waiting for a lock."""
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    db.vendor != "postgresql",
+    reason=(
+        "SQLite has no row locks and serialises writers, so two callbacks cannot race there; "
+        ".ci/run runs this on PostgreSQL"
+    ),
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_replays_of_one_callback_reach_sage_once(client, company, sage_sandbox):
+    from django.db import transaction
+    from django.test import Client
+
+    query = authorize_query(client, company)
+    path = callback_path(sage_sandbox.approve(query))
+    # The same browser twice (a double click, a replayed request): same session, same state.
+    browsers = [client, Client()]
+    browsers[1].cookies = client.cookies
+    barrier = threading.Barrier(2)
+    statuses, errors = [], []
+
+    def replay(browser):
+        try:
+            barrier.wait()
+            statuses.append(browser.get(path).status_code)
+        except Exception as exc:  # reported below, with the thread's own exception
+            errors.append(exc)
+        finally:
+            db.close()
+
+    # Hold the row so that both callbacks have read the unconsumed state before either
+    # writes: then only the conditional UPDATE tells them apart, as in a real race.
+    threads = [threading.Thread(target=replay, args=(b,)) for b in browsers]
+    with transaction.atomic():
+        AuthorizationRequest.objects.select_for_update().get(state=query["state"])
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while _lock_waiters() < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _lock_waiters() == 2, "both callbacks should be waiting on the state's row"
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert sorted(statuses) == [HTTPStatus.FOUND, HTTPStatus.BAD_REQUEST]
+    assert len(sage_sandbox.token_requests()) == 1
+    assert Connection.objects.get(company=company).status == Connection.Status.LINKED
+    assert HistoryEvent.objects.filter(kind=HistoryEvent.Kind.LINKED).count() == 1
