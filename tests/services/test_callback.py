@@ -370,7 +370,7 @@ def _lock_waiters() -> int:
     db.vendor != "postgresql",
     reason=(
         "SQLite has no row locks and serialises writers, so two callbacks cannot race there; "
-        ".ci/run runs this on PostgreSQL"
+        ".ci/run's mandatory PostgreSQL run holds the state's conditional UPDATE"
     ),
 )
 @pytest.mark.django_db(transaction=True)

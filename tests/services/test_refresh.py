@@ -185,7 +185,10 @@ def test_tokens_never_reach_the_logs(sage_sandbox, org_a, caplog, link_connectio
 @pytest.mark.postgres
 @pytest.mark.skipif(
     db_connection.vendor != "postgresql",
-    reason="SQLite has no row locks: select_for_update is a no-op there",
+    reason=(
+        "SQLite has no row locks (select_for_update is a no-op there); "
+        ".ci/run's mandatory PostgreSQL run holds the refresh lock"
+    ),
 )
 @pytest.mark.django_db(transaction=True)
 def test_five_concurrent_workers_spend_the_refresh_token_once(sage_sandbox, org_a, link_connection):
