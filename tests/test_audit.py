@@ -16,6 +16,7 @@ from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 from integrations.models import Company, Connection, HistoryEvent, Integration
 from integrations.sage.signing import request_signature
 from integrations.services.link_callback import link_complete
+from integrations.services.linking import authorization_consume
 from portal.models import Membership, Organization
 from portal.tenancy import SESSION_KEY
 from tests.factories import PASSWORD
@@ -225,6 +226,17 @@ def test_an_error_in_the_callback_service_reports_no_code():
     else:
         pytest.fail("link_complete accepted a missing authorization request")
     assert "AUTHORIZATION-CODE-VALUE" not in report
+
+
+def test_an_error_in_the_state_check_reports_no_browser_secret():
+    try:
+        # A state that is not a string: the check fails inside, the browser secret in scope.
+        authorization_consume(state=12345, browser_secret="BROWSER-SECRET-VALUE")
+    except TypeError:
+        report = frame_variables(sys.exc_info(), "authorization_consume")
+    else:
+        pytest.fail("authorization_consume accepted a state that is not a string")
+    assert "BROWSER-SECRET-VALUE" not in report
 
 
 def test_password_reset_by_email(client, org_a, mailoutbox):

@@ -29,3 +29,17 @@ def test_usable_authorization_requests_are_unconsumed_and_unexpired(
 
     assert list(usable) == [fresh]
     assert list(AuthorizationRequest.objects.filter(state="expired").usable()) == []
+
+
+def test_an_authorization_request_is_usable_for_ten_minutes(
+    org_a, setup_sage, make_company, make_connection, make_authorization_request
+):
+    _, credential_set = setup_sage(org_a)
+    connection = make_connection(
+        make_company(org_a), credential_set, status=Connection.Status.PENDING_AUTH
+    )
+    before = timezone.now()
+    request = make_authorization_request(connection)
+    after = timezone.now()
+
+    assert before + timedelta(minutes=10) <= request.expires_at <= after + timedelta(minutes=10)

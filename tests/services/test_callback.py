@@ -16,6 +16,7 @@ from django.utils import timezone
 from integrations.models import AuthorizationRequest, Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
 from integrations.services.credentials import credentials_save, integration_disable
+from integrations.services.linking import BadState, authorization_consume, browser_binding
 from tests.factories import CLIENT_SECRET
 from tests.link_flow import authorize_query, callback_path
 
@@ -168,7 +169,9 @@ def test_a_spoofed_host_does_not_change_the_redirect_uri(client, company, sage_s
     assert "redirect_uri=http%3A%2F%2Ftestserver%2Foauth%2Fsage%2Fcallback%2F" in location.query
 
 
-@pytest.mark.parametrize("case", ["missing", "unknown", "expired", "replayed", "other-browser"])
+@pytest.mark.parametrize(
+    "case", ["missing", "unknown", "expired", "replayed", "other-browser", "no-session"]
+)
 def test_a_bad_state_is_a_400_and_no_token_request(client, company, sage_sandbox, case):
     query = authorize_query(client, company)
     redirect = sage_sandbox.approve(query)
@@ -186,6 +189,9 @@ def test_a_bad_state_is_a_400_and_no_token_request(client, company, sage_sandbox
         # The other browser has started a link of its own: it has a binding, not this one.
         client.cookies.clear()
         authorize_query(client, company)
+    elif case == "no-session":
+        # A browser that never started a link: it has no browser secret at all.
+        client.cookies.clear()
 
     response = client.get(path)
 
@@ -310,17 +316,23 @@ def test_a_businesses_failure_stores_nothing(client, company, sage_sandbox, case
     assert connection.last_error
 
 
-def test_a_link_finished_in_another_browser_is_kept(client, company, sage_sandbox):
+@pytest.mark.parametrize("version", [ApiVersion.V31, ApiVersion.V30])
+def test_a_link_finished_in_another_browser_is_kept(
+    client, org_a, sage_sandbox, make_company, setup_sage, version
+):
     from django.test import Client
 
+    setup_sage(org_a, version=version)
+    company = make_company(org_a)
+    country = "GB" if version == ApiVersion.V31 else "IE"
     other = Client()
-    first = authorize_query(client, company)
-    second = authorize_query(other, company)
-    client.get(callback_path(sage_sandbox.approve(first)))
+    first = authorize_query(client, company, country)
+    second = authorize_query(other, company, country)
+    client.get(callback_path(sage_sandbox.approve(first, country=country)))
     linked = Connection.objects.get(company=company)
     assert linked.status == Connection.Status.LINKED
 
-    page = other.get(callback_path(sage_sandbox.approve(second)), follow=True)
+    page = other.get(callback_path(sage_sandbox.approve(second, country=country)), follow=True)
 
     assert b"linked in another window" in page.content
     kept = Connection.objects.get(company=company)
@@ -328,8 +340,13 @@ def test_a_link_finished_in_another_browser_is_kept(client, company, sage_sandbo
     assert kept.access_token == linked.access_token
     assert kept.refresh_token == linked.refresh_token
     revoked = [r for r in sage_sandbox.requests if r.path.endswith("/revoke")]
-    assert len(revoked) == 1
-    assert revoked[0].form["token"] != linked.refresh_token
+    if version == ApiVersion.V30:
+        # v3.0 has no revoke endpoint: the unused tokens expire on their own.
+        assert len(sage_sandbox.token_requests()) == 2
+        assert revoked == []
+    else:
+        assert len(revoked) == 1
+        assert revoked[0].form["token"] != linked.refresh_token
 
 
 @pytest.mark.parametrize("error", ["server_error", "access_denied"])
@@ -414,3 +431,50 @@ def test_two_simultaneous_replays_of_one_callback_reach_sage_once(client, compan
     assert len(sage_sandbox.token_requests()) == 1
     assert Connection.objects.get(company=company).status == Connection.Status.LINKED
     assert HistoryEvent.objects.filter(kind=HistoryEvent.Kind.LINKED).count() == 1
+
+
+@pytest.fixture
+def stored_state(org_a, setup_sage, make_company, make_connection, make_authorization_request):
+    """Return a factory: an authorization request with `state`, bound to the browser secret "b"."""
+    _, credential_set = setup_sage(org_a)
+    connection = make_connection(
+        make_company(org_a), credential_set, status=Connection.Status.PENDING_AUTH
+    )
+
+    def make(state: str) -> AuthorizationRequest:
+        return make_authorization_request(
+            connection, state=state, browser_binding=browser_binding("b")
+        )
+
+    return make
+
+
+def test_a_state_of_the_longest_stored_length_is_consumed(stored_state):
+    state = "s" * AuthorizationRequest._meta.get_field("state").max_length
+    stored_state(state)
+
+    consumed = authorization_consume(state=state, browser_secret="b")
+
+    assert consumed.state == state
+    assert AuthorizationRequest.objects.get(state=state).consumed_at == consumed.consumed_at
+
+
+@pytest.mark.parametrize(
+    ("state", "browser_secret"),
+    [
+        ("s" * 65, "b"),  # longer than any stored state
+        ("s" * 10_000, "b"),
+        ("s" * 43, None),  # a browser without a session
+        ("s" * 43, ""),
+        ("", "b"),
+        ("s\x00" * 10, "b"),  # PostgreSQL refuses NUL in a parameter
+    ],
+    ids=["65", "10000", "no-secret", "empty-secret", "empty-state", "nul"],
+)
+def test_a_state_that_cannot_match_is_refused_without_a_query(
+    stored_state, django_assert_num_queries, state, browser_secret
+):
+    stored_state("s" * 43)
+    with django_assert_num_queries(0), pytest.raises(BadState):
+        authorization_consume(state=state, browser_secret=browser_secret)
+    assert AuthorizationRequest.objects.get().consumed_at is None
