@@ -478,3 +478,24 @@ def test_a_state_that_cannot_match_is_refused_without_a_query(
     with django_assert_num_queries(0), pytest.raises(BadState):
         authorization_consume(state=state, browser_secret=browser_secret)
     assert AuthorizationRequest.objects.get().consumed_at is None
+
+
+@pytest.mark.parametrize(
+    ("chosen", "at_sage", "reported", "stored"),
+    [
+        ("GB", "IE", None, "IE"),  # the country the customer picked at Sage, as Sage reports it
+        ("DE", "DE", "ZZ", "DE"),  # not a country we offer: the one chosen on our page
+        ("DE", "DE", "", "DE"),
+    ],
+)
+def test_the_linked_country_is_the_one_sage_reports_when_offered(
+    client, company, sage_sandbox, chosen, at_sage, reported, stored
+):
+    query = authorize_query(client, company, chosen)
+    path = callback_path(sage_sandbox.approve(query, country=at_sage))
+    if reported is not None:
+        path = path.replace(f"country={at_sage}", f"country={reported}")
+
+    assert client.get(path)["Location"] == reverse("integrations:link_done")
+
+    assert Connection.objects.get(company=company).country == stored
