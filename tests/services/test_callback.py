@@ -269,15 +269,17 @@ def test_disabled_between_start_and_callback_is_refused(client, org_a, company, 
     assert not Connection.objects.get(company=company).access_token
 
 
+# Names that sort before and after the original client ID: a changed ID is refused either way.
+@pytest.mark.parametrize("new_client_id", ["another-app", "zz-another-app"])
 def test_client_id_changed_between_start_and_callback_is_refused(
-    client, org_a, company, sage_sandbox
+    client, org_a, company, sage_sandbox, new_client_id
 ):
     query = authorize_query(client, company)
     credentials_save(
         organization=org_a,
         actor=org_a.admin,
         api_version=ApiVersion.V31,
-        client_id="another-app",
+        client_id=new_client_id,
     )
 
     response = client.get(callback_path(sage_sandbox.approve(query)), follow=True)
