@@ -113,6 +113,32 @@ def test_member_post_is_refused_on_every_portal_url(member_client, linked, sage_
     assert len(sage_sandbox.requests) == requests_before
 
 
+# The pages that only admins may even read (`admin_required`): members are refused on GET too.
+ADMIN_ONLY = {
+    "sage_enable",
+    "credentials_check",
+    "integration_toggle",
+    "company_create",
+    "company_link_renew",
+    "connection_unlink",
+}
+
+
+def test_member_get_is_refused_on_every_admin_only_url(member_client, linked):
+    company, integration = linked
+    urls = [(name, url) for name, url in portal_urls(company, integration) if name in ADMIN_ONLY]
+    assert {name for name, _url in urls} == ADMIN_ONLY
+
+    for name, url in urls:
+        response = member_client.get(url)
+        assert response.status_code in (
+            HTTPStatus.FORBIDDEN,
+            HTTPStatus.NOT_FOUND,  # the other object's id
+            HTTPStatus.METHOD_NOT_ALLOWED,  # POST-only, refused before the role is asked
+        ), (name, url, response.status_code)
+        assert company.link_token not in response.content.decode()
+
+
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_another_organizations_admin_gets_nothing_on_every_portal_url(
     client, linked, org_b, sage_sandbox, method, setup_sage
