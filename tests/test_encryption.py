@@ -1,3 +1,5 @@
+import base64
+import os
 from io import StringIO
 
 import pytest
@@ -156,3 +158,52 @@ def test_plaintext_cannot_reach_the_database(org_a):
     stored = make_set(org_a)
     with pytest.raises(ValueError, match="plaintext"):
         CredentialSet.objects.filter(pk=stored.pk).update(client_secret="not-encrypted")
+
+
+AD = "integrations.credentialset.client_secret:1"
+
+
+@pytest.mark.parametrize("plaintext", ["", "x", SECRET, "é" * 100])
+def test_every_string_survives_a_round_trip(plaintext):
+    # The empty string seals to the shortest valid value: a nonce and a tag.
+    assert crypto.decrypt(crypto.encrypt(plaintext, associated_data=AD), associated_data=AD) == (
+        plaintext
+    )
+
+
+@pytest.mark.parametrize("size", [16, 24, 31, 33, 64])
+def test_a_key_that_is_not_32_bytes_is_refused(settings, size):
+    # AES accepts 16 and 24 byte keys: the portal does not (AES-256 only).
+    settings.FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(os.urandom(size)).decode()]
+    with pytest.raises(MissingKeyError, match="32 bytes"):
+        crypto.encrypt("x", associated_data=AD)
+
+
+def _sealed() -> list[str]:
+    return crypto.encrypt(SECRET, associated_data=AD).split(":", 2)
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda prefix, kid, payload: f"v0:{kid}:{payload}",  # another format version
+        lambda prefix, kid, payload: f"v2:{kid}:{payload}",
+        lambda prefix, kid, payload: f":{kid}:{payload}",
+        # The intact ciphertext with a character outside base64 added: strictly refused.
+        lambda prefix, kid, payload: f"{prefix}:{kid}:{payload[:8]}*{payload[8:]}",
+        lambda prefix, kid, payload: f"{prefix}:{kid}:{payload[:8]}\n{payload[8:]}",
+        lambda prefix, kid, payload: f"{prefix}:{kid}:{payload[:20]}",  # shorter than nonce+tag
+    ],
+    ids=["v0", "v2", "no-prefix", "not-base64", "newline", "short"],
+)
+def test_a_value_not_in_our_exact_format_does_not_decrypt(forge):
+    forged = forge(*_sealed())
+    with pytest.raises(DecryptionError, match="not an encrypted secret"):
+        crypto.decrypt(forged, associated_data=AD)
+
+
+def test_stored_key_id_names_the_key_of_our_values_only():
+    prefix, kid, payload = _sealed()
+    assert crypto.stored_key_id(f"{prefix}:{kid}:{payload}") == kid == crypto.current_key_id()
+    for other in (f"v2:{kid}:{payload}", f"x:{kid}:{payload}", f"v1:{kid}", "plaintext", ""):
+        assert crypto.stored_key_id(other) is None, other
