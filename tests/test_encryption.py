@@ -205,5 +205,6 @@ def test_a_value_not_in_our_exact_format_does_not_decrypt(forge):
 def test_stored_key_id_names_the_key_of_our_values_only():
     prefix, kid, payload = _sealed()
     assert crypto.stored_key_id(f"{prefix}:{kid}:{payload}") == kid == crypto.current_key_id()
-    for other in (f"v2:{kid}:{payload}", f"x:{kid}:{payload}", f"v1:{kid}", "plaintext", ""):
+    others = (f"v0:{kid}:{payload}", f"v2:{kid}:{payload}", f"x:{kid}:{payload}", f"v1:{kid}", "")
+    for other in others:
         assert crypto.stored_key_id(other) is None, other
