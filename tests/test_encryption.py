@@ -179,6 +179,10 @@ def test_a_key_that_is_not_32_bytes_is_refused(settings, size):
         crypto.encrypt("x", associated_data=AD)
 
 
+def _cut(payload: str, size: int) -> str:
+    return base64.b64encode(base64.b64decode(payload)[:size]).decode()
+
+
 def _sealed() -> list[str]:
     return crypto.encrypt(SECRET, associated_data=AD).split(":", 2)
 
@@ -192,9 +196,11 @@ def _sealed() -> list[str]:
         # The intact ciphertext with a character outside base64 added: strictly refused.
         lambda prefix, kid, payload: f"{prefix}:{kid}:{payload[:8]}*{payload[8:]}",
         lambda prefix, kid, payload: f"{prefix}:{kid}:{payload[:8]}\n{payload[8:]}",
-        lambda prefix, kid, payload: f"{prefix}:{kid}:{payload[:20]}",  # shorter than nonce+tag
+        # One byte shorter than a nonce and a tag, and nothing at all.
+        lambda prefix, kid, payload: f"{prefix}:{kid}:{_cut(payload, 12 + 16 - 1)}",
+        lambda prefix, kid, payload: f"{prefix}:{kid}:",
     ],
-    ids=["v0", "v2", "no-prefix", "not-base64", "newline", "short"],
+    ids=["v0", "v2", "no-prefix", "not-base64", "newline", "short", "empty"],
 )
 def test_a_value_not_in_our_exact_format_does_not_decrypt(forge):
     forged = forge(*_sealed())
@@ -208,3 +214,28 @@ def test_stored_key_id_names_the_key_of_our_values_only():
     others = (f"v0:{kid}:{payload}", f"v2:{kid}:{payload}", f"x:{kid}:{payload}", f"v1:{kid}", "")
     for other in others:
         assert crypto.stored_key_id(other) is None, other
+
+
+# Written by this code with a fixed key: the stored format (version, key id, nonce,
+# ciphertext and tag, the associated data) must keep reading what earlier releases wrote.
+FIXED_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+FIXED_AD = "integrations.credentialset.client_secret:0f0e0d0c-0b0a-4908-8706-050403020100"
+WRITTEN_EARLIER = (
+    "v1:630dcd29:NPMisT5C9zMS+RDgxqxh6y324BV/6/fOgZyqJIPXUYg4qw0Ym7UG"
+    "vhUE0MVoaRuZaVr/Vi8uhhDY38yrF61tQUTe"
+)
+
+
+def test_a_value_written_by_an_earlier_release_still_decrypts(settings):
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, FIXED_KEY]  # the fixed key is the old one
+    assert crypto.stored_key_id(WRITTEN_EARLIER) == "630dcd29"
+    assert crypto.decrypt(WRITTEN_EARLIER, associated_data=FIXED_AD) == (
+        "a secret written by an earlier release"
+    )
+
+
+@pytest.mark.parametrize("key", ["abc", "not base64 at all?"])
+def test_a_key_that_is_not_base64_is_refused(settings, key):
+    settings.FIELD_ENCRYPTION_KEYS = [key]
+    with pytest.raises(MissingKeyError):
+        crypto.encrypt("x", associated_data=AD)
