@@ -7,11 +7,12 @@ from django.core.management import CommandError, call_command
 from django.core.management.base import SystemCheckError
 from django.db import connection as db
 from django.db import transaction
+from django.forms import modelform_factory
 
 from integrations import crypto
 from integrations.crypto import DecryptionError, MissingKeyError
-from integrations.fields import Ciphertext
-from integrations.models import CredentialSet, Integration
+from integrations.fields import Ciphertext, EncryptedTextField, reencrypt
+from integrations.models import AuthorizationRequest, Connection, CredentialSet, Integration
 from tests.factories import CLIENT_SECRET as SECRET
 from tests.factories import SIGNING_SECRET, SUBSCRIPTION_KEY
 
@@ -239,3 +240,41 @@ def test_a_key_that_is_not_base64_is_refused(settings, key):
     settings.FIELD_ENCRYPTION_KEYS = [key]
     with pytest.raises(MissingKeyError):
         crypto.encrypt("x", associated_data=AD)
+
+
+# Fixed keys, so that the old keys' ids sort on both sides of the current one's.
+CURRENT_KEY = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="  # id 72cd6e84
+OLD_KEYS = (
+    "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=",  # id 648aa5c5, sorts before
+    "BAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ=",  # id 9f4fb68f, sorts after
+)
+
+
+@pytest.mark.parametrize("old_key", OLD_KEYS, ids=["id-before", "id-after"])
+def test_rotation_re_encrypts_exactly_the_values_under_an_old_key(settings, org_a, old_key):
+    settings.FIELD_ENCRYPTION_KEYS = [old_key]
+    stored = make_set(org_a, version="3.1")  # the v3.0 secrets stay empty
+    settings.FIELD_ENCRYPTION_KEYS = [CURRENT_KEY, old_key]
+
+    row = CredentialSet.objects.get(pk=stored.pk)
+    assert reencrypt(row) == ["client_secret"]  # not the empty ones
+    row.save(update_fields=["client_secret"])
+    assert reencrypt(CredentialSet.objects.get(pk=stored.pk)) == []  # already current
+
+    out = StringIO()
+    call_command("rotate_encryption_keys", stdout=out)
+    assert "0 row(s) now use key 72cd6e84" in out.getvalue()
+
+
+@pytest.mark.parametrize("model", [CredentialSet, Connection, AuthorizationRequest])
+def test_secrets_are_never_form_fields(model):
+    # The admin and any ModelForm: a secret field is never editable, so never rendered.
+    form = modelform_factory(model, fields="__all__")
+    secrets = {f.name for f in model._meta.fields if isinstance(f, EncryptedTextField)}
+    assert secrets
+    assert not secrets & set(form.base_fields)
+
+
+def test_the_models_match_their_migrations():
+    # `.ci/run` checks this too; here it also guards the encrypted field's options.
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
