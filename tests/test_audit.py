@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
+from integrations.forms.credentials import validate_key
 from integrations.models import Company, Connection, HistoryEvent, Integration
 from integrations.sage.signing import request_signature
 from integrations.services.link_callback import link_complete
@@ -263,6 +264,17 @@ def test_an_error_in_the_state_check_reports_no_browser_secret():
     else:
         pytest.fail("authorization_consume accepted a state that is not a string")
     assert "BROWSER-SECRET-VALUE" not in report
+
+
+def test_an_error_inside_the_key_validation_reports_no_key():
+    try:
+        # Bytes, not text: the check fails inside, with the pasted key in scope.
+        validate_key(b"PASTED-KEY-VALUE", "Client secret")
+    except AttributeError:
+        report = frame_variables(sys.exc_info(), "validate_key")
+    else:
+        pytest.fail("validate_key accepted bytes")
+    assert "PASTED-KEY-VALUE" not in report
 
 
 def test_password_reset_by_email(client, org_a, mailoutbox):
