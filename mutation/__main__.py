@@ -1,6 +1,7 @@
 """`make mutate`: mutation testing of the security core with cosmic-ray, on PostgreSQL.
 
-    python -m mutation [TARGET ...]     # every target of mutation/targets.py when none given
+    python -m mutation [TARGET ...]           # every target of mutation/targets.py when none given
+    python -m mutation --report [TARGET ...]  # print the last run's results again
     python -m mutation --list
 
 For each target: copy the tracked tree to .mutation/tree (cosmic-ray rewrites the
@@ -36,8 +37,8 @@ TARGET_RATIO = 0.90
 PG = ("-h", "127.0.0.1", "-p", "5432", "-U", "postgres")
 BIN = Path(sys.executable).parent
 PYTEST = (sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:warnings")
-# `- `path` `operator` `original line`: why` in docs/testing.md.
-EQUIVALENT_LINE = re.compile(r"^- `([^`]+)` `([^`]+)` `(.+?)`(?: → `.*?`)?: (.+)$")
+# "- `path` `operator` `original line` → `mutated line`: why" in docs/testing.md.
+EQUIVALENT_LINE = re.compile(r"^- `([^`]+)` `([^`]+)` `(.+?)` → `(.*?)`: (.+)$")
 
 
 @dataclass
@@ -49,8 +50,8 @@ class Mutant:
     after: str
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.path, self.operator, self.before)
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.path, self.operator, self.before, self.after)
 
 
 @dataclass
@@ -70,13 +71,13 @@ def run(*command: str, cwd: Path = ROOT, env: dict | None = None, check: bool = 
     return subprocess.run(command, cwd=cwd, env=env, check=check, capture_output=True, text=True)
 
 
-def equivalents() -> dict[tuple[str, str, str], str]:
+def equivalents() -> dict[tuple[str, str, str, str], str]:
     found = {}
     for line in EQUIVALENTS.read_text().splitlines() if EQUIVALENTS.exists() else []:
         match = EQUIVALENT_LINE.match(line.strip())
         if match:
-            path, operator, before, why = match.groups()
-            found[(path, operator, before.strip())] = why
+            path, operator, before, after, why = match.groups()
+            found[(path, operator, before.strip(), after.strip())] = why
     return found
 
 
@@ -182,6 +183,8 @@ def collect(name: str, target: Target, session: Path) -> Result:
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
     result = Result(name)
+    timing = WORK / f"{name}.seconds"
+    result.seconds = float(timing.read_text()) if timing.exists() else 0.0
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, outcome in db.completed_work_items:
             if outcome.worker_outcome in (WorkerOutcome.SKIPPED, WorkerOutcome.NO_TEST):
@@ -220,12 +223,12 @@ def mutate(name: str, target: Target, env: dict, first: bool) -> Result:
     )
     if execution.returncode != 0:
         sys.exit(f"{name}: cosmic-ray exec failed:\n{execution.stderr[-3000:]}")
-    result = collect(name, target, session)
-    result.seconds = time.monotonic() - started
-    return result
+    seconds = time.monotonic() - started
+    (WORK / f"{name}.seconds").write_text(f"{seconds:.0f}\n")
+    return collect(name, target, session)
 
 
-def report(results: list[Result], known: dict[tuple[str, str, str], str]) -> bool:
+def report(results: list[Result], known: dict[tuple[str, str, str, str], str]) -> bool:
     total = killed = equivalent = 0
     unexplained: list[Mutant] = []
     columns = ("mutants", "killed", "equiv.", "survived", "ratio", "time")
@@ -266,6 +269,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n")[0])
     parser.add_argument("targets", nargs="*", help="targets of mutation/targets.py (default: all)")
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
+    parser.add_argument("--report", action="store_true", help="report the last run again")
     args = parser.parse_args()
     if args.list:
         for name, target in TARGETS.items():
@@ -275,6 +279,10 @@ def main() -> None:
     if unknown:
         sys.exit(f"Unknown target(s) {', '.join(unknown)}; one of: {', '.join(TARGETS)}")
     names = args.targets or list(TARGETS)
+    if args.report:
+        sessions = [(n, WORK / f"{n}.sqlite") for n in names]
+        done = [collect(n, TARGETS[n], path) for n, path in sessions if path.exists()]
+        sys.exit(0 if report(done, equivalents()) else 1)
     WORK.mkdir(exist_ok=True)
     copy_tree()
     database = f"portal_mutate_{os.getpid()}"

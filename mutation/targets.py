@@ -78,7 +78,7 @@ TARGETS = {
     # Key validation of the settings form.
     "validate_key": Target(
         "integrations/forms/credentials.py",
-        ("tests/services/test_credentials.py",),
+        ("tests/services/test_credentials.py", "tests/test_audit.py"),
         ("validate_key",),
     ),
 }

@@ -376,10 +376,13 @@ def test_an_error_with_a_valid_code_is_an_error_and_exchanges_nothing(
 
 
 def _lock_waiters() -> int:
-    """How many other PostgreSQL backends are waiting for a lock."""
+    """How many other sessions of this test database are waiting for a lock."""
     with db.cursor() as cursor:
+        # The activity view is read once per transaction unless its snapshot is cleared.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
-            "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
         )
         return cursor.fetchone()[0]
 
