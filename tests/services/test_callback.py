@@ -4,6 +4,7 @@ import base64
 import hashlib
 import threading
 import time
+from dataclasses import FrozenInstanceError
 from datetime import timedelta
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -13,9 +14,11 @@ from django.db import connection as db
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.link_session import BROWSER_KEY
 from integrations.models import AuthorizationRequest, Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
 from integrations.services.credentials import credentials_save, integration_disable
+from integrations.services.link_callback import Result, link_complete
 from integrations.services.linking import BadState, authorization_consume, browser_binding
 from tests.factories import CLIENT_SECRET
 from tests.link_flow import authorize_query, callback_path
@@ -504,3 +507,15 @@ def test_the_linked_country_is_the_one_sage_reports_when_offered(
     assert client.get(path)["Location"] == reverse("integrations:link_done")
 
     assert Connection.objects.get(company=company).country == stored
+
+
+def test_the_outcome_of_a_callback_is_read_only(client, company, sage_sandbox):
+    query = authorize_query(client, company)
+    authorization = authorization_consume(
+        state=query["state"], browser_secret=client.session[BROWSER_KEY]
+    )
+    outcome = link_complete(authorization=authorization, params={"error": "access_denied"})
+
+    assert outcome.result == Result.CANCELLED
+    with pytest.raises(FrozenInstanceError):
+        outcome.result = Result.LINKED
