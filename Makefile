@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-fast install messages messages-check translations env demo bench lint typecheck imports format clean
+.PHONY: run test test-fast mutate install messages messages-check translations env demo bench lint typecheck imports format clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found (set PYTHON=/path/to/python3.12)"; exit 1; }
@@ -64,6 +64,13 @@ test: install translations chromium
 test-fast: install translations
 	@mkdir -p staticfiles
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+# Mutation testing of the security core (cosmic-ray) on a throwaway PostgreSQL database:
+# see docs/testing.md. Not part of .ci/run (too slow). Some targets only:
+# `make mutate MODULES="linking oauth"`; `$(PY) -m mutation --list` lists them.
+mutate: install translations
+	@mkdir -p staticfiles
+	$(PY) -m mutation $(MODULES)
 
 lint: install imports
 	$(VENV)/bin/ruff check .

@@ -13,9 +13,11 @@ from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
+from integrations.forms.credentials import validate_key
 from integrations.models import Company, Connection, HistoryEvent, Integration
 from integrations.sage.signing import request_signature
 from integrations.services.link_callback import link_complete
+from integrations.services.linking import authorization_consume
 from portal.models import Membership, Organization
 from portal.tenancy import SESSION_KEY
 from tests.factories import PASSWORD
@@ -110,6 +112,32 @@ def test_member_post_is_refused_on_every_portal_url(member_client, linked, sage_
 
     assert snapshot(company, integration) == before
     assert len(sage_sandbox.requests) == requests_before
+
+
+# The pages that only admins may even read (`admin_required`): members are refused on GET too.
+ADMIN_ONLY = {
+    "sage_enable",
+    "credentials_check",
+    "integration_toggle",
+    "company_create",
+    "company_link_renew",
+    "connection_unlink",
+}
+
+
+def test_member_get_is_refused_on_every_admin_only_url(member_client, linked):
+    company, integration = linked
+    urls = [(name, url) for name, url in portal_urls(company, integration) if name in ADMIN_ONLY]
+    assert {name for name, _url in urls} == ADMIN_ONLY
+
+    for name, url in urls:
+        response = member_client.get(url)
+        assert response.status_code in (
+            HTTPStatus.FORBIDDEN,
+            HTTPStatus.NOT_FOUND,  # the other object's id
+            HTTPStatus.METHOD_NOT_ALLOWED,  # POST-only, refused before the role is asked
+        ), (name, url, response.status_code)
+        assert company.link_token not in response.content.decode()
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -225,6 +253,28 @@ def test_an_error_in_the_callback_service_reports_no_code():
     else:
         pytest.fail("link_complete accepted a missing authorization request")
     assert "AUTHORIZATION-CODE-VALUE" not in report
+
+
+def test_an_error_in_the_state_check_reports_no_browser_secret():
+    try:
+        # A state that is not a string: the check fails inside, the browser secret in scope.
+        authorization_consume(state=12345, browser_secret="BROWSER-SECRET-VALUE")
+    except TypeError:
+        report = frame_variables(sys.exc_info(), "authorization_consume")
+    else:
+        pytest.fail("authorization_consume accepted a state that is not a string")
+    assert "BROWSER-SECRET-VALUE" not in report
+
+
+def test_an_error_inside_the_key_validation_reports_no_key():
+    try:
+        # Bytes, not text: the check fails inside, with the pasted key in scope.
+        validate_key(b"PASTED-KEY-VALUE", "Client secret")
+    except AttributeError:
+        report = frame_variables(sys.exc_info(), "validate_key")
+    else:
+        pytest.fail("validate_key accepted bytes")
+    assert "PASTED-KEY-VALUE" not in report
 
 
 def test_password_reset_by_email(client, org_a, mailoutbox):

@@ -18,11 +18,16 @@ from integrations.models import (
     AuthorizationRequest,
     Connection,
 )
-from integrations.services.connections import connection_refresh
+from integrations.services.connections import (
+    RefreshFailed,
+    connection_refresh,
+    connection_unlink,
+)
 from tests.factories import CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db
 
+PLANTED = "pl4nted-unredacted-check-0123456789"
 NOISY_LOGGERS = ("oauthlib", "requests_oauthlib", "urllib3", "django", "integrations", "portal")
 
 
@@ -157,3 +162,69 @@ def test_posted_secrets_are_hidden_from_error_reports(admin_client, url_name, da
     posted = dict(get_exception_reporter_filter(request).get_post_parameters(request))
     assert posted, "the view saw no POST data"
     assert CLIENT_SECRET not in str(posted)
+
+
+class _Collect(logging.Handler):
+    """Keep every record's final text, as a handler without the redaction filter sees it."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.texts: list[str] = []
+
+    def emit(self, record):
+        self.texts.append(f"{record.getMessage()} {self.format(record)} {record.exc_text or ''}")
+
+
+@pytest.fixture
+def unredacted_logs():
+    """Everything our own code logs at DEBUG, with the redaction switched off.
+
+    The redaction works at two points: the log record factory that
+    `RedactSecretsFilter` installs (records are masked when created) and the filter
+    on the configured handlers. Both are taken away here: the stdlib factory, and a
+    root logger whose only handler is this plain one. The libraries' loggers keep
+    their pinned levels: what is tested is what our code chooses to log.
+    """
+    root = logging.getLogger()
+    factory, handlers, level = logging.getLogRecordFactory(), root.handlers[:], root.level
+    collect = _Collect()
+    logging.setLogRecordFactory(logging.LogRecord)
+    root.handlers = [collect]
+    root.setLevel(logging.DEBUG)
+    try:
+        logging.getLogger("integrations").info("access_token=%s", PLANTED)
+        assert any(PLANTED in text for text in collect.texts), "redaction is still on"
+        collect.texts.clear()
+        yield collect.texts
+    finally:
+        logging.setLogRecordFactory(factory)
+        root.handlers, root.level = handlers, level
+
+
+def test_our_oauth_code_logs_no_token_body_even_without_redaction(
+    client, org_a, company, sage_sandbox, unredacted_logs
+):
+    # Redaction is the second line of defence: the first is that our code never
+    # logs a token response, a code, a verifier or a secret in the first place.
+    path, code = callback_path(sage_sandbox, start_link(client, company))
+    planted = [CLIENT_SECRET, code, AuthorizationRequest.objects.get().code_verifier]
+    assert client.get(path).status_code == HTTPStatus.FOUND
+    connection = Connection.objects.get(company=company)
+    assert connection.status == Connection.Status.LINKED
+    planted += secrets_of(connection)
+
+    sage_sandbox.expire_access_tokens()
+    Connection.objects.filter(pk=connection.pk).update(access_token_expires_at=None)
+    connection_refresh(connection=connection)
+    planted += secrets_of(connection)
+    sage_sandbox.fail_next("token", "status_500")
+    Connection.objects.filter(pk=connection.pk).update(access_token_expires_at=None)
+    with pytest.raises(RefreshFailed):
+        connection_refresh(connection=connection)
+    assert connection_unlink(connection=connection, actor=org_a.admin).revoked
+
+    logged = "\n".join(unredacted_logs)
+    # The capture did see our code's records.
+    assert "Refreshed connection" in logged
+    assert "failed: unavailable" in logged
+    assert_absent(planted, logged)

@@ -7,9 +7,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 
 from portal.models import Membership, Organization
-from portal.tenancy import SESSION_KEY
+from portal.tenancy import SESSION_KEY, admin_required, member_required, membership_required
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +87,22 @@ def test_session_pointing_at_a_lost_membership_falls_back(client, org_a, org_b):
     session.save()
     page = client.get(reverse("integrations:company_list"))
     assert page.context["current_organization"] == org_a
+
+
+@pytest.mark.parametrize("decorator", [member_required, admin_required, membership_required])
+def test_the_tenancy_decorators_keep_what_other_decorators_set_on_the_view(decorator):
+    # Django reads attributes that decorators put on a view (csrf_exempt, never_cache's
+    # and login_not_required's markers); the resolver and error reports show its name.
+    @csrf_exempt
+    def view(request):
+        """The view's own docstring."""
+
+    wrapped = decorator(view)
+
+    assert wrapped.__wrapped__ is view
+    assert wrapped.__name__ == "view"
+    assert wrapped.__doc__ == "The view's own docstring."
+    assert wrapped.csrf_exempt is True
 
 
 def test_org_scoped_queryset(org_a, org_b):

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import string
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -46,7 +47,9 @@ def code_for(sandbox, credential_set, country="GB"):
 
 def test_pkce_pair_is_s256():
     verifier, challenge = oauth.pkce_pair()
-    assert 43 <= len(verifier) <= 128
+    # 64 random bytes: 86 characters, well inside RFC 7636's 43 to 128.
+    assert len(verifier) == 86
+    assert set(verifier) <= set(string.ascii_letters + string.digits + "-._~")
     digest = hashlib.sha256(verifier.encode()).digest()
     assert challenge == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     assert oauth.pkce_pair()[0] != verifier

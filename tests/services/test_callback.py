@@ -2,6 +2,9 @@
 
 import base64
 import hashlib
+import threading
+import time
+from dataclasses import FrozenInstanceError
 from datetime import timedelta
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -11,9 +14,12 @@ from django.db import connection as db
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.link_session import BROWSER_KEY
 from integrations.models import AuthorizationRequest, Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
 from integrations.services.credentials import credentials_save, integration_disable
+from integrations.services.link_callback import Result, link_complete
+from integrations.services.linking import BadState, authorization_consume, browser_binding
 from tests.factories import CLIENT_SECRET
 from tests.link_flow import authorize_query, callback_path
 
@@ -166,7 +172,9 @@ def test_a_spoofed_host_does_not_change_the_redirect_uri(client, company, sage_s
     assert "redirect_uri=http%3A%2F%2Ftestserver%2Foauth%2Fsage%2Fcallback%2F" in location.query
 
 
-@pytest.mark.parametrize("case", ["missing", "unknown", "expired", "replayed", "other-browser"])
+@pytest.mark.parametrize(
+    "case", ["missing", "unknown", "expired", "replayed", "other-browser", "no-session"]
+)
 def test_a_bad_state_is_a_400_and_no_token_request(client, company, sage_sandbox, case):
     query = authorize_query(client, company)
     redirect = sage_sandbox.approve(query)
@@ -184,6 +192,9 @@ def test_a_bad_state_is_a_400_and_no_token_request(client, company, sage_sandbox
         # The other browser has started a link of its own: it has a binding, not this one.
         client.cookies.clear()
         authorize_query(client, company)
+    elif case == "no-session":
+        # A browser that never started a link: it has no browser secret at all.
+        client.cookies.clear()
 
     response = client.get(path)
 
@@ -261,15 +272,17 @@ def test_disabled_between_start_and_callback_is_refused(client, org_a, company, 
     assert not Connection.objects.get(company=company).access_token
 
 
+# Names that sort before and after the original client ID: a changed ID is refused either way.
+@pytest.mark.parametrize("new_client_id", ["another-app", "zz-another-app"])
 def test_client_id_changed_between_start_and_callback_is_refused(
-    client, org_a, company, sage_sandbox
+    client, org_a, company, sage_sandbox, new_client_id
 ):
     query = authorize_query(client, company)
     credentials_save(
         organization=org_a,
         actor=org_a.admin,
         api_version=ApiVersion.V31,
-        client_id="another-app",
+        client_id=new_client_id,
     )
 
     response = client.get(callback_path(sage_sandbox.approve(query)), follow=True)
@@ -308,17 +321,23 @@ def test_a_businesses_failure_stores_nothing(client, company, sage_sandbox, case
     assert connection.last_error
 
 
-def test_a_link_finished_in_another_browser_is_kept(client, company, sage_sandbox):
+@pytest.mark.parametrize("version", [ApiVersion.V31, ApiVersion.V30])
+def test_a_link_finished_in_another_browser_is_kept(
+    client, org_a, sage_sandbox, make_company, setup_sage, version
+):
     from django.test import Client
 
+    setup_sage(org_a, version=version)
+    company = make_company(org_a)
+    country = "GB" if version == ApiVersion.V31 else "IE"
     other = Client()
-    first = authorize_query(client, company)
-    second = authorize_query(other, company)
-    client.get(callback_path(sage_sandbox.approve(first)))
+    first = authorize_query(client, company, country)
+    second = authorize_query(other, company, country)
+    client.get(callback_path(sage_sandbox.approve(first, country=country)))
     linked = Connection.objects.get(company=company)
     assert linked.status == Connection.Status.LINKED
 
-    page = other.get(callback_path(sage_sandbox.approve(second)), follow=True)
+    page = other.get(callback_path(sage_sandbox.approve(second, country=country)), follow=True)
 
     assert b"linked in another window" in page.content
     kept = Connection.objects.get(company=company)
@@ -326,5 +345,177 @@ def test_a_link_finished_in_another_browser_is_kept(client, company, sage_sandbo
     assert kept.access_token == linked.access_token
     assert kept.refresh_token == linked.refresh_token
     revoked = [r for r in sage_sandbox.requests if r.path.endswith("/revoke")]
-    assert len(revoked) == 1
-    assert revoked[0].form["token"] != linked.refresh_token
+    if version == ApiVersion.V30:
+        # v3.0 has no revoke endpoint: the unused tokens expire on their own.
+        assert len(sage_sandbox.token_requests()) == 2
+        assert revoked == []
+    else:
+        assert len(revoked) == 1
+        assert revoked[0].form["token"] != linked.refresh_token
+
+
+@pytest.mark.parametrize("error", ["server_error", "access_denied"])
+def test_an_error_with_a_valid_code_is_an_error_and_exchanges_nothing(
+    client, company, sage_sandbox, error
+):
+    # RFC 6749, 4.1.2.1: an error response carries no code. A callback with both is
+    # treated as the error it says it is; the code is never spent.
+    query = authorize_query(client, company)
+    path = callback_path(sage_sandbox.approve(query))
+    assert "code=" in path
+
+    response = client.get(f"{path}&error={error}", follow=True)
+
+    expected = b"You cancelled" if error == "access_denied" else b"Please try again"
+    assert expected in response.content
+    assert sage_sandbox.token_requests() == []
+    connection = Connection.objects.get(company=company)
+    assert connection.status == Connection.Status.PENDING_AUTH
+    assert not connection.access_token
+    assert not connection.refresh_token
+    assert not HistoryEvent.objects.filter(kind=HistoryEvent.Kind.LINKED).exists()
+    failed = HistoryEvent.objects.get(kind=HistoryEvent.Kind.LINK_FAILED)
+    assert failed.details == {"reason": error if error == "access_denied" else "provider_error"}
+
+
+def _lock_waiters() -> int:
+    """How many other sessions of this test database are waiting for a lock."""
+    with db.cursor() as cursor:
+        # The activity view is read once per transaction unless its snapshot is cleared.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    db.vendor != "postgresql",
+    reason=(
+        "SQLite has no row locks and serialises writers, so two callbacks cannot race there; "
+        ".ci/run's mandatory PostgreSQL run holds the state's conditional UPDATE"
+    ),
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_replays_of_one_callback_reach_sage_once(client, company, sage_sandbox):
+    from django.db import transaction
+    from django.test import Client
+
+    query = authorize_query(client, company)
+    path = callback_path(sage_sandbox.approve(query))
+    # The same browser twice (a double click, a replayed request): same session, same state.
+    browsers = [client, Client()]
+    browsers[1].cookies = client.cookies
+    barrier = threading.Barrier(2)
+    statuses, errors = [], []
+
+    def replay(browser):
+        try:
+            barrier.wait()
+            statuses.append(browser.get(path).status_code)
+        except Exception as exc:  # reported below, with the thread's own exception
+            errors.append(exc)
+        finally:
+            db.close()
+
+    # Hold the row so that both callbacks have read the unconsumed state before either
+    # writes: then only the conditional UPDATE tells them apart, as in a real race.
+    threads = [threading.Thread(target=replay, args=(b,)) for b in browsers]
+    with transaction.atomic():
+        AuthorizationRequest.objects.select_for_update().get(state=query["state"])
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while _lock_waiters() < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _lock_waiters() == 2, "both callbacks should be waiting on the state's row"
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert sorted(statuses) == [HTTPStatus.FOUND, HTTPStatus.BAD_REQUEST]
+    assert len(sage_sandbox.token_requests()) == 1
+    assert Connection.objects.get(company=company).status == Connection.Status.LINKED
+    assert HistoryEvent.objects.filter(kind=HistoryEvent.Kind.LINKED).count() == 1
+
+
+@pytest.fixture
+def stored_state(org_a, setup_sage, make_company, make_connection, make_authorization_request):
+    """Return a factory: an authorization request with `state`, bound to the browser secret "b"."""
+    _, credential_set = setup_sage(org_a)
+    connection = make_connection(
+        make_company(org_a), credential_set, status=Connection.Status.PENDING_AUTH
+    )
+
+    def make(state: str) -> AuthorizationRequest:
+        return make_authorization_request(
+            connection, state=state, browser_binding=browser_binding("b")
+        )
+
+    return make
+
+
+def test_a_state_of_the_longest_stored_length_is_consumed(stored_state):
+    state = "s" * AuthorizationRequest._meta.get_field("state").max_length
+    stored_state(state)
+
+    consumed = authorization_consume(state=state, browser_secret="b")
+
+    assert consumed.state == state
+    assert AuthorizationRequest.objects.get(state=state).consumed_at == consumed.consumed_at
+
+
+@pytest.mark.parametrize(
+    ("state", "browser_secret"),
+    [
+        ("s" * 65, "b"),  # longer than any stored state
+        ("s" * 10_000, "b"),
+        ("s" * 43, None),  # a browser without a session
+        ("s" * 43, ""),
+        ("", "b"),
+        ("s\x00" * 10, "b"),  # PostgreSQL refuses NUL in a parameter
+    ],
+    ids=["65", "10000", "no-secret", "empty-secret", "empty-state", "nul"],
+)
+def test_a_state_that_cannot_match_is_refused_without_a_query(
+    stored_state, django_assert_num_queries, state, browser_secret
+):
+    stored_state("s" * 43)
+    with django_assert_num_queries(0), pytest.raises(BadState):
+        authorization_consume(state=state, browser_secret=browser_secret)
+    assert AuthorizationRequest.objects.get().consumed_at is None
+
+
+@pytest.mark.parametrize(
+    ("chosen", "at_sage", "reported", "stored"),
+    [
+        ("GB", "IE", None, "IE"),  # the country the customer picked at Sage, as Sage reports it
+        ("DE", "DE", "ZZ", "DE"),  # not a country we offer: the one chosen on our page
+        ("DE", "DE", "", "DE"),
+    ],
+)
+def test_the_linked_country_is_the_one_sage_reports_when_offered(
+    client, company, sage_sandbox, chosen, at_sage, reported, stored
+):
+    query = authorize_query(client, company, chosen)
+    path = callback_path(sage_sandbox.approve(query, country=at_sage))
+    if reported is not None:
+        path = path.replace(f"country={at_sage}", f"country={reported}")
+
+    assert client.get(path)["Location"] == reverse("integrations:link_done")
+
+    assert Connection.objects.get(company=company).country == stored
+
+
+def test_the_outcome_of_a_callback_is_read_only(client, company, sage_sandbox):
+    query = authorize_query(client, company)
+    authorization = authorization_consume(
+        state=query["state"], browser_secret=client.session[BROWSER_KEY]
+    )
+    outcome = link_complete(authorization=authorization, params={"error": "access_denied"})
+
+    assert outcome.result == Result.CANCELLED
+    with pytest.raises(FrozenInstanceError):
+        outcome.result = Result.LINKED

@@ -305,3 +305,37 @@ def test_form_asks_for_confirmation_when_client_id_changes(org_a, linked_connect
     form = CredentialsForm(data, integration=integration, linked_counts={"3.1": 1})
     assert form.is_valid()
     assert form.cleaned_data["confirm_relink"] is True
+
+
+@pytest.mark.parametrize("version", ["3.1", "3.0"])
+def test_the_service_strips_every_key_itself(org_a, version):
+    # The form strips too; the service must not depend on it (admin actions, commands
+    # and scripts call it directly).
+    values = {"client_id": "client-v31", "client_secret": V31_SECRET}
+    if version == "3.0":
+        values = dict(V30)
+    padded = {name: f" \t{value}\n " for name, value in values.items()}
+
+    credentials_save(organization=org_a, actor=org_a.admin, api_version=version, **padded)
+
+    stored = CredentialSet.objects.get(api_version=version)
+    for name, value in values.items():
+        assert getattr(stored, name) == value, name
+    # The same keys pasted again with other whitespace change nothing.
+    again = credentials_save(
+        organization=org_a,
+        actor=org_a.admin,
+        api_version=version,
+        **{name: f"  {value} " for name, value in values.items()},
+    )
+    assert again.changed_fields == []
+    # A secret of whitespace only is a blank secret: the stored one is kept.
+    secret = "client_secret"
+    kept = credentials_save(
+        organization=org_a,
+        actor=org_a.admin,
+        api_version=version,
+        **{**values, secret: "   "},
+    )
+    assert kept.changed_fields == []
+    assert CredentialSet.objects.get(api_version=version).client_secret == values[secret]

@@ -11,6 +11,8 @@ from django.utils import timezone
 from integrations.models import Connection, HistoryEvent
 from integrations.services.connection_client import connection_client, connection_ensure_fresh
 from integrations.services.connections import (
+    REFRESH_REFUSED,
+    REFRESH_UNAVAILABLE,
     RefreshFailed,
     RelinkRequired,
     connection_deauthorize,
@@ -136,10 +138,37 @@ def test_outage_keeps_tokens_and_is_retryable(
     assert stored.status == Connection.Status.LINKED
     assert stored.access_token == before.access_token
     assert stored.refresh_token == before.refresh_token
-    assert stored.last_error  # committed although the refresh failed
-    assert HistoryEvent.objects.filter(kind=HistoryEvent.Kind.REFRESH_FAILED).count() == 1
+    # Committed although the refresh failed, saying whether it will be tried again.
+    assert stored.last_error == (REFRESH_REFUSED if kind == "html" else REFRESH_UNAVAILABLE)
+    event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.REFRESH_FAILED)
+    assert event.details == {"error": "bad_response" if kind == "html" else "unavailable"}
     # Sage is back: the kept refresh token still works and the error is cleared.
     assert connection_refresh(connection=stored).last_error == ""
+
+
+@pytest.mark.parametrize(
+    ("status", "refresh_token"),
+    [
+        (Connection.Status.PENDING_AUTH, True),  # tokens, but no business chosen yet
+        (Connection.Status.UNLINKED, True),
+        (Connection.Status.LINKED, False),
+    ],
+)
+def test_only_a_linked_connection_with_a_refresh_token_is_refreshed(
+    sage_sandbox, org_a, link_connection, status, refresh_token
+):
+    connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
+    changes = {"status": status} if refresh_token else {"refresh_token": ""}
+    for name, value in changes.items():
+        setattr(connection, name, value)
+    connection.save()
+    seen = len(sage_sandbox.requests)
+
+    with pytest.raises(RelinkRequired, match="not linked to Sage"):
+        connection_refresh(connection=connection)
+
+    assert len(sage_sandbox.requests) == seen
+    assert Connection.objects.get(pk=connection.pk).status == status
 
 
 def test_refresh_skips_when_another_worker_already_refreshed(sage_sandbox, org_a, link_connection):
@@ -185,7 +214,10 @@ def test_tokens_never_reach_the_logs(sage_sandbox, org_a, caplog, link_connectio
 @pytest.mark.postgres
 @pytest.mark.skipif(
     db_connection.vendor != "postgresql",
-    reason="SQLite has no row locks: select_for_update is a no-op there",
+    reason=(
+        "SQLite has no row locks (select_for_update is a no-op there); "
+        ".ci/run's mandatory PostgreSQL run holds the refresh lock"
+    ),
 )
 @pytest.mark.django_db(transaction=True)
 def test_five_concurrent_workers_spend_the_refresh_token_once(sage_sandbox, org_a, link_connection):
