@@ -9,6 +9,7 @@ which call the services and record who did it.
 from django.contrib import admin, messages
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import APIKey
 
 from . import models
 from .crypto import DecryptionError
@@ -228,3 +229,19 @@ class HistoryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "details",
     )
     fields = readonly_fields
+
+
+# The library's own, unscoped key model is not used: keys belong to an organization.
+admin.site.unregister(APIKey)
+
+
+@admin.register(models.OrganizationAPIKey)
+class OrganizationAPIKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Which keys an organization holds and whether they are used; never a key or its hash."""
+
+    list_display = ("prefix", "name", "organization", "created", "last_used_at", "revoked")
+    list_filter = ("revoked",)
+    search_fields = ("prefix", "name", "organization__name")
+    fields = ("prefix", "name", "organization", "created_by", "created", "last_used_at", "revoked")
+    readonly_fields = fields
+    list_select_related = ("organization",)

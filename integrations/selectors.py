@@ -16,7 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import Organization
 
-from .models import Company, Connection, CredentialSet, HistoryEvent, Integration
+from .models import (
+    Company,
+    Connection,
+    CredentialSet,
+    HistoryEvent,
+    Integration,
+    OrganizationAPIKey,
+)
 
 COMPANY_LIST_FIELDS = (
     "name",
@@ -226,3 +233,26 @@ def credentials_rejected_at(*, integration: Integration | None) -> datetime | No
         | Q(kind=HistoryEvent.Kind.CREDENTIALS_CHECKED, details__result="accepted")
     )
     return None if cleared.exists() else rejected
+
+
+def api_keys_for(*, organization: Organization) -> QuerySet[OrganizationAPIKey]:
+    """The organization's API keys, newest first (revoked ones included, marked)."""
+    return OrganizationAPIKey.objects.for_org(organization).order_by("-created")
+
+
+def api_key_for(*, organization: Organization, prefix: str) -> OrganizationAPIKey:
+    """Return the organization's key with `prefix`; raise DoesNotExist."""
+    return (
+        OrganizationAPIKey.objects.for_org(organization)
+        .select_related("organization")
+        .get(prefix=prefix)
+    )
+
+
+def api_companies(*, organization: Organization) -> QuerySet[Company]:
+    """The organization's companies with their connection, for the API (no token columns)."""
+    return (
+        Company.objects.for_org(organization)
+        .select_related("connection")
+        .defer("connection__access_token", "connection__refresh_token")
+    )
