@@ -183,6 +183,8 @@ class Company(models.Model):
         verbose_name=_("organization"),
     )
     name = models.CharField(_("name"), max_length=200)
+    # The platform's own id for this customer (set through the API): unique per organization.
+    external_id = models.CharField(_("external ID"), max_length=200, null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -205,6 +207,13 @@ class Company(models.Model):
         verbose_name = _("company")
         verbose_name_plural = _("companies")
         indexes = [models.Index(fields=["organization", "name"], name="company_org_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="company_unique_external_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -453,6 +462,8 @@ class HistoryEvent(models.Model):
         DISABLED = "disabled", _("Integration disabled")
         CREDENTIALS_CHECKED = "credentials_checked", _("Credentials checked")
         COMPANY_CREATED = "company_created", _("Company created")
+        COMPANY_UPDATED = "company_updated", _("Company updated")
+        COMPANY_DELETED = "company_deleted", _("Company deleted")
         LINK_RENEWED = "link_renewed", _("Link URL renewed")
         LINK_STARTED = "link_started", _("Link started")
         LINKED = "linked", _("Linked")

@@ -249,10 +249,20 @@ def api_key_for(*, organization: Organization, prefix: str) -> OrganizationAPIKe
     )
 
 
-def api_companies(*, organization: Organization) -> QuerySet[Company]:
-    """The organization's companies with their connection, for the API (no token columns)."""
-    return (
+def api_companies(
+    *, organization: Organization, status: str = "", search: str = ""
+) -> QuerySet[Company]:
+    """The organization's companies with their connection, for the API (no token columns).
+
+    `status`: a connection status; `search`: part of the name, or the whole external ID.
+    """
+    companies = (
         Company.objects.for_org(organization)
         .select_related("connection")
         .defer("connection__access_token", "connection__refresh_token")
     )
+    if status:
+        companies = companies.filter(connection__status=status)
+    if search:
+        companies = companies.filter(Q(name__icontains=search) | Q(external_id=search))
+    return companies

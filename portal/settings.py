@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "rest_framework",
     "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "portal",
     "integrations",
 ]
@@ -301,6 +303,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "integrations.api.problems.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Integrations portal API",
+    "DESCRIPTION": (
+        "Create companies and their link URLs, read their Sage connection, and read their "
+        "Sage data through the proxy. Errors are RFC 9457 problem details."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ConnectionStatus": "integrations.models.Connection.Status"},
 }
 
 LINK_URL_LIFETIME_DAYS = env.int("LINK_URL_LIFETIME_DAYS", default=7)

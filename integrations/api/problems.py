@@ -30,6 +30,18 @@ class Conflict(exceptions.APIException):
         self.extra = extra
 
 
+class BadGateway(exceptions.APIException):
+    """Sage answered something the proxy cannot pass on (a redirect, not JSON)."""
+
+    status_code = HTTPStatus.BAD_GATEWAY
+
+
+class Unavailable(exceptions.APIException):
+    """Sage cannot be reached, or the connection is busy: retry later."""
+
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+
+
 def problem(status: int, detail: str, *, headers=None, **extra: Any) -> Response:
     body = {
         "type": "about:blank",
