@@ -22,6 +22,11 @@ urlpatterns = [
         views.ConnectionUnlink.as_view(),
         name="connection_unlink",
     ),
+    re_path(
+        r"^companies/(?P<pk>[0-9]+)/sage/(?P<path>.*)$",
+        views.SageProxy.as_view(),
+        name="sage_proxy",
+    ),
     # Anything else under /api/v1/ is a problem-shaped 404, not the portal's HTML page.
     re_path(r"^.*$", views.not_found, name="not_found"),
 ]

@@ -6,8 +6,11 @@ through the key's organization.
 
 from http import HTTPStatus
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import (
     api_view,
     authentication_classes,
@@ -22,11 +25,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import selectors
+from ..fields import unreadable_fields
 from ..models import Company, Connection
+from ..sage.errors import SageApiError
 from ..services import companies as company_service
-from ..services.connections import connection_unlink
+from ..services import sage_proxy
+from ..services.connections import ConnectionBusy, TokenError, connection_unlink
 from .authentication import organization_of
-from .problems import Conflict
+from .problems import BadGateway, Conflict, Unavailable
 from .serializers import (
     CompanyFilterSerializer,
     CompanySerializer,
@@ -181,6 +187,71 @@ class ConnectionUnlink(APIView):
         return Response(
             UnlinkSerializer({"status": Connection.Status.UNLINKED, "revoked": result.revoked}).data
         )
+
+
+class SageProxy(APIView):
+    """Read-only pass-through to Sage for the company's connection."""
+
+    @extend_schema(
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            **PROBLEMS,
+            409: ProblemSerializer,
+            502: ProblemSerializer,
+            503: ProblemSerializer,
+        },
+        parameters=[
+            OpenApiParameter("id", int, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "path",
+                str,
+                OpenApiParameter.PATH,
+                description="A Sage API resource, e.g. `ledger_accounts` or `contacts/{id}`.",
+            ),
+        ],
+        summary="Read Sage data of the company (GET only), e.g. ledger_accounts",
+        description=(
+            "Sage's status and JSON as they came, with `$next` and `$back` turned into "
+            "URLs of this proxy. `path` is a Sage API resource of the connection's API "
+            "version (v3.1, or v3.0's accounts API): no `..`, no absolute URL."
+        ),
+    )
+    def get(self, request: Request, pk: int, path: str) -> Response:
+        company = company_of(request, pk)
+        connection = connection_of(company)
+        if unreadable_fields(connection) or unreadable_fields(connection.credential_set):
+            raise Unavailable(
+                _("This company's stored authorization cannot be read with the current keys.")
+            )
+        try:
+            answer = sage_proxy.sage_proxy_get(
+                connection=connection,
+                path=path,
+                query=[(k, v) for k, vs in request.query_params.lists() for v in vs],
+            )
+        except sage_proxy.ProxyPathRefused:
+            raise NotFound(_("Not a Sage API resource.")) from None
+        except ConnectionBusy:
+            raise Unavailable(
+                _("The connection to Sage is being renewed; retry shortly.")
+            ) from None
+        except TokenError as error:
+            if error.retryable:
+                raise Unavailable(str(error)) from None
+            raise Conflict(
+                _("The company must relink its Sage business: Sage no longer accepts it.")
+            ) from None
+        except SageApiError as error:
+            if error.status is None and error.retryable:
+                raise Unavailable(str(error)) from None
+            raise BadGateway(str(error)) from None
+        body = answer.body
+        if answer.links:
+            base = settings.PORTAL_BASE_URL + reverse(
+                "api:sage_proxy", kwargs={"pk": company.pk, "path": ""}
+            )
+            body = body | {k: base + v if v else None for k, v in answer.links.items()}
+        return Response(body, status=answer.status)
 
 
 @extend_schema(exclude=True)

@@ -19,6 +19,7 @@ def test_schema_lists_every_endpoint_with_the_key_scheme(client):
         "/api/v1/companies/{id}/link-url",
         "/api/v1/companies/{id}/connection",
         "/api/v1/companies/{id}/connection/unlink",
+        "/api/v1/companies/{id}/sage/{path}",
     }
     scheme = schema["components"]["securitySchemes"]["ApiKey"]
     assert scheme == scheme | {"type": "apiKey", "in": "header", "name": "Authorization"}
