@@ -266,3 +266,15 @@ def api_companies(
     if search:
         companies = companies.filter(Q(name__icontains=search) | Q(external_id=search))
     return companies
+
+
+API_KEY_EVENTS = (HistoryEvent.Kind.API_KEY_CREATED, HistoryEvent.Kind.API_KEY_REVOKED)
+
+
+def api_key_history(*, organization: Organization) -> QuerySet[HistoryEvent]:
+    """The organization's latest key creations and revocations, with who did them."""
+    return (
+        HistoryEvent.objects.for_org(organization)
+        .filter(kind__in=API_KEY_EVENTS)
+        .select_related("actor")[:HISTORY_SIZE]
+    )

@@ -5,17 +5,20 @@ The page is Swagger UI from drf-spectacular-sidecar, served by the portal itself
 site's Content Security Policy.
 """
 
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.views import SpectacularAPIView
 
 
-class ApiKeyScheme(OpenApiAuthenticationExtension):
+class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "integrations.api.authentication.ApiKeyAuthentication"
     name = "ApiKey"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {
             "type": "apiKey",
             "in": "header",
@@ -27,10 +30,10 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 class Schema(SpectacularAPIView):
     """The schema is public: it describes the API, it holds no organization's data."""
 
-    authentication_classes: list = []
-    permission_classes: list = []
-    throttle_classes: list = []
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+    throttle_classes: list[type] = []
 
 
-def api_docs(request):
+def api_docs(request: HttpRequest) -> HttpResponse:
     return render(request, "api/docs.html", {"schema_url": reverse("api:schema")})

@@ -42,7 +42,9 @@ class Unavailable(exceptions.APIException):
     status_code = HTTPStatus.SERVICE_UNAVAILABLE
 
 
-def problem(status: int, detail: str, *, headers=None, **extra: Any) -> Response:
+def problem(
+    status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
     body = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
@@ -53,7 +55,7 @@ def problem(status: int, detail: str, *, headers=None, **extra: Any) -> Response
     return Response(body, status=status, headers=headers, content_type=CONTENT_TYPE)
 
 
-def _field_errors(detail, prefix: str = "") -> list[dict[str, str]]:
+def _field_errors(detail: object, prefix: str = "") -> list[dict[str, str]]:
     """Flatten DRF's nested validation errors into `[{"field", "detail"}]`."""
     if isinstance(detail, dict):
         return [

@@ -64,7 +64,7 @@ def company_of(request: Request, pk: int) -> Company:
 
 
 def connection_of(company: Company) -> Connection:
-    connection = getattr(company, "connection", None)
+    connection: Connection | None = getattr(company, "connection", None)
     if connection is None:
         raise NotFound(_("This company has not started linking yet."))
     return connection
@@ -259,5 +259,5 @@ class SageProxy(APIView):
 @permission_classes([])
 @authentication_classes([])
 @throttle_classes([])
-def not_found(request, *args, **kwargs):
+def not_found(request: Request, *args: object, **kwargs: object) -> Response:
     raise NotFound

@@ -21,6 +21,11 @@ def _page(request, *, form, new_key: str = "", status: int = 200):
         "form": form,
         "keys": selectors.api_keys_for(organization=request.organization),
         "new_key": new_key,
+        "history": (
+            selectors.api_key_history(organization=request.organization)
+            if request.membership.is_admin
+            else None
+        ),
     }
     return render(request, "integrations/api_keys.html", context, status=status)
 

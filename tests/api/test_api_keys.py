@@ -95,3 +95,18 @@ def test_page_is_in_french(admin_client, org_a, make_api_key):
     make_api_key(org_a)
     content = admin_client.get(LIST, headers={"Accept-Language": "fr"}).content.decode()
     assert "Clés d’API" in content or "Clés d'API" in content
+
+
+def test_admins_see_the_keys_history_members_do_not(client, org_a, make_api_key):
+    api_key, _key = make_api_key(org_a, "Nightly sync")
+    client.force_login(org_a.admin)
+    client.post(revoke_url(api_key))
+    history = client.get(LIST).context["history"]
+    assert [e.kind for e in history] == [
+        HistoryEvent.Kind.API_KEY_REVOKED,
+        HistoryEvent.Kind.API_KEY_CREATED,
+    ]
+    page = client.get(LIST, headers={"Accept-Language": "fr"}).content.decode()
+    assert "Clé d&#x27;API révoquée" in page or "Clé d'API révoquée" in page
+    client.force_login(org_a.member)
+    assert client.get(LIST).context["history"] is None
