@@ -4,6 +4,7 @@ A company of another organization is a 404, whatever the id: every lookup goes
 through the key's organization.
 """
 
+from contextlib import AbstractContextManager
 from http import HTTPStatus
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from rest_framework.views import APIView
 
 from .. import selectors
 from ..fields import unreadable_fields
+from ..history import acting_with_api_key
 from ..models import Company, Connection
 from ..sage.errors import SageApiError
 from ..services import companies as company_service
@@ -46,6 +48,25 @@ from .serializers import (
 
 # The problems every endpoint of a company may answer.
 PROBLEMS = {401: ProblemSerializer, 404: ProblemSerializer, 429: ProblemSerializer}
+
+
+class OrganizationView(APIView):
+    """A view acting for the key's organization: the history events it causes name the key."""
+
+    _acting: AbstractContextManager[None] | None = None
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        super().initial(request, *args, **kwargs)  # authenticates: request.auth is the key
+        self._acting = acting_with_api_key(request.auth.prefix)
+        self._acting.__enter__()
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: object, **kwargs: object
+    ) -> Response:
+        if self._acting is not None:
+            self._acting.__exit__(None, None, None)
+            self._acting = None
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class CompanyCursor(CursorPagination):
@@ -77,7 +98,7 @@ def _external_id_taken(error: company_service.ExternalIdTaken) -> Conflict:
     )
 
 
-class CompanyList(GenericAPIView):
+class CompanyList(OrganizationView, GenericAPIView):
     serializer_class = CompanySerializer
     pagination_class = CompanyCursor
 
@@ -117,7 +138,7 @@ class CompanyList(GenericAPIView):
         return Response(CompanySerializer(company).data, status=HTTPStatus.CREATED)
 
 
-class CompanyDetail(APIView):
+class CompanyDetail(OrganizationView):
     @extend_schema(responses={200: CompanySerializer, **PROBLEMS}, summary="Read a company")
     def get(self, request: Request, pk: int) -> Response:
         return Response(CompanySerializer(company_of(request, pk)).data)
@@ -149,7 +170,7 @@ class CompanyDetail(APIView):
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
-class CompanyLinkUrl(APIView):
+class CompanyLinkUrl(OrganizationView):
     @extend_schema(
         request=None,
         responses={200: LinkUrlSerializer, **PROBLEMS},
@@ -164,7 +185,7 @@ class CompanyLinkUrl(APIView):
         return Response(LinkUrlSerializer(body).data)
 
 
-class CompanyConnection(APIView):
+class CompanyConnection(OrganizationView):
     @extend_schema(
         responses={200: ConnectionSerializer, **PROBLEMS}, summary="Read the company's connection"
     )
@@ -173,7 +194,7 @@ class CompanyConnection(APIView):
         return Response(ConnectionSerializer(connection).data)
 
 
-class ConnectionUnlink(APIView):
+class ConnectionUnlink(OrganizationView):
     @extend_schema(
         request=None,
         responses={200: UnlinkSerializer, **PROBLEMS, 409: ProblemSerializer},
@@ -189,7 +210,7 @@ class ConnectionUnlink(APIView):
         )
 
 
-class SageProxy(APIView):
+class SageProxy(OrganizationView):
     """Read-only pass-through to Sage for the company's connection."""
 
     @extend_schema(

@@ -49,7 +49,8 @@ def test_create_then_read(api_a, org_a):
     assert body["link_url"].endswith(f"/link/{company.link_token}/")
     assert body["link_expires_at"]
     event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.COMPANY_CREATED, company=company)
-    assert event.details == {"name": "Acme Bakery", "external_id": "cust-42"}
+    assert event.details["name"] == "Acme Bakery"
+    assert event.details["external_id"] == "cust-42"
     assert api_a.get(company_url(company)).json() == body
 
 
@@ -264,3 +265,33 @@ def test_unsupported_methods_are_problem_shaped(api_a, org_a, make_company):
     response = api_a.put(company_url(company), {}, content_type="application/json")
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_events_caused_through_the_api_name_the_key(
+    org_a, make_api_key, api_client, sage_sandbox, link_connection, admin_client
+):
+    api_key, key = make_api_key(org_a)
+    api = api_client(key)
+    created = post(api, COMPANIES, {"name": "Via API"}).json()
+    company = Company.objects.get(pk=created["id"])
+    post(api, company_url(company, "/link-url"))
+    connection = link_connection(sage_sandbox, org_a)
+    post(api, company_url(connection.company, "/connection/unlink"))
+    events = HistoryEvent.objects.filter(
+        kind__in=[
+            HistoryEvent.Kind.COMPANY_CREATED,
+            HistoryEvent.Kind.LINK_RENEWED,
+            HistoryEvent.Kind.UNLINKED,
+        ]
+    )
+    assert len(events) == 3
+    for event in events:
+        assert event.details["api_key"] == api_key.prefix
+        assert event.actor is None
+    # The company page says which key did it.
+    page = admin_client.get(f"/companies/{company.pk}/").content.decode()
+    assert f"API key {api_key.prefix}" in page
+    # Outside an API request, nothing is added.
+    admin_client.post(f"/companies/{company.pk}/renew-link/")
+    last = HistoryEvent.objects.filter(kind=HistoryEvent.Kind.LINK_RENEWED).first()
+    assert "api_key" not in last.details
