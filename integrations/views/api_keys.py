@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.tenancy import admin_required, member_required
 
@@ -52,12 +52,16 @@ def api_key_create(request):
 
 
 @admin_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def api_key_revoke(request, prefix):
     try:
         api_key = selectors.api_key_for(organization=request.organization, prefix=prefix)
     except OrganizationAPIKey.DoesNotExist:
         raise Http404("No such key") from None
-    if service.api_key_revoke(api_key=api_key, actor=request.user):
-        messages.success(request, _("The key “%(name)s” was revoked.") % {"name": api_key.name})
-    return redirect("integrations:api_key_list")
+    if api_key.revoked:
+        return redirect("integrations:api_key_list")
+    if request.method == "POST":
+        if service.api_key_revoke(api_key=api_key, actor=request.user):
+            messages.success(request, _("The key “%(name)s” was revoked.") % {"name": api_key.name})
+        return redirect("integrations:api_key_list")
+    return render(request, "integrations/api_key_revoke_confirm.html", {"api_key": api_key})

@@ -45,8 +45,13 @@ def test_name_is_required_and_bounded(admin_client):
     assert not OrganizationAPIKey.objects.exists()
 
 
-def test_admin_revokes_a_key(admin_client, org_a, make_api_key):
+def test_admin_revokes_a_key_after_confirming(admin_client, org_a, make_api_key):
     api_key, key = make_api_key(org_a)
+    confirm = admin_client.get(revoke_url(api_key))
+    assert confirm.status_code == HTTPStatus.OK
+    assert "cannot be undone" in confirm.content.decode()
+    api_key.refresh_from_db()
+    assert not api_key.revoked  # asking is not revoking
     response = admin_client.post(revoke_url(api_key))
     assert response.status_code == HTTPStatus.FOUND
     api_key.refresh_from_db()
@@ -70,6 +75,7 @@ def test_members_read_the_list_but_cannot_create_or_revoke(member_client, org_a,
     assert revoke_url(api_key) not in content
     assert member_client.post(CREATE, {"name": "Nope"}).status_code == HTTPStatus.FORBIDDEN
     assert member_client.post(revoke_url(api_key)).status_code == HTTPStatus.FORBIDDEN
+    assert member_client.get(revoke_url(api_key)).status_code == HTTPStatus.FORBIDDEN
     api_key.refresh_from_db()
     assert not api_key.revoked
     assert OrganizationAPIKey.objects.count() == 1
@@ -81,6 +87,7 @@ def test_another_organizations_key_is_neither_listed_nor_revocable(
     api_key, _key = make_api_key(org_b, "Beta's key")
     assert "Beta&#x27;s key" not in admin_client.get(LIST).content.decode()
     assert admin_client.post(revoke_url(api_key)).status_code == HTTPStatus.NOT_FOUND
+    assert admin_client.get(revoke_url(api_key)).status_code == HTTPStatus.NOT_FOUND
     api_key.refresh_from_db()
     assert not api_key.revoked
 

@@ -36,6 +36,8 @@ def test_create_copy_and_revoke_a_key(page, context, live_server, org_a, login):
     expect(page.get_by_test_id("api-keys")).to_contain_text(api_key.prefix)
     assert key not in page.content()
 
-    page.get_by_role("button", name="Revoke Production backend").click()
+    page.get_by_role("link", name="Revoke Production backend").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Production backend")
+    page.get_by_role("button", name="Revoke").click()
     expect(page.get_by_test_id("api-keys")).to_contain_text("Revoked")
     assert refused == []
