@@ -41,6 +41,10 @@ class Unavailable(exceptions.APIException):
 
     status_code = HTTPStatus.SERVICE_UNAVAILABLE
 
+    def __init__(self, detail: str, *, wait: int | None = None) -> None:
+        super().__init__(detail)
+        self.wait = wait  # seconds: DRF's handler sends it as Retry-After
+
 
 def problem(
     status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: Any

@@ -254,7 +254,7 @@ class SageProxy(OrganizationView):
             raise NotFound(_("Not a Sage API resource.")) from None
         except ConnectionBusy:
             raise Unavailable(
-                _("The connection to Sage is being renewed; retry shortly.")
+                _("The connection to Sage is being renewed; retry shortly."), wait=1
             ) from None
         except TokenError as error:
             if error.retryable:
@@ -272,7 +272,8 @@ class SageProxy(OrganizationView):
                 "api:sage_proxy", kwargs={"pk": company.pk, "path": ""}
             )
             body = body | {k: base + v if v else None for k, v in answer.links.items()}
-        return Response(body, status=answer.status)
+        headers = {"Retry-After": answer.retry_after} if answer.retry_after else None
+        return Response(body, status=answer.status, headers=headers)
 
 
 @extend_schema(exclude=True)

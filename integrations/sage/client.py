@@ -48,6 +48,7 @@ class RawAnswer:
 
     status: int
     body: Any
+    retry_after: str | None = None  # Sage's Retry-After, on a 429 or 503
 
 
 @dataclass(frozen=True)
@@ -307,13 +308,15 @@ class SageClient:
                 status=response.status_code,
             )
         try:
-            return RawAnswer(status=response.status_code, body=json.loads(response.text))
+            body = json.loads(response.text)
         except ValueError:
             raise SageApiError(
                 gettext("Sage sent an answer that is not JSON."),
                 request_id=request_id,
                 status=response.status_code,
             ) from None
+        retry_after = response.headers.get("Retry-After")
+        return RawAnswer(status=response.status_code, body=body, retry_after=retry_after)
 
     @sensitive_variables()
     def _parse(self, method: str, url: str, response: requests.Response) -> Any:

@@ -34,6 +34,7 @@ class ProxyAnswer:
     body: Any
     # `$next`/`$back` of a list, as paths under the API base (None: no such page).
     links: dict[str, str | None]
+    retry_after: str | None = None
 
 
 def proxy_path_check(path: str) -> str:
@@ -66,4 +67,9 @@ def sage_proxy_get(
     proxy_path_check(path)
     client = connection_client(connection=connection, budget=float(settings.SAGE_PAGE_BUDGET))
     answer = client.get_raw(path, query)
-    return ProxyAnswer(status=answer.status, body=answer.body, links=_links(client, answer.body))
+    return ProxyAnswer(
+        status=answer.status,
+        body=answer.body,
+        links=_links(client, answer.body),
+        retry_after=answer.retry_after,
+    )

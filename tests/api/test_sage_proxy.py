@@ -167,3 +167,14 @@ def test_unreadable_secrets_answer_503_without_calling_sage(
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert response.json()["status"] == 503
     assert api_calls(sage_sandbox) == []
+
+
+def test_sages_429_comes_back_with_its_retry_after(
+    api_a, org_a, sage_sandbox, link_connection, settings
+):
+    settings.SAGE_API_MAX_ATTEMPTS = 1  # no wait and retry here: the caller gets the 429
+    connection = link_connection(sage_sandbox, org_a)
+    sage_sandbox.fail_next("api", "status_429", retry_after=7)
+    response = api_a.get(proxy(connection.company, "contacts"))
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert response["Retry-After"] == "7"
