@@ -78,8 +78,6 @@ def _detail(exc: exceptions.APIException) -> str:
         return gettext("A valid API key is required: send the header Authorization: Api-Key <key>.")
     if isinstance(exc, exceptions.ValidationError):
         return gettext("The request is not valid; see errors.")
-    if isinstance(exc, exceptions.NotFound):
-        return gettext("Not found.")
     if isinstance(exc, exceptions.Throttled):
         return gettext("Too many requests for this API key; retry after the delay in Retry-After.")
     return str(exc.detail)

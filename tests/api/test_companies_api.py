@@ -194,6 +194,7 @@ def test_connection_of_a_company_not_yet_linking_is_a_404(api_a, org_a, make_com
     response = api_a.get(company_url(company, "/connection"))
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response.json()["status"] == 404
+    assert response.json()["detail"] == "This company has not started linking yet."
 
 
 def test_deleting_a_linked_company_revokes_its_tokens_first(

@@ -105,6 +105,7 @@ def test_traversal_and_absolute_urls_are_refused(api_a, org_a, sage_sandbox, lin
     response = api_a.get(proxy(connection.company, path))
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == "Not a Sage API resource."
     assert api_calls(sage_sandbox) == []
 
 
