@@ -12,6 +12,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import APIKey
 
 from . import models
 from .crypto import DecryptionError
@@ -257,3 +258,19 @@ class HistoryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("details"))
     def details_text(self, obj):
         return history_details_text(obj)
+
+
+# The library's own, unscoped key model is not used: keys belong to an organization.
+admin.site.unregister(APIKey)
+
+
+@admin.register(models.OrganizationAPIKey)
+class OrganizationAPIKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Which keys an organization holds and whether they are used; never a key or its hash."""
+
+    list_display = ("prefix", "name", "organization", "created", "last_used_at", "revoked")
+    list_filter = ("revoked",)
+    search_fields = ("prefix", "name", "organization__name")
+    fields = ("prefix", "name", "organization", "created_by", "created", "last_used_at", "revoked")
+    readonly_fields = fields
+    list_select_related = ("organization",)

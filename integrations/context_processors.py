@@ -8,4 +8,5 @@ def navigation(request):
     return {
         "nav_companies": section == "companies",
         "nav_accounting": section == "accounting",
+        "nav_api_keys": section == "api_keys",
     }

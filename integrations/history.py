@@ -1,5 +1,8 @@
 """Recording history events: who did what, when, never a secret value."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from portal.models import Organization
@@ -12,6 +15,20 @@ if TYPE_CHECKING:
 # Who did it: request.user from a page or the admin, None for the system (keep-alive, Sage).
 type Actor = User | AnonymousUser | None
 
+# The prefix of the API key the current request acts with (set by the REST API around
+# each request): the events it causes name the key, as a page's name their user.
+_api_key_prefix: ContextVar[str | None] = ContextVar("history_api_key_prefix", default=None)
+
+
+@contextmanager
+def acting_with_api_key(prefix: str) -> Iterator[None]:
+    """Record `details["api_key"] = prefix` on every event recorded inside the block."""
+    token = _api_key_prefix.set(prefix)
+    try:
+        yield
+    finally:
+        _api_key_prefix.reset(token)
+
 
 def history_record(
     *,
@@ -23,13 +40,16 @@ def history_record(
     details: dict[str, Any] | None = None,
 ) -> HistoryEvent:
     """Record one event. `details` holds names and statuses only, never secret values."""
+    details = dict(details or {})
+    if (prefix := _api_key_prefix.get()) is not None:
+        details.setdefault("api_key", prefix)
     return HistoryEvent.objects.create(
         organization=organization,
         kind=kind,
         actor=actor if actor is not None and actor.is_authenticated else None,
         integration=integration,
         company=company,
-        details=details or {},
+        details=details,
     )
 
 

@@ -1,7 +1,7 @@
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 from portal.models import Organization, OrganizationScopedQuerySet
 
@@ -182,6 +183,8 @@ class Company(models.Model):
         verbose_name=_("organization"),
     )
     name = models.CharField(_("name"), max_length=200)
+    # The platform's own id for this customer (set through the API): unique per organization.
+    external_id = models.CharField(_("external ID"), max_length=200, null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -204,6 +207,13 @@ class Company(models.Model):
         verbose_name = _("company")
         verbose_name_plural = _("companies")
         indexes = [models.Index(fields=["organization", "name"], name="company_org_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="company_unique_external_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -452,6 +462,8 @@ class HistoryEvent(models.Model):
         DISABLED = "disabled", _("Integration disabled")
         CREDENTIALS_CHECKED = "credentials_checked", _("Credentials checked")
         COMPANY_CREATED = "company_created", _("Company created")
+        COMPANY_UPDATED = "company_updated", _("Company updated")
+        COMPANY_DELETED = "company_deleted", _("Company deleted")
         LINK_RENEWED = "link_renewed", _("Link URL renewed")
         LINK_STARTED = "link_started", _("Link started")
         LINKED = "linked", _("Linked")
@@ -461,6 +473,8 @@ class HistoryEvent(models.Model):
         REFRESHED = "refreshed", _("Tokens refreshed")
         REFRESH_FAILED = "refresh_failed", _("Token refresh failed")
         MARKED_FOR_RELINK = "marked_for_relink", _("Marked for relink")
+        API_KEY_CREATED = "api_key_created", _("API key created")
+        API_KEY_REVOKED = "api_key_revoked", _("API key revoked")
 
     class Reason(models.TextChoices):
         """Why a connection was deauthorized or marked for relink (`details["reason"]`)."""
@@ -520,3 +534,39 @@ class HistoryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OrganizationAPIKeyManager(APIKeyManager["OrganizationAPIKey"]):
+    def for_org(self, organization: Organization) -> "models.QuerySet[OrganizationAPIKey]":
+        return self.filter(organization=organization)
+
+
+class OrganizationAPIKey(AbstractAPIKey):
+    """A key of the platform's backend for the REST API: acts for its organization only.
+
+    Stored hashed (djangorestframework-api-key); the key itself is shown once. Its
+    primary key holds the hash: pages and URLs name a key by its `prefix`.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        verbose_name=_("organization"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    objects: ClassVar[OrganizationAPIKeyManager] = OrganizationAPIKeyManager()
+
+    class Meta:
+        ordering = ("-created",)
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")

@@ -24,7 +24,14 @@ from .connection_states import (
     State,
     connection_state,
 )
-from .models import Company, Connection, CredentialSet, HistoryEvent, Integration
+from .models import (
+    Company,
+    Connection,
+    CredentialSet,
+    HistoryEvent,
+    Integration,
+    OrganizationAPIKey,
+)
 
 COMPANY_LIST_FIELDS = (
     "name",
@@ -281,3 +288,48 @@ def credentials_rejected_at(*, integration: Integration | None) -> datetime | No
         | Q(kind=HistoryEvent.Kind.CREDENTIALS_CHECKED, details__result="accepted")
     )
     return None if cleared.exists() else rejected
+
+
+def api_keys_for(*, organization: Organization) -> QuerySet[OrganizationAPIKey]:
+    """The organization's API keys, newest first (revoked ones included, marked)."""
+    return OrganizationAPIKey.objects.for_org(organization).order_by("-created")
+
+
+def api_key_for(*, organization: Organization, prefix: str) -> OrganizationAPIKey:
+    """Return the organization's key with `prefix`; raise DoesNotExist."""
+    return (
+        OrganizationAPIKey.objects.for_org(organization)
+        .select_related("organization")
+        .get(prefix=prefix)
+    )
+
+
+def api_companies(
+    *, organization: Organization, status: str = "", search: str = ""
+) -> QuerySet[Company]:
+    """The organization's companies with their connection, for the API (no token columns).
+
+    `status`: a connection status; `search`: part of the name, or the whole external ID.
+    """
+    companies = (
+        Company.objects.for_org(organization)
+        .select_related("connection")
+        .defer("connection__access_token", "connection__refresh_token")
+    )
+    if status:
+        companies = companies.filter(connection__status=status)
+    if search:
+        companies = companies.filter(Q(name__icontains=search) | Q(external_id=search))
+    return companies
+
+
+API_KEY_EVENTS = (HistoryEvent.Kind.API_KEY_CREATED, HistoryEvent.Kind.API_KEY_REVOKED)
+
+
+def api_key_history(*, organization: Organization) -> QuerySet[HistoryEvent]:
+    """The organization's latest key creations and revocations, with who did them."""
+    return (
+        HistoryEvent.objects.for_org(organization)
+        .filter(kind__in=API_KEY_EVENTS)
+        .select_related("actor")[:HISTORY_SIZE]
+    )

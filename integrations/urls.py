@@ -1,6 +1,7 @@
 """The portal's integration pages, one prefix per area.
 
 - `settings/integrations/accounting/`: the organization's admins set up Sage.
+- `settings/api-keys/`: the organization's keys for the REST API.
 - `companies/`: the organization's companies and their connections.
 - `link/`: the business customer's pages before Sage (no login).
 - `oauth/sage/`: where Sage sends the customer back. The callback's URL is registered
@@ -9,7 +10,7 @@
 
 from django.urls import include, path
 
-from .views import companies, integrations, link
+from .views import api_keys, companies, integrations, link
 
 app_name = "integrations"
 
@@ -22,6 +23,11 @@ settings_patterns = [
     path("sage/", include(sage_settings_patterns)),
     path("", integrations.accounting_list, name="accounting_list"),
     path("<int:pk>/toggle/", integrations.integration_toggle, name="integration_toggle"),
+]
+api_key_patterns = [
+    path("", api_keys.api_key_list, name="api_key_list"),
+    path("new/", api_keys.api_key_create, name="api_key_create"),
+    path("<str:prefix>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
 ]
 company_patterns = [
     path("", companies.company_list, name="company_list"),
@@ -62,10 +68,12 @@ def _names(patterns) -> list[str]:
 NAV_SECTIONS = {
     **{f"{app_name}:{name}": "accounting" for name in _names(settings_patterns)},
     **{f"{app_name}:{name}": "companies" for name in _names(company_patterns)},
+    **{f"{app_name}:{name}": "api_keys" for name in _names(api_key_patterns)},
 }
 
 urlpatterns = [
     path("settings/integrations/accounting/", include(settings_patterns)),
+    path("settings/api-keys/", include(api_key_patterns)),
     path("companies/", include(company_patterns)),
     *customer_patterns,
 ]

@@ -3,7 +3,8 @@
 `redact()` masks the values of tokens, authorization codes, PKCE verifiers,
 client secrets, subscription keys, passwords and `Authorization` headers in any
 of the shapes they take in logs: `key=value` (form bodies, query strings),
-`"key": "value"` (JSON, Python reprs) and `Authorization: Bearer …`.
+`"key": "value"` (JSON, Python reprs), `Authorization: Bearer …` and the REST
+API's `Api-Key …`.
 
 The filter redacts each record once, when it is created, so that every handler
 sees the redacted text, including handlers added later (an error tracker,
@@ -32,6 +33,8 @@ SECRET_NAMES = (
     "password",
     "secret",
     "x-signature",
+    "api_key",
+    "api-key",
 )
 _NAMES = "|".join(re.escape(name) for name in sorted(SECRET_NAMES, key=len, reverse=True))
 # A name must not continue a longer word ("status_code", "barcode" are not secrets).
@@ -43,11 +46,13 @@ _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = 
     (
         re.compile(
             rf"(?i)({_EDGE}(?:proxy-)?authorization{_QUOTE}\s*[:=]\s*{_QUOTE})"
-            rf"(?:(bearer|basic|token)\s+)?{_VALUE}"
+            rf"(?:(bearer|basic|token|api-key)\s+)?{_VALUE}"
         ),
         lambda m: f"{m.group(1)}{m.group(2) + ' ' if m.group(2) else ''}{REDACTED}",
     ),
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED}"),
+    # The REST API's keys (`Api-Key <prefix>.<secret>`), wherever the header shows up.
+    (re.compile(r"(?i)\b(api-key)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED}"),
     # key=value, key: value, "key": "value" for the names of our secrets.
     (
         re.compile(rf"(?i)({_EDGE}(?:{_NAMES}){_QUOTE}\s*[:=]\s*\[?\s*b?{_QUOTE}){_VALUE}"),

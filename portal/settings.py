@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_tasks_db",
+    "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "portal",
     "integrations",
 ]
@@ -286,6 +290,33 @@ SAGE_PAGE_BUDGET = env.float("SAGE_PAGE_BUDGET", default=5.0)
 # The longest wait (s) for a connection's row lock before a refresh: a page then says
 # "busy, try again" and the keep-alive tries on its next pass (PostgreSQL lock_timeout).
 REFRESH_LOCK_TIMEOUT = env.float("REFRESH_LOCK_TIMEOUT", default=3.0)
+
+# The platform's REST API (integrations/api): Django REST framework, keys of one
+# organization each (`Authorization: Api-Key <key>`), throttled per key in the
+# default cache (shared by every worker in production: CACHE_URL).
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["integrations.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["integrations.api.authentication.HasOrganizationKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.ApiKeyThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "integrations.api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Integrations portal API",
+    "DESCRIPTION": (
+        "Create companies and their link URLs, read their Sage connection, and read their "
+        "Sage data through the proxy. Errors are RFC 9457 problem details."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ConnectionStatus": "integrations.models.Connection.Status"},
+}
 
 LINK_URL_LIFETIME_DAYS = env.int("LINK_URL_LIFETIME_DAYS", default=7)
 KEEPALIVE_REFRESH_WITHIN_DAYS = env.int("KEEPALIVE_REFRESH_WITHIN_DAYS", default=7)

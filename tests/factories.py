@@ -19,6 +19,8 @@ signed-in clients (`admin_client`, `member_client`) are built with them.
   sandbox's consent; returns the connection.
 - `link_connection(sandbox, org, name=, api_version=)`: a Linked connection
   holding live sandbox tokens, written directly.
+- `make_api_key(org, name=)`: an API key through the service; returns `(api_key, key)`.
+- `api_client(key)`: a test client that sends `Authorization: Api-Key <key>` (JSON).
 """
 
 from datetime import timedelta
@@ -37,6 +39,7 @@ from integrations.models import (
     Integration,
 )
 from integrations.sage.versions import ApiVersion
+from integrations.services.api_keys import api_key_create
 from integrations.services.credentials import credentials_save, integration_enable
 from portal.models import Membership, Organization
 from tests.link_flow import authorize_query, callback_path, exchange_through_sandbox
@@ -253,5 +256,26 @@ def link_connection(make_integration, make_credential_set):
             ),
             last_refreshed_at=now,
         )
+
+    return make
+
+
+@pytest.fixture
+def make_api_key(db):
+    """Return a factory: an API key of `org`, created by its admin; `(api_key, key)`."""
+
+    def make(org, name: str = "Backend"):
+        return api_key_create(organization=org, name=name, actor=org.admin)
+
+    return make
+
+
+@pytest.fixture
+def api_client(db):
+    """Return a factory: a client whose every request carries `Authorization: Api-Key <key>`."""
+
+    def make(key: str | None) -> Client:
+        headers = {"Authorization": f"Api-Key {key}"} if key is not None else {}
+        return Client(headers=headers)
 
     return make

@@ -11,7 +11,7 @@ included (a page cannot wait half a minute). Tokens are never logged.
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
@@ -40,6 +40,15 @@ class ApiAuth:
     resource_owner_id: str = ""
     subscription_key: str = field(default="", repr=False)
     signing_secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """Sage's status and parsed JSON as they came, errors included (for the API's proxy)."""
+
+    status: int
+    body: Any
+    retry_after: str | None = None  # Sage's Retry-After, on a 429 or 503
 
 
 @dataclass(frozen=True)
@@ -177,6 +186,22 @@ class SageClient:
         query += [(k, str(v)) for k, v in (params or {}).items()]
         return self._send("GET", urlunsplit(parts._replace(query="")), query)
 
+    def get_raw(self, path: str, params: Sequence[tuple[str, str]] = ()) -> RawAnswer:
+        """GET `path` and return Sage's status and JSON, a 4xx or 5xx included.
+
+        Still raises SageApiError when Sage cannot be reached, redirects (never
+        followed) or answers something that is not JSON.
+        """
+        parts = urlsplit(self.url_for(path))
+        query = parse_qsl(parts.query, keep_blank_values=True) + list(params)
+        answer = self._send("GET", urlunsplit(parts._replace(query="")), query, raw=True)
+        assert isinstance(answer, RawAnswer)
+        return answer
+
+    def relative_path(self, link: str) -> str:
+        """`link` (a `$next`, say) as a path under the API base, without its leading slash."""
+        return self.url_for(link).removeprefix(self.base_url + "/")
+
     def page(self, path: str, params: Mapping[str, object] | None = None) -> Page:
         """GET one page of a list."""
         body = self.get(path, params)
@@ -230,7 +255,9 @@ class SageClient:
         return headers
 
     @sensitive_variables()
-    def _send(self, method: str, url: str, query: list[tuple[str, str]]) -> Any:
+    def _send(
+        self, method: str, url: str, query: list[tuple[str, str]], *, raw: bool = False
+    ) -> Any:
         attempts = max(1, int(settings.SAGE_API_MAX_ATTEMPTS))
         attempt = 0
         renewed = False
@@ -267,7 +294,29 @@ class SageClient:
                         attempt += 1
                         continue
                     logger.info("Sage API answered 429; no time left to wait %.1f s", wait)
+                if raw:
+                    return self._parse_raw(response)
                 return self._parse(method, url, response)
+
+    @sensitive_variables()
+    def _parse_raw(self, response: requests.Response) -> RawAnswer:
+        request_id = response.headers.get("x_request_id", "")
+        if 300 <= response.status_code < 400:
+            raise SageApiError(
+                gettext("Sage answered with a redirect, which was not followed."),
+                request_id=request_id,
+                status=response.status_code,
+            )
+        try:
+            body = json.loads(response.text)
+        except ValueError:
+            raise SageApiError(
+                gettext("Sage sent an answer that is not JSON."),
+                request_id=request_id,
+                status=response.status_code,
+            ) from None
+        retry_after = response.headers.get("Retry-After")
+        return RawAnswer(status=response.status_code, body=body, retry_after=retry_after)
 
     @sensitive_variables()
     def _parse(self, method: str, url: str, response: requests.Response) -> Any:

@@ -41,6 +41,11 @@ SECRET = "pl4nted-S3cret_value.0123456789"
         f"refreshing with bearer {SECRET}",
         f"<QueryDict: {{'code': ['GB/{SECRET}'], 'state': ['abc']}}>",
         f"{{'refresh_token': [b'{SECRET}']}}",
+        # The REST API's keys, in the header and wherever its value is quoted.
+        f"Authorization: Api-Key {SECRET}",
+        f"{{'HTTP_AUTHORIZATION': 'Api-Key {SECRET}'}}",
+        f"sent Api-Key {SECRET} again",
+        f"api_key={SECRET}",
     ],
 )
 def test_redact_masks_every_shape_of_secret(text):
@@ -57,6 +62,7 @@ def test_redact_masks_every_shape_of_secret(text):
         "barcode=12345 postcode=AB1",
         "Linked Acme Ltd (GB) with API v3.1",
         '{"$dataCode": "RecordNotFound", "$message": "Not found"}',
+        "API key created · prefix abcd1234",
     ],
 )
 def test_redact_leaves_ordinary_text_alone(text):

@@ -181,3 +181,27 @@ def test_retry_wait_honours_retry_after_within_the_cap(settings, retry_after, at
         response.headers["Retry-After"] = retry_after
 
     assert retry_wait(response, attempt) == expected
+
+
+def test_get_raw_returns_sages_error_status_and_json(sage_sandbox, org_a, link_connection):
+    connection = link_connection(sage_sandbox, org_a)
+    answer = connection_client(connection=connection).get_raw("contacts/missing")
+    assert answer.status == HTTPStatus.NOT_FOUND
+    assert answer.body[0]["$dataCode"] == "RecordNotFound"
+
+
+@pytest.mark.parametrize("kind", ["redirect", "html"])
+def test_get_raw_still_refuses_redirects_and_non_json(sage_sandbox, org_a, link_connection, kind):
+    connection = link_connection(sage_sandbox, org_a)
+    sage_sandbox.fail_next("api", kind)
+    with pytest.raises(SageApiError):
+        connection_client(connection=connection).get_raw("contacts")
+    assert len(api_requests(sage_sandbox)) == 1
+
+
+def test_relative_path_keeps_links_inside_the_api(sage_sandbox, org_a, link_connection):
+    client = connection_client(connection=link_connection(sage_sandbox, org_a))
+    assert client.relative_path("/contacts?page=2") == "contacts?page=2"
+    assert client.relative_path(f"{client.base_url}/contacts?page=3") == "contacts?page=3"
+    with pytest.raises(SageApiError):
+        client.relative_path("https://example.com/contacts")

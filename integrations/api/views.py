@@ -1,0 +1,285 @@
+"""The REST API's views: parse with a serializer, call a selector or a service, answer JSON.
+
+A company of another organization is a 404, whatever the id: every lookup goes
+through the key's organization.
+"""
+
+from contextlib import AbstractContextManager
+from http import HTTPStatus
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import selectors
+from ..fields import unreadable_fields
+from ..history import acting_with_api_key
+from ..models import Company, Connection
+from ..sage.errors import SageApiError
+from ..services import companies as company_service
+from ..services import sage_proxy
+from ..services.connections import ConnectionBusy, TokenError, connection_unlink
+from .authentication import organization_of
+from .problems import BadGateway, Conflict, Unavailable
+from .serializers import (
+    CompanyFilterSerializer,
+    CompanySerializer,
+    CompanyUpdateSerializer,
+    Conflict409,
+    ConnectionSerializer,
+    LinkUrlSerializer,
+    ProblemSerializer,
+    UnlinkSerializer,
+)
+
+# The problems every endpoint of a company may answer.
+PROBLEMS = {401: ProblemSerializer, 404: ProblemSerializer, 429: ProblemSerializer}
+
+
+class OrganizationView(APIView):
+    """A view acting for the key's organization: the history events it causes name the key."""
+
+    _acting: AbstractContextManager[None] | None = None
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        super().initial(request, *args, **kwargs)  # authenticates: request.auth is the key
+        self._acting = acting_with_api_key(request.auth.prefix)
+        self._acting.__enter__()
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: object, **kwargs: object
+    ) -> Response:
+        if self._acting is not None:
+            self._acting.__exit__(None, None, None)
+            self._acting = None
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class CompanyCursor(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "limit"
+
+
+def company_of(request: Request, pk: int) -> Company:
+    """The key's organization's company `pk`, or a 404."""
+    try:
+        return selectors.company_for(organization=organization_of(request), pk=pk)
+    except Company.DoesNotExist:
+        raise NotFound from None
+
+
+def connection_of(company: Company) -> Connection:
+    connection: Connection | None = getattr(company, "connection", None)
+    if connection is None:
+        raise NotFound(_("This company has not started linking yet."))
+    return connection
+
+
+def _external_id_taken(error: company_service.ExternalIdTaken) -> Conflict:
+    return Conflict(
+        _("Another company of this organization has this external_id."),
+        existing_company_id=error.existing_id,
+    )
+
+
+class CompanyList(OrganizationView, GenericAPIView):
+    serializer_class = CompanySerializer
+    pagination_class = CompanyCursor
+
+    @extend_schema(
+        parameters=[CompanyFilterSerializer],
+        responses={200: CompanySerializer(many=True), **PROBLEMS, 400: ProblemSerializer},
+        summary="List the companies",
+    )
+    def get(self, request: Request) -> Response:
+        filters = CompanyFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        companies = selectors.api_companies(
+            organization=organization_of(request),
+            status=filters.validated_data.get("status", ""),
+            search=filters.validated_data.get("search", "").strip(),
+        )
+        page = self.paginate_queryset(companies)
+        return self.get_paginated_response(CompanySerializer(page, many=True).data)
+
+    @extend_schema(
+        request=CompanySerializer,
+        responses={201: CompanySerializer, **PROBLEMS, 400: ProblemSerializer, 409: Conflict409},
+        summary="Create a company (and its link URL)",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CompanySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            company = company_service.company_create(
+                organization=organization_of(request),
+                name=serializer.validated_data["name"],
+                external_id=serializer.validated_data.get("external_id"),
+                actor=None,
+            )
+        except company_service.ExternalIdTaken as error:
+            raise _external_id_taken(error) from None
+        return Response(CompanySerializer(company).data, status=HTTPStatus.CREATED)
+
+
+class CompanyDetail(OrganizationView):
+    @extend_schema(responses={200: CompanySerializer, **PROBLEMS}, summary="Read a company")
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(CompanySerializer(company_of(request, pk)).data)
+
+    @extend_schema(
+        request=CompanyUpdateSerializer,
+        responses={200: CompanySerializer, **PROBLEMS, 400: ProblemSerializer, 409: Conflict409},
+        summary="Change a company's name or external_id",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        company = company_of(request, pk)
+        serializer = CompanyUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = {
+            k: v for k, v in serializer.validated_data.items() if k in ("name", "external_id")
+        }
+        try:
+            company = company_service.company_update(company=company, actor=None, **changes)
+        except company_service.ExternalIdTaken as error:
+            raise _external_id_taken(error) from None
+        return Response(CompanySerializer(company).data)
+
+    @extend_schema(
+        responses={204: None, **PROBLEMS},
+        summary="Delete a company (unlinked first: its authorization is revoked at Sage)",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        company_service.company_delete(company=company_of(request, pk), actor=None)
+        return Response(status=HTTPStatus.NO_CONTENT)
+
+
+class CompanyLinkUrl(OrganizationView):
+    @extend_schema(
+        request=None,
+        responses={200: LinkUrlSerializer, **PROBLEMS},
+        summary="Renew the link URL (the previous one stops working)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        company = company_service.company_link_renew(company=company_of(request, pk), actor=None)
+        body = {
+            "link_url": selectors.company_link_url(company),
+            "expires_at": company.link_expires_at,
+        }
+        return Response(LinkUrlSerializer(body).data)
+
+
+class CompanyConnection(OrganizationView):
+    @extend_schema(
+        responses={200: ConnectionSerializer, **PROBLEMS}, summary="Read the company's connection"
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        connection = connection_of(company_of(request, pk))
+        return Response(ConnectionSerializer(connection).data)
+
+
+class ConnectionUnlink(OrganizationView):
+    @extend_schema(
+        request=None,
+        responses={200: UnlinkSerializer, **PROBLEMS, 409: ProblemSerializer},
+        summary="Unlink the company (its authorization is revoked at Sage)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        connection = connection_of(company_of(request, pk))
+        if not connection.can_unlink:
+            raise Conflict(_("This company is not linked."))
+        result = connection_unlink(connection=connection, actor=None)
+        return Response(
+            UnlinkSerializer({"status": Connection.Status.UNLINKED, "revoked": result.revoked}).data
+        )
+
+
+class SageProxy(OrganizationView):
+    """Read-only pass-through to Sage for the company's connection."""
+
+    @extend_schema(
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            **PROBLEMS,
+            409: ProblemSerializer,
+            502: ProblemSerializer,
+            503: ProblemSerializer,
+        },
+        parameters=[
+            OpenApiParameter("id", int, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "path",
+                str,
+                OpenApiParameter.PATH,
+                description="A Sage API resource, e.g. `ledger_accounts` or `contacts/{id}`.",
+            ),
+        ],
+        summary="Read Sage data of the company (GET only), e.g. ledger_accounts",
+        description=(
+            "Sage's status and JSON as they came, with `$next` and `$back` turned into "
+            "URLs of this proxy. `path` is a Sage API resource of the connection's API "
+            "version (v3.1, or v3.0's accounts API): no `..`, no absolute URL."
+        ),
+    )
+    def get(self, request: Request, pk: int, path: str) -> Response:
+        company = company_of(request, pk)
+        connection = connection_of(company)
+        if unreadable_fields(connection) or unreadable_fields(connection.credential_set):
+            raise Unavailable(
+                _("This company's stored authorization cannot be read with the current keys.")
+            )
+        try:
+            answer = sage_proxy.sage_proxy_get(
+                connection=connection,
+                path=path,
+                query=[(k, v) for k, vs in request.query_params.lists() for v in vs],
+            )
+        except sage_proxy.ProxyPathRefused:
+            raise NotFound(_("Not a Sage API resource.")) from None
+        except ConnectionBusy:
+            raise Unavailable(
+                _("The connection to Sage is being renewed; retry shortly."), wait=1
+            ) from None
+        except TokenError as error:
+            if error.retryable:
+                raise Unavailable(str(error)) from None
+            raise Conflict(
+                _("The company must relink its Sage business: Sage no longer accepts it.")
+            ) from None
+        except SageApiError as error:
+            if error.status is None and error.retryable:
+                raise Unavailable(str(error)) from None
+            raise BadGateway(str(error)) from None
+        body = answer.body
+        if answer.links:
+            base = settings.PORTAL_BASE_URL + reverse(
+                "api:sage_proxy", kwargs={"pk": company.pk, "path": ""}
+            )
+            body = body | {k: base + v if v else None for k, v in answer.links.items()}
+        headers = {"Retry-After": answer.retry_after} if answer.retry_after else None
+        return Response(body, status=answer.status, headers=headers)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@permission_classes([])
+@authentication_classes([])
+@throttle_classes([])
+def not_found(request: Request, *args: object, **kwargs: object) -> Response:
+    raise NotFound
