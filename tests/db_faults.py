@@ -15,13 +15,19 @@ ALWAYS = 1_000_000_000
 FAULT_MESSAGE = "write refused by a test trigger"
 
 
-def postgres_only(test):
-    """Mark a test as needing PostgreSQL, skipped on SQLite with the reason."""
-    skip = pytest.mark.skipif(
-        db_connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite has no triggers of this kind and no row locks",
-    )
-    return pytest.mark.postgres(skip(test))
+def needs_postgres(reason: str):
+    """Return a decorator: the test is marked `postgres` and skipped on SQLite with `reason`."""
+    skip = pytest.mark.skipif(db_connection.vendor != "postgresql", reason=reason)
+
+    def mark(test):
+        return pytest.mark.postgres(skip(test))
+
+    return mark
+
+
+postgres_only = needs_postgres(
+    "needs PostgreSQL: SQLite has no triggers of this kind and no row locks"
+)
 
 
 _names = itertools.count()

@@ -242,9 +242,19 @@ def frame_variables(exc_info, function: str) -> str:
     return str(frame["vars"])
 
 
-def test_an_error_inside_the_v30_signer_reports_no_secret():
+def error_report(call, exception, function: str, *, if_accepted: str) -> str:
+    """Run `call()`, which must raise `exception` inside `function`; return the local
+    variables an error report shows for that frame (fail with `if_accepted` if none was raised)."""
     try:
-        request_signature(
+        call()
+    except exception:
+        return frame_variables(sys.exc_info(), function)
+    pytest.fail(if_accepted)
+
+
+def test_an_error_inside_the_v30_signer_reports_no_secret():
+    report = error_report(
+        lambda: request_signature(
             method="GET",
             url="https://api.example/contacts",
             params=[("page", 2)],  # not a string: the signer fails inside
@@ -253,45 +263,45 @@ def test_an_error_inside_the_v30_signer_reports_no_secret():
             resource_owner_id="owner-1",
             signing_secret="SIGNING-SECRET-VALUE",
             access_token="ACCESS-TOKEN-VALUE",
-        )
-    except TypeError:
-        report = frame_variables(sys.exc_info(), "request_signature")
-    else:
-        pytest.fail("the signer accepted a non-string parameter")
+        ),
+        TypeError,
+        "request_signature",
+        if_accepted="the signer accepted a non-string parameter",
+    )
     assert "SIGNING-SECRET-VALUE" not in report
     assert "ACCESS-TOKEN-VALUE" not in report
 
 
 def test_an_error_in_the_callback_service_reports_no_code():
-    try:
-        # No authorization request: the service fails after reading the code.
-        link_complete(authorization=None, params={"code": "AUTHORIZATION-CODE-VALUE"})
-    except AttributeError:
-        report = frame_variables(sys.exc_info(), "link_complete")
-    else:
-        pytest.fail("link_complete accepted a missing authorization request")
+    # No authorization request: the service fails after reading the code.
+    report = error_report(
+        lambda: link_complete(authorization=None, params={"code": "AUTHORIZATION-CODE-VALUE"}),
+        AttributeError,
+        "link_complete",
+        if_accepted="link_complete accepted a missing authorization request",
+    )
     assert "AUTHORIZATION-CODE-VALUE" not in report
 
 
 def test_an_error_in_the_state_check_reports_no_browser_secret():
-    try:
-        # A state that is not a string: the check fails inside, the browser secret in scope.
-        authorization_consume(state=12345, browser_secret="BROWSER-SECRET-VALUE")
-    except TypeError:
-        report = frame_variables(sys.exc_info(), "authorization_consume")
-    else:
-        pytest.fail("authorization_consume accepted a state that is not a string")
+    # A state that is not a string: the check fails inside, the browser secret in scope.
+    report = error_report(
+        lambda: authorization_consume(state=12345, browser_secret="BROWSER-SECRET-VALUE"),
+        TypeError,
+        "authorization_consume",
+        if_accepted="authorization_consume accepted a state that is not a string",
+    )
     assert "BROWSER-SECRET-VALUE" not in report
 
 
 def test_an_error_inside_the_key_validation_reports_no_key():
-    try:
-        # Bytes, not text: the check fails inside, with the pasted key in scope.
-        validate_key(b"PASTED-KEY-VALUE", "Client secret")
-    except AttributeError:
-        report = frame_variables(sys.exc_info(), "validate_key")
-    else:
-        pytest.fail("validate_key accepted bytes")
+    # Bytes, not text: the check fails inside, with the pasted key in scope.
+    report = error_report(
+        lambda: validate_key(b"PASTED-KEY-VALUE", "Client secret"),
+        AttributeError,
+        "validate_key",
+        if_accepted="validate_key accepted bytes",
+    )
     assert "PASTED-KEY-VALUE" not in report
 
 

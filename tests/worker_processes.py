@@ -18,15 +18,9 @@ from urllib.parse import quote
 
 from django.db import connection
 
+from integrations.sage.endpoints import URL_SETTINGS as SAGE_URL_SETTINGS
+
 MANAGE = Path(__file__).resolve().parent.parent / "manage.py"
-SAGE_URL_SETTINGS = (
-    "SAGE_AUTHORIZE_URL",
-    "SAGE_TOKEN_URL",
-    "SAGE_REVOKE_URL",
-    "SAGE_API_URL",
-    "SAGE_V30_TOKEN_URL",
-    "SAGE_V30_API_URL",
-)
 
 
 def shared_database_url() -> str:

@@ -1,16 +1,16 @@
 """The read-only Sage proxy against the sandbox: v3.1 and v3.0, refresh, links, refusals."""
 
-import threading
 from http import HTTPStatus
 
 import pytest
-from django.db import connection as db_connection
 from django.test import Client
 
 from integrations import crypto
 from integrations.models import Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
 from integrations.services.connections import connection_deauthorize
+from tests.concurrency import run_at_once
+from tests.db_faults import needs_postgres
 from tests.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
@@ -184,35 +184,20 @@ def test_sages_429_comes_back_with_its_retry_after(
     assert response["Retry-After"] == "7"
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(
-    db_connection.vendor != "postgresql",
-    reason="SQLite has no row locks: select_for_update is a no-op there",
-)
+@needs_postgres("SQLite has no row locks: select_for_update is a no-op there")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_proxy_calls_refresh_once_under_the_lock(
     org_a, make_api_key, sage_sandbox, link_connection
 ):
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     _api_key, key = make_api_key(org_a)
-    barrier = threading.Barrier(4)
-    statuses, errors = [], []
 
-    def worker():
-        try:
-            client = Client(headers={"Authorization": f"Api-Key {key}"})
-            barrier.wait()
-            statuses.append(client.get(proxy(connection.company, "contacts")).status_code)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            db_connection.close()
+    def call_proxy(wait):
+        client = Client(headers={"Authorization": f"Api-Key {key}"})
+        wait()
+        return client.get(proxy(connection.company, "contacts")).status_code
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses, errors = run_at_once(4, call_proxy)
 
     assert errors == []
     assert statuses == [HTTPStatus.OK] * 4

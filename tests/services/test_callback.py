@@ -20,6 +20,7 @@ from integrations.sage.versions import ApiVersion
 from integrations.services.credentials import credentials_save, integration_disable
 from integrations.services.link_callback import Result, link_complete
 from integrations.services.linking import BadState, authorization_consume, browser_binding
+from tests.db_faults import needs_postgres
 from tests.factories import CLIENT_SECRET
 from tests.link_flow import authorize_query, callback_path
 
@@ -390,13 +391,9 @@ def _lock_waiters() -> int:
         return cursor.fetchone()[0]
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(
-    db.vendor != "postgresql",
-    reason=(
-        "SQLite has no row locks and serialises writers, so two callbacks cannot race there; "
-        ".ci/run's mandatory PostgreSQL run holds the state's conditional UPDATE"
-    ),
+@needs_postgres(
+    "SQLite has no row locks and serialises writers, so two callbacks cannot race there; "
+    ".ci/run's mandatory PostgreSQL run holds the state's conditional UPDATE"
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_replays_of_one_callback_reach_sage_once(client, company, sage_sandbox):

@@ -23,48 +23,26 @@ def event(kind, **details):
     return LastEvent(kind=kind, created_at=WHEN, details=details, actor="admin@acme.example")
 
 
+# The last events the table words differently: why a link failed, who asked for a relink.
+DENIED = event(K.LINK_FAILED, reason="access_denied")
+LINK_FAILED = event(K.LINK_FAILED, reason="invalid_grant")
+BY_SUPPORT = event(K.MARKED_FOR_RELINK, reason="support")
+CLIENT_ID_CHANGED = event(K.MARKED_FOR_RELINK, reason="client_id_changed")
+REFUSED = event(K.DEAUTHORIZED, reason="invalid_grant")
+
+
 @pytest.mark.parametrize(
     ("status", "tokens", "last", "state", "words"),
     [
         (None, False, None, State.NOT_LINKED, "Not linked yet"),
         (S.PENDING_AUTH, False, None, State.WAITING, "Waiting for the customer"),
         (S.PENDING_AUTH, True, None, State.CHOOSING_BUSINESS, "choose a business"),
-        (
-            S.PENDING_AUTH,
-            False,
-            event(K.LINK_FAILED, reason="access_denied"),
-            State.CANCELLED,
-            "Customer cancelled on",
-        ),
-        (
-            S.PENDING_AUTH,
-            False,
-            event(K.LINK_FAILED, reason="invalid_grant"),
-            State.LINK_FAILED,
-            "Link failed on",
-        ),
+        (S.PENDING_AUTH, False, DENIED, State.CANCELLED, "Customer cancelled on"),
+        (S.PENDING_AUTH, False, LINK_FAILED, State.LINK_FAILED, "Link failed on"),
         (S.LINKED, True, event(K.LINKED), State.LINKED, "Linked"),
-        (
-            S.DEAUTHORIZED,
-            False,
-            event(K.MARKED_FOR_RELINK, reason="support"),
-            State.RELINK_REQUESTED,
-            "Relink requested: by support",
-        ),
-        (
-            S.DEAUTHORIZED,
-            False,
-            event(K.MARKED_FOR_RELINK, reason="client_id_changed"),
-            State.RELINK_REQUESTED,
-            "client ID changed",
-        ),
-        (
-            S.DEAUTHORIZED,
-            False,
-            event(K.DEAUTHORIZED, reason="invalid_grant"),
-            State.TOKENS_REFUSED,
-            "Sage refused the tokens",
-        ),
+        (S.DEAUTHORIZED, False, BY_SUPPORT, State.RELINK_REQUESTED, "Relink requested: by support"),
+        (S.DEAUTHORIZED, False, CLIENT_ID_CHANGED, State.RELINK_REQUESTED, "client ID changed"),
+        (S.DEAUTHORIZED, False, REFUSED, State.TOKENS_REFUSED, "Sage refused the tokens"),
         (S.UNLINKED, False, event(K.UNLINKED), State.UNLINKED, "Unlinked by admin@acme.example"),
     ],
 )

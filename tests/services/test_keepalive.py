@@ -11,34 +11,15 @@ from django_tasks_db.models import DBTaskResult
 
 from integrations.models import Connection
 from integrations.tasks import keepalive_pass, keepalive_periodic, keepalive_schedule_next
+from tests.keepalive_helpers import counts, due_and_not_due
 
 pytestmark = pytest.mark.django_db
-
-
-def expiring_in(connection, days: float) -> Connection:
-    Connection.objects.filter(pk=connection.pk).update(
-        refresh_token_expires_at=timezone.now() + timedelta(days=days)
-    )
-    return Connection.objects.get(pk=connection.pk)
 
 
 @pytest.fixture
 def connections(sage_sandbox, org_a, org_b, link_connection):
     """Four connections: two due (2 and 6.9 days left), one not due (20 days), one Deauthorized."""
-    due = expiring_in(link_connection(sage_sandbox, org_a, name="Due"), 2)
-    due_b = expiring_in(link_connection(sage_sandbox, org_b, name="Due B"), 6.9)
-    later = expiring_in(link_connection(sage_sandbox, org_a, name="Later"), 20)
-    gone = expiring_in(link_connection(sage_sandbox, org_a, name="Gone"), 1)
-    Connection.objects.filter(pk=gone.pk).update(status=Connection.Status.DEAUTHORIZED)
-    return {"due": due, "due_b": due_b, "later": later, "gone": gone}
-
-
-def counts(**values: int) -> dict[str, int]:
-    """A pass's result: every count zero unless given."""
-    zero = dict.fromkeys(
-        ("refreshed", "deauthorized", "failed", "busy", "not_processed", "skipped"), 0
-    )
-    return zero | values
+    return due_and_not_due(sage_sandbox, org_a, org_b, link_connection, due_b_days=6.9)
 
 
 def refreshed_tokens(sandbox) -> set[str]:

@@ -30,6 +30,7 @@ from integrations.services.keepalive import (
     keepalive_due_ids,
 )
 from integrations.tasks import keepalive_connection, keepalive_periodic, keepalive_schedule_next
+from tests.keepalive_helpers import due_and_not_due, expiring_in
 from tests.worker_processes import WorkerProcess, wait_until, worker_environment
 
 # The RQ tests' own Redis database: emptied of RQ's keys before and after each test.
@@ -42,13 +43,6 @@ skip_unless_postgres = pytest.mark.skipif(
     reason="worker processes need a database they can open too (the SQLite test database "
     "is in this process's memory) and row locks (SQLite has none)",
 )
-
-
-def expiring_in(connection, days: float) -> Connection:
-    Connection.objects.filter(pk=connection.pk).update(
-        refresh_token_expires_at=timezone.now() + timedelta(days=days)
-    )
-    return Connection.objects.get(pk=connection.pk)
 
 
 def spent_refresh_tokens(sandbox) -> Counter:
@@ -102,12 +96,7 @@ def rq_backend(settings):
 @pytest.fixture
 def two_due(sage_sandbox, org_a, org_b, link_connection):
     """Two due connections, one not due, one Deauthorized (due by date)."""
-    due = expiring_in(link_connection(sage_sandbox, org_a, name="Due"), 2)
-    due_b = expiring_in(link_connection(sage_sandbox, org_b, name="Due B"), 5)
-    later = expiring_in(link_connection(sage_sandbox, org_a, name="Later"), 20)
-    gone = expiring_in(link_connection(sage_sandbox, org_a, name="Gone"), 1)
-    Connection.objects.filter(pk=gone.pk).update(status=Connection.Status.DEAUTHORIZED)
-    return {"due": due, "due_b": due_b, "later": later, "gone": gone}
+    return due_and_not_due(sage_sandbox, org_a, org_b, link_connection, due_b_days=5)
 
 
 # --- one connection's task (any database, the ImmediateBackend of the tests) ---
@@ -267,17 +256,35 @@ def assert_each_connection_refreshed_exactly_once(sandbox, due, later, results, 
             assert secret not in output
 
 
+def assert_two_workers_share_a_pass(sandbox, due_connections, backend, start_worker, ready):
+    """Start two workers (`start_worker(name)`, up once they log `ready`), enqueue every due
+    connection twice; each connection is refreshed exactly once and neither worker died."""
+    due, later = due_connections
+    sandbox.fail_next("token", "slow", times=DUE, seconds=SLOW_REFRESH)
+    workers = [start_worker(name) for name in ("worker-1", "worker-2")]
+    try:
+        for worker in workers:
+            worker.wait_for(ready)
+        results = finished_results(backend, enqueue_every_connection_twice(due))
+        alive = [worker.running for worker in workers]  # none died on the way
+    finally:
+        for worker in workers:
+            worker.stop()
+
+    assert_each_connection_refreshed_exactly_once(sandbox, due, later, results, workers)
+    assert alive == [True, True], worker_logs(workers)
+
+
 @pytest.mark.postgres
 @skip_unless_postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_db_workers_share_a_pass_and_refresh_each_connection_once(
     sage_sandbox, due_connections, database_backend, settings
 ):
-    due, later = due_connections
-    sage_sandbox.fail_next("token", "slow", times=DUE, seconds=SLOW_REFRESH)
     env = worker_environment(settings, TASKS_BACKEND="django_tasks_db.DatabaseBackend")
-    workers = [
-        WorkerProcess(
+
+    def start_worker(name):
+        return WorkerProcess(
             "db_worker",
             "--worker-id",
             name,
@@ -287,19 +294,10 @@ def test_two_db_workers_share_a_pass_and_refresh_each_connection_once(
             "--no-reload",
             env=env,
         )
-        for name in ("worker-1", "worker-2")
-    ]
-    try:
-        for worker in workers:
-            worker.wait_for("Starting worker")
-        results = finished_results(database_backend, enqueue_every_connection_twice(due))
-        alive = [worker.running for worker in workers]  # none died on the way
-    finally:
-        for worker in workers:
-            worker.stop()
 
-    assert_each_connection_refreshed_exactly_once(sage_sandbox, due, later, results, workers)
-    assert alive == [True, True], worker_logs(workers)
+    assert_two_workers_share_a_pass(
+        sage_sandbox, due_connections, database_backend, start_worker, ready="Starting worker"
+    )
 
 
 @pytest.mark.postgres
@@ -308,23 +306,13 @@ def test_two_db_workers_share_a_pass_and_refresh_each_connection_once(
 def test_two_rq_workers_share_a_pass_and_refresh_each_connection_once(
     sage_sandbox, due_connections, rq_backend, settings
 ):
-    due, later = due_connections
-    sage_sandbox.fail_next("token", "slow", times=DUE, seconds=SLOW_REFRESH)
     env = worker_environment(
         settings, TASKS_BACKEND="django_tasks_rq.RQBackend", RQ_REDIS_URL=RQ_TEST_REDIS_URL
     )
-    workers = [
-        WorkerProcess("rqworker", "default", "--name", name, env=env)
-        for name in ("worker-1", "worker-2")
-    ]
-    try:
-        for worker in workers:
-            worker.wait_for("Listening on")
-        results = finished_results(rq_backend, enqueue_every_connection_twice(due))
-        alive = [worker.running for worker in workers]  # none died on the way
-    finally:
-        for worker in workers:
-            worker.stop()
 
-    assert_each_connection_refreshed_exactly_once(sage_sandbox, due, later, results, workers)
-    assert alive == [True, True], worker_logs(workers)
+    def start_worker(name):
+        return WorkerProcess("rqworker", "default", "--name", name, env=env)
+
+    assert_two_workers_share_a_pass(
+        sage_sandbox, due_connections, rq_backend, start_worker, ready="Listening on"
+    )

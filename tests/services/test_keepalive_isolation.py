@@ -6,13 +6,10 @@ with its id, and the pass goes on to the next row.
 """
 
 import logging
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection as db_connection
-from django.db import transaction
 from django.utils import timezone
 
 from integrations.fields import Ciphertext
@@ -20,30 +17,18 @@ from integrations.models import Connection, HistoryEvent
 from integrations.services.connections import TOKENS_NOT_SAVED
 from integrations.services.keepalive import NOT_PROCESSED
 from integrations.tasks import keepalive_pass
+from tests.concurrency import row_lock_held
 from tests.db_faults import postgres_only, token_change_of
+from tests.keepalive_helpers import counts, expiring_in
 
 pytestmark = pytest.mark.django_db
-
-
-def counts(**values: int) -> dict[str, int]:
-    zero = dict.fromkeys(
-        ("refreshed", "deauthorized", "failed", "busy", "not_processed", "skipped"), 0
-    )
-    return zero | values
-
-
-def due_in(connection, days: float) -> Connection:
-    Connection.objects.filter(pk=connection.pk).update(
-        refresh_token_expires_at=timezone.now() + timedelta(days=days)
-    )
-    return Connection.objects.get(pk=connection.pk)
 
 
 @pytest.fixture
 def first_and_second(sage_sandbox, org_a, org_b, link_connection):
     """Two due connections; the pass takes `first` (1 day left) before `second` (3 days)."""
-    first = due_in(link_connection(sage_sandbox, org_a, name="First"), 1)
-    second = due_in(link_connection(sage_sandbox, org_b, name="Second"), 3)
+    first = expiring_in(link_connection(sage_sandbox, org_a, name="First"), 1)
+    second = expiring_in(link_connection(sage_sandbox, org_b, name="Second"), 3)
     return first, second
 
 
@@ -136,25 +121,8 @@ def test_rotated_tokens_that_cannot_be_saved_do_not_stop_the_pass(
 def test_a_row_locked_elsewhere_is_left_for_the_next_pass(sage_sandbox, first_and_second, settings):
     settings.REFRESH_LOCK_TIMEOUT = 0.2
     first, second = first_and_second
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_lock():
-        try:
-            with transaction.atomic():
-                Connection.objects.select_for_update().get(pk=first.pk)
-                locked.set()
-                release.wait(10)
-        finally:
-            db_connection.close()
-
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    try:
-        assert locked.wait(5)
+    with row_lock_held(first):
         assert keepalive_pass.call() == counts(refreshed=1, busy=1)
-    finally:
-        release.set()
-        holder.join()
 
     assert_refreshed(sage_sandbox, second)
     assert Connection.objects.get(pk=first.pk).last_error == ""  # busy is not an error

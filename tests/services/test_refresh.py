@@ -1,11 +1,9 @@
 """Token refresh against the sandbox: before expiry, rotation, invalid_grant, outages, locking."""
 
 import logging
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection as db_connection
 from django.utils import timezone
 
 from integrations.models import Connection, HistoryEvent
@@ -18,6 +16,8 @@ from integrations.services.connections import (
     connection_deauthorize,
     connection_refresh,
 )
+from tests.concurrency import run_at_once
+from tests.db_faults import needs_postgres
 from tests.factories import CLIENT_SECRET
 from tests.link_flow import expire_access_token
 
@@ -211,35 +211,20 @@ def test_tokens_never_reach_the_logs(sage_sandbox, org_a, caplog, link_connectio
         assert secret not in caplog.text
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(
-    db_connection.vendor != "postgresql",
-    reason=(
-        "SQLite has no row locks (select_for_update is a no-op there); "
-        ".ci/run's mandatory PostgreSQL run holds the refresh lock"
-    ),
+@needs_postgres(
+    "SQLite has no row locks (select_for_update is a no-op there); "
+    ".ci/run's mandatory PostgreSQL run holds the refresh lock"
 )
 @pytest.mark.django_db(transaction=True)
 def test_five_concurrent_workers_spend_the_refresh_token_once(sage_sandbox, org_a, link_connection):
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
-    barrier = threading.Barrier(5)
-    tokens, errors = [], []
 
-    def worker():
-        try:
-            own = Connection.objects.get(pk=connection.pk)
-            barrier.wait()
-            tokens.append(connection_ensure_fresh(connection=own).access_token)
-        except Exception as exc:  # reported below, with the thread's own exception
-            errors.append(exc)
-        finally:
-            db_connection.close()
+    def ensure_fresh(wait):
+        own = Connection.objects.get(pk=connection.pk)
+        wait()
+        return connection_ensure_fresh(connection=own).access_token
 
-    threads = [threading.Thread(target=worker) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    tokens, errors = run_at_once(5, ensure_fresh)
 
     assert errors == []
     assert len(sage_sandbox.token_requests(grant_type="refresh_token")) == 1

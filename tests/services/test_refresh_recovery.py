@@ -9,25 +9,18 @@
 """
 
 import logging
-import threading
 import time
+from contextlib import ExitStack
 from http import HTTPStatus
 
 import pytest
-from django.db import connection as db_connection
-from django.db import transaction
 from django.urls import reverse
 
 from integrations.models import Connection, HistoryEvent
+from integrations.services import connections
 from integrations.services.connection_client import connection_client
-from integrations.services.connections import (
-    CONNECTION_BUSY,
-    TOKENS_NOT_SAVED,
-    ConnectionBusy,
-    TokensNotSaved,
-    connection_refresh,
-)
 from integrations.services.live_data import LiveState, company_live_data
+from tests.concurrency import row_lock_held
 from tests.db_faults import postgres_only, token_change_of
 from tests.factories import CLIENT_SECRET, NO_SUBSCRIPTION
 from tests.link_flow import expire_access_token
@@ -53,7 +46,7 @@ def test_rotated_tokens_are_saved_when_the_first_save_fails(
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     fail_writes("integrations_connection", token_change_of(connection), times=1)
 
-    fresh = connection_refresh(connection=connection)
+    fresh = connections.connection_refresh(connection=connection)
 
     stored = Connection.objects.get(pk=connection.pk)
     assert stored.refresh_token == fresh.refresh_token != connection.refresh_token
@@ -76,11 +69,11 @@ def test_tokens_that_cannot_be_saved_are_recorded_logged_and_mailed_without_a_to
 
     assert response.status_code == HTTPStatus.OK
     page = response.content.decode()
-    assert TOKENS_NOT_SAVED in page
+    assert connections.TOKENS_NOT_SAVED in page
     stored = Connection.objects.get(pk=connection.pk)
     assert stored.status == Connection.Status.LINKED
     assert stored.refresh_token == old_refresh  # spent at Sage: the operator must know
-    assert stored.last_error == TOKENS_NOT_SAVED
+    assert stored.last_error == connections.TOKENS_NOT_SAVED
     event = HistoryEvent.objects.get(company=connection.company)
     assert event.kind == HistoryEvent.Kind.REFRESH_FAILED
     assert event.details == {"error": "tokens_not_saved"}
@@ -104,8 +97,8 @@ def test_the_caller_hears_that_the_tokens_are_lost(
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     fail_writes("integrations_connection", token_change_of(connection))
 
-    with pytest.raises(TokensNotSaved):
-        connection_refresh(connection=connection)
+    with pytest.raises(connections.TokensNotSaved):
+        connections.connection_refresh(connection=connection)
 
     assert refreshes(sage_sandbox) == 1  # not retried at Sage: the save is what failed
 
@@ -186,30 +179,8 @@ def test_no_subscription_is_not_cured_by_a_refresh(sage_sandbox, org_a, link_con
 @pytest.fixture
 def lock_held(db):
     """Return a function: hold `connection`'s row lock in another thread until the test ends."""
-    release = threading.Event()
-    threads = []
-
-    def hold(connection) -> None:
-        locked = threading.Event()
-
-        def run():
-            try:
-                with transaction.atomic():
-                    Connection.objects.select_for_update().get(pk=connection.pk)
-                    locked.set()
-                    release.wait(10)
-            finally:
-                db_connection.close()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        threads.append(thread)
-        assert locked.wait(5)
-
-    yield hold
-    release.set()
-    for thread in threads:
-        thread.join()
+    with ExitStack() as held:
+        yield lambda connection: held.enter_context(row_lock_held(connection))
 
 
 @postgres_only
@@ -222,8 +193,8 @@ def test_a_refresh_stops_waiting_for_a_held_lock(
     lock_held(connection)
 
     started = time.monotonic()
-    with pytest.raises(ConnectionBusy) as busy:
-        connection_refresh(connection=connection)
+    with pytest.raises(connections.ConnectionBusy) as busy:
+        connections.connection_refresh(connection=connection)
     waited = time.monotonic() - started
 
     assert 0.3 <= waited < 1.5
@@ -248,4 +219,4 @@ def test_the_page_says_busy_rather_than_waiting(
 
     assert time.monotonic() - started < 2
     assert response.status_code == HTTPStatus.OK
-    assert CONNECTION_BUSY in response.content.decode()
+    assert connections.CONNECTION_BUSY in response.content.decode()
