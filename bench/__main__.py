@@ -232,29 +232,13 @@ def run(args, workdir: Path) -> Outcome:
                 )
             if "callback" in args.parts:
                 step("OAuth callback")
-                rows.append(
-                    callback.row(
-                        port=port,
-                        sandbox=sandbox and sandbox_port,
-                        size=SIZES[-1],
-                        args=args,
-                        workdir=workdir,
-                        baseline=baseline,
-                        processes=processes,
-                    )
+                walk = callback.Walk(
+                    port=port, args=args, workdir=workdir, baseline=baseline, processes=processes
                 )
+                rows.append(callback.row(walk, sandbox=sandbox and sandbox_port, size=SIZES[-1]))
                 if sandbox:
                     step("allauth's OAuth2 callback (the peer)")
-                    rows.append(
-                        peer.row(
-                            port=port,
-                            size=SIZES[-1],
-                            args=args,
-                            workdir=workdir,
-                            baseline=baseline,
-                            processes=processes,
-                        )
-                    )
+                    rows.append(peer.row(walk, size=SIZES[-1]))
             if sandbox and "keepalive" in args.parts:
                 step(f"keep-alive: seeding {args.keepalive_connections:,} due connections")
                 due = keepalive.linked_connections(

@@ -6,11 +6,13 @@ so every request does the real work: state check, token exchange with the
 sandbox over HTTP, business lookup, tokens stored.
 """
 
+import argparse
 import functools
 import math
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from http import HTTPStatus
 from http.client import HTTPConnection
@@ -32,6 +34,18 @@ from .load import WALK_SCRIPT, LoadResult, wrk
 
 WARMUP_ENTRIES = 200
 MAX_ENTRIES = 20_000
+
+
+@dataclass(frozen=True)
+class Walk:
+    """What every callback measurement shares: the portal's port, the bench's options
+    (`args`), the folder for wrk's files, the baseline slice and the measured processes."""
+
+    port: int
+    args: argparse.Namespace
+    workdir: Path
+    baseline: Callable[[], LoadResult] | None
+    processes: cpu.Processes
 
 
 def _approve(authorize_url: str) -> str:
@@ -113,58 +127,43 @@ def _walk_file(workdir: Path, name: str, entries) -> Path:
     return path
 
 
-def row(
-    *,
-    port: int,
-    sandbox: int | None,
-    size: int,
-    args,
-    workdir: Path,
-    baseline: Callable[[], LoadResult] | None,
-    processes: cpu.Processes,
-) -> report.Row:
+def row(walk: Walk, *, sandbox: int | None, size: int) -> report.Row:
     """Measure our callback (see `walk_row`)."""
     label = report.OURS
     if sandbox is None:
         return report.Row(label, size, None, None, note="the Sage sandbox did not start")
     world = seed.world_create(name="Callback Ltd")
     return walk_row(
+        walk,
         label=label,
         size=size,
         make_entries=lambda count: entries_create(world, count),
         done=lambda: _linked(world),
         done_word="linked",
-        port=port,
-        args=args,
-        workdir=workdir,
-        baseline=baseline,
-        processes=processes,
     )
 
 
 def walk_row(
+    walk: Walk,
     *,
     label: str,
     size: int,
     make_entries: Callable[[int], list[tuple[str, str]]],
     done: Callable[[], int],
     done_word: str,
-    port: int,
-    args,
-    workdir: Path,
-    baseline: Callable[[], LoadResult] | None,
-    processes: cpu.Processes,
     host: str | None = None,
 ) -> report.Row:
     """Measure a callback: warm up, size the batch from the warm-up rate, then run once.
 
     Each callback URL works once, so the callback cannot take turns with the
     baseline in rounds like the pages: its one run is framed by a baseline slice
-    right before and one right after it (`baseline` runs one), and its ratio is
+    right before and one right after it (`walk.baseline` runs one), and its ratio is
     taken against their mean. The run also measures the CPU per request of
-    `processes` (see bench/cpu.py). `done()` counts the callbacks that completed
+    `walk.processes` (see bench/cpu.py). `done()` counts the callbacks that completed
     (linked, logged in), read before and after the run.
     """
+    port, args, workdir = walk.port, walk.args, walk.workdir
+    baseline, processes = walk.baseline, walk.processes
     path, cookie = make_entries(1)[0]
     queries = seed.queries_count(cookie=cookie, path=path, expect=HTTPStatus.FOUND, host=host)
     script = workdir / "walk.lua"

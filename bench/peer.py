@@ -12,9 +12,7 @@ and logs the user in. Every callback logs in the same existing user, linked
 once beforehand (the portal has no sign-up), so every callback takes one path.
 """
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
@@ -28,10 +26,9 @@ from django.urls import reverse
 
 from integrations.sage.sandbox import data
 
-from . import cpu, report
+from . import report
 from .allauth_sage.views import oauth2_login
-from .callback import _approve, walk_row
-from .load import LoadResult
+from .callback import Walk, _approve, walk_row
 
 SANDBOX_USER_EMAIL = "sandbox.user@example.com"  # the sandbox's one user (data.make_user)
 
@@ -83,27 +80,15 @@ class Entries:
         return len(self.keys) - remaining
 
 
-def row(
-    *,
-    port: int,
-    size: int,
-    args,
-    workdir: Path,
-    baseline: Callable[[], LoadResult] | None,
-    processes: cpu.Processes,
-) -> report.Row:
+def row(walk: Walk, *, size: int) -> report.Row:
     user_linked()
-    entries = Entries(f"127.0.0.1:{port}")
+    entries = Entries(f"127.0.0.1:{walk.port}")
     return walk_row(
+        walk,
         label=report.ALLAUTH,
         size=size,
         make_entries=entries.create,
         done=entries.logged_in,
         done_word="logged in",
-        port=port,
-        args=args,
-        workdir=workdir,
-        baseline=baseline,
-        processes=processes,
         host=entries.host,
     )

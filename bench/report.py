@@ -252,29 +252,26 @@ def live_targets(results, *, latency_ms: float) -> list[tuple[str, bool | None, 
     out: list[tuple[str, bool | None, str]] = []
     if cold and cold.load:
         limit = latency_ms + COLD_MARGIN_MS
-        out.append(
-            (
-                cold_name,
-                cold.load.p50_ms <= limit,
-                f"{cold.load.p50_ms:.2f} ms vs {limit:g} ms (L = {latency_ms:g} ms); "
-                f"{cold.sage_calls or 0:.2f} Sage calls per page",
-            )
+        detail = (
+            f"{limit:g} ms (L = {latency_ms:g} ms); {cold.sage_calls or 0:.2f} Sage calls per page"
         )
+        out.append(_p50_target(cold_name, cold.load, limit, detail))
     else:
         out.append((cold_name, None, "not measured"))
     if warm and warm.load and accounting and accounting.load:
         limit = 2 * accounting.load.p50_ms
-        out.append(
-            (
-                warm_name,
-                warm.load.p50_ms <= limit,
-                f"{warm.load.p50_ms:.2f} ms vs 2 × {accounting.load.p50_ms:.2f} ms "
-                f"= {limit:.2f} ms",
-            )
-        )
+        detail = f"2 × {accounting.load.p50_ms:.2f} ms = {limit:.2f} ms"
+        out.append(_p50_target(warm_name, warm.load, limit, detail))
     else:
         out.append((warm_name, None, "not measured"))
     return out
+
+
+def _p50_target(
+    name: str, load: LoadResult, limit: float, limit_text: str
+) -> tuple[str, bool | None, str]:
+    """The target `name`, met when the p50 is at most `limit` (`limit_text` says how it is set)."""
+    return (name, load.p50_ms <= limit, f"{load.p50_ms:.2f} ms vs {limit_text}")
 
 
 def keepalive_table(results) -> str:

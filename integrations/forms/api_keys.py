@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .names import printable_name
 from .widgets import BoundedTextInput
 
 
@@ -16,9 +17,4 @@ class ApiKeyForm(forms.Form):
     )
 
     def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
-        if not name.isprintable():
-            raise forms.ValidationError(
-                _("Use only printable characters in the name."), code="not_printable"
-            )
-        return name
+        return printable_name(self.cleaned_data["name"])

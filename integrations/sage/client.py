@@ -301,32 +301,15 @@ class SageClient:
     @sensitive_variables()
     def _parse_raw(self, response: requests.Response) -> RawAnswer:
         request_id = response.headers.get("x_request_id", "")
-        if 300 <= response.status_code < 400:
-            raise SageApiError(
-                gettext("Sage answered with a redirect, which was not followed."),
-                request_id=request_id,
-                status=response.status_code,
-            )
-        try:
-            body = json.loads(response.text)
-        except ValueError:
-            raise SageApiError(
-                gettext("Sage sent an answer that is not JSON."),
-                request_id=request_id,
-                status=response.status_code,
-            ) from None
+        _refuse_redirect(response, request_id)
+        body = _json_body(response, request_id)
         retry_after = response.headers.get("Retry-After")
         return RawAnswer(status=response.status_code, body=body, retry_after=retry_after)
 
     @sensitive_variables()
     def _parse(self, method: str, url: str, response: requests.Response) -> Any:
         request_id = response.headers.get("x_request_id", "")
-        if 300 <= response.status_code < 400:
-            raise SageApiError(
-                gettext("Sage answered with a redirect, which was not followed."),
-                request_id=request_id,
-                status=response.status_code,
-            )
+        _refuse_redirect(response, request_id)
         if response.status_code >= 400:
             error = _error_from(response)
             logger.warning(
@@ -338,11 +321,27 @@ class SageClient:
                 request_id,
             )
             raise error
-        try:
-            return json.loads(response.text)
-        except ValueError:
-            raise SageApiError(
-                gettext("Sage sent an answer that is not JSON."),
-                request_id=request_id,
-                status=response.status_code,
-            ) from None
+        return _json_body(response, request_id)
+
+
+def _refuse_redirect(response: requests.Response, request_id: str) -> None:
+    """Raise SageApiError if Sage answered with a redirect (it is never followed)."""
+    if 300 <= response.status_code < 400:
+        raise SageApiError(
+            gettext("Sage answered with a redirect, which was not followed."),
+            request_id=request_id,
+            status=response.status_code,
+        )
+
+
+@sensitive_variables()
+def _json_body(response: requests.Response, request_id: str) -> Any:
+    """Sage's answer decoded from JSON; SageApiError if it is not JSON."""
+    try:
+        return json.loads(response.text)
+    except ValueError:
+        raise SageApiError(
+            gettext("Sage sent an answer that is not JSON."),
+            request_id=request_id,
+            status=response.status_code,
+        ) from None

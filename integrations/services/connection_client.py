@@ -34,15 +34,7 @@ def connection_client(*, connection: Connection, budget: float | None = None) ->
     def auth() -> ApiAuth:
         fresh = connection_ensure_fresh(connection=current["connection"])
         current["connection"] = fresh
-        credential_set = fresh.credential_set
-        return ApiAuth(
-            api_version=fresh.api_version,
-            access_token=fresh.access_token,
-            business_id=fresh.business_id,
-            resource_owner_id=fresh.resource_owner_id,
-            subscription_key=credential_set.subscription_key,
-            signing_secret=credential_set.signing_secret,
-        )
+        return _api_auth(fresh)
 
     @sensitive_variables()
     def renew(rejected: ApiAuth) -> None:
@@ -67,13 +59,19 @@ def connection_fixed_client(
     Sage refuses it early, `renew` is told (and decides, in the caller's thread).
     """
     fresh = connection_ensure_fresh(connection=connection)
-    credential_set = fresh.credential_set
-    auth = ApiAuth(
-        api_version=fresh.api_version,
-        access_token=fresh.access_token,
-        business_id=fresh.business_id,
-        resource_owner_id=fresh.resource_owner_id,
+    auth = _api_auth(fresh)
+    return SageClient(lambda: auth, api_version=fresh.api_version, renew=renew, budget=budget)
+
+
+@sensitive_variables()
+def _api_auth(connection: Connection) -> ApiAuth:
+    """The credentials a SageClient signs its calls with, from a fresh connection."""
+    credential_set = connection.credential_set
+    return ApiAuth(
+        api_version=connection.api_version,
+        access_token=connection.access_token,
+        business_id=connection.business_id,
+        resource_owner_id=connection.resource_owner_id,
         subscription_key=credential_set.subscription_key,
         signing_secret=credential_set.signing_secret,
     )
-    return SageClient(lambda: auth, api_version=fresh.api_version, renew=renew, budget=budget)
