@@ -54,38 +54,33 @@ class StateInfo:
 _SEND = frozenset({Action.SEND_LINK_URL})
 _SEND_OR_UNLINK = frozenset({Action.SEND_LINK_URL, Action.UNLINK})
 _ = gettext_lazy
-STATES: dict[State, StateInfo] = {
-    State.NOT_LINKED: StateInfo(_("Not linked yet"), Health.NONE, _SEND),
-    State.WAITING: StateInfo(_("Waiting for the customer"), Health.NONE, _SEND),
-    State.CHOOSING_BUSINESS: StateInfo(
-        _("Waiting for the customer to choose a business"),
-        Health.NONE,
-        _SEND,
-        short=_("Choosing a business"),
-    ),
-    State.CANCELLED: StateInfo(
-        _("Customer cancelled on %(date)s"), Health.NONE, _SEND, short=_("Cancelled")
-    ),
+# Each state's words: in full (may hold %(date)s, %(reason)s, %(actor)s), and short.
+WORDS: dict[State, tuple["StrOrPromise", "StrOrPromise"]] = {
+    State.NOT_LINKED: (_("Not linked yet"), ""),
+    State.WAITING: (_("Waiting for the customer"), ""),
+    State.CHOOSING_BUSINESS: (_("Waiting for the customer's business choice"), _("Choosing")),
+    State.CANCELLED: (_("Customer cancelled on %(date)s"), _("Cancelled")),
     # Why it failed is the connection's last error, shown beside it on the company page.
-    State.LINK_FAILED: StateInfo(
-        _("Link failed on %(date)s"), Health.ATTENTION, _SEND, short=_("Link failed")
-    ),
-    State.LINKED: StateInfo(_("Linked"), Health.OK, frozenset({Action.UNLINK})),
-    State.RELINK_REQUESTED: StateInfo(
-        _("Relink requested: %(reason)s"),
-        Health.ATTENTION,
-        _SEND_OR_UNLINK,
-        short=_("Relink requested"),
-    ),
-    State.TOKENS_REFUSED: StateInfo(
-        _("Sage refused the tokens: relink needed"),
-        Health.ATTENTION,
-        _SEND_OR_UNLINK,
-        short=_("Relink needed"),
-    ),
-    State.UNLINKED: StateInfo(
-        _("Unlinked by %(actor)s on %(date)s"), Health.NONE, _SEND, short=_("Unlinked")
-    ),
+    State.LINK_FAILED: (_("Link failed on %(date)s"), _("Link failed")),
+    State.LINKED: (_("Linked"), ""),
+    State.RELINK_REQUESTED: (_("Relink requested: %(reason)s"), _("Relink requested")),
+    State.TOKENS_REFUSED: (_("Sage refused the tokens: relink needed"), _("Relink needed")),
+    State.UNLINKED: (_("Unlinked by %(actor)s on %(date)s"), _("Unlinked")),
+}
+# Each state's health and the actions that fit it.
+CARE: dict[State, tuple[Health, frozenset[Action]]] = {
+    State.NOT_LINKED: (Health.NONE, _SEND),
+    State.WAITING: (Health.NONE, _SEND),
+    State.CHOOSING_BUSINESS: (Health.NONE, _SEND),
+    State.CANCELLED: (Health.NONE, _SEND),
+    State.LINK_FAILED: (Health.ATTENTION, _SEND),
+    State.LINKED: (Health.OK, frozenset({Action.UNLINK})),
+    State.RELINK_REQUESTED: (Health.ATTENTION, _SEND_OR_UNLINK),
+    State.TOKENS_REFUSED: (Health.ATTENTION, _SEND_OR_UNLINK),
+    State.UNLINKED: (Health.NONE, _SEND),
+}
+STATES: dict[State, StateInfo] = {
+    state: StateInfo(WORDS[state][0], *CARE[state], short=WORDS[state][1]) for state in State
 }
 
 # The events that say why a connection is where it is, newest first.

@@ -76,13 +76,17 @@ class EncryptedTextField(models.TextField):
         return value
 
 
+def _stored_secrets(instance):
+    """Each EncryptedTextField of `instance`, with the value as stored (ciphertext or "")."""
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, EncryptedTextField):
+            yield field, instance.__dict__.get(field.attname, "")
+
+
 def reencrypt(instance) -> list[str]:
     """Re-encrypt every secret of `instance` with the newest key; return the changed fields."""
     changed = []
-    for field in instance._meta.concrete_fields:
-        if not isinstance(field, EncryptedTextField):
-            continue
-        stored = instance.__dict__.get(field.attname, "")
+    for field, stored in _stored_secrets(instance):
         if stored and crypto.stored_key_id(stored) != crypto.current_key_id():
             setattr(instance, field.attname, getattr(instance, field.attname))
             changed.append(field.attname)
@@ -92,10 +96,7 @@ def reencrypt(instance) -> list[str]:
 def unreadable_fields(instance) -> list[str]:
     """Return the names of `instance`'s stored secrets the current keys cannot decrypt."""
     names = []
-    for field in instance._meta.concrete_fields:
-        if not isinstance(field, EncryptedTextField):
-            continue
-        stored = instance.__dict__.get(field.attname, "")
+    for field, stored in _stored_secrets(instance):
         if not isinstance(stored, Ciphertext):
             continue
         try:

@@ -36,7 +36,7 @@ REFUSED = event(K.DEAUTHORIZED, reason="invalid_grant")
     [
         (None, False, None, State.NOT_LINKED, "Not linked yet"),
         (S.PENDING_AUTH, False, None, State.WAITING, "Waiting for the customer"),
-        (S.PENDING_AUTH, True, None, State.CHOOSING_BUSINESS, "choose a business"),
+        (S.PENDING_AUTH, True, None, State.CHOOSING_BUSINESS, "business choice"),
         (S.PENDING_AUTH, False, DENIED, State.CANCELLED, "Customer cancelled on"),
         (S.PENDING_AUTH, False, LINK_FAILED, State.LINK_FAILED, "Link failed on"),
         (S.LINKED, True, event(K.LINKED), State.LINKED, "Linked"),
