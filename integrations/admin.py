@@ -244,15 +244,7 @@ class HistoryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["organization__name", "company__name", "actor__email"]
     list_select_related = ["organization", "integration__organization", "company", "actor"]
     date_hierarchy = "created_at"
-    readonly_fields = (
-        "created_at",
-        "kind",
-        "organization",
-        "integration",
-        "company",
-        "actor",
-        "details_text",
-    )
+    readonly_fields = (*list_display, "details_text")
     fields = readonly_fields
 
     @admin.display(description=_("details"))

@@ -24,11 +24,6 @@ settings_patterns = [
     path("", integrations.accounting_list, name="accounting_list"),
     path("<int:pk>/toggle/", integrations.integration_toggle, name="integration_toggle"),
 ]
-api_key_patterns = [
-    path("", api_keys.api_key_list, name="api_key_list"),
-    path("new/", api_keys.api_key_create, name="api_key_create"),
-    path("<str:prefix>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
-]
 company_patterns = [
     path("", companies.company_list, name="company_list"),
     path("new/", companies.company_create, name="company_create"),
@@ -43,13 +38,23 @@ company_patterns = [
         ),
     ),
 ]
+# Where Sage sends the customer back (the callback's URL is registered at Sage).
+sage_return_patterns = [
+    path("callback/", link.oauth_callback, name="oauth_callback"),
+    path("done/", link.link_done, name="link_done"),
+    path("business/", link.link_business, name="link_business"),
+]
 # The customer's pages, no login: before Sage under link/, back from Sage under oauth/sage/.
 customer_patterns = [
     path("link/<str:token>/", link.link_integrations, name="link"),
     path("link/<str:token>/<slug:platform>/", link.link_country, name="link_country"),
-    path("oauth/sage/callback/", link.oauth_callback, name="oauth_callback"),
-    path("oauth/sage/business/", link.link_business, name="link_business"),
-    path("oauth/sage/done/", link.link_done, name="link_done"),
+    path("oauth/sage/", include(sage_return_patterns)),
+]
+# Settings › API keys, for the platform's backend.
+api_key_patterns = [
+    path("", api_keys.api_key_list, name="api_key_list"),
+    path("new/", api_keys.api_key_create, name="api_key_create"),
+    path("<str:prefix>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
 ]
 
 

@@ -66,17 +66,8 @@ class CompanySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Company
-        fields = [
-            "id",
-            "name",
-            "external_id",
-            "link_url",
-            "link_expires_at",
-            "connection_status",
-            "created_at",
-            "updated_at",
-        ]
         read_only_fields = ["id", "link_expires_at", "created_at", "updated_at"]
+        fields = ["name", "external_id", "link_url", "connection_status", *read_only_fields]
 
     def validate_name(self, value: str) -> str:
         value = _clean_text(value)
