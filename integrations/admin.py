@@ -239,12 +239,13 @@ class AuthorizationRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(models.HistoryEvent)
 class HistoryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "kind", "organization", "integration", "company", "actor"]
+    columns = ("created_at", "kind", "organization", "integration", "company", "actor")
+    list_display = columns
     list_filter = ["kind", "organization", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["organization__name", "company__name", "actor__email"]
     list_select_related = ["organization", "integration__organization", "company", "actor"]
     date_hierarchy = "created_at"
-    readonly_fields = (*list_display, "details_text")
+    readonly_fields = (*columns, "details_text")
     fields = readonly_fields
 
     @admin.display(description=_("details"))
