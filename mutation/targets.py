@@ -16,7 +16,14 @@ class Target:
     functions: tuple[str, ...] = ()
 
 
-CALLBACK_TESTS = ("tests/services/test_callback.py", "tests/views/test_link_pages.py")
+CALLBACK_TESTS = (
+    "tests/services/test_callback.py",
+    "tests/views/test_link_pages.py",
+    # A link URL renewed during the trip, rejected keys, unreadable secrets at the callback.
+    "tests/services/test_revocation.py",
+    "tests/views/test_keys_rejected.py",
+    "tests/test_unreadable_secrets.py",
+)
 # The tenancy walks over every URL, the organization switch, the roles.
 TENANCY_TESTS = (
     "tests/portal/test_foundation.py",
@@ -63,12 +70,22 @@ TARGETS = {
         ("is_admin", "for_org", "for_user"),
     ),
     # Encryption at rest and the field that uses it.
-    "crypto": Target("integrations/crypto.py", ("tests/test_encryption.py",)),
-    "fields": Target("integrations/fields.py", ("tests/test_encryption.py",)),
+    # The key format check and unreadable secrets are held by test_unreadable_secrets.
+    "crypto": Target(
+        "integrations/crypto.py", ("tests/test_encryption.py", "tests/test_unreadable_secrets.py")
+    ),
+    "fields": Target(
+        "integrations/fields.py", ("tests/test_encryption.py", "tests/test_unreadable_secrets.py")
+    ),
     # The token refresh under its row lock (PostgreSQL runs the concurrent test).
     "refresh": Target(
         "integrations/services/connections.py",
-        ("tests/services/test_refresh.py", "tests/services/test_keepalive.py"),
+        (
+            "tests/services/test_refresh.py",
+            "tests/services/test_keepalive.py",
+            # A token refused early, and rotated tokens that cannot be saved.
+            "tests/services/test_refresh_recovery.py",
+        ),
         ("connection_refresh", "_locked", "check_usable", "_record_refresh_failure"),
     ),
     # The v3.0 request signer.
