@@ -1,5 +1,6 @@
 """Secrets the current FIELD_ENCRYPTION_KEYS cannot read: a clear state, never a 500."""
 
+import base64
 import logging
 from http import HTTPStatus
 from io import StringIO
@@ -210,3 +211,27 @@ def test_rotation_dry_run_changes_nothing(settings, org_a, setup_sage):
     assert "would be re-encrypted" in out.getvalue()
     after = CredentialSet.objects.values_list("client_secret", flat=True).get(pk=ours.pk)
     assert before == after
+
+
+def test_key_problems_name_each_bad_key_by_its_position():
+    good = crypto.generate_key()
+    # 48 and 16 bytes of valid urlsafe base64: right alphabet, wrong length.
+    too_long = base64.urlsafe_b64encode(b"k" * 48).decode()
+    too_short = base64.urlsafe_b64encode(b"k" * 16).decode()
+    assert crypto.key_problems([good, too_long, "a", too_short]) == [
+        f"Key {n} of FIELD_ENCRYPTION_KEYS is not urlsafe base64 of 32 bytes." for n in (2, 3, 4)
+    ]  # "a" is not even base64 (its padding is wrong): reported, not raised
+
+
+def test_an_unreadable_secret_after_an_empty_one_is_found(
+    org_a, setup_sage, make_company, make_connection, wrong_key
+):
+    from integrations.fields import unreadable_fields
+
+    _integration, credential_set = setup_sage(org_a)
+    connection = make_connection(
+        make_company(org_a), credential_set, access_token="", refresh_token="refresh-token-1a"
+    )
+    wrong_key()
+    stored = Connection.objects.get(pk=connection.pk)
+    assert unreadable_fields(stored) == ["refresh_token"]

@@ -220,3 +220,18 @@ def test_the_page_says_busy_rather_than_waiting(
     assert time.monotonic() - started < 2
     assert response.status_code == HTTPStatus.OK
     assert connections.CONNECTION_BUSY in response.content.decode()
+
+
+@pytest.mark.parametrize(("stored", "rejected"), [("token-a", "token-z"), ("token-z", "token-a")])
+def test_a_refusal_of_a_token_no_longer_stored_spends_nothing(
+    sage_sandbox, org_a, link_connection, stored, rejected
+):
+    # Whichever way the two tokens sort, a refusal of an older token is not refreshed.
+    connection = link_connection(sage_sandbox, org_a)
+    connection.access_token = stored
+    connection.save(update_fields=["access_token"])
+
+    fresh = connections.connection_refresh(connection=connection, rejected_access_token=rejected)
+
+    assert refreshes(sage_sandbox) == 0
+    assert fresh.access_token == stored

@@ -80,3 +80,20 @@ def test_an_accepted_check_clears_the_notice(rejected_link, admin_client, sage_s
     admin_client.post(reverse("integrations:credentials_check"))
     settings_page, _ = pages(admin_client, company)
     assert REJECTED not in settings_page
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"), [("invalid_grant", {}), ("malformed_json", {}), ("status_500", {})]
+)
+def test_other_token_failures_do_not_say_the_keys_were_rejected(
+    sage_sandbox, client, admin_client, org_a, setup_sage, make_company, kind, options
+):
+    setup_sage(org_a)
+    company = make_company(org_a)
+    sage_sandbox.fail_next("token", kind, **options)
+    client.get(callback_path(sage_sandbox.approve(authorize_query(client, company))))
+
+    settings_page, company_page = pages(admin_client, company)
+
+    assert REJECTED not in settings_page
+    assert REJECTED not in company_page
