@@ -86,13 +86,15 @@ def test_an_accepted_check_clears_the_notice(rejected_link, admin_client, sage_s
     ("kind", "options"), [("invalid_grant", {}), ("malformed_json", {}), ("status_500", {})]
 )
 def test_other_token_failures_do_not_say_the_keys_were_rejected(
-    sage_sandbox, client, admin_client, org_a, setup_sage, make_company, kind, options
+    sage_sandbox, client, admin_client, org_a, setup_sage, make_company, kind, options, caplog
 ):
     setup_sage(org_a)
     company = make_company(org_a)
     sage_sandbox.fail_next("token", kind, **options)
-    client.get(callback_path(sage_sandbox.approve(authorize_query(client, company))))
+    with caplog.at_level(logging.ERROR):
+        client.get(callback_path(sage_sandbox.approve(authorize_query(client, company))))
 
+    assert not [r for r in caplog.records if "rejected the client ID" in r.getMessage()]
     settings_page, company_page = pages(admin_client, company)
 
     assert REJECTED not in settings_page
