@@ -11,6 +11,7 @@ from integrations.services.companies import company_link_renew
 from integrations.services.connections import connection_mark_for_relink
 from integrations.services.credentials import credentials_save
 from integrations.services.link_outcomes import LinkFailure
+from integrations.services.linking import link_token_hash
 from tests.factories import CLIENT_SECRET
 from tests.link_flow import authorize_query, callback_path
 
@@ -103,5 +104,29 @@ def test_a_trip_started_from_a_link_url_since_renewed_or_expired_is_refused(
     assert "This link was replaced or has expired" in html
     assert company.link_token not in html  # no "Try again" with the new link URL
     assert reverse("integrations:link", args=[company.link_token]) not in html
+    event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.LINK_FAILED)
+    assert event.details["reason"] == LinkFailure.LINK_RENEWED
+
+
+@pytest.mark.parametrize("order", ["above", "below"])
+def test_a_renewed_link_url_is_refused_whichever_way_its_hash_sorts(
+    client, org_a, sage_sandbox, make_company, setup_sage, order
+):
+    """The started-from hash is compared for equality, not order: a new link URL whose
+    hash sorts above or below the old one is refused alike."""
+    setup_sage(org_a)
+    company = make_company(org_a)
+    query = authorize_query(client, company)
+    started = link_token_hash(company.link_token)
+    candidates = (f"renewed-link-{n}" for n in range(1000))
+    company.link_token = next(
+        token for token in candidates if (link_token_hash(token) > started) == (order == "above")
+    )
+    company.save()
+
+    client.get(callback_path(sage_sandbox.approve(query)), follow=True)
+
+    assert not sage_sandbox.token_requests("authorization_code")
+    assert Connection.objects.get(company=company).status != Connection.Status.LINKED
     event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.LINK_FAILED)
     assert event.details["reason"] == LinkFailure.LINK_RENEWED
