@@ -36,6 +36,7 @@ class LinkOutcome:
     company: str
     token: str = ""  # the link URL's token while it can still be used: "Try again"
     business: str = ""
+    organization: int = 0  # the organization that asked: its brand on the pages back
 
     @property
     def title(self) -> "StrOrPromise":
@@ -65,6 +66,7 @@ def peek_outcome(request) -> LinkOutcome | None:
             company=str(stashed["company"]),
             token=str(stashed.get("token", "")),
             business=str(stashed.get("business", "")),
+            organization=int(stashed.get("organization") or 0),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

@@ -333,3 +333,16 @@ def api_key_history(*, organization: Organization) -> QuerySet[HistoryEvent]:
         .filter(kind__in=API_KEY_EVENTS)
         .select_related("actor")[:HISTORY_SIZE]
     )
+
+
+def brand_organization(*, pk: int | None) -> Organization | None:
+    """The organization whose brand a customer's page shows (its session names it)."""
+    return Organization.objects.filter(pk=pk).first() if pk else None
+
+
+def organization_logo(*, organization_id: int, version: str) -> Organization | None:
+    """The organization whose current logo has this content hash, or None."""
+    organization = Organization.objects.filter(pk=organization_id).exclude(logo="").first()
+    if organization is None or organization.logo_version != version:
+        return None
+    return organization

@@ -2,6 +2,8 @@
 
 - `settings/integrations/accounting/`: the organization's admins set up Sage.
 - `settings/api-keys/`: the organization's keys for the REST API.
+- `settings/branding/`: the name, logo and privacy page the customer's pages show;
+  `brand/`: the logo itself (public, content-hashed).
 - `companies/`: the organization's companies and their connections.
 - `link/`: the business customer's pages before Sage (no login).
 - `oauth/sage/`: where Sage sends the customer back. The callback's URL is registered
@@ -10,7 +12,7 @@
 
 from django.urls import include, path
 
-from .views import api_keys, companies, integrations, link
+from .views import api_keys, branding, companies, integrations, link
 
 app_name = "integrations"
 
@@ -74,11 +76,18 @@ NAV_SECTIONS = {
     **{f"{app_name}:{name}": "accounting" for name in _names(settings_patterns)},
     **{f"{app_name}:{name}": "companies" for name in _names(company_patterns)},
     **{f"{app_name}:{name}": "api_keys" for name in _names(api_key_patterns)},
+    f"{app_name}:branding": "branding",
 }
 
 urlpatterns = [
     path("settings/integrations/accounting/", include(settings_patterns)),
     path("settings/api-keys/", include(api_key_patterns)),
+    path("settings/branding/", branding.branding_settings, name="branding"),
+    path(
+        "brand/<int:organization_id>/<slug:version>/logo.png",
+        branding.brand_logo,
+        name="brand_logo",
+    ),
     path("companies/", include(company_patterns)),
     *customer_patterns,
 ]

@@ -1,3 +1,4 @@
+from pathlib import PurePosixPath
 from typing import Self
 
 from django.conf import settings
@@ -10,6 +11,19 @@ class Organization(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # What the business customer sees on the link pages (Settings › Branding).
+    display_name = models.CharField(
+        _("display name"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The name your customers know you by. Leave blank to use the organization's name."
+        ),
+    )
+    # A PNG we encoded ourselves from the admin's upload, named by its content hash:
+    # served by the portal (integrations:brand_logo), never from MEDIA_URL.
+    logo = models.FileField(_("logo"), upload_to="logos/", blank=True, max_length=200)
+    privacy_url = models.URLField(_("privacy page"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -18,6 +32,16 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def public_name(self) -> str:
+        """The name the business customer sees: the display name, else the name."""
+        return self.display_name or self.name
+
+    @property
+    def logo_version(self) -> str:
+        """The logo's content hash (its file name): changes whenever the logo does."""
+        return PurePosixPath(self.logo.name).stem if self.logo else ""
 
 
 class MembershipQuerySet(models.QuerySet):

@@ -21,6 +21,13 @@ def fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory):
+    """Keep the files tests save (organizations' logos) out of the project."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
 def english_by_default():
     """Start every test in English: a request in French leaves French active in its thread."""
     translation.activate("en")

@@ -78,11 +78,12 @@ UNAVAILABLE_WORDING = {
 
 
 class LinkUnavailable(Exception):
-    """The link URL cannot be used, for `reason`."""
+    """The link URL cannot be used, for `reason`; `company` when its link URL was found."""
 
-    def __init__(self, reason: Unavailable):
+    def __init__(self, reason: Unavailable, company: Company | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.company = company
 
 
 class BadState(Exception):
@@ -99,7 +100,7 @@ def company_for_link_token(*, token: str) -> Company:
     if company is None:
         raise LinkUnavailable(Unavailable.UNKNOWN)
     if not company.link_is_valid:
-        raise LinkUnavailable(Unavailable.EXPIRED)
+        raise LinkUnavailable(Unavailable.EXPIRED, company)
     return company
 
 
@@ -124,7 +125,7 @@ def link_integration(*, company: Company, platform: str) -> tuple[Integration, "
     )
     credential_set = _usable(integration) if integration else None
     if integration is None or credential_set is None:
-        raise LinkUnavailable(Unavailable.DISABLED)
+        raise LinkUnavailable(Unavailable.DISABLED, company)
     return integration, credential_set
 
 

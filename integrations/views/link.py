@@ -16,13 +16,14 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import link_session
+from .. import link_session, selectors
 from ..forms.link import BusinessForm, CountryForm
 from ..link_session import BusinessChoice, LinkOutcome
-from ..models import Integration
+from ..models import Connection, Integration
 from ..sage import endpoints
 from ..sage.businesses import Business
 from ..sage.countries import UNSUPPORTED_REGIONS
+from ..sage.versions import ApiVersion
 from ..services import connections, link_callback, linking
 from ..services.link_callback import Result
 from ..services.link_outcomes import Notice
@@ -77,8 +78,17 @@ def _render(request, template, context=None, status=HTTPStatus.OK):
 
 
 def _unavailable(request, reason: Unavailable, company=None):
-    context = {"wording": UNAVAILABLE_WORDING[reason], "company": company}
+    context = {
+        "wording": UNAVAILABLE_WORDING[reason],
+        "company": company,
+        "organization": company.organization if company else None,
+    }
     return _render(request, "link/unavailable.html", context, status=UNAVAILABLE_STATUS[reason])
+
+
+def _organization_of(outcome: LinkOutcome | None):
+    """The organization that asked, for its brand on the pages back from Sage."""
+    return selectors.brand_organization(pk=outcome.organization if outcome else None)
 
 
 def _bad_state(request, context=None):
@@ -91,9 +101,17 @@ def link_integrations(request, token):
     try:
         company = linking.company_for_link_token(token=token)
     except LinkUnavailable as exc:
-        return _unavailable(request, exc.reason)
-    integrations = linking.link_integrations(company=company)
-    context = {"company": company, "integrations": integrations, "token": token}
+        return _unavailable(request, exc.reason, exc.company)
+    connection = getattr(company, "connection", None)
+    status = connection.status if connection else None
+    context = {
+        "company": company,
+        "organization": company.organization,
+        "already_linked": status == Connection.Status.LINKED,
+        "relinking": status in (Connection.Status.DEAUTHORIZED, Connection.Status.UNLINKED),
+        "integrations": linking.link_integrations(company=company),
+        "token": token,
+    }
     return _render(request, "link/choose_integration.html", context)
 
 
@@ -107,7 +125,7 @@ def link_country(request, token, platform):
         company = linking.company_for_link_token(token=token)
         _integration, credential_set = linking.link_integration(company=company, platform=platform)
     except LinkUnavailable as exc:
-        return _unavailable(request, exc.reason)
+        return _unavailable(request, exc.reason, exc.company)
     connection = getattr(company, "connection", None)
     if connection is not None and connection.is_linked:
         return _unavailable(request, Unavailable.LINKED, company)
@@ -133,8 +151,10 @@ def link_country(request, token, platform):
         return redirect(url)
     context = {
         "company": company,
+        "organization": company.organization,
         "form": form,
         "credential_set": credential_set,
+        "legacy_only": credential_set.api_version == ApiVersion.V30,
         "unsupported": UNSUPPORTED_REGIONS,
         "token": token,
     }
@@ -164,6 +184,7 @@ def oauth_callback(request):
             result=outcome.result,
             notice=outcome.notice,
             company=company.name,
+            organization=company.organization_id,
             # "Try again" with the current link URL, but never hand a renewed one to
             # whoever came back with the old.
             token=(
@@ -201,7 +222,10 @@ def link_business(request):
         except LinkUnavailable:
             return _bad_state(request)
         outcome = outcome or LinkOutcome(
-            result=Result.LINKED, notice=Notice.LINKED, company=connection.company.name
+            result=Result.LINKED,
+            notice=Notice.LINKED,
+            company=connection.company.name,
+            organization=connection.company.organization_id,
         )
         linked = replace(
             outcome,
@@ -212,7 +236,11 @@ def link_business(request):
         link_session.stash_outcome(request, linked)
         return redirect("integrations:link_done")
     status = HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK
-    context = {"form": form, "company_name": outcome.company if outcome else ""}
+    context = {
+        "form": form,
+        "company_name": outcome.company if outcome else "",
+        "organization": _organization_of(outcome),
+    }
     return _render(request, "link/choose_business.html", context, status=status)
 
 
@@ -224,4 +252,5 @@ def link_done(request):
         return _bad_state(request)
     if outcome.result == Result.CHOOSE_BUSINESS and link_session.peek_choice(request):
         return redirect("integrations:link_business")
-    return _render(request, "link/result.html", {"outcome": outcome})
+    context = {"outcome": outcome, "organization": _organization_of(outcome)}
+    return _render(request, "link/result.html", context)
