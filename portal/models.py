@@ -41,7 +41,7 @@ class Organization(models.Model):
     @property
     def logo_version(self) -> str:
         """The logo's content hash (its file name): changes whenever the logo does."""
-        return PurePosixPath(self.logo.name).stem if self.logo else ""
+        return PurePosixPath(self.logo.name or "").stem if self.logo else ""
 
 
 class MembershipQuerySet(models.QuerySet):

@@ -27,7 +27,9 @@ pytestmark = pytest.mark.django_db
 
 # The business customer's pages need no login: they are guarded by the link token and
 # the browser-bound state, and are tested in test_link_pages.py and test_callback.py.
-PUBLIC = {"link", "link_country", "oauth_callback", "link_business", "link_done"}
+# The organization's logo they show is public too, at a content-hashed URL
+# (tests/views/test_branding.py).
+PUBLIC = {"link", "link_country", "oauth_callback", "link_business", "link_done", "brand_logo"}
 
 
 def _flatten(patterns, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -106,7 +108,7 @@ def test_the_public_pages_are_the_customers_pages_only():
     assert names >= PUBLIC
     for route, pattern in integrations_routes():
         if pattern.name in PUBLIC:
-            assert route.startswith(("link/", "oauth/sage/")), pattern.name
+            assert route.startswith(("link/", "oauth/sage/", "brand/")), pattern.name
 
 
 def test_member_post_is_refused_on_every_portal_url(member_client, linked, sage_sandbox):

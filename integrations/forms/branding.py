@@ -47,9 +47,9 @@ def _open(data: bytes) -> Image.Image:
             if max(image.size) > LOGO_MAX_SIDE:
                 raise _too_large()
             image.load()
-            image = ImageOps.exif_transpose(image)  # a phone's JPEG stands the right way up
-            has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-            return image.convert("RGBA" if has_alpha else "RGB")
+            upright = ImageOps.exif_transpose(image)  # a phone's JPEG the right way up
+            has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+            return upright.convert("RGBA" if has_alpha else "RGB")
     except UnidentifiedImageError:
         raise _refuse(_("The logo must be a PNG or JPEG image."), "logo_format") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

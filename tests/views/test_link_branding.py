@@ -133,6 +133,7 @@ def test_the_first_page_says_already_linked(
     assert "Acme Bakery is already linked to Sage Accounting" in page
     assert "ask Alpha Pay to unlink this one first" in page
     assert country_url(company) not in page  # nothing to start
+    assert 'data-testid="stepper"' not in page
 
 
 @pytest.mark.parametrize("status", [Connection.Status.DEAUTHORIZED, Connection.Status.UNLINKED])
