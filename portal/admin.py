@@ -13,6 +13,9 @@ class MembershipInline(admin.TabularInline):
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "created_at"]
     search_fields = ["name", "memberships__user__email"]
+    # The logo is uploaded on Settings › Branding, which decodes and re-encodes it:
+    # a file stored from here would skip that (an SVG, say), so the admin never edits it.
+    exclude = ["logo"]
     inlines = [MembershipInline]
 
 

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from portal.tenancy import member_required
 
@@ -44,7 +44,7 @@ def branding_settings(request):
     return render(request, "integrations/branding.html", context, status=status)
 
 
-@require_GET
+@require_safe
 def brand_logo(request, organization_id: int, version: str):
     """An organization's logo, a PNG the portal encoded itself (public: the link pages show it)."""
     organization = selectors.organization_logo(organization_id=organization_id, version=version)
