@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.test_csp import _csp_reports
 from tests.factories import PASSWORD
 from tests.views.test_branding import png_with_metadata
 
@@ -58,6 +59,7 @@ def test_the_customer_sees_who_asks_and_equal_flag_tiles(browser, branded_link, 
         viewport={"width": width, "height": 900},
     )
     customer = context.new_page()
+    refused = _csp_reports(customer)
     customer.goto(branded_link)
     expect(customer.get_by_role("heading", level=1)).to_have_text(words["heading"])
     assert image_loaded(customer.get_by_test_id("brand-logo"))
@@ -98,4 +100,5 @@ def test_the_customer_sees_who_asks_and_equal_flag_tiles(browser, branded_link, 
     customer.keyboard.press("Tab")
     expect(tiles.nth(1)).to_be_focused()
     expect(first).to_have_css("box-shadow", "none")
+    assert refused == []  # the logo and the flags load under the page's policy
     context.close()
