@@ -33,7 +33,7 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 PREVIEW_SIZE = 10  # rows of each list on the company page; the rest on the list's own pages
-LIST_PAGE_SIZE = 50
+LIST_PAGE_SIZE = 20  # as many as Sage gives by default
 
 
 class LiveState(models.TextChoices):
