@@ -168,9 +168,11 @@ def test_every_account_is_paged_from_sage(admin_client, org_a, sage_sandbox, lin
     assert ledger[0]["name"] in body
     assert ledger[LIST_PAGE_SIZE]["name"] not in body
     assert f"Page 1 of {last}" in body
-    assert 'rel="next"' in body and 'rel="prev"' not in body
+    assert 'rel="next"' in body
+    assert 'rel="prev"' not in body
     assert ledger[LIST_PAGE_SIZE]["name"] in middle
-    assert 'rel="next"' in middle and 'rel="prev"' in middle
+    assert 'rel="next"' in middle
+    assert 'rel="prev"' in middle
     assert ledger[-1]["name"] in end
     assert 'rel="next"' not in end
     lists = [r for r in sage_sandbox.requests if r.path.endswith("/ledger_accounts")]
