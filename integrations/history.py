@@ -108,6 +108,6 @@ def _label(choices: Any, value: object) -> str:
 def _version(value: object) -> str:
     """A stored API version in its short words ("API v3.1")."""
     try:
-        return str(ApiVersion(value).short_label)
+        return str(ApiVersion(str(value)).short_label)
     except ValueError:
         return str(value)

@@ -11,6 +11,7 @@ from django.template import Context, Template
 from django.urls import reverse
 from django.utils import translation
 
+from integrations.history import history_details_text
 from integrations.models import Company, Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
 from integrations.services.live_data import LIST_PAGE_SIZE, PREVIEW_SIZE
@@ -232,3 +233,21 @@ def test_a_confirmed_renewal_is_recorded(admin_client, org_a, make_company):
 
     assert "the old one no longer works." in response.content.decode()
     assert HistoryEvent.objects.filter(company=company, kind=HistoryEvent.Kind.LINK_RENEWED)
+
+
+def test_history_details_name_versions_by_their_short_labels(org_a):
+    changed = HistoryEvent(
+        organization=org_a,
+        kind=HistoryEvent.Kind.CREDENTIAL_TYPE_CHANGED,
+        details={"from": "3.0", "to": "3.1"},
+    )
+    checked = HistoryEvent(
+        organization=org_a,
+        kind=HistoryEvent.Kind.CREDENTIALS_CHECKED,
+        details={"api_version": "3.0"},
+    )
+
+    assert history_details_text(changed) == "before: API v3.0 (legacy); after: API v3.1."
+    assert history_details_text(checked) == "API version: API v3.0 (legacy)."
+    with translation.override("fr"):
+        assert "API v3.0 (obsolète)" in history_details_text(checked)
