@@ -78,3 +78,11 @@ document.addEventListener("keydown", (event) => {
     button.focus();
   }
 });
+
+// The reader's time zone, so that the server writes times as the reader's clock shows them.
+try {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (/^[A-Za-z0-9_/+-]+$/.test(zone) && !document.cookie.split("; ").includes(`tz=${zone}`)) {
+    document.cookie = `tz=${zone}; path=/; max-age=31536000; SameSite=Lax`;
+  }
+} catch { /* no Intl: times stay in the server's zone */ }

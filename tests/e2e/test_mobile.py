@@ -2,8 +2,10 @@
 than the screen; and the confirmation before a link URL is renewed."""
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils.formats import date_format
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
@@ -137,3 +139,19 @@ def test_the_link_card_folds_once_linked(
     page.get_by_test_id("link-card").locator("summary").click()
     expect(link_url).to_be_visible()
     expect(link_url).to_have_value(re.compile(connection.company.link_token))
+
+
+def test_times_are_shown_on_the_readers_clock(
+    browser, live_server, sage_sandbox, org_a, login, link_connection
+):
+    connection = link_connection(sage_sandbox, org_a)
+    paris = ZoneInfo("Europe/Paris")
+    expected = date_format(connection.last_refreshed_at.astimezone(paris), "DATETIME_FORMAT")
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Paris")
+    page = context.new_page()
+    login(page, org_a.admin.email, PASSWORD)  # the first page tells the server the zone
+
+    page.goto(f"{live_server.url}/companies/{connection.company_id}/")
+
+    expect(page.get_by_test_id("company-head")).to_contain_text(expected)
+    context.close()

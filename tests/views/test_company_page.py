@@ -251,3 +251,22 @@ def test_history_details_name_versions_by_their_short_labels(org_a):
     assert history_details_text(checked) == "API version: API v3.0 (legacy)."
     with translation.override("fr"):
         assert "API v3.0 (obsolète)" in history_details_text(checked)
+
+
+@pytest.mark.parametrize(
+    ("cookie", "shown"),
+    [("Europe/Paris", "30 Nov 2026, 18:14"), ("", "30 Nov 2026, 17:14"), ("Mars/Olympus", "17:14")],
+)
+def test_times_are_in_the_readers_time_zone_when_the_browser_said_it(
+    admin_client, org_a, make_company, cookie, shown
+):
+    company = make_company(org_a)
+    admin_client.post(
+        reverse("integrations:company_link_renew", args=[company.pk]), {"confirm": "on"}
+    )
+    HistoryEvent.objects.filter(company=company).update(created_at=MOMENT)
+    admin_client.cookies["tz"] = cookie
+
+    html = admin_client.get(detail(company)).content.decode()
+
+    assert f"{shown}</time>" in html
