@@ -16,12 +16,17 @@ from portal.tenancy import admin_required, member_required
 from .. import selectors
 from ..fields import unreadable_fields
 from ..forms.companies import CompanyForm, CompanySearchForm, ConfirmForm, LivePageForm
-from ..models import Company
+from ..models import Company, Connection
 from ..services import companies as service
 from ..services import connections
 from ..services.live_data import LiveList, company_live_data, company_live_list
 
 PAGE_SIZE = 25
+
+
+def _unreadable(connection: Connection) -> bool:
+    """Tokens or keys the current FIELD_ENCRYPTION_KEYS cannot read: say so, call no one."""
+    return bool(unreadable_fields(connection) or unreadable_fields(connection.credential_set))
 
 
 def _company(request, pk) -> Company:
@@ -71,10 +76,7 @@ def company_detail(request, pk):
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
     linked = connection is not None and connection.is_linked
-    # Tokens or keys the current FIELD_ENCRYPTION_KEYS cannot read: say so, call no one.
-    unreadable = connection is not None and bool(
-        unreadable_fields(connection) or unreadable_fields(connection.credential_set)
-    )
+    unreadable = connection is not None and _unreadable(connection)
     context = {
         "company": company,
         "connection": connection,
@@ -101,7 +103,7 @@ def company_live_list_view(request, pk, which: LiveList):
     """One page of the linked company's chart of accounts or contacts, read from Sage."""
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
-    if connection is None or not connection.is_linked or unreadable_fields(connection):
+    if connection is None or not connection.is_linked or _unreadable(connection):
         return redirect("integrations:company_detail", pk=company.pk)
     form = LivePageForm(request.GET)
     number = form.cleaned_data["page"] if form.is_valid() else 1

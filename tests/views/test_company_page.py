@@ -270,3 +270,17 @@ def test_times_are_in_the_readers_time_zone_when_the_browser_said_it(
     html = admin_client.get(detail(company)).content.decode()
 
     assert f"{shown}</time>" in html
+
+
+def test_the_companies_pager_keeps_the_search(member_client, org_a, make_company):
+    for i in range(30):
+        make_company(org_a, f"Bakery {i:02d}")
+    url = reverse("integrations:company_list")
+
+    first = member_client.get(url, {"q": "bakery"}).content.decode()
+    second = member_client.get(url, {"q": "bakery", "page": 2}).content.decode()
+
+    assert 'href="?q=bakery&amp;page=2" rel="next"' in first
+    assert 'rel="prev"' not in first
+    assert 'href="?q=bakery&amp;page=1" rel="prev"' in second
+    assert "Page 2 of 2" in second
