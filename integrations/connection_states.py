@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from .models import Connection, HistoryEvent
@@ -160,7 +160,11 @@ def connection_state(connection: Connection | None, last: LastEvent | None) -> C
     details = last.details if last else {}
     reason = details.get("reason", "")
     words = {
-        "date": formats.date_format(last.created_at, "DATETIME_FORMAT") if last else "",
+        "date": (
+            formats.date_format(timezone.localtime(last.created_at), "DATETIME_FORMAT")
+            if last
+            else ""
+        ),
         "actor": (last.actor if last else "") or gettext("an admin"),
         "reason": str(RELINK_REASONS.get(reason, reason)),
     }

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from portal.models import Organization
 
 from .models import Company, HistoryEvent, Integration
+from .sage.versions import ApiVersion
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User  # User: AUTH_USER_MODEL
@@ -67,7 +68,10 @@ def history_details_text(event: HistoryEvent) -> str:
         "revoked": lambda v: gettext("yes") if v else gettext("no"),
         "revoke_failed": lambda v: gettext("yes") if v else gettext("no"),
         "created": lambda v: gettext("yes") if v else gettext("no"),
+        "api_version": _version,
     }
+    if event.kind == HistoryEvent.Kind.CREDENTIAL_TYPE_CHANGED:
+        words |= {"from": _version, "to": _version}
     names = {
         "reason": gettext("reason"),
         "via": gettext("from"),
@@ -97,5 +101,13 @@ def history_details_text(event: HistoryEvent) -> str:
 def _label(choices: Any, value: object) -> str:
     try:
         return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _version(value: object) -> str:
+    """A stored API version in its short words ("API v3.1")."""
+    try:
+        return str(ApiVersion(str(value)).short_label)
     except ValueError:
         return str(value)

@@ -43,7 +43,7 @@ class Integration(models.Model):
     new_links_api_version = models.CharField(
         _("credentials for new links"),
         max_length=3,
-        choices=ApiVersion.choices(),
+        choices=ApiVersion.short_choices(),
         default=ApiVersion.V31.value,
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -98,7 +98,9 @@ class CredentialSet(models.Model):
         related_name="credential_sets",
         verbose_name=_("integration"),
     )
-    api_version = models.CharField(_("API version"), max_length=3, choices=ApiVersion.choices())
+    api_version = models.CharField(
+        _("API version"), max_length=3, choices=ApiVersion.short_choices()
+    )
     client_id = models.CharField(_("Client ID"), max_length=255)
     client_secret = EncryptedTextField(_("Client secret"))
     signing_secret = EncryptedTextField(_("Signing secret"))
@@ -138,7 +140,7 @@ class CredentialSet(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"API v{self.api_version} · {self.client_id}"
+        return f"{self.get_api_version_display()} · {self.client_id}"
 
     @classmethod
     def field_names(cls, api_version: str) -> tuple[str, ...]:
@@ -301,7 +303,9 @@ class Connection(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING_AUTH
     )
     country = models.CharField(_("country"), max_length=2, blank=True)
-    api_version = models.CharField(_("API version"), max_length=3, choices=ApiVersion.choices())
+    api_version = models.CharField(
+        _("API version"), max_length=3, choices=ApiVersion.short_choices()
+    )
     business_id = models.CharField(_("Sage business ID"), max_length=64, blank=True)
     business_name = models.CharField(_("Sage business"), max_length=255, blank=True)
     resource_owner_id = models.CharField(_("resource owner ID"), max_length=255, blank=True)

@@ -12,6 +12,7 @@
 
 from django.urls import include, path
 
+from .services.live_data import LiveList
 from .views import api_keys, branding, companies, integrations, link
 
 app_name = "integrations"
@@ -35,6 +36,18 @@ company_patterns = [
             [
                 path("", companies.company_detail, name="company_detail"),
                 path("renew-link/", companies.company_link_renew, name="company_link_renew"),
+                path(
+                    "ledger-accounts/",
+                    companies.company_live_list_view,
+                    {"which": LiveList.LEDGER_ACCOUNTS},
+                    name="company_ledger_accounts",
+                ),
+                path(
+                    "contacts/",
+                    companies.company_live_list_view,
+                    {"which": LiveList.CONTACTS},
+                    name="company_contacts",
+                ),
                 path("unlink/", companies.connection_unlink, name="connection_unlink"),
             ]
         ),

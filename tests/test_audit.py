@@ -188,7 +188,8 @@ def test_renewing_the_link_url_records_who_did_it(admin_client, org_a, make_comp
     company = make_company(org_a)
     old = company.link_token
 
-    response = admin_client.post(reverse("integrations:company_link_renew", args=[company.pk]))
+    url = reverse("integrations:company_link_renew", args=[company.pk])
+    response = admin_client.post(url, {"confirm": "on"})
 
     assert response.status_code == HTTPStatus.FOUND
     event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.LINK_RENEWED)
@@ -202,7 +203,8 @@ def test_renewing_the_link_url_records_who_did_it(admin_client, org_a, make_comp
 
 def test_renewing_the_link_url_is_history_in_french(admin_client, org_a, make_company):
     company = make_company(org_a)
-    admin_client.post(reverse("integrations:company_link_renew", args=[company.pk]))
+    renew = reverse("integrations:company_link_renew", args=[company.pk])
+    admin_client.post(renew, {"confirm": "on"})
     admin_client.cookies["django_language"] = "fr"
     page = admin_client.get(reverse("integrations:company_detail", args=[company.pk]))
     assert "URL de liaison renouvelée" in page.content.decode()

@@ -235,3 +235,18 @@ def test_an_unreadable_secret_after_an_empty_one_is_found(
     wrong_key()
     stored = Connection.objects.get(pk=connection.pk)
     assert unreadable_fields(stored) == ["refresh_token"]
+
+
+@pytest.mark.parametrize("name", ["company_ledger_accounts", "company_contacts"])
+def test_a_live_list_with_unreadable_secrets_goes_back_to_the_company_page(
+    sage_sandbox, admin_client, org_a, link_connection, wrong_key, name
+):
+    connection = link_connection(sage_sandbox, org_a)
+    wrong_key()
+    before = len(sage_sandbox.requests)
+
+    response = admin_client.get(reverse(f"integrations:{name}", args=[connection.company.pk]))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("integrations:company_detail", args=[connection.company.pk])
+    assert len(sage_sandbox.requests) == before

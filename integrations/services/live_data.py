@@ -24,7 +24,7 @@ from ..sage import endpoints
 from ..sage.client import ApiAuth, SageClient
 from ..sage.errors import SageApiError
 from ..sage.versions import ApiVersion
-from .connection_client import connection_fixed_client
+from .connection_client import connection_client, connection_fixed_client
 from .connections import RelinkRequired, TokenError, connection_refresh
 from .live_data_cache import fresh_key, last_key
 
@@ -32,7 +32,8 @@ T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
-PREVIEW_SIZE = 20
+PREVIEW_SIZE = 10  # rows of each list on the company page; the rest on the list's own pages
+LIST_PAGE_SIZE = 20  # as many as Sage gives by default
 
 
 class LiveState(models.TextChoices):
@@ -56,16 +57,10 @@ class Preview:
     total: int
 
 
-@dataclass(frozen=True)
-class LiveData:
+class _Outcome:
+    """What a template asks of a read's state."""
+
     state: LiveState
-    business: Business | None = None
-    ledger_accounts: Preview | None = None
-    contacts: Preview | None = None
-    error: str = ""
-    request_id: str = ""
-    read_at: datetime | None = None
-    stale: bool = False  # Sage failed just now: this is the data read at `read_at`
 
     @property
     def needs_relink(self) -> bool:
@@ -78,6 +73,18 @@ class LiveData:
     @property
     def ok(self) -> bool:
         return self.state == LiveState.OK
+
+
+@dataclass(frozen=True)
+class LiveData(_Outcome):
+    state: LiveState
+    business: Business | None = None
+    ledger_accounts: Preview | None = None
+    contacts: Preview | None = None
+    error: str = ""
+    request_id: str = ""
+    read_at: datetime | None = None
+    stale: bool = False  # Sage failed just now: this is the data read at `read_at`
 
 
 def _text(value: object) -> str:
@@ -115,6 +122,13 @@ def _preview(
     page = client.page(path, {"items_per_page": PREVIEW_SIZE})
     rows = [row(item) for item in page.items]
     return Preview(rows=rows, total=page.total if page.total is not None else len(rows))
+
+
+class LiveList(models.TextChoices):
+    """A list of a Sage business that the portal pages through."""
+
+    LEDGER_ACCOUNTS = "ledger_accounts"
+    CONTACTS = "contacts"
 
 
 def _ledger_account(item: dict[str, Any]) -> dict[str, str]:
@@ -221,3 +235,65 @@ def company_live_data(*, connection: Connection) -> LiveData:
     cache.set(fresh_key(connection.pk), live, settings.LIVE_DATA_CACHE_SECONDS)
     cache.set(last_key(connection.pk), live, settings.LIVE_DATA_LAST_SECONDS)
     return live
+
+
+@dataclass(frozen=True)
+class ListPage(_Outcome):
+    """One page of a Sage list: its rows, the list's size, and whether more follow."""
+
+    state: LiveState
+    number: int = 1
+    rows: list[dict[str, str]] | None = None
+    total: int = 0
+    has_next: bool = False
+    error: str = ""
+    request_id: str = ""
+
+    @property
+    def previous_number(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next_number(self) -> int | None:
+        return self.number + 1 if self.has_next else None
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.total // LIST_PAGE_SIZE))
+
+
+_ROWS: dict[LiveList, Callable[[dict[str, Any]], dict[str, str]]] = {
+    LiveList.LEDGER_ACCOUNTS: _ledger_account,
+    LiveList.CONTACTS: _contact,
+}
+
+
+def company_live_list(*, connection: Connection, which: LiveList, number: int) -> ListPage:
+    """Read page `number` (LIST_PAGE_SIZE rows) of one of the business's lists from Sage.
+
+    Sage pages its lists itself (`page`, `items_per_page`; `$next` when more follow):
+    one call, within SAGE_PAGE_BUDGET, and nothing cached.
+    """
+    if connection.status == Connection.Status.DEAUTHORIZED:
+        return ListPage(state=LiveState.RELINK, number=number)
+    try:
+        client = connection_client(connection=connection, budget=float(settings.SAGE_PAGE_BUDGET))
+        page = client.page(which.value, {"page": number, "items_per_page": LIST_PAGE_SIZE})
+    except RelinkRequired:
+        return ListPage(state=LiveState.RELINK, number=number)
+    except TokenError as error:
+        return ListPage(state=LiveState.ERROR, number=number, error=str(error))
+    except SageApiError as error:
+        logger.warning("Live list for connection %s failed: %s", connection.pk, error.data_code)
+        return ListPage(
+            state=LiveState.ERROR, number=number, error=error.message, request_id=error.request_id
+        )
+    rows = [_ROWS[which](item) for item in page.items]
+    seen = (number - 1) * LIST_PAGE_SIZE + len(rows)
+    return ListPage(
+        state=LiveState.OK,
+        number=number,
+        rows=rows,
+        total=page.total if page.total is not None else seen,
+        has_next=bool(page.next_path),
+    )

@@ -1,4 +1,7 @@
-"""The organization's companies: list, create, a company's page, renew its link, unlink."""
+"""The organization's companies: list, create, a company's page and its Sage lists, renew
+its link, unlink."""
+
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -6,19 +9,24 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from portal.tenancy import admin_required, member_required
 
 from .. import selectors
 from ..fields import unreadable_fields
-from ..forms.companies import CompanyForm, CompanySearchForm
-from ..models import Company
+from ..forms.companies import CompanyForm, CompanySearchForm, ConfirmForm, LivePageForm
+from ..models import Company, Connection
 from ..services import companies as service
 from ..services import connections
-from ..services.live_data import company_live_data
+from ..services.live_data import LiveList, company_live_data, company_live_list
 
 PAGE_SIZE = 25
+
+
+def _unreadable(connection: Connection) -> bool:
+    """Tokens or keys the current FIELD_ENCRYPTION_KEYS cannot read: say so, call no one."""
+    return bool(unreadable_fields(connection) or unreadable_fields(connection.credential_set))
 
 
 def _company(request, pk) -> Company:
@@ -35,7 +43,16 @@ def company_list(request):
     companies = selectors.companies_for_list(organization=request.organization, query=query)
     page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = selectors.company_list_rows(page)
-    context = {"form": form, "page": page, "rows": rows, "query": query}
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query,
+        # for the pager's links: the search kept, the neighbouring pages' numbers
+        "pager_query": urlencode({"q": query}) + "&" if query else "",
+        "previous": page.previous_page_number() if page.has_previous() else None,
+        "next": page.next_page_number() if page.has_next() else None,
+    }
     return render(request, "integrations/company_list.html", context)
 
 
@@ -47,7 +64,7 @@ def company_create(request):
         company = service.company_create(
             organization=request.organization, name=form.cleaned_data["name"], actor=request.user
         )
-        messages.success(request, _("Company created. Send it its link URL."))
+        messages.success(request, _("Company created. Send its link URL to your customer."))
         return redirect("integrations:company_detail", pk=company.pk)
     status = 400 if form.errors else 200
     return render(request, "integrations/companies/create.html", {"form": form}, status=status)
@@ -59,10 +76,7 @@ def company_detail(request, pk):
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
     linked = connection is not None and connection.is_linked
-    # Tokens or keys the current FIELD_ENCRYPTION_KEYS cannot read: say so, call no one.
-    unreadable = connection is not None and bool(
-        unreadable_fields(connection) or unreadable_fields(connection.credential_set)
-    )
+    unreadable = connection is not None and _unreadable(connection)
     context = {
         "company": company,
         "connection": connection,
@@ -83,12 +97,32 @@ def company_detail(request, pk):
     return render(request, "integrations/companies/detail.html", context)
 
 
+@member_required
+@never_cache
+def company_live_list_view(request, pk, which: LiveList):
+    """One page of the linked company's chart of accounts or contacts, read from Sage."""
+    company = _company(request, pk)
+    connection = getattr(company, "connection", None)
+    if connection is None or not connection.is_linked or _unreadable(connection):
+        return redirect("integrations:company_detail", pk=company.pk)
+    form = LivePageForm(request.GET)
+    number = form.cleaned_data["page"] if form.is_valid() else 1
+    page = company_live_list(connection=connection, which=which, number=number)
+    context = {"company": company, "which": which, "page": page}
+    return render(request, "integrations/companies/live_list.html", context)
+
+
 @admin_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def company_link_renew(request, pk):
-    company = service.company_link_renew(company=_company(request, pk), actor=request.user)
-    messages.success(request, _("A new link URL was created; the old one no longer works."))
-    return redirect("integrations:company_detail", pk=company.pk)
+    """Renew the link URL once confirmed: the old one, which the customer may hold, dies."""
+    company = _company(request, pk)
+    form = ConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        company = service.company_link_renew(company=company, actor=request.user)
+        messages.success(request, _("A new link URL was created; the old one no longer works."))
+        return redirect("integrations:company_detail", pk=company.pk)
+    return render(request, "integrations/companies/renew_confirm.html", {"company": company})
 
 
 @admin_required

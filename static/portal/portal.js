@@ -47,3 +47,42 @@ document.addEventListener("change", (event) => {
   if (event.target.matches("input[type=radio][data-reveals]")) syncReveals();
 });
 window.addEventListener("DOMContentLoaded", syncReveals);
+
+// A button that asks first: <button data-confirm-dialog="dialog-id"> opens that <dialog>
+// (whose form confirms) instead of submitting; without JavaScript its form posts, and the
+// server answers with the same confirmation as a page. Focus goes back to it on close.
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest("[data-confirm-dialog]");
+  if (!opener) return;
+  const dialog = document.getElementById(opener.dataset.confirmDialog);
+  if (!dialog || typeof dialog.showModal !== "function") return;
+  event.preventDefault();
+  dialog.addEventListener("close", () => opener.focus(), { once: true });
+  dialog.showModal();
+});
+
+// The main navigation on a narrow screen: a menu button (<button data-nav-toggle
+// aria-controls="sidenav">) shows and hides it. Without JavaScript it is always shown.
+function setNav(button, open) {
+  button.setAttribute("aria-expanded", String(open));
+  document.getElementById(button.getAttribute("aria-controls"))?.classList.toggle("sidenav--open", open);
+}
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-nav-toggle]");
+  if (button) setNav(button, button.getAttribute("aria-expanded") !== "true");
+});
+document.addEventListener("keydown", (event) => {
+  const button = document.querySelector("[data-nav-toggle][aria-expanded=true]");
+  if (event.key === "Escape" && button) {
+    setNav(button, false);
+    button.focus();
+  }
+});
+
+// The reader's time zone, so that the server writes times as the reader's clock shows them.
+try {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (/^[A-Za-z0-9_/+-]+$/.test(zone) && !document.cookie.split("; ").includes(`tz=${zone}`)) {
+    document.cookie = `tz=${zone}; path=/; max-age=31536000; SameSite=Lax`;
+  }
+} catch { /* no Intl: times stay in the server's zone */ }

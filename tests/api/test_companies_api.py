@@ -293,6 +293,6 @@ def test_events_caused_through_the_api_name_the_key(
     page = admin_client.get(f"/companies/{company.pk}/").content.decode()
     assert f"API key {api_key.prefix}" in page
     # Outside an API request, nothing is added.
-    admin_client.post(f"/companies/{company.pk}/renew-link/")
+    admin_client.post(f"/companies/{company.pk}/renew-link/", {"confirm": "on"})
     last = HistoryEvent.objects.filter(kind=HistoryEvent.Kind.LINK_RENEWED).first()
     assert "api_key" not in last.details

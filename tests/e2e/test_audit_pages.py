@@ -20,9 +20,15 @@ def test_copy_button_copies_the_company_link_url(
     field = page.locator("#link-url")
     expect(field).to_have_value(link_url)
     expect(field).to_have_attribute("readonly", "")
-    section = page.get_by_role("region", name="Link URL")
-    section.get_by_role("button", name="Copy").click()
+    section = page.get_by_test_id("link-card")  # open: the company is not linked yet
+    section.get_by_role("button", name="Copy", exact=True).click()
     expect(section.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == link_url
+    page.evaluate("navigator.clipboard.writeText('')")
+    # The page's head offers the same copy first, as the state's action.
+    head = page.get_by_test_id("company-head")
+    head.get_by_role("button", name="Copy the link URL").click()
+    expect(head.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == link_url
 
 

@@ -181,11 +181,28 @@ def test_renew_link_replaces_the_token(admin_client, org_a, make_company):
     old = company.link_token
     Company.objects.filter(pk=company.pk).update(link_expires_at=timezone.now())
     url = reverse("integrations:company_link_renew", args=[company.pk])
-    admin_client.post(url)
+    admin_client.post(url, {"confirm": "on"})
     company.refresh_from_db()
     assert company.link_token != old
     assert company.link_is_valid
     assert admin_client.get(f"/link/{old}/").status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_renewing_the_link_asks_first(admin_client, org_a, make_company, method):
+    """Renewing kills the link URL the customer may hold: without `confirm`, a page asks."""
+    company = make_company(org_a)
+    old = company.link_token
+    url = reverse("integrations:company_link_renew", args=[company.pk])
+
+    response = getattr(admin_client, method)(url)
+
+    assert response.status_code == HTTPStatus.OK
+    assert b'data-testid="renew-confirm"' in response.content
+    assert b'name="confirm"' in response.content
+    company.refresh_from_db()
+    assert company.link_token == old
+    assert not HistoryEvent.objects.filter(company=company).exists()
 
 
 def test_member_cannot_renew(member_client, org_a, make_company):
