@@ -6,7 +6,17 @@ recorded in the admin's change history. Support changes go through the actions b
 which call the services and record who did it.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -16,6 +26,7 @@ from rest_framework_api_key.models import APIKey
 
 from . import models
 from .crypto import DecryptionError
+from .forms.support import SupportReasonForm
 from .history import history_details_text
 from .services.connections import connection_mark_for_relink
 from .services.credentials import integration_disable
@@ -33,10 +44,81 @@ def secret_status(obj, name: str, *, last_four: bool = True) -> str:
         return gettext("set · unreadable with the current keys")
 
 
-def run_action(modeladmin, request, queryset, act, message) -> None:
-    """Apply `act` to each selected object; say how many it changed with `message(count)`."""
-    done = sum(bool(act(obj)) for obj in queryset)
-    modeladmin.message_user(request, message(done) % {"count": done}, messages.SUCCESS)
+@dataclass(frozen=True)
+class SupportAction:
+    """A change support makes to one record, with a reason, through a confirmation page."""
+
+    name: str  # the changelist action's name; its page is <object>/<slug>/
+    slug: str
+    permission: str  # has_<permission>_permission
+    label: Any  # the button and the page's title
+    question: Any  # asked on the page
+    applies: Callable[[Any], bool]  # whether the record can take it now
+    run: Callable[..., bool]  # (obj, actor=, note=) -> whether it changed obj
+    done: Callable[[int], str]  # "%(count)d ... done." for a count
+
+
+class SupportActionMixin:
+    """`support_action` from the change form's tools and the changelist, confirmed with a reason.
+
+    Nothing changes before the confirmation page is posted back with a reason
+    (Django's pattern for intermediate action pages).
+    """
+
+    support_action: SupportAction
+    change_form_template = "admin/integrations/support_change_form.html"
+
+    def get_urls(self):
+        opts, action = self.opts, self.support_action
+        name = f"{opts.app_label}_{opts.model_name}_{action.slug.replace('-', '_')}"
+        view = self.admin_site.admin_view(self.support_action_view)
+        return [path(f"<path:object_id>/{action.slug}/", view, name=name), *super().get_urls()]
+
+    def may_act(self, request) -> bool:
+        return getattr(self, f"has_{self.support_action.permission}_permission")(request)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        action = self.support_action
+        if obj is not None and self.may_act(request) and action.applies(obj):
+            opts = self.opts
+            name = f"admin:{opts.app_label}_{opts.model_name}_{action.slug.replace('-', '_')}"
+            context["support_action"] = {"url": reverse(name, args=[obj.pk]), "label": action.label}
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def support_action_view(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.may_act(request):
+            raise PermissionDenied
+        return self.confirm_support_action(request, [obj], one=obj)
+
+    def confirm_support_action(self, request, objects, *, one=None):
+        """The confirmation page; on its valid POST, the change (then None or a redirect)."""
+        action = self.support_action
+        form = SupportReasonForm(request.POST if request.POST.get("post") else None)
+        if form.is_valid():
+            note = form.cleaned_data["reason"]
+            done = sum(bool(action.run(obj, actor=request.user, note=note)) for obj in objects)
+            level = messages.SUCCESS if done else messages.WARNING
+            self.message_user(request, action.done(done) % {"count": done}, level)
+            if one is None:
+                return None  # back to the changelist
+            opts = self.opts
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[one.pk])
+            return HttpResponseRedirect(url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": action.label,
+            "question": action.question,
+            "objects": objects,
+            "one": one,
+            "form": form,
+            "action_name": action.name,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/integrations/support_action.html", context)
 
 
 class ReadOnlyAdminMixin:
@@ -79,7 +161,7 @@ class CredentialSetInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(models.Integration)
-class IntegrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class IntegrationAdmin(SupportActionMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "organization", "platform", "enabled", "new_links_api_version"]
     list_filter = ["enabled", "platform", "new_links_api_version"]
     search_fields = ["organization__name", "credential_sets__client_id"]
@@ -94,23 +176,30 @@ class IntegrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     inlines = [CredentialSetInline]
     actions = ["disable_integration"]
+    support_action = SupportAction(
+        name="disable_integration",
+        slug="disable",
+        permission="disable",
+        label=_("Disable integration"),
+        question=_(
+            "Disable these integrations? Their companies cannot link until an admin of the"
+            " organization enables it again."
+        ),
+        applies=lambda integration: integration.enabled,
+        run=lambda integration, **kw: integration_disable(
+            integration=integration, via=models.HistoryEvent.Via.ADMIN, **kw
+        ),
+        done=lambda n: ngettext(
+            "%(count)d integration disabled.", "%(count)d integrations disabled.", n
+        ),
+    )
 
     def has_disable_permission(self, request) -> bool:
         return request.user.has_perm("integrations.change_integration")
 
     @admin.action(description=_("Disable integration"), permissions=["disable"])
     def disable_integration(self, request, queryset):
-        run_action(
-            self,
-            request,
-            queryset,
-            lambda integration: integration_disable(
-                integration=integration, actor=request.user, via=models.HistoryEvent.Via.ADMIN
-            ),
-            lambda n: ngettext(
-                "%(count)d integration disabled.", "%(count)d integrations disabled.", n
-            ),
-        )
+        return self.confirm_support_action(request, queryset)
 
 
 @admin.register(models.Company)
@@ -130,7 +219,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Connection)
-class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConnectionAdmin(SupportActionMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "company",
         "organization",
@@ -166,6 +255,25 @@ class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     fields = readonly_fields
     actions = ["mark_for_relink"]
+    support_action = SupportAction(
+        name="mark_for_relink",
+        slug="mark-for-relink",
+        permission="mark_for_relink",
+        label=_("Mark connection for relink"),
+        question=_(
+            "Mark these connections for relink? Their tokens are dropped and revoked at Sage;"
+            " each company must link again through its link URL."
+        ),
+        applies=lambda connection: connection.can_move_to(models.Connection.Status.DEAUTHORIZED),
+        run=lambda connection, **kw: connection_mark_for_relink(
+            connection=connection, reason=models.HistoryEvent.Reason.SUPPORT, **kw
+        ),
+        done=lambda n: ngettext(
+            "%(count)d connection marked for relink.",
+            "%(count)d connections marked for relink.",
+            n,
+        ),
+    )
 
     @admin.display(description=_("history"))
     def company_history(self, obj):
@@ -204,18 +312,7 @@ class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Mark connection for relink"), permissions=["mark_for_relink"])
     def mark_for_relink(self, request, queryset):
-        reason = models.HistoryEvent.Reason.SUPPORT
-        run_action(
-            self,
-            request,
-            queryset,
-            lambda c: connection_mark_for_relink(connection=c, actor=request.user, reason=reason),
-            lambda n: ngettext(
-                "%(count)d connection marked for relink.",
-                "%(count)d connections marked for relink.",
-                n,
-            ),
-        )
+        return self.confirm_support_action(request, queryset)
 
 
 @admin.register(models.AuthorizationRequest)
