@@ -52,7 +52,7 @@ class SupportAction:
     slug: str
     permission: str  # has_<permission>_permission
     label: Any  # the button and the page's title
-    question: Any  # asked on the page
+    question: Callable[[int], str]  # asked on the page, for a count
     applies: Callable[[Any], bool]  # whether the record can take it now
     run: Callable[..., bool]  # (obj, actor=, note=) -> whether it changed obj
     done: Callable[[int], str]  # "%(count)d ... done." for a count
@@ -91,7 +91,13 @@ class SupportActionMixin:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.may_act(request):
             raise PermissionDenied
+        if not self.support_action.applies(obj):  # done meanwhile, or never possible
+            self.message_user(request, self.support_action.done(0) % {"count": 0}, messages.WARNING)
+            return HttpResponseRedirect(self._change_url(obj))
         return self.confirm_support_action(request, [obj], one=obj)
+
+    def _change_url(self, obj) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
 
     def confirm_support_action(self, request, objects, *, one=None):
         """The confirmation page; on its valid POST, the change (then None or a redirect)."""
@@ -104,14 +110,12 @@ class SupportActionMixin:
             self.message_user(request, action.done(done) % {"count": done}, level)
             if one is None:
                 return None  # back to the changelist
-            opts = self.opts
-            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[one.pk])
-            return HttpResponseRedirect(url)
+            return HttpResponseRedirect(self._change_url(one))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": action.label,
-            "question": action.question,
+            "question": action.question(len(objects)),
             "objects": objects,
             "one": one,
             "form": form,
@@ -181,9 +185,12 @@ class IntegrationAdmin(SupportActionMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
         slug="disable",
         permission="disable",
         label=_("Disable integration"),
-        question=_(
+        question=lambda n: ngettext(
+            "Disable this integration? Its companies cannot link until an admin of the"
+            " organization enables it again.",
             "Disable these integrations? Their companies cannot link until an admin of the"
-            " organization enables it again."
+            " organization enables it again.",
+            n,
         ),
         applies=lambda integration: integration.enabled,
         run=lambda integration, **kw: integration_disable(
@@ -260,9 +267,12 @@ class ConnectionAdmin(SupportActionMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         slug="mark-for-relink",
         permission="mark_for_relink",
         label=_("Mark connection for relink"),
-        question=_(
+        question=lambda n: ngettext(
+            "Mark this connection for relink? Its tokens are dropped and revoked at Sage;"
+            " the company must link again through its link URL.",
             "Mark these connections for relink? Their tokens are dropped and revoked at Sage;"
-            " each company must link again through its link URL."
+            " each company must link again through its link URL.",
+            n,
         ),
         applies=lambda connection: connection.can_move_to(models.Connection.Status.DEAUTHORIZED),
         run=lambda connection, **kw: connection_mark_for_relink(

@@ -79,7 +79,7 @@ def test_the_change_page_offers_the_action_and_the_page_asks_why(support, linked
     assert page.status_code == HTTPStatus.OK
     html = page.content.decode()
     assert 'name="reason"' in html
-    assert "each company must link again" in html
+    assert "the company must link again" in html
     assert status(linked) == Connection.Status.LINKED  # a GET changes nothing
 
 
@@ -113,6 +113,7 @@ def test_a_reasoned_relink_is_recorded_and_shown_to_the_organization(
     assert f"Marked for relink: {REASON}" in html  # in the history too
     french = admin_client.get(company_page(linked.company), headers={"accept-language": "fr"})
     assert f"Nouvelle liaison demandée par le support\u00a0: {REASON}" in french.content.decode()
+    assert f"Marquée pour une nouvelle liaison\u00a0: {REASON}" in french.content.decode()
 
 
 def test_another_organization_sees_nothing_of_it(support, linked, org_b, client):
@@ -148,9 +149,23 @@ def test_the_bulk_action_goes_through_the_same_page(support, linked):
 def test_a_connection_already_marked_is_left_as_it_is(support, linked):
     support.post(page_url(linked), {"post": "yes", "reason": REASON})
 
+    page = support.get(page_url(linked))
     again = support.post(page_url(linked), {"post": "yes", "reason": "twice"}, follow=True)
 
+    assert page.status_code == HTTPStatus.FOUND  # no page for what cannot be done
     assert "0 connections marked for relink." in again.content.decode()
+    assert support_events().count() == 1
+    bulk = support.post(
+        reverse("admin:integrations_connection_changelist"),
+        {
+            "action": "mark_for_relink",
+            "_selected_action": [linked.pk],
+            "post": "yes",
+            "reason": "x",
+        },
+        follow=True,
+    )
+    assert "0 connections marked for relink." in bulk.content.decode()
     assert support_events().count() == 1
 
 
