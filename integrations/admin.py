@@ -6,17 +6,7 @@ recorded in the admin's change history. Support changes go through the actions b
 which call the services and record who did it.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.contrib import admin
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -25,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
 from . import models
+from .admin_support import SupportAction, SupportActionAdmin
 from .crypto import DecryptionError
-from .forms.support import SupportReasonForm
 from .history import history_details_text
 from .services.connections import connection_mark_for_relink
 from .services.credentials import integration_disable
@@ -42,87 +32,6 @@ def secret_status(obj, name: str, *, last_four: bool = True) -> str:
         return models.mask_secret(getattr(obj, name))
     except DecryptionError:
         return gettext("set · unreadable with the current keys")
-
-
-@dataclass(frozen=True)
-class SupportAction:
-    """A change support makes to one record, with a reason, through a confirmation page."""
-
-    name: str  # the changelist action's name; its page is <object>/<slug>/
-    slug: str
-    permission: str  # has_<permission>_permission
-    label: Any  # the button and the page's title
-    question: Callable[[int], str]  # asked on the page, for a count
-    applies: Callable[[Any], bool]  # whether the record can take it now
-    run: Callable[..., bool]  # (obj, actor=, note=) -> whether it changed obj
-    done: Callable[[int], str]  # "%(count)d ... done." for a count
-
-
-class SupportActionMixin:
-    """`support_action` from the change form's tools and the changelist, confirmed with a reason.
-
-    Nothing changes before the confirmation page is posted back with a reason
-    (Django's pattern for intermediate action pages).
-    """
-
-    support_action: SupportAction
-    change_form_template = "admin/integrations/support_change_form.html"
-
-    def get_urls(self):
-        opts, action = self.opts, self.support_action
-        name = f"{opts.app_label}_{opts.model_name}_{action.slug.replace('-', '_')}"
-        view = self.admin_site.admin_view(self.support_action_view)
-        return [path(f"<path:object_id>/{action.slug}/", view, name=name), *super().get_urls()]
-
-    def may_act(self, request) -> bool:
-        return getattr(self, f"has_{self.support_action.permission}_permission")(request)
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        action = self.support_action
-        if obj is not None and self.may_act(request) and action.applies(obj):
-            opts = self.opts
-            name = f"admin:{opts.app_label}_{opts.model_name}_{action.slug.replace('-', '_')}"
-            context["support_action"] = {"url": reverse(name, args=[obj.pk]), "label": action.label}
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def support_action_view(self, request, object_id):
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.may_act(request):
-            raise PermissionDenied
-        if not self.support_action.applies(obj):  # done meanwhile, or never possible
-            self.message_user(request, self.support_action.done(0) % {"count": 0}, messages.WARNING)
-            return HttpResponseRedirect(self._change_url(obj))
-        return self.confirm_support_action(request, [obj], one=obj)
-
-    def _change_url(self, obj) -> str:
-        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
-
-    def confirm_support_action(self, request, objects, *, one=None):
-        """The confirmation page; on its valid POST, the change (then None or a redirect)."""
-        action = self.support_action
-        form = SupportReasonForm(request.POST if request.POST.get("post") else None)
-        if form.is_valid():
-            note = form.cleaned_data["reason"]
-            done = sum(bool(action.run(obj, actor=request.user, note=note)) for obj in objects)
-            level = messages.SUCCESS if done else messages.WARNING
-            self.message_user(request, action.done(done) % {"count": done}, level)
-            if one is None:
-                return None  # back to the changelist
-            return HttpResponseRedirect(self._change_url(one))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": action.label,
-            "question": action.question(len(objects)),
-            "objects": objects,
-            "one": one,
-            "form": form,
-            "action_name": action.name,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/integrations/support_action.html", context)
 
 
 class ReadOnlyAdminMixin:
@@ -165,7 +74,7 @@ class CredentialSetInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(models.Integration)
-class IntegrationAdmin(SupportActionMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class IntegrationAdmin(ReadOnlyAdminMixin, SupportActionAdmin):
     list_display = ["__str__", "organization", "platform", "enabled", "new_links_api_version"]
     list_filter = ["enabled", "platform", "new_links_api_version"]
     search_fields = ["organization__name", "credential_sets__client_id"]
@@ -226,7 +135,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Connection)
-class ConnectionAdmin(SupportActionMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConnectionAdmin(ReadOnlyAdminMixin, SupportActionAdmin):
     list_display = [
         "company",
         "organization",
