@@ -6,8 +6,10 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3 /usr/bin/python3.13 /usr/bin/python3.12; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 CHROMIUM ?= /usr/bin/chromium
+# `make run PORT=8123`: the server's port; .env's PORTAL_BASE_URL follows it.
+PORT ?= 8000
 
-.PHONY: run test test-fast mutate install messages messages-check translations env demo bench lint typecheck imports format clean
+.PHONY: run test test-fast mutate install messages messages-check translations env demo bench lint typecheck imports format clean screenshots
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found (set PYTHON=/path/to/python3.12)"; exit 1; }
@@ -40,18 +42,19 @@ messages-check: install gettext
 	@{ echo "DJANGO_DEBUG=1"; \
 	   echo "DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
 	   echo "FIELD_ENCRYPTION_KEYS=$$($(PY) -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')"; \
-	   echo "PORTAL_BASE_URL=http://127.0.0.1:8000"; \
+	   echo "PORTAL_BASE_URL=http://127.0.0.1:$(PORT)"; \
 	   echo "SAGE_SANDBOX=1"; \
 	   echo "DEMO_ADMIN_PASSWORD=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(12))')"; } > .env
 
 env: .env
 
 demo: install .env translations
+	@$(PY) -m portal.local_env .env $(PORT)
 	$(PY) manage.py migrate --verbosity 0
 	@$(PY) manage.py create_demo
 
 run: demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 chromium:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
@@ -59,6 +62,12 @@ chromium:
 test: install translations chromium
 	@mkdir -p staticfiles  # whitenoise warns on every request when STATIC_ROOT is missing
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The README's pictures (docs/screenshots/), taken in Chromium from a throwaway portal
+# with the sandbox: settings, enable dialog, customer link page, company page.
+screenshots: install translations chromium
+	@mkdir -p staticfiles
+	$(PY) -m tests.e2e.screenshots
 
 # The suite without the browser tests: no Chromium needed.
 test-fast: install translations

@@ -6,7 +6,7 @@ recorded in the admin's change history. Support changes go through the actions b
 which call the services and record who did it.
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
 from . import models
+from .admin_support import SupportAction, SupportActionAdmin
 from .crypto import DecryptionError
 from .history import history_details_text
 from .services.connections import connection_mark_for_relink
@@ -31,12 +32,6 @@ def secret_status(obj, name: str, *, last_four: bool = True) -> str:
         return models.mask_secret(getattr(obj, name))
     except DecryptionError:
         return gettext("set · unreadable with the current keys")
-
-
-def run_action(modeladmin, request, queryset, act, message) -> None:
-    """Apply `act` to each selected object; say how many it changed with `message(count)`."""
-    done = sum(bool(act(obj)) for obj in queryset)
-    modeladmin.message_user(request, message(done) % {"count": done}, messages.SUCCESS)
 
 
 class ReadOnlyAdminMixin:
@@ -79,7 +74,7 @@ class CredentialSetInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(models.Integration)
-class IntegrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class IntegrationAdmin(ReadOnlyAdminMixin, SupportActionAdmin):
     list_display = ["__str__", "organization", "platform", "enabled", "new_links_api_version"]
     list_filter = ["enabled", "platform", "new_links_api_version"]
     search_fields = ["organization__name", "credential_sets__client_id"]
@@ -94,23 +89,33 @@ class IntegrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     inlines = [CredentialSetInline]
     actions = ["disable_integration"]
+    support_action = SupportAction(
+        name="disable_integration",
+        slug="disable",
+        permission="disable",
+        label=_("Disable integration"),
+        question=lambda n: ngettext(
+            "Disable this integration? Its companies cannot link until an admin of the"
+            " organization enables it again.",
+            "Disable these integrations? Their companies cannot link until an admin of the"
+            " organization enables it again.",
+            n,
+        ),
+        applies=lambda integration: integration.enabled,
+        run=lambda integration, **kw: integration_disable(
+            integration=integration, via=models.HistoryEvent.Via.ADMIN, **kw
+        ),
+        done=lambda n: ngettext(
+            "%(count)d integration disabled.", "%(count)d integrations disabled.", n
+        ),
+    )
 
     def has_disable_permission(self, request) -> bool:
         return request.user.has_perm("integrations.change_integration")
 
     @admin.action(description=_("Disable integration"), permissions=["disable"])
     def disable_integration(self, request, queryset):
-        run_action(
-            self,
-            request,
-            queryset,
-            lambda integration: integration_disable(
-                integration=integration, actor=request.user, via=models.HistoryEvent.Via.ADMIN
-            ),
-            lambda n: ngettext(
-                "%(count)d integration disabled.", "%(count)d integrations disabled.", n
-            ),
-        )
+        return self.confirm_support_action(request, queryset)
 
 
 @admin.register(models.Company)
@@ -130,7 +135,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Connection)
-class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConnectionAdmin(ReadOnlyAdminMixin, SupportActionAdmin):
     list_display = [
         "company",
         "organization",
@@ -166,6 +171,28 @@ class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     fields = readonly_fields
     actions = ["mark_for_relink"]
+    support_action = SupportAction(
+        name="mark_for_relink",
+        slug="mark-for-relink",
+        permission="mark_for_relink",
+        label=_("Mark connection for relink"),
+        question=lambda n: ngettext(
+            "Mark this connection for relink? Its tokens are dropped and revoked at Sage;"
+            " the company must link again through its link URL.",
+            "Mark these connections for relink? Their tokens are dropped and revoked at Sage;"
+            " each company must link again through its link URL.",
+            n,
+        ),
+        applies=lambda connection: connection.can_move_to(models.Connection.Status.DEAUTHORIZED),
+        run=lambda connection, **kw: connection_mark_for_relink(
+            connection=connection, reason=models.HistoryEvent.Reason.SUPPORT, **kw
+        ),
+        done=lambda n: ngettext(
+            "%(count)d connection marked for relink.",
+            "%(count)d connections marked for relink.",
+            n,
+        ),
+    )
 
     @admin.display(description=_("history"))
     def company_history(self, obj):
@@ -204,18 +231,7 @@ class ConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Mark connection for relink"), permissions=["mark_for_relink"])
     def mark_for_relink(self, request, queryset):
-        reason = models.HistoryEvent.Reason.SUPPORT
-        run_action(
-            self,
-            request,
-            queryset,
-            lambda c: connection_mark_for_relink(connection=c, actor=request.user, reason=reason),
-            lambda n: ngettext(
-                "%(count)d connection marked for relink.",
-                "%(count)d connections marked for relink.",
-                n,
-            ),
-        )
+        return self.confirm_support_action(request, queryset)
 
 
 @admin.register(models.AuthorizationRequest)

@@ -79,6 +79,8 @@ CARE: dict[State, tuple[Health, frozenset[Action]]] = {
     State.TOKENS_REFUSED: (Health.ATTENTION, _SEND_OR_UNLINK),
     State.UNLINKED: (Health.NONE, _SEND),
 }
+# A relink support asked for with a note (`details["note"]`): the note is said in full.
+NOTED_RELINK = _("Relink requested by support: %(note)s")
 STATES: dict[State, StateInfo] = {
     state: StateInfo(WORDS[state][0], *CARE[state], short=WORDS[state][1]) for state in State
 }
@@ -167,6 +169,7 @@ def connection_state(connection: Connection | None, last: LastEvent | None) -> C
         ),
         "actor": (last.actor if last else "") or gettext("an admin"),
         "reason": str(RELINK_REASONS.get(reason, reason)),
+        "note": details.get("note", ""),
     }
     health = info.health
     if (
@@ -175,5 +178,6 @@ def connection_state(connection: Connection | None, last: LastEvent | None) -> C
         and (connection.refresh_expires_soon or connection.last_error)
     ):
         health = Health.ATTENTION
-    label = str(info.label) % words
+    noted = state == State.RELINK_REQUESTED and words["note"]
+    label = str(NOTED_RELINK if noted else info.label) % words
     return ConnectionState(state, label, health, info.actions, str(info.short) or label)

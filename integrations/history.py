@@ -54,6 +54,12 @@ def history_record(
     )
 
 
+def note_details(note: str) -> dict[str, str]:
+    """`{"note": note}` for a reason support wrote (shown to the organization); `{}` without."""
+    note = note.strip()
+    return {"note": note} if note else {}
+
+
 def history_details_text(event: HistoryEvent) -> str:
     """The event's details as a sentence in the reader's language, never as JSON."""
     from django.utils.translation import gettext
@@ -88,6 +94,7 @@ def history_details_text(event: HistoryEvent) -> str:
         "error": gettext("error"),
         "name": gettext("name"),
         "expires": gettext("expires"),
+        "note": gettext("note"),
     }
     # In one order everywhere (PostgreSQL's jsonb keeps its own key order, not ours).
     order = [key for key in names if key in details] + sorted(set(details) - set(names))

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -103,6 +104,27 @@ def integration_summary_for(
         .annotate(credential_set_count=Count("credential_sets"))
         .first()
     )
+
+
+def integration_support_notice(*, integration: Integration | None) -> str:
+    """Why support disabled the integration, while it stays disabled; "" otherwise."""
+    if integration is None or integration.enabled:
+        return ""
+    last = (
+        HistoryEvent.objects.for_integration(integration)
+        .filter(kind__in=[HistoryEvent.Kind.ENABLED, HistoryEvent.Kind.DISABLED])
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if last is None or last.details.get("via") != HistoryEvent.Via.ADMIN:
+        return ""
+    words = {
+        "date": formats.date_format(last.created_at, "DATETIME_FORMAT"),
+        "note": last.details.get("note", ""),
+    }
+    if words["note"]:
+        return gettext("Disabled by support on %(date)s: %(note)s") % words
+    return gettext("Disabled by support on %(date)s.") % words
 
 
 def linked_counts(*, integration: Integration | None) -> dict[str, int]:

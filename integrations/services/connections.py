@@ -23,7 +23,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.debug import sensitive_variables
 
 from ..fields import unreadable_fields
-from ..history import Actor, history_record
+from ..history import Actor, history_record, note_details
 from ..models import Connection, CredentialSet, HistoryEvent
 from ..sage import oauth
 from ..sage.businesses import Business
@@ -406,9 +406,11 @@ def connection_deauthorize(
 
 @transaction.atomic
 def connection_mark_for_relink(
-    *, connection: Connection, actor: Actor, reason: HistoryEvent.Reason
+    *, connection: Connection, actor: Actor, reason: HistoryEvent.Reason, note: str = ""
 ) -> bool:
     """Set a connection Deauthorized so that its company links again; False if it already was.
+
+    `note`: why, in support's words; recorded in the history and shown to the organization.
 
     Its tokens are dropped, and revoked at Sage (v3.1) once this commits: a client ID
     change comes here before the new keys are saved, so the old app's keys revoke them.
@@ -428,6 +430,7 @@ def connection_mark_for_relink(
         actor=actor,
         reason=HistoryEvent.Reason(reason),
         **{"from": previous},
+        **note_details(note),
     )
     revoke_after_commit(held, event=event)
     return True

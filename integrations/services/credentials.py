@@ -9,7 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 from portal.models import Organization
 
 from ..crypto import DecryptionError
-from ..history import Actor, history_record
+from ..history import Actor, history_record, note_details
 from ..models import CredentialSet, HistoryEvent, Integration
 from ..sage.versions import ApiVersion
 from .connections import connection_mark_for_relink
@@ -197,14 +197,21 @@ def integration_enable(*, integration: Integration, actor: Actor) -> bool:
 
 @transaction.atomic
 def integration_disable(
-    *, integration: Integration, actor: Actor, via: HistoryEvent.Via = HistoryEvent.Via.PORTAL
+    *,
+    integration: Integration,
+    actor: Actor,
+    via: HistoryEvent.Via = HistoryEvent.Via.PORTAL,
+    note: str = "",
 ) -> bool:
-    """Disable the integration; return False when it was already disabled."""
+    """Disable the integration; return False when it was already disabled.
+
+    `note`: why, in support's words; recorded in the history and shown to the organization.
+    """
     integration = Integration.objects.select_for_update().get(pk=integration.pk)
     return _set_enabled(
         integration,
         enabled=False,
         actor=actor,
         kind=HistoryEvent.Kind.DISABLED,
-        details={"via": HistoryEvent.Via(via).value},
+        details={"via": HistoryEvent.Via(via).value, **note_details(note)},
     )

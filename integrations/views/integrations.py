@@ -21,6 +21,7 @@ from ..selectors import (
     integration_history,
     integration_state,
     integration_summary_for,
+    integration_support_notice,
     linked_counts,
 )
 from ..services import credentials as service
@@ -44,7 +45,11 @@ def accounting_list(request):
     return render(
         request,
         "integrations/accounting_list.html",
-        {"integration": integration, "state": integration_state(integration)},
+        {
+            "integration": integration,
+            "state": integration_state(integration),
+            "support_notice": integration_support_notice(integration=integration),
+        },
     )
 
 
@@ -82,6 +87,7 @@ def sage_settings(request):
         {
             "integration": integration,
             "state": integration_state(integration),
+            "support_notice": integration_support_notice(integration=integration),
             "deprecated_version": ApiVersion.V30,
             "form": form,
             "linked_counts": counts,

@@ -27,6 +27,7 @@ def event(kind, **details):
 DENIED = event(K.LINK_FAILED, reason="access_denied")
 LINK_FAILED = event(K.LINK_FAILED, reason="invalid_grant")
 BY_SUPPORT = event(K.MARKED_FOR_RELINK, reason="support")
+NOTED = event(K.MARKED_FOR_RELINK, reason="support", note="Ticket 42: 100% sure")
 CLIENT_ID_CHANGED = event(K.MARKED_FOR_RELINK, reason="client_id_changed")
 REFUSED = event(K.DEAUTHORIZED, reason="invalid_grant")
 
@@ -41,6 +42,13 @@ REFUSED = event(K.DEAUTHORIZED, reason="invalid_grant")
         (S.PENDING_AUTH, False, LINK_FAILED, State.LINK_FAILED, "Link failed on"),
         (S.LINKED, True, event(K.LINKED), State.LINKED, "Linked"),
         (S.DEAUTHORIZED, False, BY_SUPPORT, State.RELINK_REQUESTED, "Relink requested: by support"),
+        (
+            S.DEAUTHORIZED,
+            False,
+            NOTED,
+            State.RELINK_REQUESTED,
+            "Relink requested by support: Ticket 42: 100% sure",
+        ),
         (S.DEAUTHORIZED, False, CLIENT_ID_CHANGED, State.RELINK_REQUESTED, "client ID changed"),
         (S.DEAUTHORIZED, False, REFUSED, State.TOKENS_REFUSED, "Sage refused the tokens"),
         (S.UNLINKED, False, event(K.UNLINKED), State.UNLINKED, "Unlinked by admin@acme.example"),

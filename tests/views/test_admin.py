@@ -125,32 +125,6 @@ def test_secrets_are_not_form_fields(staff_client, data):
     assert 'type="password"' not in html
 
 
-def test_disable_action_records_who(staff_client, data):
-    url = reverse("admin:integrations_integration_changelist")
-    response = staff_client.post(
-        url,
-        {"action": "disable_integration", "_selected_action": [data["integration"].pk]},
-        follow=True,
-    )
-    assert b"1 integration disabled." in response.content
-    assert not Integration.objects.get().enabled
-    event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.DISABLED)
-    assert event.actor.email == "support@portal.example"
-    assert event.details == {"via": "admin"}
-
-
-def test_mark_for_relink_action_records_who(staff_client, data):
-    url = reverse("admin:integrations_connection_changelist")
-    staff_client.post(
-        url, {"action": "mark_for_relink", "_selected_action": [data["connection"].pk]}
-    )
-    connection = Connection.objects.get()
-    assert connection.status == Connection.Status.DEAUTHORIZED
-    event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.MARKED_FOR_RELINK)
-    assert event.actor.email == "support@portal.example"
-    assert event.company == connection.company
-
-
 @pytest.fixture
 def viewer_client(client, make_user):
     """Support staff who may look at connections and integrations but not change them."""
