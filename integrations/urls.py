@@ -2,6 +2,7 @@
 
 - `settings/integrations/accounting/`: the organization's admins set up Sage.
 - `settings/api-keys/`: the organization's keys for the REST API.
+- `settings/webhooks/`: the organization's webhook endpoints and their delivery logs.
 - `companies/`: the organization's companies and their connections.
 - `link/`: the business customer's pages before Sage (no login).
 - `oauth/sage/`: where Sage sends the customer back. The callback's URL is registered
@@ -10,7 +11,7 @@
 
 from django.urls import include, path
 
-from .views import api_keys, companies, integrations, link
+from .views import api_keys, companies, integrations, link, webhooks
 
 app_name = "integrations"
 
@@ -57,6 +58,21 @@ api_key_patterns = [
     path("<str:prefix>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
 ]
 
+# Settings › Webhooks: the platform's endpoints and their delivery logs.
+webhook_patterns = [
+    path("", webhooks.webhook_list, name="webhook_list"),
+    path("new/", webhooks.webhook_create, name="webhook_create"),
+    path("<uuid:pk>/", webhooks.webhook_detail, name="webhook_detail"),
+    path("<uuid:pk>/rotate/", webhooks.webhook_rotate, name="webhook_rotate"),
+    path("<uuid:pk>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path("<uuid:pk>/test/", webhooks.webhook_test, name="webhook_test"),
+    path(
+        "<uuid:pk>/deliveries/<uuid:delivery_pk>/resend/",
+        webhooks.webhook_resend,
+        name="webhook_resend",
+    ),
+]
+
 
 def _names(patterns) -> list[str]:
     """The URL names under `patterns`, through nested includes."""
@@ -74,11 +90,13 @@ NAV_SECTIONS = {
     **{f"{app_name}:{name}": "accounting" for name in _names(settings_patterns)},
     **{f"{app_name}:{name}": "companies" for name in _names(company_patterns)},
     **{f"{app_name}:{name}": "api_keys" for name in _names(api_key_patterns)},
+    **{f"{app_name}:{name}": "webhooks" for name in _names(webhook_patterns)},
 }
 
 urlpatterns = [
     path("settings/integrations/accounting/", include(settings_patterns)),
     path("settings/api-keys/", include(api_key_patterns)),
+    path("settings/webhooks/", include(webhook_patterns)),
     path("companies/", include(company_patterns)),
     *customer_patterns,
 ]
