@@ -178,3 +178,25 @@ def test_send_test_and_resend_from_the_page(
 def test_the_navigation_has_webhooks(admin_client):
     html = admin_client.get(reverse("integrations:webhook_list")).content.decode()
     assert '<a href="/settings/webhooks/" aria-current="page">Webhooks</a>' in html
+
+
+def test_the_admin_lists_endpoints_and_deliveries_without_the_secret(
+    client, org_a, make_endpoint, make_user
+):
+    endpoint, secret = make_endpoint(org_a, "https://hooks.example.com/in")
+    delivery = webhook_send_test(endpoint=endpoint)
+    staff = make_user("support@portal.example", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    for url in (
+        reverse("admin:integrations_webhookendpoint_changelist"),
+        reverse("admin:integrations_webhookendpoint_change", args=[endpoint.pk]),
+        reverse("admin:integrations_webhookdelivery_changelist"),
+        reverse("admin:integrations_webhookdelivery_change", args=[delivery.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == HTTPStatus.OK, url
+        assert secret[6:] not in response.content.decode()
+    assert (
+        endpoint.url in response.content.decode()
+        or delivery.message_id in response.content.decode()
+    )
