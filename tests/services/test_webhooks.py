@@ -291,3 +291,26 @@ def test_payloads_carry_no_token_or_secret(
     assert all(token and token not in body for token in tokens)
     assert secret not in body
     assert "token" not in json.dumps(payload["data"]["connection"])
+
+
+def test_a_retry_is_deferred_to_its_time_on_a_backend_that_can(
+    org_a, make_endpoint, webhook_receiver, make_company
+):
+    from django.tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    task_backends["default"] = DatabaseBackend(
+        alias="default", params={"BACKEND": "django_tasks_db.DatabaseBackend"}
+    )
+    try:
+        make_endpoint(org_a, webhook_receiver.url)
+        webhook_receiver.answer(500)
+        (delivery,) = webhook_emit(event=WebhookEvent.COMPANY_CREATED, company=make_company(org_a))
+        webhook_attempt(delivery_id=delivery.pk)
+        delivery.refresh_from_db()
+        (queued,) = DBTaskResult.objects.filter(task_path__endswith=".deliver_webhook")
+        assert queued.args_kwargs["args"] == [str(delivery.pk)]
+        assert queued.run_after == delivery.next_attempt_at
+    finally:
+        del task_backends["default"]  # built again from settings on next use
