@@ -269,7 +269,6 @@ class OrganizationAPIKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("organization",)
 
 
-
 @admin.register(models.WebhookEndpoint)
 class WebhookEndpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Endpoints of each organization; the signing secret is never shown."""
