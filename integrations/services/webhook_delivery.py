@@ -24,9 +24,11 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.views.decorators.debug import sensitive_variables
 
 from portal.models import Membership
 
+from ..crypto import DecryptionError
 from ..history import history_record
 from ..models import HistoryEvent
 from ..webhook_http import Failure, Refusal, UnsafeUrl, post_signed, resolve
@@ -36,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 # What `last_error` says (a code, never a secret or a response body).
 ENDPOINT_DISABLED = "endpoint_disabled"
+SECRET_UNREADABLE = "secret_unreadable"
 LEASE_MARGIN = timedelta(seconds=30)
 
 
@@ -85,6 +88,7 @@ def _retryable(status: int | None, failure: Failure | None, refusal: Refusal | N
     return status == 429 or status >= 500
 
 
+@sensitive_variables("secret")
 def webhook_attempt(*, delivery_id: str) -> WebhookDelivery.State | None:
     """Send the delivery once if it is due; None when it was not (or another worker has it)."""
     now = timezone.now()
@@ -92,12 +96,17 @@ def webhook_attempt(*, delivery_id: str) -> WebhookDelivery.State | None:
     if delivery is None:
         return None
     endpoint = delivery.endpoint
+    try:
+        secret = endpoint.signing_secret
+    except DecryptionError:
+        logger.error(
+            "The signing secret of webhook endpoint %s cannot be read with the current "
+            "encryption keys: rotate it on its page.",
+            endpoint.pk,
+        )
+        return _give_up(delivery, SECRET_UNREADABLE)
     if not endpoint.enabled:
-        delivery.state = WebhookDelivery.State.FAILED
-        delivery.next_attempt_at = None
-        delivery.last_error = ENDPOINT_DISABLED
-        delivery.save(update_fields=["state", "next_attempt_at", "last_error"])
-        return delivery.state
+        return _give_up(delivery, ENDPOINT_DISABLED)
     status, failure, refusal, duration = None, None, None, None
     try:
         target = resolve(endpoint.url, allow_loopback_http=settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP)
@@ -106,7 +115,7 @@ def webhook_attempt(*, delivery_id: str) -> WebhookDelivery.State | None:
     else:
         answer = post_signed(
             target,
-            secret=endpoint.signing_secret,
+            secret=secret,
             message_id=delivery.message_id,
             body=json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True),
             timeout=settings.WEBHOOKS_TIMEOUT,
@@ -119,6 +128,15 @@ def webhook_attempt(*, delivery_id: str) -> WebhookDelivery.State | None:
     if delivery.state == WebhookDelivery.State.PENDING:
         webhook_enqueue(delivery)
     return WebhookDelivery.State(delivery.state)
+
+
+def _give_up(delivery: WebhookDelivery, error: str) -> WebhookDelivery.State:
+    """Fail the delivery without an attempt (nothing was sent)."""
+    delivery.state = WebhookDelivery.State.FAILED
+    delivery.next_attempt_at = None
+    delivery.last_error = error
+    delivery.save(update_fields=["state", "next_attempt_at", "last_error"])
+    return WebhookDelivery.State.FAILED
 
 
 def _record_attempt(

@@ -314,3 +314,19 @@ def test_a_retry_is_deferred_to_its_time_on_a_backend_that_can(
         assert queued.run_after == delivery.next_attempt_at
     finally:
         del task_backends["default"]  # built again from settings on next use
+
+
+def test_an_unreadable_secret_fails_the_delivery_without_sending(
+    org_a, make_endpoint, webhook_receiver, make_company, settings, caplog
+):
+    from integrations import crypto
+
+    make_endpoint(org_a, webhook_receiver.url)
+    (delivery,) = webhook_emit(event=WebhookEvent.COMPANY_CREATED, company=make_company(org_a))
+    settings.FIELD_ENCRYPTION_KEYS = [crypto.generate_key()]  # a key that encrypted nothing
+
+    assert webhook_attempt(delivery_id=delivery.pk) == State.FAILED
+    delivery.refresh_from_db()
+    assert (delivery.last_error, delivery.next_attempt_at) == ("secret_unreadable", None)
+    assert webhook_receiver.requests == []
+    assert "cannot be read with the current encryption keys" in caplog.text
