@@ -156,3 +156,13 @@ def test_a_redirect_is_not_followed(org_a, make_endpoint, webhook_receiver):
         delivery = webhook_send_test(endpoint=endpoint)
         assert webhook_attempt(delivery_id=delivery.pk) == WebhookDelivery.State.FAILED
     assert [r.path for r in webhook_receiver.requests] == ["/hooks", "/hooks"]
+
+
+@pytest.mark.django_db
+def test_check_deploy_fails_while_loopback_webhooks_are_allowed(settings):
+    from django.core.checks import run_checks
+
+    settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP = True
+    assert "portal.E004" in {e.id for e in run_checks(include_deployment_checks=True)}
+    settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP = False
+    assert "portal.E004" not in {e.id for e in run_checks(include_deployment_checks=True)}
