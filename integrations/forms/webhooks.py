@@ -33,7 +33,9 @@ class WebhookEndpointForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one event.")},
     )
-    enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
+    enabled = forms.BooleanField(
+        label=_("Send events to this endpoint"), required=False, initial=True
+    )
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
