@@ -73,7 +73,8 @@ def webhook_endpoint_update(
         endpoint.failing_since = None
         endpoint.disabled_at = None
     endpoint.save()
-    _record(endpoint, HistoryEvent.Kind.WEBHOOK_ENDPOINT_UPDATED, actor, fields=sorted(changes))
+    # "changed", not "fields": history_details_text reads "fields" as credential fields.
+    _record(endpoint, HistoryEvent.Kind.WEBHOOK_ENDPOINT_UPDATED, actor, changed=sorted(changes))
     return endpoint
 
 

@@ -8,7 +8,7 @@ from django.db import connection as db
 from django.urls import reverse
 
 from integrations.models import HistoryEvent
-from integrations.services.webhooks import webhook_send_test
+from integrations.services.webhooks import webhook_endpoint_update, webhook_send_test
 from integrations.webhook_models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +78,8 @@ def test_edit_then_delete(admin_client, org_a, loopback):
     assert response.status_code == HTTPStatus.FOUND
     endpoint.refresh_from_db()
     assert (endpoint.events, endpoint.enabled) == (["link.failed"], False)
+    event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.WEBHOOK_ENDPOINT_UPDATED)
+    assert event.details["changed"] == ["enabled", "events"]
 
     response = admin_client.post(detail, {"url": endpoint.url, "events": []})
     assert response.status_code == HTTPStatus.BAD_REQUEST
@@ -187,7 +189,12 @@ def test_the_admin_lists_endpoints_and_deliveries_without_the_secret(
     delivery = webhook_send_test(endpoint=endpoint)
     staff = make_user("support@portal.example", is_staff=True, is_superuser=True)
     client.force_login(staff)
+    history = HistoryEvent.objects.filter(kind__startswith="webhook_")
+    webhook_endpoint_update(
+        endpoint=endpoint, url=endpoint.url, events=[], enabled=False, actor=None
+    )
     for url in (
+        *(reverse("admin:integrations_historyevent_change", args=[e.pk]) for e in history),
         reverse("admin:integrations_webhookendpoint_changelist"),
         reverse("admin:integrations_webhookendpoint_change", args=[endpoint.pk]),
         reverse("admin:integrations_webhookdelivery_changelist"),
