@@ -283,3 +283,48 @@ class OrganizationAPIKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ("prefix", "name", "organization", "created_by", "created", "last_used_at", "revoked")
     readonly_fields = fields
     list_select_related = ("organization",)
+
+
+@admin.register(models.WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Endpoints of each organization; the signing secret is never shown."""
+
+    list_display = ("url", "organization", "enabled", "failing_since", "created_at")
+    list_filter = ("enabled",)
+    search_fields = ("url", "organization__name")
+    fields = readonly_fields = (
+        "organization",
+        "url",
+        "events",
+        "enabled",
+        "failing_since",
+        "disabled_at",
+        "created_at",
+        "updated_at",
+    )
+    list_select_related = ("organization",)
+
+
+@admin.register(models.WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The delivery log of every endpoint (payloads hold no secret)."""
+
+    list_display = ("event_type", "endpoint", "state", "attempts", "last_status", "created_at")
+    list_filter = ("state", "event_type")
+    search_fields = ("message_id", "endpoint__url", "endpoint__organization__name")
+    fields = readonly_fields = (
+        "endpoint",
+        "message_id",
+        "event_type",
+        "payload",
+        "state",
+        "attempts",
+        "last_status",
+        "last_duration_ms",
+        "last_error",
+        "last_attempt_at",
+        "next_attempt_at",
+        "delivered_at",
+        "created_at",
+    )
+    list_select_related = ("endpoint",)

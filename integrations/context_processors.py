@@ -10,4 +10,5 @@ def navigation(request):
         "nav_accounting": section == "accounting",
         "nav_api_keys": section == "api_keys",
         "nav_branding": section == "branding",
+        "nav_webhooks": section == "webhooks",
     }

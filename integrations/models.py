@@ -479,6 +479,14 @@ class HistoryEvent(models.Model):
         MARKED_FOR_RELINK = "marked_for_relink", _("Marked for relink")
         API_KEY_CREATED = "api_key_created", _("API key created")
         API_KEY_REVOKED = "api_key_revoked", _("API key revoked")
+        WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint_created", _("Webhook endpoint added")
+        WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint_updated", _("Webhook endpoint changed")
+        WEBHOOK_SECRET_ROTATED = "webhook_secret_rotated", _("Webhook signing secret rotated")
+        WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint_deleted", _("Webhook endpoint deleted")
+        WEBHOOK_ENDPOINT_DISABLED = (
+            "webhook_endpoint_disabled",
+            _("Webhook endpoint disabled after failing"),
+        )
 
     class Reason(models.TextChoices):
         """Why a connection was deauthorized or marked for relink (`details["reason"]`)."""
@@ -574,3 +582,8 @@ class OrganizationAPIKey(AbstractAPIKey):
         ordering = ("-created",)
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
+
+
+# The webhook models live in their own module; imported here so that Django registers them.
+from .webhook_models import WebhookDelivery as WebhookDelivery  # noqa: E402
+from .webhook_models import WebhookEndpoint as WebhookEndpoint  # noqa: E402

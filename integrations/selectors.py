@@ -33,6 +33,7 @@ from .models import (
     Integration,
     OrganizationAPIKey,
 )
+from .webhook_models import WebhookDelivery, WebhookEndpoint
 
 COMPANY_LIST_FIELDS = (
     "name",
@@ -368,3 +369,39 @@ def organization_logo(*, organization_id: int, version: str) -> Organization | N
     if organization is None or organization.logo_version != version:
         return None
     return organization
+
+
+def webhook_endpoints_for(*, organization: Organization) -> QuerySet[WebhookEndpoint]:
+    """The organization's webhook endpoints (no secret is read: it is only decrypted on use)."""
+    return WebhookEndpoint.objects.for_org(organization)
+
+
+def webhook_endpoint_for(*, organization: Organization, pk: Any) -> WebhookEndpoint:
+    """Return the organization's endpoint `pk`; raise DoesNotExist."""
+    return WebhookEndpoint.objects.for_org(organization).select_related("organization").get(pk=pk)
+
+
+WEBHOOK_LOG_SIZE = 50
+
+
+def webhook_deliveries_for(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """The endpoint's latest deliveries, newest first (the payload left out)."""
+    return endpoint.deliveries.defer("payload")[:WEBHOOK_LOG_SIZE]
+
+
+WEBHOOK_EVENTS = (
+    HistoryEvent.Kind.WEBHOOK_ENDPOINT_CREATED,
+    HistoryEvent.Kind.WEBHOOK_ENDPOINT_UPDATED,
+    HistoryEvent.Kind.WEBHOOK_SECRET_ROTATED,
+    HistoryEvent.Kind.WEBHOOK_ENDPOINT_DELETED,
+    HistoryEvent.Kind.WEBHOOK_ENDPOINT_DISABLED,
+)
+
+
+def webhook_history(*, organization: Organization) -> QuerySet[HistoryEvent]:
+    """The organization's latest changes to its webhook endpoints, with who made them."""
+    return (
+        HistoryEvent.objects.for_org(organization)
+        .filter(kind__in=WEBHOOK_EVENTS)
+        .select_related("actor")[:HISTORY_SIZE]
+    )

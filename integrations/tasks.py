@@ -7,7 +7,8 @@ while workers are behind) is refreshed once: the refresh takes the connection's
 row lock and re-checks that it is still due (services.keepalive).
 
 Each `*_periodic` task runs once and then enqueues its own next run (the keep-alive
-KEEPALIVE_INTERVAL_HOURS later, the purge HOUSEKEEPING_INTERVAL_HOURS later), when the
+KEEPALIVE_INTERVAL_HOURS later, the purge HOUSEKEEPING_INTERVAL_HOURS later, the webhook
+sweep WEBHOOKS_SWEEP_INTERVAL_MINUTES later), when the
 backend can defer tasks (the database backend and its `db_worker` can; the
 ImmediateBackend of the tests cannot, so there one call is one run and nothing
 recurses). See docs/worker.md.
@@ -23,6 +24,10 @@ from django.utils import timezone
 
 from .services.housekeeping import expired_purge
 from .services.keepalive import connection_keepalive, connections_keepalive, keepalive_due_ids
+from .services.webhook_delivery import deliver_webhook, webhooks_sweep
+
+# Defined beside its service (the services enqueue it after their transaction commits).
+__all__ = ["deliver_webhook"]
 
 
 @task
@@ -58,6 +63,15 @@ def housekeeping_periodic() -> dict:
         return asdict(expired_purge())
     finally:
         housekeeping_schedule_next()
+
+
+@task
+def webhooks_periodic() -> dict:
+    """Enqueue the webhook deliveries that are due, then schedule the next sweep."""
+    try:
+        return {"enqueued": webhooks_sweep()}
+    finally:
+        webhooks_schedule_next()
 
 
 def next_is_queued(periodic) -> bool:
@@ -110,3 +124,7 @@ def keepalive_schedule_next() -> bool:
 
 def housekeeping_schedule_next() -> bool:
     return schedule_next(housekeeping_periodic, hours=settings.HOUSEKEEPING_INTERVAL_HOURS)
+
+
+def webhooks_schedule_next() -> bool:
+    return schedule_next(webhooks_periodic, hours=settings.WEBHOOKS_SWEEP_INTERVAL_MINUTES / 60)

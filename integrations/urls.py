@@ -4,6 +4,7 @@
 - `settings/api-keys/`: the organization's keys for the REST API.
 - `settings/branding/`: the name, logo and privacy page the customer's pages show;
   `brand/`: the logo itself (public, content-hashed).
+- `settings/webhooks/`: the organization's webhook endpoints and their delivery logs.
 - `companies/`: the organization's companies and their connections.
 - `link/`: the business customer's pages before Sage (no login).
 - `oauth/sage/`: where Sage sends the customer back. The callback's URL is registered
@@ -13,7 +14,7 @@
 from django.urls import include, path
 
 from .services.live_data import LiveList
-from .views import api_keys, branding, companies, integrations, link
+from .views import api_keys, branding, companies, integrations, link, webhooks
 
 app_name = "integrations"
 
@@ -72,6 +73,21 @@ api_key_patterns = [
     path("<str:prefix>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
 ]
 
+# Settings › Webhooks: the platform's endpoints and their delivery logs.
+webhook_patterns = [
+    path("", webhooks.webhook_list, name="webhook_list"),
+    path("new/", webhooks.webhook_create, name="webhook_create"),
+    path("<uuid:pk>/", webhooks.webhook_detail, name="webhook_detail"),
+    path("<uuid:pk>/rotate/", webhooks.webhook_rotate, name="webhook_rotate"),
+    path("<uuid:pk>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path("<uuid:pk>/test/", webhooks.webhook_test, name="webhook_test"),
+    path(
+        "<uuid:pk>/deliveries/<uuid:delivery_pk>/resend/",
+        webhooks.webhook_resend,
+        name="webhook_resend",
+    ),
+]
+
 
 def _names(patterns) -> list[str]:
     """The URL names under `patterns`, through nested includes."""
@@ -90,6 +106,7 @@ NAV_SECTIONS = {
     **{f"{app_name}:{name}": "companies" for name in _names(company_patterns)},
     **{f"{app_name}:{name}": "api_keys" for name in _names(api_key_patterns)},
     f"{app_name}:branding": "branding",
+    **{f"{app_name}:{name}": "webhooks" for name in _names(webhook_patterns)},
 }
 
 urlpatterns = [
@@ -101,6 +118,7 @@ urlpatterns = [
         branding.brand_logo,
         name="brand_logo",
     ),
+    path("settings/webhooks/", include(webhook_patterns)),
     path("companies/", include(company_patterns)),
     *customer_patterns,
 ]

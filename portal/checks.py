@@ -58,3 +58,18 @@ def sage_sandbox_check(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def webhooks_loopback_check(app_configs, **kwargs):
+    """Webhooks to loopback (tests, `make run`) would let an admin make the portal call itself."""
+    if settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP:
+        return [
+            Error(
+                "WEBHOOKS_ALLOW_LOOPBACK_HTTP is on: webhook endpoints may point at this "
+                "machine's loopback addresses, over plain http.",
+                hint="Unset WEBHOOKS_ALLOW_LOOPBACK_HTTP in production.",
+                id="portal.E004",
+            )
+        ]
+    return []

@@ -3,7 +3,12 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-pytest_plugins = ["tests.factories", "tests.sandbox_fixtures", "tests.db_faults"]
+pytest_plugins = [
+    "tests.factories",
+    "tests.sandbox_fixtures",
+    "tests.db_faults",
+    "tests.webhook_fixtures",
+]
 
 FRENCH_CATALOGUE = Path(__file__).resolve().parent.parent / "locale/fr/LC_MESSAGES/django.mo"
 

@@ -19,6 +19,8 @@ from integrations.sage.signing import request_signature
 from integrations.services.api_keys import api_key_create
 from integrations.services.link_callback import link_complete
 from integrations.services.linking import authorization_consume
+from integrations.services.webhooks import webhook_endpoint_create, webhook_send_test
+from integrations.webhook_models import WebhookDelivery, WebhookEndpoint
 from portal.models import Membership, Organization
 from portal.tenancy import SESSION_KEY
 from tests.factories import PASSWORD
@@ -60,13 +62,26 @@ def portal_urls(company: Company, integration: Integration) -> list[tuple[str, s
     api_key = OrganizationAPIKey.objects.filter(organization=organization).first()
     if api_key is None:
         api_key, _key = api_key_create(organization=organization, name="Walk", actor=None)
+    endpoint = WebhookEndpoint.objects.filter(organization=organization).first()
+    if endpoint is None:
+        endpoint, _secret = webhook_endpoint_create(
+            organization=organization,
+            url="https://hooks.example.com/in",
+            events=["company.created"],
+            enabled=True,
+            actor=None,
+        )
+    delivery = endpoint.deliveries.first() or webhook_send_test(endpoint=endpoint)
     urls = []
     for route, pattern in integrations_routes():
         if pattern.name in PUBLIC:
             continue
         params = set(re.findall(r"<(?:\w+:)?(\w+)>", route))
-        assert params <= {"pk", "prefix"}, f"{pattern.name}: teach this walk about {params}"
-        if params == {"prefix"}:  # an API key, named by its prefix
+        assert params <= {"pk", "prefix", "delivery_pk"}, f"{pattern.name}: teach {params}"
+        if "<uuid:pk>" in route:  # a webhook endpoint (and one of its deliveries)
+            args = [endpoint.pk, delivery.pk] if "delivery_pk" in params else [endpoint.pk]
+            urls.append((pattern.name, reverse(f"integrations:{pattern.name}", args=args)))
+        elif params == {"prefix"}:  # an API key, named by its prefix
             urls.append(
                 (pattern.name, reverse(f"integrations:{pattern.name}", args=[api_key.prefix]))
             )
@@ -100,6 +115,8 @@ def snapshot(company: Company, integration: Integration) -> tuple:
         Company.objects.count(),
         HistoryEvent.objects.count(),
         OrganizationAPIKey.objects.filter(revoked=True).count(),
+        list(WebhookEndpoint.objects.values_list("url", "events", "enabled", "signing_secret")),
+        list(WebhookDelivery.objects.values_list("state", "attempts", "next_attempt_at")),
     )
 
 
@@ -134,6 +151,11 @@ ADMIN_ONLY = {
     "company_create",
     "company_link_renew",
     "connection_unlink",
+    "webhook_create",
+    "webhook_rotate",
+    "webhook_delete",
+    "webhook_test",
+    "webhook_resend",
 }
 
 

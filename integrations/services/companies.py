@@ -11,7 +11,9 @@ from ..models import (
     default_link_expiry,
     new_link_token,
 )
+from ..webhook_models import WebhookEvent
 from .connections import UnlinkResult, connection_unlink
+from .webhooks import webhook_emit
 
 
 class ExternalIdTaken(Exception):
@@ -54,6 +56,7 @@ def company_create(
                 kind=HistoryEvent.Kind.COMPANY_CREATED,
                 details=details,
             )
+            webhook_emit(event=WebhookEvent.COMPANY_CREATED, company=company)
     except IntegrityError:
         # Two creates with one external ID at once: the constraint kept the first.
         if external_id is not None and (existing := _holder(organization, external_id)):

@@ -29,9 +29,11 @@ from ..sage import oauth
 from ..sage.businesses import Business
 from ..sage.errors import OAuthErrorKind, SageOAuthError
 from ..sage.versions import ApiVersion
+from ..webhook_models import WebhookEvent
 from .linking import LinkUnavailable, Unavailable
 from .live_data_cache import live_data_forget
 from .revocation import held_token, note_revocation, revoke, revoke_after_commit
+from .webhooks import webhook_emit, webhook_link_event
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +172,9 @@ def _record(
 
 
 def _record_linked(connection: Connection) -> None:
+    webhook_emit(
+        event=webhook_link_event(connection), company=connection.company, connection=connection
+    )
     _record(
         connection,
         HistoryEvent.Kind.LINKED,
@@ -177,6 +182,16 @@ def _record_linked(connection: Connection) -> None:
         api_version=connection.api_version,
         business=connection.business_name,
     )
+
+
+def _emit_deauthorized(connection: Connection, *, reason: str) -> None:
+    event = WebhookEvent.CONNECTION_DEAUTHORIZED
+    webhook_emit(event=event, company=connection.company, connection=connection, reason=reason)
+
+
+def _emit_refresh_failed(connection: Connection, *, error: str) -> None:
+    event = WebhookEvent.CONNECTION_REFRESH_FAILED
+    webhook_emit(event=event, company=connection.company, connection=connection, error=error)
 
 
 @sensitive_variables("tokens")
@@ -248,6 +263,7 @@ def _record_refresh_failure(connection: Connection, error: SageOAuthError) -> st
     message = REFRESH_UNAVAILABLE if unavailable else REFRESH_REFUSED
     if not connection.last_error:  # one history event per failing streak, not per try
         _record(connection, HistoryEvent.Kind.REFRESH_FAILED, error=error.error or error.kind)
+        _emit_refresh_failed(connection, error=str(error.error or error.kind))
     connection.last_error = message
     connection.save(update_fields=["last_error", "updated_at"])
     live_data_forget(connection.pk)
@@ -274,6 +290,7 @@ def connection_record_error(
     if always or not connection.last_error:
         with transaction.atomic():
             _record(connection, HistoryEvent.Kind.REFRESH_FAILED, error=error)
+            _emit_refresh_failed(connection, error=error)
 
 
 def _store_refreshed(locked: Connection, tokens: oauth.TokenSet) -> None:
@@ -401,6 +418,7 @@ def connection_deauthorize(
     locked.save()
     live_data_forget(locked.pk)
     _record(locked, HistoryEvent.Kind.DEAUTHORIZED, actor=actor, reason=HistoryEvent.Reason(reason))
+    _emit_deauthorized(locked, reason=reason)
     return locked
 
 
@@ -433,6 +451,7 @@ def connection_mark_for_relink(
         **note_details(note),
     )
     revoke_after_commit(held, event=event)
+    _emit_deauthorized(locked, reason=reason)
     return True
 
 
@@ -464,6 +483,9 @@ def connection_unlink(*, connection: Connection, actor: Actor) -> UnlinkResult:
         live_data_forget(locked.pk)
         event = _record(
             locked, HistoryEvent.Kind.UNLINKED, actor=actor, revoked=False, revoke_failed=False
+        )
+        webhook_emit(
+            event=WebhookEvent.CONNECTION_UNLINKED, company=locked.company, connection=locked
         )
     if held is None:
         if unreadable:

@@ -23,6 +23,7 @@ from ..sage.businesses import Business, list_businesses
 from ..sage.countries import countries_for
 from ..sage.errors import SageApiError, SageOAuthError
 from ..sage.versions import ApiVersion
+from ..webhook_models import WebhookEvent
 from .connections import AlreadyLinked, connection_link
 from .link_outcomes import (
     FAILURE_MESSAGES,
@@ -33,6 +34,7 @@ from .link_outcomes import (
     ProviderError,
 )
 from .linking import callback_url, link_token_hash
+from .webhooks import webhook_emit
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,12 @@ def _fail(authorization: AuthorizationRequest, *, reason: LinkFailure) -> None:
             company=connection.company,
             kind=HistoryEvent.Kind.LINK_FAILED,
             details={"reason": LinkFailure(reason).value},
+        )
+        webhook_emit(
+            event=WebhookEvent.LINK_FAILED,
+            company=connection.company,
+            connection=connection,
+            reason=LinkFailure(reason).value,
         )
 
 

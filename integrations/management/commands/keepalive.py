@@ -4,14 +4,16 @@ from integrations.tasks import (
     housekeeping_schedule_next,
     keepalive_pass,
     keepalive_schedule_next,
+    webhooks_schedule_next,
 )
 
 
 class Command(BaseCommand):
     help = (
         "Refresh, now, the Sage connections whose refresh token expires within "
-        "KEEPALIVE_REFRESH_WITHIN_DAYS. With --schedule, also start the periodic keep-alive "
-        "and the daily purge of expired authorization requests and sessions on the task worker "
+        "KEEPALIVE_REFRESH_WITHIN_DAYS. With --schedule, also start the periodic keep-alive, "
+        "the daily purge of expired authorization requests and sessions, and the webhook sweep "
+        "on the task worker "
         "(manage.py db_worker, or rqworker with the Redis backend)."
     )
 
@@ -32,6 +34,7 @@ class Command(BaseCommand):
         )
         if schedule:
             housekeeping_schedule_next()
+            webhooks_schedule_next()
             if keepalive_schedule_next():
                 self.stdout.write(
                     "Periodic keep-alive scheduled; run the task worker (manage.py db_worker, "

@@ -1,0 +1,168 @@
+"""No SSRF: where a webhook may go, checked at save and again, after resolving, at send time."""
+
+from http import HTTPStatus
+
+import pytest
+from django.urls import reverse
+
+from integrations.services.webhook_delivery import webhook_attempt
+from integrations.services.webhooks import webhook_send_test
+from integrations.webhook_http import Refusal, UnsafeUrl, resolve
+from integrations.webhook_models import WebhookDelivery, WebhookEndpoint
+
+PUBLIC = "93.184.215.14"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://10.0.0.1/hooks",
+        "https://172.16.5.4/",
+        "https://192.168.1.5/",
+        "https://169.254.169.254/latest/meta-data",  # cloud metadata (link-local)
+        "https://127.0.0.1/",
+        "https://2130706433/",  # 127.0.0.1 written as a number
+        "https://0.0.0.0/",
+        "https://100.64.0.1/",  # shared address space
+        "https://192.0.2.1/",  # documentation
+        "https://224.0.0.1/",  # multicast
+        "https://[::1]/",
+        "https://[fd00::1]/",
+        "https://[fe80::1]/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://localhost/",
+    ],
+)
+def test_private_loopback_and_reserved_addresses_are_refused(url):
+    with pytest.raises(UnsafeUrl) as refused:
+        resolve(url, allow_loopback_http=False)
+    assert refused.value.refusal == Refusal.FORBIDDEN_ADDRESS
+
+
+def test_a_name_resolving_to_loopback_is_refused(resolver):
+    resolver.names["hooks.example"] = ["127.0.0.1"]
+    with pytest.raises(UnsafeUrl) as refused:
+        resolve("https://hooks.example/in", allow_loopback_http=False)
+    assert refused.value.refusal == Refusal.FORBIDDEN_ADDRESS
+
+
+def test_one_private_address_among_public_ones_is_refused(resolver):
+    resolver.names["hooks.example"] = [PUBLIC, "10.1.2.3"]
+    with pytest.raises(UnsafeUrl):
+        resolve("https://hooks.example/in", allow_loopback_http=False)
+
+
+def test_a_public_name_is_checked_and_pinned(resolver):
+    resolver.names["hooks.example"] = [PUBLIC]
+    target = resolve("https://Hooks.Example:8443/in?x=1", allow_loopback_http=False)
+    assert (target.address, target.host, target.port, target.path) == (
+        PUBLIC,
+        "hooks.example",
+        8443,
+        "/in?x=1",
+    )
+    assert target.host_header == "hooks.example:8443"
+
+
+@pytest.mark.parametrize(
+    ("url", "refusal"),
+    [
+        ("http://hooks.example/in", Refusal.NOT_HTTPS),
+        ("ftp://hooks.example/in", Refusal.NOT_HTTPS),
+        ("https://user:pw@hooks.example/in", Refusal.CREDENTIALS),
+        ("https:///in", Refusal.NO_HOST),
+        ("https://hooks.example:99999/", Refusal.NO_HOST),
+        ("https://no-such-host.invalid/", Refusal.UNRESOLVABLE),
+    ],
+)
+def test_other_refusals(resolver, url, refusal):
+    resolver.names["hooks.example"] = [PUBLIC]
+    with pytest.raises(UnsafeUrl) as refused:
+        resolve(url, allow_loopback_http=True)
+    assert refused.value.refusal == refusal
+
+
+def test_the_setting_allows_http_on_loopback_only():
+    assert resolve("http://127.0.0.1:9/x", allow_loopback_http=True).address == "127.0.0.1"
+    with pytest.raises(UnsafeUrl):
+        resolve("http://127.0.0.1:9/x", allow_loopback_http=False)
+    with pytest.raises(UnsafeUrl):
+        resolve("http://10.0.0.1/x", allow_loopback_http=True)
+
+
+@pytest.mark.django_db
+def test_a_private_url_is_refused_at_save(admin_client, org_a):
+    response = admin_client.post(
+        reverse("integrations:webhook_create"),
+        {"url": "https://192.168.0.10/hooks", "events": ["company.created"], "enabled": "on"},
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert b"private, loopback, link-local or reserved" in response.content
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_http_is_refused_at_save_outside_the_loopback_setting(admin_client, org_a, settings):
+    settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP = False
+    response = admin_client.post(
+        reverse("integrations:webhook_create"),
+        {"url": "http://127.0.0.1:8000/hooks", "events": ["company.created"]},
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_address_checked_is_the_one_connected_to(
+    org_a, make_endpoint, webhook_receiver, resolver
+):
+    port = webhook_receiver.server.server_address[1]
+    resolver.names["hooks.example"] = ["127.0.0.1"]
+    endpoint, _ = make_endpoint(org_a, f"http://hooks.example:{port}/in")
+    delivery = webhook_send_test(endpoint=endpoint)
+    resolver.asked.clear()
+
+    assert webhook_attempt(delivery_id=delivery.pk) == WebhookDelivery.State.DELIVERED
+    (received,) = webhook_receiver.requests
+    assert received.headers["Host"] == f"hooks.example:{port}"
+    assert received.path == "/in"
+    # Resolved once, by the check: the connection went to that address, not to a new answer.
+    assert resolver.asked.count("hooks.example") == 1
+
+
+@pytest.mark.django_db
+def test_a_name_that_resolves_to_loopback_at_send_time_is_refused(
+    org_a, make_endpoint, webhook_receiver, resolver, settings
+):
+    port = webhook_receiver.server.server_address[1]
+    resolver.names["hooks.example"] = [PUBLIC]
+    endpoint, _ = make_endpoint(org_a, f"https://hooks.example:{port}/in")  # saved: public
+    settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP = False
+    resolver.names["hooks.example"] = ["127.0.0.1"]  # DNS rebinding after the save
+    delivery = webhook_send_test(endpoint=endpoint)
+
+    assert webhook_attempt(delivery_id=delivery.pk) == WebhookDelivery.State.FAILED
+    delivery.refresh_from_db()
+    assert delivery.last_error == "forbidden_address"
+    assert delivery.last_status is None
+    assert webhook_receiver.requests == []
+
+
+@pytest.mark.django_db
+def test_a_redirect_is_not_followed(org_a, make_endpoint, webhook_receiver):
+    endpoint, _ = make_endpoint(org_a, webhook_receiver.url)
+    for location in (webhook_receiver.url + "/elsewhere", "http://10.0.0.1/"):
+        webhook_receiver.answer(307, headers={"Location": location})
+        delivery = webhook_send_test(endpoint=endpoint)
+        assert webhook_attempt(delivery_id=delivery.pk) == WebhookDelivery.State.FAILED
+    assert [r.path for r in webhook_receiver.requests] == ["/hooks", "/hooks"]
+
+
+@pytest.mark.django_db
+def test_check_deploy_fails_while_loopback_webhooks_are_allowed(settings):
+    from django.core.checks import run_checks
+
+    settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP = True
+    assert "portal.E004" in {e.id for e in run_checks(include_deployment_checks=True)}
+    settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP = False
+    assert "portal.E004" not in {e.id for e in run_checks(include_deployment_checks=True)}
