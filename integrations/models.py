@@ -90,6 +90,15 @@ class CredentialSet(models.Model):
         ApiVersion.V31: ("client_id", "client_secret"),
     }
     SECRET_FIELDS = ("client_secret", "signing_secret", "subscription_key")
+    # Fields whose change makes Sage's last answer about the keys stale.
+    CHECKED_FIELDS = ("client_id", "client_secret")
+
+    class Check(models.TextChoices):
+        """Sage's last answer about the client ID and secret (blank: never asked)."""
+
+        ACCEPTED = "accepted", _("Accepted by Sage")
+        REJECTED = "rejected", _("Rejected by Sage")
+        UNREACHABLE = "unreachable", _("Not checked: Sage could not be reached")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     integration = models.ForeignKey(
@@ -103,6 +112,10 @@ class CredentialSet(models.Model):
     client_secret = EncryptedTextField(_("Client secret"))
     signing_secret = EncryptedTextField(_("Signing secret"))
     subscription_key = EncryptedTextField(_("Subscription key"))
+    last_check_result = models.CharField(
+        _("last check"), max_length=12, choices=Check.choices, blank=True
+    )
+    last_check_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -159,6 +172,15 @@ class CredentialSet(models.Model):
     @property
     def is_complete(self) -> bool:
         return not self.missing_fields()
+
+    @property
+    def keys_rejected(self) -> bool:
+        return self.last_check_result == self.Check.REJECTED
+
+    def forget_check(self) -> None:
+        """Drop Sage's last answer: the keys it was about changed (the row is not saved)."""
+        self.last_check_result = ""
+        self.last_check_at = None
 
 
 def new_link_token() -> str:

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Organization
+from portal.models import Membership, Organization
 
 from .connection_states import (
     LIFECYCLE_KINDS,
@@ -32,6 +32,7 @@ from .models import (
     Integration,
     OrganizationAPIKey,
 )
+from .sage.versions import ApiVersion
 
 COMPANY_LIST_FIELDS = (
     "name",
@@ -96,12 +97,114 @@ def integration_for(
 def integration_summary_for(
     *, organization: Organization, platform: str = Integration.Platform.SAGE
 ) -> Integration | None:
-    """Return the integration for `platform` with its number of credential sets, in one query."""
+    """Return the integration for `platform` with its number of credential sets, in one query.
+
+    It carries Sage's last answer about the keys new links use: `check_result`, `check_at`.
+    """
+    chosen = CredentialSet.objects.filter(
+        integration=OuterRef("pk"), api_version=OuterRef("new_links_api_version")
+    )
     return (
         Integration.objects.for_org(organization)
         .filter(platform=platform)
-        .annotate(credential_set_count=Count("credential_sets"))
+        .annotate(
+            credential_set_count=Count("credential_sets"),
+            check_result=Subquery(chosen.values("last_check_result")[:1]),
+            check_at=Subquery(chosen.values("last_check_at")[:1]),
+        )
         .first()
+    )
+
+
+@dataclass(frozen=True)
+class KeysCheck:
+    """Sage's last answer about a set of keys, as the pages show it."""
+
+    result: str  # a CredentialSet.Check value, or "" when never asked
+    at: datetime | None
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.result == CredentialSet.Check.ACCEPTED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.result == CredentialSet.Check.REJECTED
+
+    @property
+    def is_unreachable(self) -> bool:
+        return self.result == CredentialSet.Check.UNREACHABLE
+
+
+def keys_check(integration: Integration | None) -> KeysCheck | None:
+    """Sage's last answer about the keys new links use (from integration_summary_for)."""
+    if integration is None or not getattr(integration, "credential_set_count", 0):
+        return None
+    return KeysCheck(getattr(integration, "check_result", "") or "", integration.check_at)
+
+
+@dataclass(frozen=True)
+class CredentialCard:
+    """One stored credential set, as the settings page summarises it."""
+
+    api_version: str
+    label: str  # "API v3.1", "API v3.0 (legacy)"
+    is_legacy: bool
+    client_id: str
+    used_for_new_links: bool
+    linked_count: int
+    check: KeysCheck
+
+
+def credential_cards(*, integration: Integration | None) -> list[CredentialCard]:
+    """The integration's credential sets, newest API version first (from integration_for)."""
+    if integration is None:
+        return []
+    sets = sorted(integration.credential_sets.all(), key=lambda s: s.api_version, reverse=True)
+    return [
+        CredentialCard(
+            api_version=s.api_version,
+            label=(
+                gettext("API v3.0 (legacy)")
+                if s.api_version == ApiVersion.V30
+                else gettext("API v%(version)s") % {"version": s.api_version}
+            ),
+            is_legacy=s.api_version == ApiVersion.V30,
+            client_id=s.client_id,
+            used_for_new_links=s.api_version == integration.new_links_api_version,
+            linked_count=getattr(s, "linked_count", 0),
+            check=KeysCheck(s.last_check_result, s.last_check_at),
+        )
+        for s in sets
+    ]
+
+
+def organization_admin_emails(*, organization: Organization) -> list[str]:
+    """The email addresses of the organization's active admins, for members to ask."""
+    return list(
+        Membership.objects.filter(
+            organization=organization, role=Membership.Role.ADMIN, user__is_active=True
+        )
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class SetupProgress:
+    """The first steps of an organization: what the checklist ticks off."""
+
+    configured: bool
+    enabled: bool
+    has_company: bool
+
+
+def setup_progress(*, organization: Organization) -> SetupProgress:
+    integration = integration_summary_for(organization=organization)
+    return SetupProgress(
+        configured=integration_state(integration).is_configured,
+        enabled=bool(integration and integration.enabled),
+        has_company=Company.objects.for_org(organization).exists(),
     )
 
 

@@ -36,6 +36,8 @@ def company_list(request):
     page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = selectors.company_list_rows(page)
     context = {"form": form, "page": page, "rows": rows, "query": query}
+    if not rows and not query:  # no company yet: what to do first, instead of an empty list
+        context["setup_checklist"] = selectors.setup_progress(organization=request.organization)
     return render(request, "integrations/company_list.html", context)
 
 

@@ -16,15 +16,18 @@ from ..forms.credentials import CredentialsForm, ToggleForm
 from ..models import CredentialSet, Integration
 from ..sage.versions import ApiVersion
 from ..selectors import (
+    credential_cards,
     credentials_rejected_at,
     integration_for,
     integration_history,
     integration_state,
     integration_summary_for,
+    keys_check,
     linked_counts,
+    organization_admin_emails,
 )
 from ..services import credentials as service
-from ..services.credentials import IntegrationNotReady, RelinkNotConfirmed
+from ..services.credentials import IntegrationNotReady, KeysRejected, RelinkNotConfirmed
 from ..services.credentials_check import CheckResult, credentials_check
 from ..services.linking import callback_url
 
@@ -44,8 +47,33 @@ def accounting_list(request):
     return render(
         request,
         "integrations/accounting_list.html",
-        {"integration": integration, "state": integration_state(integration)},
+        {
+            "integration": integration,
+            "state": integration_state(integration),
+            "check": keys_check(integration),
+        },
     )
+
+
+def _save(request, form: CredentialsForm):
+    """Save the form's keys, ask Sage about them and redirect; None if the page must show errors."""
+    try:
+        result = service.credentials_save(
+            organization=request.organization, actor=request.user, **form.cleaned_data
+        )
+    except RelinkNotConfirmed:
+        form.chosen.add_error("client_id", _("Confirm that the companies will relink."))
+        return None
+    except IntegrationNotReady as error:
+        form.chosen.add_error(None, _not_ready_message(error))
+        return None
+    messages.success(request, _("Settings saved."))
+    # Outside the save's transaction: the keys are saved whatever Sage answers.
+    checked = credentials_check(integration=result.integration, actor=request.user)
+    messages.add_message(request, CHECK_LEVELS[checked], checked.label)
+    if not result.integration.enabled:
+        request.session[OFFER_ENABLE_KEY] = True
+    return redirect("integrations:sage_settings")
 
 
 @sensitive_post_parameters()
@@ -53,50 +81,47 @@ def accounting_list(request):
 def sage_settings(request):
     integration = integration_for(organization=request.organization)
     counts = linked_counts(integration=integration)
+    is_admin = request.membership.is_admin
+    context = {
+        "integration": integration,
+        "state": integration_state(integration),
+        "cards": credential_cards(integration=integration),
+        "callback_url": callback_url(),
+        "developer_portal_url": settings.SAGE_DEVELOPER_PORTAL_URL,
+    }
+    if not is_admin:
+        context["admin_emails"] = organization_admin_emails(organization=request.organization)
+        return render(request, "integrations/settings/sage_summary.html", context)
     form = CredentialsForm(
         request.POST if request.method == "POST" else None,
         integration=integration,
         linked_counts=counts,
-        read_only=not request.membership.is_admin,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = service.credentials_save(
-                organization=request.organization, actor=request.user, **form.cleaned_data
-            )
-        except RelinkNotConfirmed:
-            form.chosen.add_error("client_id", _("Confirm that the companies will relink."))
-        except IntegrationNotReady as error:
-            form.chosen.add_error(None, _not_ready_message(error))
-        else:
-            messages.success(request, _("Settings saved."))
-            if not result.integration.enabled:
-                request.session[OFFER_ENABLE_KEY] = True
-            return redirect("integrations:sage_settings")
+    if request.method == "POST" and form.is_valid() and (response := _save(request, form)):
+        return response
     offer_enable = request.method == "GET" and request.session.pop(OFFER_ENABLE_KEY, False)
     chosen = integration.chosen_credential_set() if integration else None
-    is_admin = request.membership.is_admin
-    return render(
-        request,
-        "integrations/settings/sage.html",
+    context.update(
         {
-            "integration": integration,
-            "state": integration_state(integration),
             "deprecated_version": ApiVersion.V30,
             "form": form,
             "linked_counts": counts,
-            "linked_total": sum(counts.values()),
-            "callback_url": callback_url(),
-            "developer_portal_url": settings.SAGE_DEVELOPER_PORTAL_URL,
             "can_check": chosen is not None and chosen.is_complete,
+            "keys_rejected": chosen is not None and chosen.keys_rejected,
             "offer_enable": offer_enable and integration is not None,
-            "rejected_at": credentials_rejected_at(integration=integration) if is_admin else None,
-            "history": (
-                integration_history(integration=integration, limit=HISTORY_LIMIT)
-                if is_admin
-                else []
-            ),
-        },
+            "rejected_at": credentials_rejected_at(integration=integration),
+            "history": integration_history(integration=integration, limit=HISTORY_LIMIT),
+        }
+    )
+    return render(request, "integrations/settings/sage.html", context)
+
+
+def _confirm_toggle(request, integration: Integration, *, enable: bool, next_url: str):
+    """The page that asks before a disable, or before enabling keys Sage rejected."""
+    return render(
+        request,
+        "integrations/settings/toggle_confirm.html",
+        {"integration": integration, "enable": enable, "next": next_url},
     )
 
 
@@ -105,17 +130,25 @@ def sage_settings(request):
 def integration_toggle(request, pk):
     integration = get_object_or_404(Integration.objects.for_org(request.organization), pk=pk)
     form = ToggleForm(request.POST)
-    form.is_valid()  # a lone boolean: anything but "true" reads as "disable"
+    form.is_valid()  # lone booleans: anything but "true" (or "1", "on") reads as False
+    confirmed = form.cleaned_data.get("confirmed", False)
+    default = reverse("integrations:accounting_list")
+    next_url = local_path_or(request, request.POST.get("next"), default)
     if form.cleaned_data.get("enabled"):
         try:
-            if service.integration_enable(integration=integration, actor=request.user):
+            if service.integration_enable(
+                integration=integration, actor=request.user, keys_rejected_confirmed=confirmed
+            ):
                 messages.success(request, _("Sage Accounting is enabled."))
+        except KeysRejected:
+            return _confirm_toggle(request, integration, enable=True, next_url=next_url)
         except IntegrationNotReady as error:
             messages.error(request, _not_ready_message(error))
+    elif integration.enabled and not confirmed:
+        return _confirm_toggle(request, integration, enable=False, next_url=next_url)
     elif service.integration_disable(integration=integration, actor=request.user):
         messages.success(request, _("Sage Accounting is disabled."))
-    default = reverse("integrations:accounting_list")
-    return HttpResponseRedirect(local_path_or(request, request.POST.get("next"), default))
+    return HttpResponseRedirect(next_url)
 
 
 @admin_required
@@ -125,18 +158,28 @@ def sage_enable(request):
         if integration is None:
             messages.error(request, _("Set up Sage Accounting before enabling it."))
             return redirect("integrations:sage_settings")
+        form = ToggleForm(request.POST)
+        form.is_valid()
         try:
-            service.integration_enable(integration=integration, actor=request.user)
+            service.integration_enable(
+                integration=integration,
+                actor=request.user,
+                keys_rejected_confirmed=form.cleaned_data.get("confirmed", False),
+            )
+        except KeysRejected:
+            return redirect("integrations:sage_enable")  # this page asks again, with why
         except IntegrationNotReady as error:
             messages.error(request, _not_ready_message(error))
             return redirect("integrations:sage_settings")
         messages.success(request, _("Sage Accounting is enabled."))
         return redirect("integrations:accounting_list")
+    chosen = integration.chosen_credential_set() if integration else None
     return render(
         request,
         "integrations/settings/enable.html",
         {
             "integration": integration,
+            "keys_rejected": chosen is not None and chosen.keys_rejected,
             "missing": [
                 CredentialSet.field_label(n)
                 for n in service.integration_missing_fields(integration=integration)
