@@ -112,6 +112,9 @@ class CredentialsForm:
         }
         self.linked_counts = linked_counts or {}
         self.data = data
+        for version, group in self.groups.items():
+            # The other group's input is ignored: neither validated nor shown back.
+            group.is_bound = group.is_bound and version == self.chosen_version()
         # The version new links use today: choosing v3.0 instead must be confirmed.
         self.current_version = ApiVersion(chosen) if integration and stored else None
 
@@ -162,8 +165,11 @@ class CredentialsForm:
             for name, errors in form.errors.items():
                 if name == NON_FIELD_ERRORS:
                     continue
-                bound = form[name]
-                summary += [(bound.id_for_label, f"{bound.label}: {e}") for e in errors]
+                bound, label = form[name], str(form[name].label)
+                summary += [
+                    (bound.id_for_label, e if e.startswith(label) else f"{label}: {e}")
+                    for e in map(str, errors)
+                ]
         return summary
 
     def is_valid(self) -> bool:
