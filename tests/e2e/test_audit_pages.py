@@ -67,7 +67,7 @@ def test_the_whole_v31_flow_from_not_configured_to_linked(
     expect(page.get_by_test_id("integration-state")).to_have_text("Enabled")
 
     page.goto(f"{live_server.url}/companies/")
-    page.get_by_role("link", name="Create a company").click()
+    page.get_by_role("link", name="Create a company").first.click()
     page.get_by_label("Company name").fill("Full Flow Ltd")
     page.get_by_role("button", name="Create").click()
     link_url = page.locator("#link-url").input_value()
@@ -85,6 +85,8 @@ def test_the_whole_v31_flow_from_not_configured_to_linked(
 
     page.reload()
     expect(page.get_by_test_id("connection-status")).to_have_text("Linked")
-    (token_request,) = sage_sandbox.token_requests()
+    # The first asked Sage about the keys on Save (issue 13), the second linked.
+    check, token_request = sage_sandbox.token_requests()
+    assert check.form["code"].startswith("portal-credentials-check-")
     assert token_request.form["client_id"] == "browser-client"
     assert token_request.form["redirect_uri"] == f"{live_server.url}/oauth/sage/callback/"

@@ -153,7 +153,7 @@ def test_check_again_keeps_the_answer(sage_sandbox, admin_client, org_a, setup_s
     sage_sandbox.register_client(credential_set.client_id, "not-what-we-hold")
     page = text(admin_client, SETTINGS_URL)
     assert "Not checked yet" in page
-    assert "Check again" in page
+    assert "Check credentials" in page
 
     admin_client.post(reverse("integrations:credentials_check"))
 
