@@ -1,0 +1,65 @@
+import pytest
+from integrations.models import CredentialSet
+from tests.e2e.test_guided_setup import SIZES, sign_in
+from tests.link_flow import authorize_query, callback_path
+
+pytestmark = pytest.mark.django_db(transaction=True)
+OUT = "/work/screens/setup2"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_screens(browser, live_server, org_a, org_b, setup_sage, make_company, make_connection, sage_sandbox, lang, width):
+    ctx = browser.new_context(locale="fr-FR" if lang == "fr" else "en-GB", viewport=SIZES[width])
+    page = ctx.new_page()
+    tag = f"{lang}-{width}"
+    sign_in(page, live_server, org_a.admin.email)
+    page.screenshot(path=f"{OUT}/checklist-{tag}.png", full_page=True)
+    page.goto(f"{live_server.url}/settings/integrations/accounting/sage/")
+    page.screenshot(path=f"{OUT}/settings-empty-{tag}.png", full_page=True)
+    page.locator("#id_v31-client_id").fill("has space")
+    page.locator("#id_v31-client_secret").fill("typed")
+    page.locator("#save").click()
+    page.screenshot(path=f"{OUT}/settings-errors-{tag}.png", full_page=True)
+    _, v30 = setup_sage(org_a, version="3.0")
+    _, v31 = setup_sage(org_a, version="3.1")
+    make_connection(make_company(org_a, "A"), v31)
+    make_connection(make_company(org_a, "B"), v31)
+    make_connection(make_company(org_a, "C"), v30)
+    CredentialSet.objects.filter(api_version="3.1").update(last_check_result="accepted", last_check_at="2026-11-30T17:22:00Z")
+    CredentialSet.objects.filter(api_version="3.0").update(last_check_result="rejected", last_check_at="2026-11-29T09:05:00Z")
+    page.goto(f"{live_server.url}/settings/integrations/accounting/sage/")
+    page.screenshot(path=f"{OUT}/settings-cards-{tag}.png", full_page=True)
+    page.locator("#id_v31-client_id").fill("changed")
+    page.screenshot(path=f"{OUT}/settings-relink-{tag}.png", full_page=True)
+    page.locator("[name=credential_type][value='3.0']").check()
+    page.locator("#save").click()
+    page.screenshot(path=f"{OUT}/dialog-v30-{tag}.png")
+    page.keyboard.press("Escape")
+    page.goto(f"{live_server.url}/settings/integrations/accounting/")
+    page.screenshot(path=f"{OUT}/list-{tag}.png", full_page=True)
+    page.locator(".toggle button").click()
+    page.screenshot(path=f"{OUT}/dialog-disable-{tag}.png")
+    m = browser.new_context(locale="fr-FR" if lang == "fr" else "en-GB", viewport=SIZES[width]).new_page()
+    sign_in(m, live_server, org_a.member.email)
+    m.goto(f"{live_server.url}/settings/integrations/accounting/sage/")
+    m.screenshot(path=f"{OUT}/member-summary-{tag}.png", full_page=True)
+    # No-JS confirmation page
+    nj = browser.new_context(locale="fr-FR" if lang == "fr" else "en-GB", viewport=SIZES[width], java_script_enabled=False).new_page()
+    sign_in(nj, live_server, org_a.admin.email)
+    nj.goto(f"{live_server.url}/settings/integrations/accounting/")
+    nj.locator(".toggle button").click()
+    nj.screenshot(path=f"{OUT}/nojs-disable-confirm-{tag}.png", full_page=True)
+    # customer's failed link (invalid_client)
+    setup_sage(org_b)
+    cs = CredentialSet.objects.get(integration__organization=org_b)
+    sage_sandbox.register_client(cs.client_id, "other")
+    company = make_company(org_b, "Cust")
+    from django.test import Client
+    c = Client(HTTP_ACCEPT_LANGUAGE=lang)
+    q = authorize_query(c, company)
+    r = c.get(callback_path(sage_sandbox.approve(q)))
+    cust = browser.new_context(locale="fr-FR" if lang == "fr" else "en-GB", viewport=SIZES[width]).new_page()
+    cust.set_content(c.get(r["Location"]).content.decode())
+    cust.screenshot(path=f"{OUT}/customer-keys-rejected-{tag}.png", full_page=True)
+    ctx.close()
