@@ -46,4 +46,4 @@ def sage_is_never_reached(settings):
     from integrations.sage.endpoints import URL_SETTINGS
 
     for name in URL_SETTINGS:
-        setattr(settings, name, "http://127.0.0.1:9/closed")  # discard port: nothing listens
+        setattr(settings, name, "https://127.0.0.1:9/closed")  # discard port: nothing listens
