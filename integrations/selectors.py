@@ -140,7 +140,9 @@ def keys_check(integration: Integration | None) -> KeysCheck | None:
     """Sage's last answer about the keys new links use (from integration_summary_for)."""
     if integration is None or not getattr(integration, "credential_set_count", 0):
         return None
-    return KeysCheck(getattr(integration, "check_result", "") or "", integration.check_at)
+    return KeysCheck(
+        getattr(integration, "check_result", "") or "", getattr(integration, "check_at", None)
+    )
 
 
 @dataclass(frozen=True)

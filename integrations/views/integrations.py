@@ -1,5 +1,7 @@
 """The accounting integrations page and Sage's settings: credentials, check, enable, toggle."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect
@@ -55,6 +57,15 @@ def accounting_list(request):
     )
 
 
+CHECK_LEVELS = {
+    CheckResult.ACCEPTED: messages.SUCCESS,
+    CheckResult.REJECTED: messages.ERROR,
+    CheckResult.UNREACHABLE: messages.WARNING,
+    CheckResult.INCOMPLETE: messages.WARNING,
+    CheckResult.UNREADABLE: messages.ERROR,
+}
+
+
 def _save(request, form: CredentialsForm):
     """Save the form's keys, ask Sage about them and redirect; None if the page must show errors."""
     try:
@@ -82,7 +93,7 @@ def sage_settings(request):
     integration = integration_for(organization=request.organization)
     counts = linked_counts(integration=integration)
     is_admin = request.membership.is_admin
-    context = {
+    context: dict[str, Any] = {
         "integration": integration,
         "state": integration_state(integration),
         "cards": credential_cards(integration=integration),
@@ -186,15 +197,6 @@ def sage_enable(request):
             ],
         },
     )
-
-
-CHECK_LEVELS = {
-    CheckResult.ACCEPTED: messages.SUCCESS,
-    CheckResult.REJECTED: messages.ERROR,
-    CheckResult.UNREACHABLE: messages.WARNING,
-    CheckResult.INCOMPLETE: messages.WARNING,
-    CheckResult.UNREADABLE: messages.ERROR,
-}
 
 
 @admin_required
