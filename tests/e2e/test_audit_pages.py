@@ -67,7 +67,7 @@ def test_the_whole_v31_flow_from_not_configured_to_linked(
     expect(page.get_by_test_id("integration-state")).to_have_text("Enabled")
 
     page.goto(f"{live_server.url}/companies/")
-    page.get_by_role("link", name="Create a company").first.click()
+    page.get_by_role("link", name="Create a company").click()
     page.get_by_label("Company name").fill("Full Flow Ltd")
     page.get_by_role("button", name="Create").click()
     link_url = page.locator("#link-url").input_value()
