@@ -546,8 +546,9 @@ class HistoryEvent(models.Model):
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     objects = HistoryEventQuerySet.as_manager()
-    # Not a column: set on the events that selectors.integration_history returns.
+    # Not columns: set on the events that selectors.integration_history returns.
     field_labels: list[str]
+    check_label: str
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -229,8 +229,11 @@ def integration_history(*, integration: Integration | None, limit: int) -> list[
     if integration is None:
         return []
     events = list(HistoryEvent.objects.for_integration(integration).select_related("actor")[:limit])
+    answers = dict(CredentialSet.Check.choices)
     for event in events:
         event.field_labels = [CredentialSet.field_label(n) for n in event.details.get("fields", [])]
+        # What Sage answered, for "Credentials checked" events.
+        event.check_label = str(answers.get(event.details.get("result", ""), ""))
     return events
 
 

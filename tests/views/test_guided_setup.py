@@ -84,6 +84,8 @@ def test_keys_accepted_by_sage_on_save(sage_sandbox, admin_client, org_a):
     assert ACCEPTED.search(text(admin_client, LIST_URL))
     event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.CREDENTIALS_CHECKED)
     assert event.details == {"api_version": "3.1", "result": "accepted"}
+    history = text(admin_client, SETTINGS_URL).split('data-testid="history"')[1]
+    assert "<strong>Credentials checked</strong>: Accepted by Sage" in history
 
 
 def test_keys_rejected_by_sage_on_save_are_still_saved(sage_sandbox, admin_client, org_a):
