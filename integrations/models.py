@@ -90,6 +90,15 @@ class CredentialSet(models.Model):
         ApiVersion.V31: ("client_id", "client_secret"),
     }
     SECRET_FIELDS = ("client_secret", "signing_secret", "subscription_key")
+    # Fields whose change makes Sage's last answer about the keys stale.
+    CHECKED_FIELDS = ("client_id", "client_secret")
+
+    class Check(models.TextChoices):
+        """Sage's last answer about the client ID and secret (blank: never asked)."""
+
+        ACCEPTED = "accepted", _("Accepted by Sage")
+        REJECTED = "rejected", _("Rejected by Sage")
+        UNREACHABLE = "unreachable", _("Not checked: Sage could not be reached")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     integration = models.ForeignKey(
@@ -105,6 +114,10 @@ class CredentialSet(models.Model):
     client_secret = EncryptedTextField(_("Client secret"))
     signing_secret = EncryptedTextField(_("Signing secret"))
     subscription_key = EncryptedTextField(_("Subscription key"))
+    last_check_result = models.CharField(
+        _("last check"), max_length=12, choices=Check.choices, blank=True
+    )
+    last_check_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -161,6 +174,15 @@ class CredentialSet(models.Model):
     @property
     def is_complete(self) -> bool:
         return not self.missing_fields()
+
+    @property
+    def keys_rejected(self) -> bool:
+        return self.last_check_result == self.Check.REJECTED
+
+    def forget_check(self) -> None:
+        """Drop Sage's last answer: the keys it was about changed (the row is not saved)."""
+        self.last_check_result = ""
+        self.last_check_at = None
 
 
 def new_link_token() -> str:
@@ -536,8 +558,9 @@ class HistoryEvent(models.Model):
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     objects = HistoryEventQuerySet.as_manager()
-    # Not a column: set on the events that selectors.integration_history returns.
+    # Not columns: set on the events that selectors.integration_history returns.
     field_labels: list[str]
+    check_label: str
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -5,7 +5,7 @@ Writes live in `services/`; these functions only read, and never call Sage.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -16,7 +16,7 @@ from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Organization
+from portal.models import Membership, Organization
 
 from .connection_states import (
     LIFECYCLE_KINDS,
@@ -33,7 +33,11 @@ from .models import (
     Integration,
     OrganizationAPIKey,
 )
+from .sage.versions import ApiVersion
 from .webhook_models import WebhookDelivery, WebhookEndpoint
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 COMPANY_LIST_FIELDS = (
     "name",
@@ -98,11 +102,21 @@ def integration_for(
 def integration_summary_for(
     *, organization: Organization, platform: str = Integration.Platform.SAGE
 ) -> Integration | None:
-    """Return the integration for `platform` with its number of credential sets, in one query."""
+    """Return the integration for `platform` with its number of credential sets, in one query.
+
+    It carries Sage's last answer about the keys new links use: `check_result`, `check_at`.
+    """
+    chosen = CredentialSet.objects.filter(
+        integration=OuterRef("pk"), api_version=OuterRef("new_links_api_version")
+    )
     return (
         Integration.objects.for_org(organization)
         .filter(platform=platform)
-        .annotate(credential_set_count=Count("credential_sets"))
+        .annotate(
+            credential_set_count=Count("credential_sets"),
+            check_result=Subquery(chosen.values("last_check_result")[:1]),
+            check_at=Subquery(chosen.values("last_check_at")[:1]),
+        )
         .first()
     )
 
@@ -128,6 +142,96 @@ def integration_support_notice(*, integration: Integration | None) -> str:
     return gettext("Disabled by support on %(date)s.") % words
 
 
+@dataclass(frozen=True)
+class KeysCheck:
+    """Sage's last answer about a set of keys, as the pages show it."""
+
+    result: str  # a CredentialSet.Check value, or "" when never asked
+    at: datetime | None
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.result == CredentialSet.Check.ACCEPTED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.result == CredentialSet.Check.REJECTED
+
+    @property
+    def is_unreachable(self) -> bool:
+        return self.result == CredentialSet.Check.UNREACHABLE
+
+
+def keys_check(integration: Integration | None) -> KeysCheck | None:
+    """Sage's last answer about the keys new links use (from integration_summary_for)."""
+    if integration is None or not getattr(integration, "credential_set_count", 0):
+        return None
+    return KeysCheck(
+        getattr(integration, "check_result", "") or "", getattr(integration, "check_at", None)
+    )
+
+
+@dataclass(frozen=True)
+class CredentialCard:
+    """One stored credential set, as the settings page summarises it."""
+
+    api_version: str
+    label: "StrPromise | str"  # "API v3.1", "API v3.0 (legacy)"
+    is_legacy: bool
+    client_id: str
+    used_for_new_links: bool
+    linked_count: int
+    check: KeysCheck
+
+
+def credential_cards(*, integration: Integration | None) -> list[CredentialCard]:
+    """The integration's credential sets, newest API version first (from integration_for)."""
+    if integration is None:
+        return []
+    sets = sorted(integration.credential_sets.all(), key=lambda s: s.api_version, reverse=True)
+    return [
+        CredentialCard(
+            api_version=s.api_version,
+            label=ApiVersion(s.api_version).short_label,
+            is_legacy=s.api_version == ApiVersion.V30,
+            client_id=s.client_id,
+            used_for_new_links=s.api_version == integration.new_links_api_version,
+            linked_count=getattr(s, "linked_count", 0),
+            check=KeysCheck(s.last_check_result, s.last_check_at),
+        )
+        for s in sets
+    ]
+
+
+def organization_admin_emails(*, organization: Organization) -> list[str]:
+    """The email addresses of the organization's active admins, for members to ask."""
+    return list(
+        Membership.objects.filter(
+            organization=organization, role=Membership.Role.ADMIN, user__is_active=True
+        )
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class SetupProgress:
+    """The first steps of an organization: what the checklist ticks off."""
+
+    configured: bool
+    enabled: bool
+    has_company: bool
+
+
+def setup_progress(*, organization: Organization) -> SetupProgress:
+    integration = integration_summary_for(organization=organization)
+    return SetupProgress(
+        configured=integration_state(integration).is_configured,
+        enabled=bool(integration and integration.enabled),
+        has_company=Company.objects.for_org(organization).exists(),
+    )
+
+
 def linked_counts(*, integration: Integration | None) -> dict[str, int]:
     """Return how many Linked connections use each API version's set of `integration`.
 
@@ -147,8 +251,11 @@ def integration_history(*, integration: Integration | None, limit: int) -> list[
     if integration is None:
         return []
     events = list(HistoryEvent.objects.for_integration(integration).select_related("actor")[:limit])
+    answers = dict(CredentialSet.Check.choices)
     for event in events:
         event.field_labels = [CredentialSet.field_label(n) for n in event.details.get("fields", [])]
+        # What Sage answered, for "Credentials checked" events.
+        event.check_label = str(answers.get(event.details.get("result", ""), ""))
     return events
 
 

@@ -46,3 +46,16 @@ def _clear_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def sage_is_never_reached(settings):
+    """Point every Sage URL at a closed loopback port unless a test asks for the sandbox.
+
+    Saving keys asks Sage about them: a test that does not care gets "could not be
+    reached" at once, and no test reaches the real Sage. `sage_sandbox` overrides these.
+    """
+    from integrations.sage.endpoints import URL_SETTINGS
+
+    for name in URL_SETTINGS:
+        setattr(settings, name, "https://127.0.0.1:9/closed")  # discard port: nothing listens

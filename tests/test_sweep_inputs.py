@@ -76,6 +76,7 @@ def sweeps_values(test):
 
 V31 = {"v31-client_id": CLIENT_ID[ApiVersion.V31], "v31-client_secret": CLIENT_SECRET}
 V30 = {
+    "confirm_v30": "on",  # choosing v3.0 for new links is confirmed
     "v30-client_id": "sweep-v30-client-id",
     "v30-client_secret": "sweep-v30-secret-0123",
     "v30-signing_secret": "sweep-signing-secret-0123",

@@ -1,7 +1,7 @@
 """The integration settings form: which credentials, and the keys of the chosen set."""
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -12,6 +12,14 @@ from ..sage.versions import ApiVersion
 from .widgets import BoundedTextInput
 
 KEY_MAX_LENGTH = 255
+# Secrets are never sent back to the browser, not even after an error.
+REENTER = {
+    "client_secret": _("Re-enter the client secret: what you typed is not kept after an error."),
+    "signing_secret": _("Re-enter the signing secret: what you typed is not kept after an error."),
+    "subscription_key": _(
+        "Re-enter the subscription key: what you typed is not kept after an error."
+    ),
+}
 PREFIXES = {ApiVersion.V30: "v30", ApiVersion.V31: "v31"}
 
 
@@ -90,7 +98,7 @@ class CredentialsForm:
     Without JavaScript both groups are on the page, so the other group's input is ignored.
     """
 
-    def __init__(self, data=None, *, integration=None, linked_counts=None, read_only=False):
+    def __init__(self, data=None, *, integration=None, linked_counts=None):
         stored = (
             {s.api_version: s for s in integration.credential_sets.all()} if integration else {}
         )
@@ -104,9 +112,11 @@ class CredentialsForm:
         }
         self.linked_counts = linked_counts or {}
         self.data = data
-        for form in (self.choice, *self.groups.values()):
-            for field in form.fields.values():
-                field.disabled = read_only
+        for version, group in self.groups.items():
+            # The other group's input is ignored: neither validated nor shown back.
+            group.is_bound = group.is_bound and version == self.chosen_version()
+        # The version new links use today: choosing v3.0 instead must be confirmed.
+        self.current_version = ApiVersion(chosen) if integration and stored else None
 
     def chosen_version(self) -> ApiVersion:
         value = self.choice["credential_type"].value()
@@ -116,8 +126,67 @@ class CredentialsForm:
     def chosen(self) -> CredentialSetForm:
         return self.groups[self.chosen_version()]
 
+    @property
+    def asks_v30_confirmation(self) -> bool:
+        """Whether saving with v3.0 chosen would move new links to v3.0 (the dialog's cue)."""
+        return self.current_version != ApiVersion.V30
+
+    @property
+    def client_id_changed(self) -> bool:
+        """Whether the posted client ID of the chosen set differs from the stored one."""
+        group = self.chosen
+        if self.data is None or group.stored is None:
+            return False
+        posted = (group["client_id"].value() or "").strip()
+        return posted != group.stored.client_id
+
+    @property
+    def relink_box_shown(self) -> bool:
+        return self.client_id_changed and bool(self.linked_counts.get(self.chosen_version()))
+
+    @property
+    def cleared_secrets(self) -> dict[str, str]:
+        """The secret inputs of the chosen set that held a value the page does not send back,
+        each with what to tell the admin."""
+        group = self.chosen
+        if self.data is None:
+            return {}
+        return {
+            group[name].html_name: str(REENTER[name])
+            for name in CredentialSet.field_names(group.version)
+            if name in REENTER and group[name].value()
+        }
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """Every error of the page as (the id of the input it is about or "", message)."""
+        summary: list[tuple[str, str]] = []
+        for form in (self.choice, self.chosen):
+            summary += [("", str(e)) for e in form.non_field_errors()]
+            for name, errors in form.errors.items():
+                if name == NON_FIELD_ERRORS:
+                    continue
+                bound, label = form[name], str(form[name].label)
+                summary += [
+                    (bound.id_for_label, e if e.startswith(label) else f"{label}: {e}")
+                    for e in map(str, errors)
+                ]
+        return summary
+
     def is_valid(self) -> bool:
         if not (self.choice.is_valid() and self.chosen.is_valid()):
+            return False
+        if (
+            self.chosen_version() == ApiVersion.V30
+            and self.asks_v30_confirmation
+            and not self.choice.cleaned_data["confirm_v30"]
+        ):
+            self.choice.add_error(
+                "confirm_v30",
+                gettext(
+                    "Confirm that new customers will only be able to choose the United "
+                    "Kingdom or Ireland."
+                ),
+            )
             return False
         group, linked = self.chosen, self.linked_counts.get(self.chosen_version(), 0)
         changed = group.stored and group.cleaned_data["client_id"] != group.stored.client_id
@@ -154,7 +223,16 @@ class ChoiceForm(forms.Form):
     confirm_relink = forms.BooleanField(
         label=_("I understand that the linked companies will need to relink."), required=False
     )
+    confirm_v30 = forms.BooleanField(
+        label=_(
+            "I understand that new customers will only be able to choose the United Kingdom "
+            "or Ireland."
+        ),
+        required=False,
+    )
 
 
 class ToggleForm(forms.Form):
     enabled = forms.BooleanField(required=False)
+    # Set by the confirmation (dialog or page) of a disable, or of enabling rejected keys.
+    confirmed = forms.BooleanField(required=False)

@@ -23,6 +23,10 @@ class IntegrationNotReady(Exception):
         super().__init__(", ".join(missing))
 
 
+class KeysRejected(Exception):
+    """Sage rejected the chosen keys when last asked, and nobody confirmed enabling anyway."""
+
+
 class RelinkNotConfirmed(Exception):
     """The client ID of a set with linked connections changes, and nobody confirmed it."""
 
@@ -126,6 +130,8 @@ def credentials_save(
         raise IntegrationNotReady([CredentialSet.field_label(name) for name in missing])
 
     if changed:
+        if set(changed) & set(CredentialSet.CHECKED_FIELDS):
+            credential_set.forget_check()  # Sage's answer was about the old keys
         credential_set.save()
         history_record(
             organization=organization,
@@ -173,10 +179,13 @@ def _set_enabled(
 
 
 @transaction.atomic
-def integration_enable(*, integration: Integration, actor: Actor) -> bool:
+def integration_enable(
+    *, integration: Integration, actor: Actor, keys_rejected_confirmed: bool = False
+) -> bool:
     """Enable the integration; raise IntegrationNotReady if its chosen set is incomplete.
 
-    Return False when it was already enabled.
+    Raise KeysRejected if Sage rejected the chosen keys when last asked, unless the
+    admin confirmed. Return False when it was already enabled.
     """
     integration = (
         Integration.objects.select_for_update()
@@ -186,6 +195,10 @@ def integration_enable(*, integration: Integration, actor: Actor) -> bool:
     missing = integration_missing_fields(integration=integration)
     if missing:
         raise IntegrationNotReady([CredentialSet.field_label(name) for name in missing])
+    chosen = integration.chosen_credential_set()
+    rejected = chosen is not None and chosen.keys_rejected
+    if rejected and not keys_rejected_confirmed and not integration.enabled:
+        raise KeysRejected
     return _set_enabled(
         integration,
         enabled=True,

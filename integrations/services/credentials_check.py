@@ -3,6 +3,7 @@
 import secrets
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -60,6 +61,11 @@ def credentials_check(*, integration: Integration, actor: Actor = None) -> Check
         return CheckResult.INCOMPLETE
     else:
         result = _ask_sage(credential_set)
+    if result in CredentialSet.Check.values:
+        # Only if the keys asked about are still the stored ones (a save moves updated_at).
+        CredentialSet.objects.filter(
+            pk=credential_set.pk, updated_at=credential_set.updated_at
+        ).update(last_check_result=result.value, last_check_at=timezone.now())
     history_record(
         organization=integration.organization,
         kind=HistoryEvent.Kind.CREDENTIALS_CHECKED,

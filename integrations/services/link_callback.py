@@ -156,6 +156,10 @@ def link_complete(*, authorization: AuthorizationRequest, params: Mapping[str, s
                 credential_set.pk,
                 authorization.connection.pk,
             )
+            # What the settings and integrations pages show for these keys from now on.
+            CredentialSet.objects.filter(pk=credential_set.pk).update(
+                last_check_result=CredentialSet.Check.REJECTED, last_check_at=timezone.now()
+            )
         _fail(authorization, reason=reason)
         return _outcome(authorization, Result.FAILED, TOKEN_ERROR_NOTICES[reason])
     businesses: list[Business] = []

@@ -154,7 +154,11 @@ NOTICE_WORDING = {
     ),
     Notice.KEYS_REJECTED: Wording(
         _NOT_COMPLETED,
-        _("Sage rejected this application's keys. Please tell the company that sent you the link."),
+        _(
+            "Nothing is wrong on your side: Sage did not accept the keys of the company "
+            "that sent you this link, so nothing was linked. They can see the problem in "
+            "their portal; please try again once they have fixed it."
+        ),
     ),
     Notice.NO_BUSINESS: Wording(
         _NOT_COMPLETED,

@@ -53,6 +53,8 @@ def company_list(request):
         "previous": page.previous_page_number() if page.has_previous() else None,
         "next": page.next_page_number() if page.has_next() else None,
     }
+    if not rows and not query:  # no company yet: what to do first, instead of an empty list
+        context["setup_checklist"] = selectors.setup_progress(organization=request.organization)
     return render(request, "integrations/company_list.html", context)
 
 

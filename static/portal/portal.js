@@ -28,10 +28,64 @@ document.addEventListener("click", async (event) => {
 });
 
 // Native <dialog>s that should open when the page loads: <dialog data-open-on-load>.
+// <dialog data-return-focus="#id">: where focus goes when it closes (else: what opened it).
 window.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("dialog[data-open-on-load]").forEach((d) => d.showModal());
   document.querySelectorAll("[data-close-dialog]").forEach((b) =>
     b.addEventListener("click", () => b.closest("dialog").close()));
+  document.querySelector("[data-focus-on-load]")?.focus();
+});
+document.addEventListener("close", (event) => {
+  const dialog = event.target;
+  if (!(dialog instanceof HTMLDialogElement)) return;
+  const back = dialog.returnTo ?? document.querySelector(dialog.dataset.returnFocus);
+  dialog.returnTo = null;
+  back?.focus();
+}, true);  // "close" does not bubble: listen while it goes down
+
+// Forms that ask first: <form data-confirm="#dialog" data-confirm-field="#input"
+// [data-confirm-when="selector"]>. The dialog's [data-confirm-accept] button ticks the
+// field (a checkbox, or a hidden input set to "true") and submits; without JavaScript
+// the server asks instead.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const dialog = form.dataset.confirm && document.querySelector(form.dataset.confirm);
+  const field = form.dataset.confirmField && form.querySelector(form.dataset.confirmField);
+  if (!dialog || !field) return;
+  if (form.dataset.confirmWhen && !form.querySelector(form.dataset.confirmWhen)) return;
+  if (field.type === "checkbox" ? field.checked : field.value) return;
+  event.preventDefault();
+  dialog.confirmForm = form;
+  dialog.confirmField = field;
+  dialog.returnTo = event.submitter ?? document.activeElement;
+  dialog.showModal();
+});
+document.addEventListener("click", (event) => {
+  const accept = event.target.closest("[data-confirm-accept]");
+  if (!accept) return;
+  const dialog = accept.closest("dialog");
+  const { confirmForm: form, confirmField: field, returnTo: submitter } = dialog;
+  if (field.type === "checkbox") field.checked = true;
+  else field.value = "true";
+  dialog.returnTo = null;  // the page is leaving: no focus to give back
+  dialog.close();
+  form.requestSubmit(submitter?.form === form && submitter.type === "submit" ? submitter : null);
+});
+
+// The relink box shows only once the client ID of a set with linked companies changes:
+// <fieldset data-relink-watch="stored id"> and <div data-relink-box hidden>.
+function syncRelinkBox() {
+  const box = document.querySelector("[data-relink-box]");
+  if (!box) return;
+  const changed = [...document.querySelectorAll("[data-relink-watch]")].some((group) => {
+    const input = group.querySelector("input[name$='client_id']");
+    return !group.hidden && input && input.value.trim() !== group.dataset.relinkWatch;
+  });
+  if (changed) box.hidden = false;
+  else if (!box.querySelector("input:checked")) box.hidden = true;
+}
+document.addEventListener("input", (event) => {
+  if (event.target.closest("[data-relink-watch]")) syncRelinkBox();
 });
 
 // Radio groups that show only the chosen group of fields:
@@ -44,7 +98,10 @@ function syncReveals() {
   });
 }
 document.addEventListener("change", (event) => {
-  if (event.target.matches("input[type=radio][data-reveals]")) syncReveals();
+  if (event.target.matches("input[type=radio][data-reveals]")) {
+    syncReveals();
+    syncRelinkBox();
+  }
 });
 window.addEventListener("DOMContentLoaded", syncReveals);
 

@@ -93,6 +93,8 @@ def test_the_whole_v31_flow_from_not_configured_to_linked(
 
     page.reload()
     expect(page.get_by_test_id("connection-status")).to_have_text("Linked")
-    (token_request,) = sage_sandbox.token_requests()
+    # The first asked Sage about the keys on Save (issue 13), the second linked.
+    check, token_request = sage_sandbox.token_requests()
+    assert check.form["code"].startswith("portal-credentials-check-")
     assert token_request.form["client_id"] == "browser-client"
     assert token_request.form["redirect_uri"] == f"{live_server.url}/oauth/sage/callback/"

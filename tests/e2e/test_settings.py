@@ -51,13 +51,23 @@ def test_set_up_v30_and_later_leaves_it_disabled(page, live_server, org_a, login
         "Client ID, client secret, signing secret and subscription key (API v3 - UKI)"
     ).check()
     expect(page.get_by_test_id("group-3.1")).to_be_hidden()
-    expect(page.get_by_text("Sage deprecated API v3 on 31 July 2026", exact=False)).to_be_visible()
+    expect(
+        page.get_by_test_id("step-2").get_by_text("Sage deprecated API v3 on 31 July 2026")
+    ).to_be_visible()
     page.locator("#id_v30-client_id").fill("legacy-id")
     page.locator("#id_v30-client_secret").fill("legacy-secret")
     page.locator("#id_v30-signing_secret").fill("with space")
     page.locator("#id_v30-subscription_key").fill("sub-key")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Signing secret: secure keys must not contain spaces.")).to_be_visible()
+    # v3.0 for new links is confirmed in a dialog (issue 13), once.
+    page.get_by_role("dialog", name="Use API v3.0 for new links?").get_by_role(
+        "button", name="Use API v3.0"
+    ).click()
+    expect(
+        page.get_by_test_id("group-3.0").get_by_text(
+            "Signing secret: secure keys must not contain spaces."
+        )
+    ).to_be_visible()
     assert not Integration.objects.exists()
 
     # Secrets are never rendered back, not even after an error: type them again.

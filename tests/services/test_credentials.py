@@ -43,7 +43,13 @@ def save_v30(org, **overrides):
 
 def post_data(version="3.1", **fields):
     prefix = "v31" if version == "3.1" else "v30"
-    return {"credential_type": version, **{f"{prefix}-{k}": v for k, v in fields.items()}}
+    # Choosing v3.0 for new links is confirmed (tests/views/test_guided_setup.py).
+    confirmed = {"confirm_v30": "on"} if version == "3.0" else {}
+    return {
+        "credential_type": version,
+        **confirmed,
+        **{f"{prefix}-{k}": v for k, v in fields.items()},
+    }
 
 
 V31_FIELDS = {"client_id": "client-v31", "client_secret": V31_SECRET}

@@ -32,7 +32,7 @@ def test_the_toggle_ignores_a_next_that_is_not_a_local_path(
     # Before: next=0 raised NoReverseMatch (a 500).
     integration, _ = setup_sage(org_a)
     url = reverse("integrations:integration_toggle", args=[integration.pk])
-    response = admin_client.post(url, {"enabled": enabled, "next": target})
+    response = admin_client.post(url, {"enabled": enabled, "next": target, "confirmed": "true"})
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == reverse("integrations:accounting_list")
 
@@ -41,7 +41,7 @@ def test_the_toggle_follows_a_local_next(admin_client, org_a, setup_sage):
     integration, _ = setup_sage(org_a)
     url = reverse("integrations:integration_toggle", args=[integration.pk])
     target = reverse("integrations:sage_settings")
-    response = admin_client.post(url, {"enabled": "false", "next": target})
+    response = admin_client.post(url, {"enabled": "false", "next": target, "confirmed": "true"})
     assert response["Location"] == target
 
 
