@@ -36,6 +36,7 @@ class LinkOutcome:
     company: str
     token: str = ""  # the link URL's token while it can still be used: "Try again"
     business: str = ""
+    way_back: str = ""  # the platform's redirect URL, filled in: sent there instead
 
     @property
     def title(self) -> "StrOrPromise":
@@ -65,6 +66,7 @@ def peek_outcome(request) -> LinkOutcome | None:
             company=str(stashed["company"]),
             token=str(stashed.get("token", "")),
             business=str(stashed.get("business", "")),
+            way_back=str(stashed.get("way_back", "")),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

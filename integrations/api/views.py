@@ -131,6 +131,7 @@ class CompanyList(OrganizationView, GenericAPIView):
                 organization=organization_of(request),
                 name=serializer.validated_data["name"],
                 external_id=serializer.validated_data.get("external_id"),
+                redirect_url=serializer.validated_data.get("redirect_url", ""),
                 actor=None,
             )
         except company_service.ExternalIdTaken as error:
@@ -146,14 +147,16 @@ class CompanyDetail(OrganizationView):
     @extend_schema(
         request=CompanyUpdateSerializer,
         responses={200: CompanySerializer, **PROBLEMS, 400: ProblemSerializer, 409: Conflict409},
-        summary="Change a company's name or external_id",
+        summary="Change a company's name, external_id or redirect_url",
     )
     def patch(self, request: Request, pk: int) -> Response:
         company = company_of(request, pk)
         serializer = CompanyUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         changes = {
-            k: v for k, v in serializer.validated_data.items() if k in ("name", "external_id")
+            k: v
+            for k, v in serializer.validated_data.items()
+            if k in ("name", "external_id", "redirect_url")
         }
         try:
             company = company_service.company_update(company=company, actor=None, **changes)
