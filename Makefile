@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-fast mutate install messages messages-check translations env demo bench lint typecheck imports format clean
+.PHONY: run test test-fast fuzz mutate install messages messages-check translations env demo bench lint typecheck imports format clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found (set PYTHON=/path/to/python3.12)"; exit 1; }
@@ -58,12 +58,19 @@ chromium:
 
 test: install translations chromium
 	@mkdir -p staticfiles  # whitenoise warns on every request when STATIC_ROOT is missing
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not fuzz" $(PYTEST_ARGS)
 
 # The suite without the browser tests: no Chromium needed.
 test-fast: install translations
 	@mkdir -p staticfiles
-	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not e2e and not fuzz" $(PYTEST_ARGS)
+
+# The REST API fuzzed from its own OpenAPI schema (schemathesis, tests/api/test_fuzz.py):
+# no 5xx, every answer as the schema says. Deterministic; FUZZ_EXAMPLES per operation.
+FUZZ_EXAMPLES ?= 100
+fuzz: install translations
+	@mkdir -p staticfiles
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -m fuzz tests/api/test_fuzz.py $(PYTEST_ARGS)
 
 # Mutation testing of the security core (cosmic-ray) on a throwaway PostgreSQL database:
 # see docs/testing.md. Not part of .ci/run (too slow). Some targets only:
