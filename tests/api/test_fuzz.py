@@ -12,7 +12,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -33,7 +35,29 @@ CHECKS = [
 
 
 @pytest.fixture
-def seeded(org_a, org_b, setup_sage, make_company, make_api_key, link, sage_sandbox, settings):
+def keep_connection():
+    """Keep the test's database connection across the app's requests, as Django's test
+    client does: the WSGI handler would close it at each request's end (on PostgreSQL,
+    the connection holding the test's transaction)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def seeded(
+    keep_connection,
+    org_a,
+    org_b,
+    setup_sage,
+    make_company,
+    make_api_key,
+    link,
+    sage_sandbox,
+    settings,
+):
     """A key of an organization with companies, one linked at the sandbox; the ids of
     its companies and of another organization's (which must stay out of reach)."""
     settings.API_THROTTLE_RATE = "100000/min"
@@ -44,6 +68,19 @@ def seeded(org_a, org_b, setup_sage, make_company, make_api_key, link, sage_sand
     other = make_company(org_b, "Other Ltd")
     nowhere = other.pk + 1000
     return make_api_key(org_a)[1], [linked.pk, waiting.pk, other.pk, nowhere]
+
+
+@pytest.fixture
+def api(seeded):
+    """The seeded key and ids; the test's database connection is kept across the app's
+    requests, as Django's test client does (after the seeding: the client reconnects
+    the handler when it is done). Otherwise the WSGI handler closes it at each
+    request's end: on PostgreSQL, the connection holding the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield seeded
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 # Sage resources the sandbox serves, for some of the proxy's generated paths.
@@ -63,8 +100,8 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_the_api_conforms_to_its_schema(case, seeded):
-    key, ids = seeded
+def test_the_api_conforms_to_its_schema(case, api):
+    key, ids = api
     parameters = case.path_parameters or {}
     generated = parameters.get("id")
     if isinstance(generated, int) and generated >= 0:
