@@ -48,7 +48,9 @@ from .serializers import (
 )
 
 
-def problems(*statuses: int, conflict: type[ProblemSerializer] = ProblemSerializer) -> dict:
+def problems(
+    *statuses: int, conflict: type[ProblemSerializer] = ProblemSerializer
+) -> dict[tuple[int, str], type[ProblemSerializer]]:
     """The problems an endpoint answers, as served (application/problem+json): those of
     every endpoint of a company (401, 404, 429) and `statuses`."""
     shapes = {409: conflict}
