@@ -118,9 +118,10 @@ class CompanyList(OrganizationView, GenericAPIView):
 
     @extend_schema(
         parameters=[CompanyFilterSerializer],
-        responses={200: CompanySerializer(many=True), **problems(400)},
+        # A tuple as the other keys: drf-spectacular takes the smallest key, as a
+        # string, for the main answer (a list here: paginated).
+        responses={(200, "application/json"): CompanySerializer(many=True), **problems(400)},
         summary="List the companies",
-        operation_id="companies_list",
     )
     def get(self, request: Request) -> Response:
         filters = CompanyFilterSerializer(data=request.query_params)
