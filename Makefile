@@ -67,7 +67,7 @@ test-fast: install translations
 
 # The REST API fuzzed from its own OpenAPI schema (schemathesis, tests/api/test_fuzz.py):
 # no 5xx, every answer as the schema says. Deterministic; FUZZ_EXAMPLES per operation.
-FUZZ_EXAMPLES ?= 60
+FUZZ_EXAMPLES ?= 100
 fuzz: install translations
 	@mkdir -p staticfiles
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -m fuzz tests/api/test_fuzz.py $(PYTEST_ARGS)
