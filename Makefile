@@ -9,7 +9,7 @@ CHROMIUM ?= /usr/bin/chromium
 # `make run PORT=8123`: the server's port; .env's PORTAL_BASE_URL follows it.
 PORT ?= 8000
 
-.PHONY: run test test-fast mutate install messages messages-check translations env demo bench lint typecheck imports format clean screenshots
+.PHONY: run test test-fast fuzz mutate install messages messages-check translations env demo bench lint typecheck imports format clean screenshots
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found (set PYTHON=/path/to/python3.12)"; exit 1; }
@@ -61,7 +61,7 @@ chromium:
 
 test: install translations chromium
 	@mkdir -p staticfiles  # whitenoise warns on every request when STATIC_ROOT is missing
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not fuzz" $(PYTEST_ARGS)
 
 # The README's pictures (docs/screenshots/), taken in Chromium from a throwaway portal
 # with the sandbox: settings, enable dialog, customer link page, company page.
@@ -72,7 +72,14 @@ screenshots: install translations chromium
 # The suite without the browser tests: no Chromium needed.
 test-fast: install translations
 	@mkdir -p staticfiles
-	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not e2e and not fuzz" $(PYTEST_ARGS)
+
+# The REST API fuzzed from its own OpenAPI schema (schemathesis, tests/api/test_fuzz.py):
+# no 5xx, every answer as the schema says. Deterministic; FUZZ_EXAMPLES per operation.
+FUZZ_EXAMPLES ?= 100
+fuzz: install translations
+	@mkdir -p staticfiles
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -m fuzz tests/api/test_fuzz.py $(PYTEST_ARGS)
 
 # Mutation testing of the security core (cosmic-ray) on a throwaway PostgreSQL database:
 # see docs/testing.md. Not part of .ci/run (too slow). Some targets only:

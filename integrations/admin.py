@@ -84,6 +84,7 @@ class IntegrationAdmin(ReadOnlyAdminMixin, SupportActionAdmin):
         "platform",
         "enabled",
         "new_links_api_version",
+        "redirect_url",
         "created_at",
         "updated_at",
     ]
@@ -124,8 +125,17 @@ class CompanyAdmin(admin.ModelAdmin):
     list_filter = ["organization"]
     search_fields = ["name", "organization__name"]
     list_select_related = ["organization", "created_by"]
-    readonly_fields = ["organization", "created_by", "created_at", "updated_at"]
-    fields = ["name", "organization", "created_by", "link_expires_at", "created_at", "updated_at"]
+    # The redirect URL changes through the API (with its history event), not here.
+    readonly_fields = ["organization", "created_by", "redirect_url", "created_at", "updated_at"]
+    fields = [
+        "name",
+        "organization",
+        "created_by",
+        "link_expires_at",
+        "redirect_url",
+        "created_at",
+        "updated_at",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -95,6 +95,7 @@ def history_details_text(event: HistoryEvent) -> str:
         "name": gettext("name"),
         "expires": gettext("expires"),
         "note": gettext("note"),
+        "redirect_url": gettext("redirect URL"),
     }
     # In one order everywhere (PostgreSQL's jsonb keeps its own key order, not ours).
     order = [key for key in names if key in details] + sorted(set(details) - set(names))

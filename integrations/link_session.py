@@ -37,6 +37,7 @@ class LinkOutcome:
     token: str = ""  # the link URL's token while it can still be used: "Try again"
     business: str = ""
     organization: int = 0  # the organization that asked: its brand on the pages back
+    way_back: str = ""  # the platform's redirect URL, filled in: sent there instead
 
     @property
     def title(self) -> "StrOrPromise":
@@ -67,6 +68,7 @@ def peek_outcome(request) -> LinkOutcome | None:
             token=str(stashed.get("token", "")),
             business=str(stashed.get("business", "")),
             organization=int(stashed.get("organization") or 0),
+            way_back=str(stashed.get("way_back", "")),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

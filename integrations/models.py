@@ -14,6 +14,8 @@ from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 from portal.models import Organization, OrganizationScopedQuerySet
 
 from .fields import EncryptedTextField
+from .redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
+from .redirect_urls import validate_redirect_url
 from .sage.oauth import token_lifetime
 from .sage.versions import ApiVersion
 
@@ -45,6 +47,13 @@ class Integration(models.Model):
         max_length=3,
         choices=ApiVersion.short_choices(),
         default=ApiVersion.V31.value,
+    )
+    redirect_url = models.CharField(
+        _("redirect URL"),
+        max_length=REDIRECT_URL_MAX_LENGTH,
+        blank=True,
+        validators=[validate_redirect_url],
+        help_text=_("Where the customer goes after linking, instead of the portal's page."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -209,6 +218,13 @@ class Company(models.Model):
     name = models.CharField(_("name"), max_length=200)
     # The platform's own id for this customer (set through the API): unique per organization.
     external_id = models.CharField(_("external ID"), max_length=200, null=True, blank=True)
+    # Set through the API: wins over the integration's redirect URL for this company.
+    redirect_url = models.CharField(
+        _("redirect URL"),
+        max_length=REDIRECT_URL_MAX_LENGTH,
+        blank=True,
+        validators=[validate_redirect_url],
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -509,6 +525,7 @@ class HistoryEvent(models.Model):
             "webhook_endpoint_disabled",
             _("Webhook endpoint disabled after failing"),
         )
+        REDIRECT_URL_CHANGED = "redirect_url_changed", _("Redirect URL changed")
 
     class Reason(models.TextChoices):
         """Why a connection was deauthorized or marked for relink (`details["reason"]`)."""

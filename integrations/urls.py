@@ -22,6 +22,7 @@ sage_settings_patterns = [
     path("", integrations.sage_settings, name="sage_settings"),
     path("enable/", integrations.sage_enable, name="sage_enable"),
     path("check/", integrations.credentials_check_view, name="credentials_check"),
+    path("redirect-url/", integrations.sage_redirect_url, name="sage_redirect_url"),
 ]
 settings_patterns = [
     path("sage/", include(sage_settings_patterns)),

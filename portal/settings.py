@@ -298,6 +298,10 @@ SAGE_PAGE_BUDGET = env.float("SAGE_PAGE_BUDGET", default=5.0)
 # "busy, try again" and the keep-alive tries on its next pass (PostgreSQL lock_timeout).
 REFRESH_LOCK_TIMEOUT = env.float("REFRESH_LOCK_TIMEOUT", default=3.0)
 
+# The way back (integrations/redirect_urls.py): a platform's redirect URL after a link
+# is https; plain http to a loopback host only under DEBUG or with this (tests, demos).
+REDIRECT_URLS_ALLOW_LOOPBACK_HTTP = env.bool("REDIRECT_URLS_ALLOW_LOOPBACK_HTTP", default=False)
+
 # The platform's REST API (integrations/api): Django REST framework, keys of one
 # organization each (`Authorization: Api-Key <key>`), throttled per key in the
 # default cache (shared by every worker in production: CACHE_URL).

@@ -6,6 +6,15 @@ from rest_framework import serializers
 
 from .. import selectors
 from ..models import Company, Connection
+from ..redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
+from ..redirect_urls import validate_redirect_url
+
+REDIRECT_URL_HELP = _(
+    "Where the customer goes after linking, cancelling or failing, instead of the "
+    "portal's result page; wins over the integration's. {companyId}, {externalId} and "
+    "{status} (linked, cancelled, failed) are filled in, URL-encoded. https only. "
+    "Empty: the integration's redirect URL, if any."
+)
 
 
 def _clean_text(value: str) -> str:
@@ -61,13 +70,28 @@ class CompanySerializer(serializers.ModelSerializer):
     external_id = serializers.CharField(
         max_length=200, required=False, allow_null=True, default=None
     )
+    redirect_url = serializers.CharField(
+        max_length=REDIRECT_URL_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[validate_redirect_url],
+        help_text=REDIRECT_URL_HELP,
+    )
     link_url = serializers.SerializerMethodField()
     connection_status = serializers.SerializerMethodField()
 
     class Meta:
         model = Company
         read_only_fields = ["id", "link_expires_at", "created_at", "updated_at"]
-        fields = ["name", "external_id", "link_url", "connection_status", *read_only_fields]
+        fields = [
+            "name",
+            "external_id",
+            "redirect_url",
+            "link_url",
+            "connection_status",
+            *read_only_fields,
+        ]
 
     def validate_name(self, value: str) -> str:
         value = _clean_text(value)
@@ -98,6 +122,13 @@ class CompanySerializer(serializers.ModelSerializer):
 class CompanyUpdateSerializer(CompanySerializer):
     name = serializers.CharField(max_length=200, required=False)
     external_id = serializers.CharField(max_length=200, required=False, allow_null=True)
+    redirect_url = serializers.CharField(
+        max_length=REDIRECT_URL_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        validators=[validate_redirect_url],
+        help_text=REDIRECT_URL_HELP,
+    )
 
 
 class CompanyFilterSerializer(serializers.Serializer):

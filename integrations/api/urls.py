@@ -27,6 +27,7 @@ urlpatterns = [
         views.SageProxy.as_view(),
         name="sage_proxy",
     ),
-    # Anything else under /api/v1/ is a problem-shaped 404, not the portal's HTML page.
-    re_path(r"^.*$", views.not_found, name="not_found"),
+    # Anything else under /api/v1/ is a problem-shaped 404, not the portal's HTML page:
+    # a path with a newline in it too (`.` would not match it).
+    re_path(r"^[\s\S]*$", views.not_found, name="not_found"),
 ]

@@ -34,6 +34,7 @@ from ..services import companies as company_service
 from ..services import sage_proxy
 from ..services.connections import ConnectionBusy, TokenError, connection_unlink
 from .authentication import organization_of
+from .problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from .problems import BadGateway, Conflict, Unavailable
 from .serializers import (
     CompanyFilterSerializer,
@@ -46,8 +47,21 @@ from .serializers import (
     UnlinkSerializer,
 )
 
-# The problems every endpoint of a company may answer.
-PROBLEMS = {401: ProblemSerializer, 404: ProblemSerializer, 429: ProblemSerializer}
+
+def problems(
+    *statuses: int, conflict: type[ProblemSerializer] = ProblemSerializer
+) -> dict[tuple[int, str], type[ProblemSerializer]]:
+    """The problems an endpoint answers, as served (application/problem+json): those of
+    every endpoint of a company (401, 404, 429) and `statuses`."""
+    shapes = {409: conflict}
+    return {
+        (status, PROBLEM_CONTENT_TYPE): shapes.get(status, ProblemSerializer)
+        for status in (401, 404, 429, *statuses)
+    }
+
+
+# What Sage itself may answer the proxy, passed on with its status and JSON.
+SAGE_STATUSES = (400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504)
 
 
 class OrganizationView(APIView):
@@ -104,7 +118,9 @@ class CompanyList(OrganizationView, GenericAPIView):
 
     @extend_schema(
         parameters=[CompanyFilterSerializer],
-        responses={200: CompanySerializer(many=True), **PROBLEMS, 400: ProblemSerializer},
+        # A tuple as the other keys: drf-spectacular takes the smallest key, as a
+        # string, for the main answer (a list here: paginated).
+        responses={(200, "application/json"): CompanySerializer(many=True), **problems(400)},
         summary="List the companies",
     )
     def get(self, request: Request) -> Response:
@@ -120,7 +136,7 @@ class CompanyList(OrganizationView, GenericAPIView):
 
     @extend_schema(
         request=CompanySerializer,
-        responses={201: CompanySerializer, **PROBLEMS, 400: ProblemSerializer, 409: Conflict409},
+        responses={201: CompanySerializer, **problems(400, 409, conflict=Conflict409)},
         summary="Create a company (and its link URL)",
     )
     def post(self, request: Request) -> Response:
@@ -131,6 +147,7 @@ class CompanyList(OrganizationView, GenericAPIView):
                 organization=organization_of(request),
                 name=serializer.validated_data["name"],
                 external_id=serializer.validated_data.get("external_id"),
+                redirect_url=serializer.validated_data.get("redirect_url", ""),
                 actor=None,
             )
         except company_service.ExternalIdTaken as error:
@@ -139,21 +156,23 @@ class CompanyList(OrganizationView, GenericAPIView):
 
 
 class CompanyDetail(OrganizationView):
-    @extend_schema(responses={200: CompanySerializer, **PROBLEMS}, summary="Read a company")
+    @extend_schema(responses={200: CompanySerializer, **problems()}, summary="Read a company")
     def get(self, request: Request, pk: int) -> Response:
         return Response(CompanySerializer(company_of(request, pk)).data)
 
     @extend_schema(
         request=CompanyUpdateSerializer,
-        responses={200: CompanySerializer, **PROBLEMS, 400: ProblemSerializer, 409: Conflict409},
-        summary="Change a company's name or external_id",
+        responses={200: CompanySerializer, **problems(400, 409, conflict=Conflict409)},
+        summary="Change a company's name, external_id or redirect_url",
     )
     def patch(self, request: Request, pk: int) -> Response:
         company = company_of(request, pk)
         serializer = CompanyUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         changes = {
-            k: v for k, v in serializer.validated_data.items() if k in ("name", "external_id")
+            k: v
+            for k, v in serializer.validated_data.items()
+            if k in ("name", "external_id", "redirect_url")
         }
         try:
             company = company_service.company_update(company=company, actor=None, **changes)
@@ -162,7 +181,7 @@ class CompanyDetail(OrganizationView):
         return Response(CompanySerializer(company).data)
 
     @extend_schema(
-        responses={204: None, **PROBLEMS},
+        responses={204: None, **problems()},
         summary="Delete a company (unlinked first: its authorization is revoked at Sage)",
     )
     def delete(self, request: Request, pk: int) -> Response:
@@ -173,7 +192,7 @@ class CompanyDetail(OrganizationView):
 class CompanyLinkUrl(OrganizationView):
     @extend_schema(
         request=None,
-        responses={200: LinkUrlSerializer, **PROBLEMS},
+        responses={200: LinkUrlSerializer, **problems()},
         summary="Renew the link URL (the previous one stops working)",
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -187,7 +206,7 @@ class CompanyLinkUrl(OrganizationView):
 
 class CompanyConnection(OrganizationView):
     @extend_schema(
-        responses={200: ConnectionSerializer, **PROBLEMS}, summary="Read the company's connection"
+        responses={200: ConnectionSerializer, **problems()}, summary="Read the company's connection"
     )
     def get(self, request: Request, pk: int) -> Response:
         connection = connection_of(company_of(request, pk))
@@ -197,7 +216,7 @@ class CompanyConnection(OrganizationView):
 class ConnectionUnlink(OrganizationView):
     @extend_schema(
         request=None,
-        responses={200: UnlinkSerializer, **PROBLEMS, 409: ProblemSerializer},
+        responses={200: UnlinkSerializer, **problems(409)},
         summary="Unlink the company (its authorization is revoked at Sage)",
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -216,10 +235,9 @@ class SageProxy(OrganizationView):
     @extend_schema(
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,
-            **PROBLEMS,
-            409: ProblemSerializer,
-            502: ProblemSerializer,
-            503: ProblemSerializer,
+            **problems(409, 502, 503),
+            # Sage's own refusals and failures pass through as they came (its JSON).
+            **{(status, "application/json"): OpenApiTypes.ANY for status in SAGE_STATUSES},
         },
         parameters=[
             OpenApiParameter("id", int, OpenApiParameter.PATH),

@@ -33,7 +33,12 @@ def _holder(organization: Organization, external_id: str, *, other_than: int | N
 
 
 def company_create(
-    *, organization: Organization, name: str, actor: Actor, external_id: str | None = None
+    *,
+    organization: Organization,
+    name: str,
+    actor: Actor,
+    external_id: str | None = None,
+    redirect_url: str = "",
 ) -> Company:
     """Create a company with a fresh link URL; raise ExternalIdTaken for a used external ID."""
     if external_id is not None and (existing := _holder(organization, external_id)):
@@ -44,11 +49,14 @@ def company_create(
                 organization=organization,
                 name=name,
                 external_id=external_id,
+                redirect_url=redirect_url,
                 created_by=actor if actor is not None and actor.is_authenticated else None,
             )
             details: dict[str, object] = {"name": name}
             if external_id is not None:
                 details["external_id"] = external_id
+            if redirect_url:
+                details["redirect_url"] = redirect_url
             history_record(
                 organization=organization,
                 company=company,
@@ -74,11 +82,17 @@ def company_update(
     actor: Actor,
     name: str | None = None,
     external_id: str | None | object = _UNSET,
+    redirect_url: str | None = None,
 ) -> Company:
-    """Change the name and/or external ID; raise ExternalIdTaken for a used external ID."""
+    """Change the name, external ID and/or redirect URL (validated by the caller).
+
+    Raise ExternalIdTaken for a used external ID.
+    """
     changes: dict[str, object] = {}
     if name is not None and name != company.name:
         changes["name"] = name
+    if redirect_url is not None and redirect_url != company.redirect_url:
+        changes["redirect_url"] = redirect_url
     if external_id is not _UNSET and external_id != company.external_id:
         if isinstance(external_id, str) and (
             existing := _holder(company.organization, external_id, other_than=company.pk)

@@ -18,6 +18,7 @@ from ..models import (
     CredentialSet,
     HistoryEvent,
 )
+from ..redirect_urls import WayBackStatus
 from ..sage import oauth
 from ..sage.businesses import Business, list_businesses
 from ..sage.countries import countries_for
@@ -34,6 +35,7 @@ from .link_outcomes import (
     ProviderError,
 )
 from .linking import callback_url, link_token_hash
+from .way_back import way_back_url
 from .webhooks import webhook_emit
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,17 @@ class Result(models.TextChoices):
     FAILED = "failed"
 
 
+# What the platform's redirect URL reads in {status} at the end of a trip; a business
+# still to choose is not an end.
+WAY_BACK_STATUS = {
+    Result.LINKED: WayBackStatus.LINKED,
+    Result.CANCELLED: WayBackStatus.CANCELLED,  # the customer denied access at Sage
+    Result.PROVIDER_ERROR: WayBackStatus.FAILED,
+    Result.REFUSED: WayBackStatus.FAILED,
+    Result.FAILED: WayBackStatus.FAILED,
+}
+
+
 @dataclass(frozen=True)
 class Outcome:
     result: Result
@@ -55,6 +68,7 @@ class Outcome:
     connection: Connection
     notice: Notice
     businesses: list[Business] = field(default_factory=list)
+    way_back: str = ""  # the platform's redirect URL, filled in, or "" for our own page
 
 
 def _fail(authorization: AuthorizationRequest, *, reason: LinkFailure) -> None:
@@ -107,7 +121,17 @@ def _outcome(
     businesses: Iterable[Business] = (),
 ) -> Outcome:
     connection = authorization.connection
-    return Outcome(result, connection.company, connection, notice, list(businesses))
+    status = WAY_BACK_STATUS.get(result)
+    way_back = (
+        way_back_url(
+            company=connection.company,
+            integration=authorization.credential_set.integration,
+            status=status,
+        )
+        if status is not None
+        else ""
+    )
+    return Outcome(result, connection.company, connection, notice, list(businesses), way_back)
 
 
 @sensitive_variables("params", "tokens")

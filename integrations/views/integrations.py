@@ -15,6 +15,7 @@ from portal.redirects import local_path_or
 from portal.tenancy import admin_required, member_required
 
 from ..forms.credentials import CredentialsForm, ToggleForm
+from ..forms.redirect_urls import RedirectUrlForm
 from ..models import CredentialSet, Integration
 from ..sage.versions import ApiVersion
 from ..selectors import (
@@ -33,6 +34,7 @@ from ..services import credentials as service
 from ..services.credentials import IntegrationNotReady, KeysRejected, RelinkNotConfirmed
 from ..services.credentials_check import CheckResult, credentials_check
 from ..services.linking import callback_url
+from ..services.way_back import integration_redirect_url_set
 
 OFFER_ENABLE_KEY = "sage_offer_enable"
 HISTORY_LIMIT = 20
@@ -101,6 +103,9 @@ def sage_settings(request):
         "support_notice": integration_support_notice(integration=integration),
         "cards": credential_cards(integration=integration),
         "callback_url": callback_url(),
+        "redirect_url_form": RedirectUrlForm(
+            initial={"redirect_url": integration.redirect_url if integration else ""}
+        ),
         "developer_portal_url": settings.SAGE_DEVELOPER_PORTAL_URL,
     }
     if not is_admin:
@@ -212,3 +217,20 @@ def credentials_check_view(request):
     result = credentials_check(integration=integration, actor=request.user)
     messages.add_message(request, CHECK_LEVELS[result], result.label)
     return redirect("integrations:sage_settings")
+
+
+@admin_required
+@require_POST
+def sage_redirect_url(request):
+    """Save where customers go after linking; a refused URL is shown again with why."""
+    integration = get_object_or_404(
+        Integration.objects.for_org(request.organization), platform=Integration.Platform.SAGE
+    )
+    form = RedirectUrlForm(request.POST)
+    if not form.is_valid():
+        context = {"integration": integration, "redirect_url_form": form}
+        return render(request, "integrations/settings/redirect_url.html", context, status=400)
+    url = form.cleaned_data["redirect_url"]
+    if integration_redirect_url_set(integration=integration, redirect_url=url, actor=request.user):
+        messages.success(request, _("Redirect URL saved.") if url else _("Redirect URL removed."))
+    return redirect(reverse("integrations:sage_settings") + "#redirect-url")

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -20,11 +20,12 @@ from .. import link_session, selectors
 from ..forms.link import BusinessForm, CountryForm
 from ..link_session import BusinessChoice, LinkOutcome
 from ..models import Connection, Integration
+from ..redirect_urls import WayBackStatus
 from ..sage import endpoints
 from ..sage.businesses import Business
 from ..sage.countries import UNSUPPORTED_REGIONS
 from ..sage.versions import ApiVersion
-from ..services import connections, link_callback, linking
+from ..services import connections, link_callback, linking, way_back
 from ..services.link_callback import Result
 from ..services.link_outcomes import Notice
 from ..services.linking import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
@@ -53,6 +54,16 @@ def no_referrer(view):
     return wrapper
 
 
+def _form_action_to(origin: str, view, request, *args, **kwargs):
+    """Run the view with `origin` added to its page's CSP form-action: a form posted
+    from the page may then end in a redirect there (browsers check every hop)."""
+    if not origin:
+        return view(request, *args, **kwargs)
+    policy = dict(settings.SECURE_CSP)
+    policy["form-action"] = [*policy.get("form-action", ()), origin]
+    return csp_override(policy)(view)(request, *args, **kwargs)
+
+
 def form_to_sage(view):
     """Let the country form's redirect reach Sage's authorize page (CSP form-action).
 
@@ -63,9 +74,19 @@ def form_to_sage(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         parts = urlsplit(endpoints.authorize_url())
-        policy = dict(settings.SECURE_CSP)
-        policy["form-action"] = [*policy.get("form-action", ()), f"{parts.scheme}://{parts.netloc}"]
-        return csp_override(policy)(view)(request, *args, **kwargs)
+        return _form_action_to(f"{parts.scheme}://{parts.netloc}", view, request, *args, **kwargs)
+
+    return wrapper
+
+
+def form_to_way_back(view):
+    """Let the business form end at the platform's redirect URL (CSP form-action)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        choice = link_session.peek_choice(request)
+        origin = way_back.way_back_origin(connection_id=choice.connection) if choice else ""
+        return _form_action_to(origin, view, request, *args, **kwargs)
 
     return wrapper
 
@@ -193,6 +214,7 @@ def oauth_callback(request):
                 else ""
             ),
             business=outcome.connection.business_name,
+            way_back=outcome.way_back,
         ),
     )
     if outcome.result == Result.CHOOSE_BUSINESS:
@@ -205,6 +227,7 @@ def oauth_callback(request):
 
 @require_http_methods(["GET", "POST"])
 @never_cache
+@form_to_way_back
 def link_business(request):
     choice = link_session.peek_choice(request)
     if choice is None:
@@ -232,6 +255,11 @@ def link_business(request):
             result=Result.LINKED,
             notice=Notice.linked(business.name),
             business=business.name,
+            way_back=way_back.way_back_url(
+                company=connection.company,
+                integration=connection.integration,
+                status=WayBackStatus.LINKED,
+            ),
         )
         link_session.stash_outcome(request, linked)
         return redirect("integrations:link_done")
@@ -252,5 +280,9 @@ def link_done(request):
         return _bad_state(request)
     if outcome.result == Result.CHOOSE_BUSINESS and link_session.peek_choice(request):
         return redirect("integrations:link_business")
+    if outcome.way_back:
+        # Back to the platform: its URL with the company, its external ID and the status,
+        # nothing of the trip to Sage (no code, no state).
+        return HttpResponseRedirect(outcome.way_back)
     context = {"outcome": outcome, "organization": _organization_of(outcome)}
     return _render(request, "link/result.html", context)
