@@ -1,5 +1,6 @@
 """The way back in Chromium: a company created through the API, linked at the sandbox, and
-the browser lands on the platform's redirect URL (a receiver on loopback)."""
+the browser lands on the platform's redirect URL (a receiver on loopback), while the
+platform's webhook receiver hears `connection.linked`, signed."""
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -7,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
+from standardwebhooks.webhooks import Webhook
 
 from integrations.models import Connection
 from integrations.sage.versions import ApiVersion
@@ -59,8 +61,11 @@ def test_linked_through_the_api_lands_on_the_platforms_redirect_url(
     make_api_key,
     sage_sandbox,
     businesses,
+    make_endpoint,
+    webhook_receiver,
 ):
     setup_sage(org_a, version=ApiVersion.V31)
+    _endpoint, secret = make_endpoint(org_a, webhook_receiver.url, events=["connection.linked"])
     sage_sandbox.set_businesses(businesses)
     key = make_api_key(org_a)[1]
     template = f"{platform.url}/sage/done?company={{companyId}}&ext={{externalId}}&s={{status}}"
@@ -99,6 +104,10 @@ def test_linked_through_the_api_lands_on_the_platforms_redirect_url(
     assert refused == []
     customer.context.close()
     assert Connection.objects.get(company_id=company["id"]).status == Connection.Status.LINKED
+    (hook,) = [Webhook(secret).verify(r.body, r.headers) for r in webhook_receiver.requests]
+    assert hook["type"] == "connection.linked"
+    assert hook["data"]["company"]["id"] == company["id"]
+    assert hook["data"]["company"]["external_id"] == "cust 42&x"
 
 
 @pytest.fixture
