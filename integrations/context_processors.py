@@ -9,4 +9,5 @@ def navigation(request):
         "nav_companies": section == "companies",
         "nav_accounting": section == "accounting",
         "nav_api_keys": section == "api_keys",
+        "nav_team": section == "team",
     }

@@ -475,6 +475,16 @@ class HistoryEvent(models.Model):
         MARKED_FOR_RELINK = "marked_for_relink", _("Marked for relink")
         API_KEY_CREATED = "api_key_created", _("API key created")
         API_KEY_REVOKED = "api_key_revoked", _("API key revoked")
+        MEMBER_INVITED = "member_invited", _("Member invited")
+        INVITATION_RESENT = "invitation_resent", _("Invitation sent again")
+        INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+        MEMBER_ROLE_CHANGED = "member_role_changed", _("Member's role changed")
+        MEMBER_REMOVED = "member_removed", _("Member removed")
+        TWO_FACTOR_REQUIREMENT_CHANGED = (
+            "two_factor_requirement_changed",
+            _("Two-factor requirement for admins changed"),
+        )
 
     class Reason(models.TextChoices):
         """Why a connection was deauthorized or marked for relink (`details["reason"]`)."""

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Organization
+from portal.models import Invitation, Membership, Organization
 
 from .connection_states import (
     LIFECYCLE_KINDS,
@@ -331,5 +331,43 @@ def api_key_history(*, organization: Organization) -> QuerySet[HistoryEvent]:
     return (
         HistoryEvent.objects.for_org(organization)
         .filter(kind__in=API_KEY_EVENTS)
+        .select_related("actor")[:HISTORY_SIZE]
+    )
+
+
+TEAM_EVENTS = (
+    HistoryEvent.Kind.MEMBER_INVITED,
+    HistoryEvent.Kind.INVITATION_RESENT,
+    HistoryEvent.Kind.INVITATION_REVOKED,
+    HistoryEvent.Kind.INVITATION_ACCEPTED,
+    HistoryEvent.Kind.MEMBER_ROLE_CHANGED,
+    HistoryEvent.Kind.MEMBER_REMOVED,
+    HistoryEvent.Kind.TWO_FACTOR_REQUIREMENT_CHANGED,
+)
+
+
+def team_members(*, organization: Organization) -> list[Membership]:
+    """The organization's members with their users, admins first."""
+    return list(
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("role", "user__email")
+    )
+
+
+def team_invitations(*, organization: Organization) -> QuerySet[Invitation]:
+    """Invitations neither accepted nor revoked (expired ones too: they can be sent again)."""
+    return (
+        Invitation.objects.for_org(organization)
+        .filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("invited_by")
+    )
+
+
+def team_history(*, organization: Organization) -> QuerySet[HistoryEvent]:
+    """The organization's latest team changes, with who made them."""
+    return (
+        HistoryEvent.objects.for_org(organization)
+        .filter(kind__in=TEAM_EVENTS)
         .select_related("actor")[:HISTORY_SIZE]
     )

@@ -2,6 +2,7 @@
 
 - `settings/integrations/accounting/`: the organization's admins set up Sage.
 - `settings/api-keys/`: the organization's keys for the REST API.
+- `settings/team/`: members, roles, invitations; `invitations/`: the invitee's pages.
 - `companies/`: the organization's companies and their connections.
 - `link/`: the business customer's pages before Sage (no login).
 - `oauth/sage/`: where Sage sends the customer back. The callback's URL is registered
@@ -10,7 +11,7 @@
 
 from django.urls import include, path
 
-from .views import api_keys, companies, integrations, link
+from .views import api_keys, companies, integrations, link, team
 
 app_name = "integrations"
 
@@ -57,6 +58,22 @@ api_key_patterns = [
     path("<str:prefix>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
 ]
 
+# Settings › Team: members, roles, invitations, the two-factor rule.
+team_patterns = [
+    path("", team.team, name="team"),
+    path("invite/", team.team_invite, name="team_invite"),
+    path("two-factor/", team.two_factor_rule, name="two_factor_rule"),
+    path("members/<int:pk>/role/", team.member_role, name="member_role"),
+    path("members/<int:pk>/remove/", team.member_remove, name="member_remove"),
+    path("invitations/<int:pk>/resend/", team.invitation_resend, name="invitation_resend"),
+    path("invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation_revoke"),
+]
+# The invitee's pages, no login: the email's link, then a URL without its token.
+invitation_patterns = [
+    path("accept/", team.invitation_accept, name="invitation_accept"),
+    path("<str:token>/", team.invitation_open, name="invitation_open"),
+]
+
 
 def _names(patterns) -> list[str]:
     """The URL names under `patterns`, through nested includes."""
@@ -74,11 +91,14 @@ NAV_SECTIONS = {
     **{f"{app_name}:{name}": "accounting" for name in _names(settings_patterns)},
     **{f"{app_name}:{name}": "companies" for name in _names(company_patterns)},
     **{f"{app_name}:{name}": "api_keys" for name in _names(api_key_patterns)},
+    **{f"{app_name}:{name}": "team" for name in _names(team_patterns)},
 }
 
 urlpatterns = [
     path("settings/integrations/accounting/", include(settings_patterns)),
     path("settings/api-keys/", include(api_key_patterns)),
+    path("settings/team/", include(team_patterns)),
+    path("invitations/", include(invitation_patterns)),
     path("companies/", include(company_patterns)),
     *customer_patterns,
 ]
