@@ -19,9 +19,13 @@ def wrong_code(secret: str) -> str:
     return next(c for c in (f"{n:06d}" for n in range(1000000)) if c not in valid)
 
 
-def enroll_totp(client) -> str:
-    """Activate an authenticator app through allauth's page; return its secret."""
+def enroll_totp(client, password: str = PASSWORD) -> str:
+    """Activate an authenticator app through allauth's pages (which first ask for the
+    password again); return its secret."""
     page = client.get(reverse("mfa_activate_totp"))
+    if page.status_code == 302 and page["Location"].startswith(reverse("account_reauthenticate")):
+        client.post(page["Location"], {"password": password})
+        page = client.get(reverse("mfa_activate_totp"))
     assert page.status_code == 200, page
     secret = client.session[SECRET_SESSION_KEY]
     response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
