@@ -40,7 +40,7 @@ class InvitationInline(admin.TabularInline):
 
     @admin.display(description=_("status"))
     def status(self, obj):
-        return obj.status.label
+        return obj.status.label if obj.pk else ""
 
 
 @admin.register(Organization)
