@@ -157,6 +157,9 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 # require it, and support staff at /admin/, to set it up first.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Integrations portal")
+# One 30-second step either side for a phone's clock drift (RFC 6238 §6); a code is
+# still refused a second time within the window.
+MFA_TOTP_TOLERANCE = 1
 # Invitations to join an organization: their link works once, until then.
 INVITATION_LIFETIME_DAYS = env.int("INVITATION_LIFETIME_DAYS", default=7)
 LOGIN_URL = "account_login"
