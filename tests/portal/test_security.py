@@ -66,7 +66,9 @@ def _fresh_rate_limits():
 
 @pytest.fixture
 def staff_client(client, make_user):
-    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True))
+    client.force_login(
+        make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True)
+    )
     return client
 
 

@@ -153,4 +153,7 @@ def test_two_factor_rule_is_recorded_when_it_changes(org_a):
     assert not two_factor_requirement_set(organization=org_a, required=True, actor=org_a.admin)
     org_a.refresh_from_db()
     assert org_a.require_two_factor_for_admins
-    assert HistoryEvent.objects.filter(kind=HistoryEvent.Kind.TWO_FACTOR_REQUIREMENT_CHANGED).count() == 1
+    assert (
+        HistoryEvent.objects.filter(kind=HistoryEvent.Kind.TWO_FACTOR_REQUIREMENT_CHANGED).count()
+        == 1
+    )

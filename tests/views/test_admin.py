@@ -21,7 +21,9 @@ VERIFIER = "pkce-verifier-3a8F"
 
 @pytest.fixture
 def staff_client(client, make_user):
-    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True))
+    client.force_login(
+        make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True)
+    )
     return client
 
 

@@ -225,7 +225,9 @@ def test_roles_change_but_never_leave_no_admin(admin_client, org_a):
     admin_client.post(reverse("integrations:member_role", args=[member.pk]), {"role": "admin"})
     member.refresh_from_db()
     assert member.is_admin
-    response = admin_client.post(reverse("integrations:member_role", args=[member.pk]), {"role": "x"})
+    response = admin_client.post(
+        reverse("integrations:member_role", args=[member.pk]), {"role": "x"}
+    )
     assert response.status_code == HTTPStatus.FOUND
 
 
@@ -236,14 +238,14 @@ def test_remove_asks_first_and_refuses_the_last_admin(admin_client, org_a):
     admin_client.post(reverse("integrations:member_remove", args=[member.pk]))
     assert not Membership.objects.filter(pk=member.pk).exists()
     admin = Membership.objects.get(user=org_a.admin)
-    response = admin_client.post(reverse("integrations:member_remove", args=[admin.pk]), follow=True)
+    response = admin_client.post(
+        reverse("integrations:member_remove", args=[admin.pk]), follow=True
+    )
     assert "at least one admin" in response.content.decode()
     assert Membership.objects.filter(pk=admin.pk).exists()
 
 
-def test_an_admin_of_another_organization_reaches_nothing_of_ours(
-    visitor, org_a, org_b, invited
-):
+def test_an_admin_of_another_organization_reaches_nothing_of_ours(visitor, org_a, org_b, invited):
     invited()
     invitation = Invitation.objects.get()
     theirs = Membership.objects.get(user=org_a.member)
