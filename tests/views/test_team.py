@@ -56,7 +56,8 @@ def test_members_see_the_team_and_who_the_admins_are(member_client, org_a):
     page = member_client.get(TEAM)
     html = page.content.decode()
     assert page.status_code == HTTPStatus.OK
-    assert org_a.admin.email in html and org_a.member.email in html
+    assert org_a.admin.email in html
+    assert org_a.member.email in html
     assert 'data-testid="team-admins"' in html
     assert reverse("integrations:team_invite") not in html
     assert "team-invitations" not in html
@@ -99,7 +100,8 @@ def test_bad_invitations_say_why_and_change_nothing(
     assert "already a member" in response.content.decode()
     response = _invite(admin_client, role="owner", capture=django_capture_on_commit_callbacks)
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert not Invitation.objects.exists() and not mail.outbox
+    assert not Invitation.objects.exists()
+    assert not mail.outbox
 
 
 def test_invitee_sets_a_password_and_joins(visitor, invited, org_a):
@@ -251,7 +253,8 @@ def test_an_admin_of_another_organization_reaches_nothing_of_ours(visitor, org_a
     theirs = Membership.objects.get(user=org_a.member)
     visitor.force_login(org_b.admin)
     page = visitor.get(TEAM).content.decode()
-    assert org_a.member.email not in page and "new@alpha.example" not in page
+    assert org_a.member.email not in page
+    assert "new@alpha.example" not in page
     for name, pk in [
         ("member_role", theirs.pk),
         ("member_remove", theirs.pk),
@@ -262,7 +265,8 @@ def test_an_admin_of_another_organization_reaches_nothing_of_ours(visitor, org_a
         assert response.status_code == HTTPStatus.NOT_FOUND, name
     theirs.refresh_from_db()
     invitation.refresh_from_db()
-    assert theirs.role == Membership.Role.MEMBER and invitation.is_usable
+    assert theirs.role == Membership.Role.MEMBER
+    assert invitation.is_usable
 
 
 def test_requiring_two_factor_needs_it_for_yourself_first(admin_client, org_a):
