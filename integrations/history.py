@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from portal.models import Organization
+from portal.models import Membership, Organization
 
 from .models import Company, HistoryEvent, Integration
 
@@ -67,6 +67,9 @@ def history_details_text(event: HistoryEvent) -> str:
         "revoked": lambda v: gettext("yes") if v else gettext("no"),
         "revoke_failed": lambda v: gettext("yes") if v else gettext("no"),
         "created": lambda v: gettext("yes") if v else gettext("no"),
+        "role": lambda v: _label(Membership.Role, v),
+        "previous_role": lambda v: _label(Membership.Role, v),
+        "required": lambda v: gettext("yes") if v else gettext("no"),
     }
     names = {
         "reason": gettext("reason"),
@@ -84,6 +87,10 @@ def history_details_text(event: HistoryEvent) -> str:
         "error": gettext("error"),
         "name": gettext("name"),
         "expires": gettext("expires"),
+        "email": gettext("email"),
+        "previous_role": gettext("previous role"),
+        "role": gettext("role"),
+        "required": gettext("required"),
     }
     # In one order everywhere (PostgreSQL's jsonb keeps its own key order, not ours).
     order = [key for key in names if key in details] + sorted(set(details) - set(names))

@@ -27,7 +27,7 @@ class InvitationInline(admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "email",
         "role",
         "status",
@@ -36,7 +36,7 @@ class InvitationInline(admin.TabularInline):
         "expires_at",
         "accepted_at",
         "revoked_at",
-    ]
+    )
 
     @admin.display(description=_("status"))
     def status(self, obj):
@@ -112,7 +112,7 @@ class AuthenticatorAdmin(admin.ModelAdmin):
     list_display = ["user", "type", "created_at", "last_used_at"]
     list_filter = ["type"]
     search_fields = ["user__email"]
-    fields = readonly_fields = ["user", "type", "created_at", "last_used_at"]
+    fields = readonly_fields = ("user", "type", "created_at", "last_used_at")
 
     def has_add_permission(self, request):
         return False

@@ -54,7 +54,7 @@ class Sent:
 
 
 def invitation_url(token: str) -> str:
-    return settings.PORTAL_BASE_URL + reverse("integrations:invitation_open", args=[token])
+    return f"{settings.PORTAL_BASE_URL}{reverse('integrations:invitation_open', args=[token])}"
 
 
 @sensitive_variables("token")
@@ -212,7 +212,7 @@ def member_role_change(*, membership: Membership, role: str, actor: Actor) -> bo
         organization=membership.organization,
         actor=actor,
         kind=HistoryEvent.Kind.MEMBER_ROLE_CHANGED,
-        details={"email": membership.user.email, "from": current.role, "to": new_role},
+        details={"email": membership.user.email, "previous_role": current.role, "role": new_role},
     )
     return True
 
@@ -246,6 +246,6 @@ def two_factor_requirement_set(*, organization: Organization, required: bool, ac
             organization=organization,
             actor=actor,
             kind=HistoryEvent.Kind.TWO_FACTOR_REQUIREMENT_CHANGED,
-            details={"to": required},
+            details={"required": required},
         )
     return bool(updated)

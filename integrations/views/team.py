@@ -22,6 +22,7 @@ from portal.tenancy import SESSION_KEY, admin_required, member_required
 
 from .. import selectors
 from ..forms.team import InviteForm, RoleForm, TwoFactorRuleForm
+from ..history import history_details_text
 from ..services import team as service
 
 
@@ -38,7 +39,10 @@ def _page(request, *, invite_form=None, status: int = 200):
             initial={"required": organization.require_two_factor_for_admins}
         ),
         "invitations": selectors.team_invitations(organization=organization) if is_admin else (),
-        "history": selectors.team_history(organization=organization) if is_admin else (),
+        "history": [
+            (event, history_details_text(event))
+            for event in (selectors.team_history(organization=organization) if is_admin else ())
+        ],
         "invitation_days": settings.INVITATION_LIFETIME_DAYS,
     }
     return render(request, "team/team.html", context, status=status)

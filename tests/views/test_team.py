@@ -227,6 +227,8 @@ def test_roles_change_but_never_leave_no_admin(admin_client, org_a):
     admin_client.post(reverse("integrations:member_role", args=[member.pk]), {"role": "admin"})
     member.refresh_from_db()
     assert member.is_admin
+    history = admin_client.get(TEAM).content.decode()
+    assert f"email: {org_a.member.email}; previous role: Member; role: Admin." in history
     response = admin_client.post(
         reverse("integrations:member_role", args=[member.pk]), {"role": "x"}
     )
