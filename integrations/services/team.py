@@ -44,6 +44,7 @@ ALREADY_INVITED = _(
 )
 INVITATION_UNUSABLE = _("This invitation can no longer be used.")
 WRONG_ACCOUNT = _("This invitation was sent to another email address.")
+NOT_A_MEMBER = _("This person is no longer a member of the organization.")
 
 
 @dataclass(frozen=True)
@@ -186,26 +187,35 @@ def invitation_accept(*, invitation: Invitation, user: "User") -> Membership:
     return membership
 
 
-def _other_admins_locked(membership: Membership) -> int:
-    """How many admins the organization has besides `membership`, their rows locked."""
-    admins = list(
+def _admins_locked(organization_id: int) -> list[int]:
+    """The organization's admins, their rows locked in one order (so two changes of the
+    team wait for each other instead of deadlocking); re-read after a wait."""
+    return list(
         Membership.objects.select_for_update()
-        .filter(organization_id=membership.organization_id, role=Membership.Role.ADMIN)
-        .exclude(pk=membership.pk)
+        .filter(organization_id=organization_id, role=Membership.Role.ADMIN)
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
-    return len(admins)
+
+
+def _refuse_leaving_no_admin(membership: Membership, *, stays_admin: bool) -> Membership:
+    """Lock the team; return the member as stored now. Raise if the last admin would go."""
+    admins = _admins_locked(membership.organization_id)
+    current = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+    if current is None:
+        raise TeamError(str(NOT_A_MEMBER))
+    if not stays_admin and admins == [current.pk]:
+        raise TeamError(str(LAST_ADMIN))
+    return current
 
 
 @transaction.atomic
 def member_role_change(*, membership: Membership, role: str, actor: Actor) -> bool:
     """Give the member `role`; False if they had it. Refused for the last admin."""
     new_role = Membership.Role(role)
-    current = Membership.objects.select_for_update().get(pk=membership.pk)
+    current = _refuse_leaving_no_admin(membership, stays_admin=new_role == Membership.Role.ADMIN)
     if current.role == new_role:
         return False
-    if current.role == Membership.Role.ADMIN and not _other_admins_locked(current):
-        raise TeamError(str(LAST_ADMIN))
     Membership.objects.filter(pk=current.pk).update(role=new_role)
     membership.role = new_role
     history_record(
@@ -220,9 +230,7 @@ def member_role_change(*, membership: Membership, role: str, actor: Actor) -> bo
 @transaction.atomic
 def member_remove(*, membership: Membership, actor: Actor) -> None:
     """Remove the member from the organization (their account stays). Not the last admin."""
-    current = Membership.objects.select_for_update().get(pk=membership.pk)
-    if current.role == Membership.Role.ADMIN and not _other_admins_locked(current):
-        raise TeamError(str(LAST_ADMIN))
+    current = _refuse_leaving_no_admin(membership, stays_admin=False)
     current.delete()
     history_record(
         organization=membership.organization,

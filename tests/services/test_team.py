@@ -1,5 +1,6 @@
 """The team's services: invitations (single use, expiry, hashed token), roles, removal."""
 
+import queue
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,8 @@ from integrations.services.team import (
     two_factor_requirement_set,
 )
 from portal.models import Invitation, Membership, invitation_token_hash
+from tests.concurrency import run_at_once
+from tests.db_faults import needs_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +160,38 @@ def test_two_factor_rule_is_recorded_when_it_changes(org_a):
         HistoryEvent.objects.filter(kind=HistoryEvent.Kind.TWO_FACTOR_REQUIREMENT_CHANGED).count()
         == 1
     )
+
+
+def test_an_admin_keeping_their_role_is_no_change(org_a):
+    admin = Membership.objects.get(user=org_a.admin)
+    assert not member_role_change(membership=admin, role=Membership.Role.ADMIN, actor=org_a.admin)
+
+
+def test_a_member_removed_meanwhile_is_a_clear_refusal(org_a):
+    member = Membership.objects.get(user=org_a.member)
+    Membership.objects.filter(pk=member.pk).delete()
+    with pytest.raises(TeamError, match="no longer a member"):
+        member_remove(membership=member, actor=org_a.admin)
+
+
+@needs_postgres(
+    "SQLite has no row locks and serialises writers, so two changes cannot race there; "
+    ".ci/run's mandatory PostgreSQL run holds the lock on the organization's admins"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(org_a):
+    """Both start together: without the lock on the admins, each would see two."""
+    Membership.objects.filter(user=org_a.member).update(role=Membership.Role.ADMIN)
+    targets = queue.SimpleQueue()
+    for membership in Membership.objects.filter(organization=org_a).select_related("user"):
+        targets.put(membership)
+
+    def demote(wait):
+        membership = targets.get()
+        wait()
+        return member_role_change(membership=membership, role=Membership.Role.MEMBER, actor=None)
+
+    results, errors = run_at_once(2, demote)
+    assert results == [True]
+    assert [type(e) for e in errors] == [TeamError]
+    assert Membership.objects.filter(organization=org_a, role=Membership.Role.ADMIN).count() == 1
