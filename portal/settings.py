@@ -152,10 +152,11 @@ ACCOUNT_RATE_LIMITS = {
 # Behind N reverse proxies, the client's IP is the Nth from the right in
 # X-Forwarded-For; 0 (the default) uses REMOTE_ADDR.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
-# Two-factor sign-in (allauth.mfa): an authenticator app, with recovery codes.
+# Two-factor sign-in (allauth.mfa): an authenticator app, with recovery codes, and
+# security keys (WebAuthn: allauth's script files, allowed by the CSP's 'self').
 # portal.middleware.TwoFactorRequiredMiddleware sends admins of organizations that
 # require it, and support staff at /admin/, to set it up first.
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Integrations portal")
 # One 30-second step either side for a phone's clock drift (RFC 6238 §6); a code is
 # still refused a second time within the window.
