@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import HistoryEvent
+from portal.logging import redact
 from portal.models import Invitation, Membership
 from tests.factories import PASSWORD
 
@@ -276,3 +277,14 @@ def test_requiring_two_factor_needs_it_for_yourself_first(admin_client, org_a):
     org_a.refresh_from_db()
     assert not org_a.require_two_factor_for_admins
     assert response.status_code == HTTPStatus.FOUND
+
+
+def test_the_log_of_a_refused_link_does_not_hold_its_token(visitor, invited, caplog):
+    link = invited()
+    Invitation.objects.update(revoked_at=timezone.now())
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert visitor.get(link).status_code == HTTPStatus.GONE
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    logged = [redact(record.getMessage()) for record in caplog.records]
+    assert any("/invitations/" in line for line in logged)
+    assert not any(token in line for line in logged)
