@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -347,10 +348,16 @@ TEAM_EVENTS = (
 
 
 def team_members(*, organization: Organization) -> list[Membership]:
-    """The organization's members with their users, admins first."""
+    """The organization's members with their users, admins first; `two_factor` says
+    whether each signs in with a second factor (an authenticator app or a security key)."""
+    second_factor = Authenticator.objects.filter(
+        user=OuterRef("user"),
+        type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN],
+    )
     return list(
         Membership.objects.filter(organization=organization)
         .select_related("user")
+        .annotate(two_factor=Exists(second_factor))
         .order_by("role", "user__email")
     )
 

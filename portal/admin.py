@@ -5,7 +5,6 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from integrations.forms.team import InviteForm
@@ -72,7 +71,7 @@ class OrganizationAdmin(admin.ModelAdmin):
                     email=form.cleaned_data["email"],
                     role=form.cleaned_data["role"],
                     actor=request.user,
-                    language=get_language(),
+                    language=form.cleaned_data["language"],
                 )
             except TeamError as error:
                 form.add_error("email", error.message)

@@ -1,6 +1,8 @@
 """The forms of Settings › Team: an invitation, a member's role, the two-factor rule."""
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Membership
@@ -13,6 +15,9 @@ class InviteForm(forms.Form):
         choices=Membership.Role.choices,
         initial=Membership.Role.MEMBER,
         help_text=_("Admins change settings and manage the team; members only read."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the email"), choices=settings.LANGUAGES, initial=get_language
     )
 
 

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -88,7 +87,7 @@ def team_invite(request):
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 actor=request.user,
-                language=get_language(),
+                language=form.cleaned_data["language"],
             )
         except service.TeamError as error:
             form.add_error("email", error.message)

@@ -29,11 +29,14 @@ def test_support_invites_a_member(staff_client, org_a, org_b, django_capture_on_
     url = reverse("admin:portal_organization_invite", args=[org_a.pk])
     assert staff_client.get(url).status_code == HTTPStatus.OK
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff_client.post(url, {"email": "helper@alpha.example", "role": "admin"})
+        response = staff_client.post(
+            url, {"email": "helper@alpha.example", "role": "admin", "language": "fr"}
+        )
     assert response.status_code == HTTPStatus.FOUND
     invitation = Invitation.objects.get()
     assert (invitation.organization, invitation.role) == (org_a, "admin")
     assert "/invitations/" in mail.outbox[0].body
+    assert "Ouvrez ce lien" in mail.outbox[0].body
     assert invitation.invited_by.email == "support@portal.example"
     event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.MEMBER_INVITED)
     assert event.organization == org_a
@@ -45,7 +48,9 @@ def test_support_invites_a_member(staff_client, org_a, org_b, django_capture_on_
 
 def test_a_bad_invitation_is_refused_with_a_reason(staff_client, org_a):
     url = reverse("admin:portal_organization_invite", args=[org_a.pk])
-    response = staff_client.post(url, {"email": org_a.admin.email, "role": "member"})
+    response = staff_client.post(
+        url, {"email": org_a.admin.email, "role": "member", "language": "en"}
+    )
     assert response.status_code == HTTPStatus.OK
     assert "already a member" in response.content.decode()
     assert staff_client.post(url, {"email": "nope", "role": "member"}).status_code == HTTPStatus.OK

@@ -22,9 +22,10 @@ TEAM = reverse("integrations:team")
 NEW_PASSWORD = "a-long-unusual-passphrase-77"
 
 
-def _invite(client, email="new@alpha.example", role="member", capture=None):
+def _invite(client, email="new@alpha.example", role="member", capture=None, language="en"):
+    data = {"email": email, "role": role, "language": language}
     with capture(execute=True):
-        return client.post(reverse("integrations:team_invite"), {"email": email, "role": role})
+        return client.post(reverse("integrations:team_invite"), data)
 
 
 def _link(message) -> str:
@@ -91,6 +92,21 @@ def test_invite_sends_an_email_whose_token_is_not_stored(admin_client, invited, 
     assert token not in page
 
 
+def test_the_email_is_in_the_language_the_admin_chose(
+    admin_client, django_capture_on_commit_callbacks
+):
+    _invite(admin_client, language="fr", capture=django_capture_on_commit_callbacks)
+    assert "Ouvrez ce lien pour accepter" in mail.outbox[0].body
+
+
+def test_admins_see_who_signs_in_with_a_second_factor(admin_client, make_user, org_a):
+    keyed = make_user("keyed@alpha.example", two_factor=True)
+    Membership.objects.create(organization=org_a, user=keyed)
+    rows = admin_client.get(TEAM).content.decode().split("<tr>")
+    assert "On" in next(r for r in rows if "keyed@alpha.example" in r)
+    assert "Off" in next(r for r in rows if org_a.member.email in r)
+
+
 def test_bad_invitations_say_why_and_change_nothing(
     admin_client, org_a, django_capture_on_commit_callbacks
 ):
@@ -100,6 +116,8 @@ def test_bad_invitations_say_why_and_change_nothing(
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "already a member" in response.content.decode()
     response = _invite(admin_client, role="owner", capture=django_capture_on_commit_callbacks)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    response = _invite(admin_client, language="de", capture=django_capture_on_commit_callbacks)
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert not Invitation.objects.exists()
     assert not mail.outbox
