@@ -27,7 +27,9 @@ pytestmark = pytest.mark.django_db
 
 # The business customer's pages need no login: they are guarded by the link token and
 # the browser-bound state, and are tested in test_link_pages.py and test_callback.py.
+# So are an invitee's, guarded by the invitation's link (tests/views/test_team.py).
 PUBLIC = {"link", "link_country", "oauth_callback", "link_business", "link_done"}
+INVITEE = {"invitation_open", "invitation_accept"}
 
 
 def _flatten(patterns, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -60,7 +62,7 @@ def portal_urls(company: Company, integration: Integration) -> list[tuple[str, s
         api_key, _key = api_key_create(organization=organization, name="Walk", actor=None)
     urls = []
     for route, pattern in integrations_routes():
-        if pattern.name in PUBLIC:
+        if pattern.name in PUBLIC | INVITEE:
             continue
         params = set(re.findall(r"<(?:\w+:)?(\w+)>", route))
         assert params <= {"pk", "prefix"}, f"{pattern.name}: teach this walk about {params}"
@@ -103,10 +105,12 @@ def snapshot(company: Company, integration: Integration) -> tuple:
 
 def test_the_public_pages_are_the_customers_pages_only():
     names = {p.name for p in integrations_patterns()}
-    assert names >= PUBLIC
+    assert names >= PUBLIC | INVITEE
     for route, pattern in integrations_routes():
         if pattern.name in PUBLIC:
             assert route.startswith(("link/", "oauth/sage/")), pattern.name
+        if pattern.name in INVITEE:
+            assert route.startswith("invitations/"), pattern.name
 
 
 def test_member_post_is_refused_on_every_portal_url(member_client, linked, sage_sandbox):
