@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from integrations.forms.team import InviteForm
-from integrations.services.team import TeamError, invitation_create
+from integrations.services.team import TeamError, invitation_create, sent_words
 
 from .models import Invitation, Membership, Organization
 
@@ -66,7 +66,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         form = InviteForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                invitation_create(
+                sent = invitation_create(
                     organization=organization,
                     email=form.cleaned_data["email"],
                     role=form.cleaned_data["role"],
@@ -76,11 +76,8 @@ class OrganizationAdmin(admin.ModelAdmin):
             except TeamError as error:
                 form.add_error("email", error.message)
             else:
-                self.message_user(
-                    request,
-                    _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]},
-                    messages.SUCCESS,
-                )
+                level = messages.SUCCESS if sent.emailed else messages.WARNING
+                self.message_user(request, sent_words(sent), level)
                 return redirect(reverse("admin:portal_organization_change", args=[organization.pk]))
         context = {
             **self.admin_site.each_context(request),

@@ -6,9 +6,11 @@ the role changes and removals that would leave none are refused, the organizatio
 admin rows locked while it is checked.
 """
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from smtplib import SMTPException
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -28,6 +30,8 @@ from ..models import HistoryEvent
 if TYPE_CHECKING:
     from django.contrib.auth.models import User  # User: AUTH_USER_MODEL
 
+logger = logging.getLogger(__name__)
+
 
 class TeamError(Exception):
     """A team change that was refused; `message` says why, in the user's words."""
@@ -44,6 +48,12 @@ ALREADY_INVITED = _(
 )
 INVITATION_UNUSABLE = _("This invitation can no longer be used.")
 WRONG_ACCOUNT = _("This invitation was sent to another email address.")
+SENT = _("Invitation sent to %(email)s.")
+SENT_AGAIN = _("Invitation sent again to %(email)s.")
+NOT_EMAILED = _(
+    "The invitation to %(email)s is saved, but its email could not be sent: "
+    "use “Send again” in a moment."
+)
 NOT_A_MEMBER = _("This person is no longer a member of the organization.")
 
 
@@ -52,6 +62,16 @@ class Sent:
     invitation: Invitation
     # The link's token, for the email and tests; never stored, never shown on a page.
     token: str
+    # False when the mail server refused or could not be reached: "Send again" later.
+    emailed: bool
+
+
+def sent_words(sent: Sent, *, again: bool = False) -> str:
+    """What the admin is told once an invitation is saved: sent, or to send it again later."""
+    if not sent.emailed:
+        return str(NOT_EMAILED) % {"email": sent.invitation.email}
+    words = SENT_AGAIN if again else SENT
+    return str(words) % {"email": sent.invitation.email}
 
 
 def invitation_url(token: str) -> str:
@@ -59,8 +79,8 @@ def invitation_url(token: str) -> str:
 
 
 @sensitive_variables("token")
-def _send(invitation: Invitation, token: str) -> None:
-    """Email the link, in the language the invitation was written in."""
+def _send(invitation: Invitation, token: str) -> bool:
+    """Email the link, in the language the invitation was written in; False if that failed."""
     with translation.override(invitation.language):
         context = {
             "invitation": invitation,
@@ -71,7 +91,14 @@ def _send(invitation: Invitation, token: str) -> None:
         }
         subject = render_to_string("team/email/invitation_subject.txt", context).strip()
         body = render_to_string("team/email/invitation_message.txt", context)
-    EmailMessage(subject=subject, body=body, to=[invitation.email]).send()
+    try:
+        EmailMessage(subject=subject, body=body, to=[invitation.email]).send()
+    except (SMTPException, OSError) as error:
+        logger.error(
+            "The invitation email %s could not be sent: %s", invitation.pk, type(error).__name__
+        )
+        return False
+    return True
 
 
 def _new_token() -> tuple[str, str]:
@@ -106,8 +133,8 @@ def invitation_create(
             kind=HistoryEvent.Kind.MEMBER_INVITED,
             details={"email": email, "role": invitation.role},
         )
-        transaction.on_commit(lambda: _send(invitation, token))
-    return Sent(invitation, token)
+    # Sent once the invitation is saved: a mail server that fails leaves it to send again.
+    return Sent(invitation, token, emailed=_send(invitation, token))
 
 
 @sensitive_variables("token")
@@ -130,8 +157,7 @@ def invitation_resend(*, invitation: Invitation, actor: Actor) -> Sent:
             kind=HistoryEvent.Kind.INVITATION_RESENT,
             details={"email": invitation.email, "role": invitation.role},
         )
-        transaction.on_commit(lambda: _send(invitation, token))
-    return Sent(invitation, token)
+    return Sent(invitation, token, emailed=_send(invitation, token))
 
 
 @transaction.atomic

@@ -82,7 +82,7 @@ def team_invite(request):
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
-            service.invitation_create(
+            sent = service.invitation_create(
                 organization=request.organization,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -93,9 +93,8 @@ def team_invite(request):
             form.add_error("email", error.message)
     if not form.is_valid():
         return _page(request, invite_form=form, status=400)
-    messages.success(
-        request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
-    )
+    level = messages.SUCCESS if sent.emailed else messages.WARNING
+    messages.add_message(request, level, service.sent_words(sent))
     return redirect("integrations:team")
 
 
@@ -104,13 +103,12 @@ def team_invite(request):
 def invitation_resend(request, pk):
     invitation = _invitation(request, pk)
     try:
-        service.invitation_resend(invitation=invitation, actor=request.user)
+        sent = service.invitation_resend(invitation=invitation, actor=request.user)
     except service.TeamError as error:
         messages.error(request, error.message)
     else:
-        messages.success(
-            request, _("Invitation sent again to %(email)s.") % {"email": invitation.email}
-        )
+        level = messages.SUCCESS if sent.emailed else messages.WARNING
+        messages.add_message(request, level, service.sent_words(sent, again=True))
     return redirect("integrations:team")
 
 

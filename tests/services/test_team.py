@@ -27,13 +27,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def invite(org_a, django_capture_on_commit_callbacks):
+def invite(org_a):
     def make(email="new@alpha.example", role=Membership.Role.MEMBER, *, org=None, language="en"):
         org = org or org_a
-        with django_capture_on_commit_callbacks(execute=True):
-            return invitation_create(
-                organization=org, email=email, role=role, actor=org.admin, language=language
-            )
+        return invitation_create(
+            organization=org, email=email, role=role, actor=org.admin, language=language
+        )
 
     return make
 
