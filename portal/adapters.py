@@ -9,6 +9,7 @@ same transaction as it is created (or neither happens).
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,6 +17,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from integrations import crypto
 from integrations.services.team import TeamError, invitation_accept
 
 from .models import Invitation
@@ -68,3 +70,23 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
 
     def get_signup_redirect_url(self, request) -> str:
         return reverse("home")
+
+
+# What allauth.mfa stores encrypted: a TOTP secret, a recovery-code seed (and codes
+# migrated from elsewhere). Bound to this purpose, not to a row: allauth encrypts
+# before the row exists.
+MFA_ASSOCIATED_DATA = "allauth.mfa"
+MFA_SECRET_KEYS = ("secret", "seed")
+
+
+class EncryptingMFAAdapter(DefaultMFAAdapter):
+    """Two-factor secrets encrypted at rest with FIELD_ENCRYPTION_KEYS, as Sage's are
+    (`rotate_encryption_keys` re-encrypts them too)."""
+
+    def encrypt(self, text: str) -> str:
+        return crypto.encrypt(text, associated_data=MFA_ASSOCIATED_DATA)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        if crypto.stored_key_id(encrypted_text) is None:
+            return encrypted_text  # stored in the clear, before this adapter
+        return crypto.decrypt(encrypted_text, associated_data=MFA_ASSOCIATED_DATA)

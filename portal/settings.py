@@ -157,6 +157,7 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 # portal.middleware.TwoFactorRequiredMiddleware sends admins of organizations that
 # require it, and support staff at /admin/, to set it up first.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_ADAPTER = "portal.adapters.EncryptingMFAAdapter"  # secrets encrypted at rest
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Integrations portal")
 # One 30-second step either side for a phone's clock drift (RFC 6238 §6); a code is
 # still refused a second time within the window.

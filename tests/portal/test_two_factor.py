@@ -2,12 +2,15 @@
 who must use it (admins of an organization that requires it; support staff at /admin/)."""
 
 from http import HTTPStatus
+from io import StringIO
 
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from django.core.management import call_command
 from django.urls import reverse
 
+from integrations import crypto
 from integrations.models import HistoryEvent
 from tests.two_factor import enroll_totp, password_login, totp_code, wrong_code
 
@@ -120,3 +123,30 @@ def test_the_admin_never_shows_an_authenticators_secret(client, make_user, org_a
     page = client.get(reverse("admin:mfa_authenticator_change", args=[authenticator.pk]))
     assert page.status_code == HTTPStatus.OK
     assert staff.totp_secret not in page.content.decode()
+
+
+def test_two_factor_secrets_are_encrypted_at_rest_and_rotated(client, org_a, settings):
+    old_key, new_key = crypto.generate_key(), crypto.generate_key()
+    settings.FIELD_ENCRYPTION_KEYS = [old_key]
+    secret = _enrolled(client, org_a.member)
+    stored = {a.type: a.data for a in Authenticator.objects.filter(user=org_a.member)}
+    assert secret not in str(stored[Authenticator.Type.TOTP])
+    assert stored[Authenticator.Type.TOTP]["secret"].startswith(f"{crypto.PREFIX}:")
+    assert stored[Authenticator.Type.RECOVERY_CODES]["seed"].startswith(f"{crypto.PREFIX}:")
+
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
+    call_command("rotate_encryption_keys", stdout=StringIO())
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    # The code still signs in with only the new key.
+    password_login(client, org_a.member.email)
+    assert client.post(AUTHENTICATE, {"code": totp_code(secret)}).status_code == HTTPStatus.FOUND
+    assert _signed_in(client)
+
+
+def test_a_secret_stored_in_the_clear_still_works_and_rotation_encrypts_it(client, make_user):
+    user = make_user("old@alpha.example", two_factor=True)
+    Authenticator.objects.filter(user=user).update(data={"secret": user.totp_secret})
+    password_login(client, user.email)
+    assert client.post(AUTHENTICATE, {"code": totp_code(user.totp_secret)}).status_code == 302
+    call_command("rotate_encryption_keys", stdout=StringIO())
+    assert user.totp_secret not in str(Authenticator.objects.get(user=user).data)
