@@ -194,3 +194,14 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(org_a):
     assert results == [True]
     assert [type(e) for e in errors] == [TeamError]
     assert Membership.objects.filter(organization=org_a, role=Membership.Role.ADMIN).count() == 1
+
+
+def test_accepting_when_support_already_added_the_member_uses_the_invitation(
+    invite, make_user, org_a
+):
+    sent = invite()
+    user = make_user("new@alpha.example")
+    Membership.objects.create(organization=org_a, user=user)
+    membership = invitation_accept(invitation=sent.invitation, user=user)
+    assert membership.role == Membership.Role.MEMBER
+    assert Invitation.objects.get().status == Invitation.Status.ACCEPTED
