@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from integrations.forms.team import InviteForm
 from integrations.services.team import TeamError, invitation_create, sent_words
@@ -37,7 +38,7 @@ class InvitationInline(admin.TabularInline):
         "revoked_at",
     )
 
-    @admin.display(description=_("status"))
+    @admin.display(description=gettext_lazy("status"))
     def status(self, obj):
         return obj.status.label if obj.pk else ""
 
