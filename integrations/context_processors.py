@@ -11,4 +11,5 @@ def navigation(request):
         "nav_api_keys": section == "api_keys",
         "nav_branding": section == "branding",
         "nav_webhooks": section == "webhooks",
+        "nav_team": section == "team",
     }

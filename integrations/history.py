@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from portal.models import Organization
+from portal.models import Membership, Organization
 
 from .models import Company, HistoryEvent, Integration
 from .sage.versions import ApiVersion
@@ -75,6 +75,9 @@ def history_details_text(event: HistoryEvent) -> str:
         "revoke_failed": lambda v: gettext("yes") if v else gettext("no"),
         "created": lambda v: gettext("yes") if v else gettext("no"),
         "api_version": _version,
+        "role": lambda v: _label(Membership.Role, v),
+        "previous_role": lambda v: _label(Membership.Role, v),
+        "required": lambda v: gettext("yes") if v else gettext("no"),
     }
     if event.kind == HistoryEvent.Kind.CREDENTIAL_TYPE_CHANGED:
         words |= {"from": _version, "to": _version}
@@ -96,6 +99,10 @@ def history_details_text(event: HistoryEvent) -> str:
         "expires": gettext("expires"),
         "note": gettext("note"),
         "redirect_url": gettext("redirect URL"),
+        "email": gettext("email"),
+        "previous_role": gettext("previous role"),
+        "role": gettext("role"),
+        "required": gettext("required"),
     }
     # In one order everywhere (PostgreSQL's jsonb keeps its own key order, not ours).
     order = [key for key in names if key in details] + sorted(set(details) - set(names))

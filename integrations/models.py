@@ -526,6 +526,16 @@ class HistoryEvent(models.Model):
             _("Webhook endpoint disabled after failing"),
         )
         REDIRECT_URL_CHANGED = "redirect_url_changed", _("Redirect URL changed")
+        MEMBER_INVITED = "member_invited", _("Member invited")
+        INVITATION_RESENT = "invitation_resent", _("Invitation sent again")
+        INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+        MEMBER_ROLE_CHANGED = "member_role_changed", _("Member's role changed")
+        MEMBER_REMOVED = "member_removed", _("Member removed")
+        TWO_FACTOR_REQUIREMENT_CHANGED = (
+            "two_factor_requirement_changed",
+            _("Two-factor requirement for admins changed"),
+        )
 
     class Reason(models.TextChoices):
         """Why a connection was deauthorized or marked for relink (`details["reason"]`)."""

@@ -5,6 +5,7 @@
 - `settings/branding/`: the name, logo and privacy page the customer's pages show;
   `brand/`: the logo itself (public, content-hashed).
 - `settings/webhooks/`: the organization's webhook endpoints and their delivery logs.
+- `settings/team/`: members, roles, invitations; `invitations/`: the invitee's pages.
 - `companies/`: the organization's companies and their connections.
 - `link/`: the business customer's pages before Sage (no login).
 - `oauth/sage/`: where Sage sends the customer back. The callback's URL is registered
@@ -14,7 +15,7 @@
 from django.urls import include, path
 
 from .services.live_data import LiveList
-from .views import api_keys, branding, companies, integrations, link, webhooks
+from .views import api_keys, branding, companies, integrations, link, team, webhooks
 
 app_name = "integrations"
 
@@ -88,6 +89,21 @@ webhook_patterns = [
         name="webhook_resend",
     ),
 ]
+# Settings › Team: members, roles, invitations, the two-factor rule.
+team_patterns = [
+    path("", team.team, name="team"),
+    path("invite/", team.team_invite, name="team_invite"),
+    path("two-factor/", team.two_factor_rule, name="two_factor_rule"),
+    path("members/<int:pk>/role/", team.member_role, name="member_role"),
+    path("members/<int:pk>/remove/", team.member_remove, name="member_remove"),
+    path("invitations/<int:pk>/resend/", team.invitation_resend, name="invitation_resend"),
+    path("invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation_revoke"),
+]
+# The invitee's pages, no login: the email's link, then a URL without its token.
+invitation_patterns = [
+    path("accept/", team.invitation_accept, name="invitation_accept"),
+    path("<str:token>/", team.invitation_open, name="invitation_open"),
+]
 
 
 def _names(patterns) -> list[str]:
@@ -108,6 +124,7 @@ NAV_SECTIONS = {
     **{f"{app_name}:{name}": "api_keys" for name in _names(api_key_patterns)},
     f"{app_name}:branding": "branding",
     **{f"{app_name}:{name}": "webhooks" for name in _names(webhook_patterns)},
+    **{f"{app_name}:{name}": "team" for name in _names(team_patterns)},
 }
 
 urlpatterns = [
@@ -120,6 +137,8 @@ urlpatterns = [
         name="brand_logo",
     ),
     path("settings/webhooks/", include(webhook_patterns)),
+    path("settings/team/", include(team_patterns)),
+    path("invitations/", include(invitation_patterns)),
     path("companies/", include(company_patterns)),
     *customer_patterns,
 ]

@@ -53,6 +53,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = 
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED}"),
     # The REST API's keys (`Api-Key <prefix>.<secret>`), wherever the header shows up.
     (re.compile(r"(?i)\b(api-key)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED}"),
+    # An invitation's link (Django logs the path of a 404 or 410: a wrong or used link).
+    (re.compile(r"(/invitations/)(?!accept/)[A-Za-z0-9_-]{8,}"), rf"\1{REDACTED}"),
     # key=value, key: value, "key": "value" for the names of our secrets.
     (
         re.compile(rf"(?i)({_EDGE}(?:{_NAMES}){_QUOTE}\s*[:=]\s*\[?\s*b?{_QUOTE}){_VALUE}"),

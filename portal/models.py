@@ -1,8 +1,11 @@
+import hashlib
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Self
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -24,6 +27,11 @@ class Organization(models.Model):
     # served by the portal (integrations:brand_logo), never from MEDIA_URL.
     logo = models.FileField(_("logo"), upload_to="logos/", blank=True, max_length=200)
     privacy_url = models.URLField(_("privacy page"), max_length=500, blank=True)
+    require_two_factor_for_admins = models.BooleanField(
+        _("require two-factor sign-in for admins"),
+        default=False,
+        help_text=_("Admins must set up an authenticator app before they can use the portal."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -102,3 +110,87 @@ class OrganizationScopedQuerySet[M: models.Model](models.QuerySet[M]):
         if organization is None:
             return self.none()
         return self.filter(**{self.organization_path: organization})
+
+
+def invitation_token_hash(token: str) -> str:
+    """The stored form of an invitation token (the token itself is only in the email)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(OrganizationScopedQuerySet["Invitation"]):
+    def usable(self, now: datetime | None = None) -> Self:
+        """Neither accepted, revoked nor expired."""
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now or timezone.now()
+        )
+
+    def by_token(self, token: str) -> Self:
+        return self.filter(token_hash=invitation_token_hash(token))
+
+
+class Invitation(models.Model):
+    """An email invitation to join an organization with a role; its link works once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REVOKED = "revoked", _("Revoked")
+        EXPIRED = "expired", _("Expired")
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("organization"),
+    )
+    email = models.EmailField(_("email"))
+    role = models.CharField(
+        _("role"), max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER
+    )
+    # SHA-256 of the token: a leaked table row cannot be turned back into a link.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    language = models.CharField(_("language"), max_length=10, default="en")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization} ({self.get_role_display()})"
+
+    @property
+    def status(self) -> "Invitation.Status":
+        if self.accepted_at is not None:
+            return self.Status.ACCEPTED
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.Status.PENDING
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == self.Status.PENDING

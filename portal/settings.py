@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_tasks_db",
     "rest_framework",
     "rest_framework_api_key",
@@ -76,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.CurrentOrganizationMiddleware",
+    "portal.middleware.TwoFactorRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -127,8 +129,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# django-allauth: login by email and password, no public sign-up.
-ACCOUNT_ADAPTER = "portal.adapters.NoSignupAccountAdapter"
+# django-allauth: login by email and password; sign-up only through an invitation.
+ACCOUNT_ADAPTER = "portal.adapters.InvitationOnlyAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
@@ -151,6 +153,18 @@ ACCOUNT_RATE_LIMITS = {
 # Behind N reverse proxies, the client's IP is the Nth from the right in
 # X-Forwarded-For; 0 (the default) uses REMOTE_ADDR.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+# Two-factor sign-in (allauth.mfa): an authenticator app, with recovery codes, and
+# security keys (WebAuthn: allauth's script files, allowed by the CSP's 'self').
+# portal.middleware.TwoFactorRequiredMiddleware sends admins of organizations that
+# require it, and support staff at /admin/, to set it up first.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_ADAPTER = "portal.adapters.EncryptingMFAAdapter"  # secrets encrypted at rest
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Integrations portal")
+# One 30-second step either side for a phone's clock drift (RFC 6238 §6); a code is
+# still refused a second time within the window.
+MFA_TOTP_TOLERANCE = 1
+# Invitations to join an organization: their link works once, until then.
+INVITATION_LIFETIME_DAYS = env.int("INVITATION_LIFETIME_DAYS", default=7)
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"

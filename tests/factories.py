@@ -5,7 +5,9 @@ fixture returns a function: ask for `make_company` and call
 `make_company(org_a, "Acme Bakery")`. Ready-made rows (`org_a`, `org_b`) and
 signed-in clients (`admin_client`, `member_client`) are built with them.
 
-- `make_user(email, password=PASSWORD, **extra)`: a user with a verified email.
+- `make_user(email, password=PASSWORD, two_factor=False, **extra)`: a user with a
+  verified email; with `two_factor`, an authenticator app too (its secret on
+  `user.totp_secret`: `tests.two_factor.totp_code(user.totp_secret)`).
 - `make_org(name)`: an organization with `.admin` and `.member`.
 - `setup_sage(org, version=, enable=)`: credentials saved through the service,
   chosen and enabled; returns `(integration, credential_set)`.
@@ -27,6 +29,7 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
@@ -60,11 +63,14 @@ V30_SECRETS = {"signing_secret": SIGNING_SECRET, "subscription_key": SUBSCRIPTIO
 
 @pytest.fixture
 def make_user(db):
-    def make(email: str, *, password: str = PASSWORD, **extra):
+    def make(email: str, *, password: str = PASSWORD, two_factor: bool = False, **extra):
         user = get_user_model().objects.create_user(
             username=email, email=email, password=password, **extra
         )
         EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+        if two_factor:
+            user.totp_secret = generate_totp_secret()
+            TOTP.activate(user, user.totp_secret)
         return user
 
     return make

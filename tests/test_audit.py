@@ -32,6 +32,8 @@ pytestmark = pytest.mark.django_db
 # The organization's logo they show is public too, at a content-hashed URL
 # (tests/views/test_branding.py).
 PUBLIC = {"link", "link_country", "oauth_callback", "link_business", "link_done", "brand_logo"}
+# So are an invitee's, guarded by the invitation's link (tests/views/test_team.py).
+INVITEE = {"invitation_open", "invitation_accept"}
 
 
 def _flatten(patterns, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -74,7 +76,7 @@ def portal_urls(company: Company, integration: Integration) -> list[tuple[str, s
     delivery = endpoint.deliveries.first() or webhook_send_test(endpoint=endpoint)
     urls = []
     for route, pattern in integrations_routes():
-        if pattern.name in PUBLIC:
+        if pattern.name in PUBLIC | INVITEE:
             continue
         params = set(re.findall(r"<(?:\w+:)?(\w+)>", route))
         assert params <= {"pk", "prefix", "delivery_pk"}, f"{pattern.name}: teach {params}"
@@ -122,10 +124,12 @@ def snapshot(company: Company, integration: Integration) -> tuple:
 
 def test_the_public_pages_are_the_customers_pages_only():
     names = {p.name for p in integrations_patterns()}
-    assert names >= PUBLIC
+    assert names >= PUBLIC | INVITEE
     for route, pattern in integrations_routes():
         if pattern.name in PUBLIC:
             assert route.startswith(("link/", "oauth/sage/", "brand/")), pattern.name
+        if pattern.name in INVITEE:
+            assert route.startswith("invitations/"), pattern.name
 
 
 def test_member_post_is_refused_on_every_portal_url(member_client, linked, sage_sandbox):

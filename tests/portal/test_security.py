@@ -66,7 +66,9 @@ def _fresh_rate_limits():
 
 @pytest.fixture
 def staff_client(client, make_user):
-    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True))
+    client.force_login(
+        make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True)
+    )
     return client
 
 
@@ -138,7 +140,7 @@ def test_security_headers_on_real_responses(client, org_a, make_user, who):
         client.force_login(org_a.admin)
         url = reverse("integrations:company_list")
     elif who == "staff":
-        client.force_login(make_user("support@portal.example", is_staff=True))
+        client.force_login(make_user("support@portal.example", is_staff=True, two_factor=True))
         url = reverse("admin:index")
     response = client.get(url, secure=True)
     assert response.status_code == HTTPStatus.OK
@@ -315,7 +317,7 @@ def test_rate_limit_is_per_account_and_per_address(client, org_a, org_b, make_us
 
 
 def test_admin_login_cannot_bypass_allauth(client, make_user):
-    staff = make_user("support@portal.example", is_staff=True, is_superuser=True)
+    staff = make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True)
     response = client.post(
         "/admin/login/?next=/admin/", {"username": staff.username, "password": PASSWORD}
     )

@@ -21,7 +21,9 @@ VERIFIER = "pkce-verifier-3a8F"
 
 @pytest.fixture
 def staff_client(client, make_user):
-    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True))
+    client.force_login(
+        make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True)
+    )
     return client
 
 
@@ -130,7 +132,7 @@ def viewer_client(client, make_user):
     """Support staff who may look at connections and integrations but not change them."""
     from django.contrib.auth.models import Permission
 
-    user = make_user("viewer@portal.example", is_staff=True)
+    user = make_user("viewer@portal.example", is_staff=True, two_factor=True)
     user.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_connection", "view_integration"])
     )

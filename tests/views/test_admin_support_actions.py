@@ -18,14 +18,14 @@ SAVE_BUTTONS = ('name="_save"', 'name="_continue"', 'name="_addanother"')
 @pytest.fixture
 def support(make_user):
     client = Client()
-    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True))
+    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True))
     return client
 
 
 @pytest.fixture
 def viewer(make_user):
     """Support staff who may look at connections and integrations but not change them."""
-    user = make_user("viewer@portal.example", is_staff=True)
+    user = make_user("viewer@portal.example", is_staff=True, two_factor=True)
     user.user_permissions.add(
         *Permission.objects.filter(
             codename__in=[
@@ -230,7 +230,7 @@ def test_the_pages_need_the_action_permission(viewer, linked):
 
 def test_the_page_needs_the_csrf_token(make_user, linked):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True))
+    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True))
 
     response = client.post(page_url(linked), {"post": "yes", "reason": REASON})
 

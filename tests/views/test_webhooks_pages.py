@@ -187,7 +187,7 @@ def test_the_admin_lists_endpoints_and_deliveries_without_the_secret(
 ):
     endpoint, secret = make_endpoint(org_a, "https://hooks.example.com/in")
     delivery = webhook_send_test(endpoint=endpoint)
-    staff = make_user("support@portal.example", is_staff=True, is_superuser=True)
+    staff = make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True)
     client.force_login(staff)
     history = HistoryEvent.objects.filter(kind__startswith="webhook_")
     webhook_endpoint_update(

@@ -1,11 +1,13 @@
 """Re-encrypt every stored secret with the newest key of FIELD_ENCRYPTION_KEYS."""
 
+from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from integrations.crypto import DecryptionError, current_key_id
+from integrations.crypto import DecryptionError, current_key_id, stored_key_id
 from integrations.fields import EncryptedTextField, reencrypt
+from portal.adapters import MFA_SECRET_KEYS, EncryptingMFAAdapter
 
 BATCH = 200
 
@@ -47,6 +49,10 @@ class Command(BaseCommand):
             total += count
             skipped += [(model._meta.label, pk) for pk in unreadable]
             self.stdout.write(f"{model._meta.label}: {count} row(s) {verb}")
+        count, unreadable = self.rotate_authenticators(key, dry_run=dry_run)
+        total += count
+        skipped += [(Authenticator._meta.label, pk) for pk in unreadable]
+        self.stdout.write(f"{Authenticator._meta.label}: {count} row(s) {verb}")
         for label, (pk, reason) in skipped:
             # The id and why (crypto's words name a key id at most): never a value.
             self.stderr.write(f"Skipped {label} {pk}: {reason}")
@@ -81,4 +87,30 @@ class Command(BaseCommand):
                         count += 1
                         if not dry_run:
                             row.save(update_fields=changed)
+        return count, unreadable
+
+    def rotate_authenticators(self, key: str, *, dry_run: bool) -> tuple[int, list]:
+        """Two-factor secrets (a TOTP secret, a recovery-code seed) in allauth's JSON data;
+        any still in the clear are encrypted."""
+        adapter = EncryptingMFAAdapter()
+        count, unreadable = 0, []
+        with transaction.atomic():
+            for row in Authenticator.objects.select_for_update().order_by("pk"):
+                data = dict(row.data)
+                stale = [
+                    name
+                    for name in MFA_SECRET_KEYS
+                    if isinstance(data.get(name), str) and stored_key_id(data[name]) != key
+                ]
+                try:
+                    data.update(
+                        {name: adapter.encrypt(adapter.decrypt(data[name])) for name in stale}
+                    )
+                except DecryptionError as error:
+                    unreadable.append((row.pk, str(error)))
+                    continue
+                if stale:
+                    count += 1
+                    if not dry_run:
+                        Authenticator.objects.filter(pk=row.pk).update(data=data)
         return count, unreadable

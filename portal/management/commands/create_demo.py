@@ -31,7 +31,8 @@ class Command(BaseCommand):
             )
         self._member(password)
         url = settings.PORTAL_BASE_URL
-        admin, members = reverse("admin:index"), reverse("admin:portal_membership_changelist")
+        admin, team = reverse("admin:index"), reverse("integrations:team")
+        organizations = reverse("admin:portal_organization_changelist")
         self.stdout.write(
             f"\n  Portal:    {url}/\n"
             f"  Log in as: {DEMO_EMAIL} (admin) or {DEMO_MEMBER_EMAIL} (member, read-only)\n"
@@ -39,8 +40,9 @@ class Command(BaseCommand):
             "\n  Support staff use the admin: create an account with\n"
             "    .venv/bin/python manage.py createsuperuser\n"
             f"  and sign in with its email address at {url}{admin}\n"
-            "  More members: in the admin, add a user (Users), then its membership\n"
-            f"  of Demo Ltd ({url}{members}).\n"
+            "  (staff set up an authenticator app at their first sign-in).\n"
+            f"  More members: an admin invites them by email on Settings > Team ({url}{team}),\n"
+            f"  or support, with Invite member on Demo Ltd's page ({url}{organizations}).\n"
             "\n  Sage sandbox is on: use any client ID and secret. The first secret it receives\n"
             "  with a client ID stays bound to that ID until the server restarts: to try\n"
             "  another secret, use another client ID (docs/sandbox.md).\n"
