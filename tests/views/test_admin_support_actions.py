@@ -18,7 +18,9 @@ SAVE_BUTTONS = ('name="_save"', 'name="_continue"', 'name="_addanother"')
 @pytest.fixture
 def support(make_user):
     client = Client()
-    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True))
+    client.force_login(
+        make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True)
+    )
     return client
 
 
@@ -230,7 +232,9 @@ def test_the_pages_need_the_action_permission(viewer, linked):
 
 def test_the_page_needs_the_csrf_token(make_user, linked):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True))
+    client.force_login(
+        make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True)
+    )
 
     response = client.post(page_url(linked), {"post": "yes", "reason": REASON})
 

@@ -243,7 +243,9 @@ def test_the_display_name_falls_back_to_the_name(org_a):
 
 
 def test_support_cannot_store_a_logo_through_the_admin(client, make_user, org_a):
-    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True))
+    client.force_login(
+        make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True)
+    )
     page = client.get(reverse("admin:portal_organization_change", args=[org_a.pk]))
     assert page.status_code == HTTPStatus.OK
     assert b'name="logo"' not in page.content

@@ -130,7 +130,9 @@ def test_versions_are_short_labels_on_the_page_and_in_the_admin(
     connection = link_connection(sage_sandbox, org_a, api_version=version)
 
     page = admin_client.get(detail(connection.company)).content.decode()
-    client.force_login(make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True))
+    client.force_login(
+        make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True)
+    )
     admin_list = client.get(reverse("admin:integrations_connection_changelist")).content.decode()
 
     for html in (page, admin_list):
