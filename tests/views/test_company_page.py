@@ -286,3 +286,17 @@ def test_the_companies_pager_keeps_the_search(member_client, org_a, make_company
     assert 'rel="prev"' not in first
     assert 'href="?q=bakery&amp;page=1" rel="prev"' in second
     assert "Page 2 of 2" in second
+
+
+def test_the_country_shows_a_flag_image_not_an_emoji(
+    admin_client, org_a, link_connection, sage_sandbox
+):
+    connection = link_connection(sage_sandbox, org_a)
+
+    html = admin_client.get(
+        reverse("integrations:company_detail", args=[connection.company.pk])
+    ).content.decode()
+
+    assert f"portal/flags/{connection.country.lower()}" in html
+    assert "\U0001f1ec\U0001f1e7" not in html  # the regional-indicator letters of 🇬🇧
+    assert "United Kingdom" in html
