@@ -5,18 +5,23 @@ from playwright.sync_api import expect
 
 from integrations.models import Connection
 from tests.factories import PASSWORD
+from tests.two_factor import totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REASON = "Ticket 4411: the customer moved to a new Sage subscription."
 
 
-def sign_in(page, base: str, email: str) -> None:
-    """The login form in any language (found by its fields' names)."""
+def sign_in(page, base: str, email: str, totp_secret: str = "") -> None:
+    """The login form in any language (found by its fields' names), then the
+    authenticator app's code when the account has one (staff do)."""
     page.goto(f"{base}/accounts/login/")
     page.locator("input[name=login]").fill(email)
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    if totp_secret:
+        page.locator("input[name=code]").fill(totp_code(totp_secret))
+        page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(lambda url: "/accounts/" not in url)
 
 
 @pytest.mark.parametrize(
@@ -30,10 +35,10 @@ def test_support_asks_a_relink_with_a_reason_the_organization_reads(
     browser, live_server, sage_sandbox, org_a, make_user, link_connection, locale, width, words
 ):
     connection = link_connection(sage_sandbox, org_a, name="Harbour Customer")
-    make_user("support@portal.example", is_staff=True, is_superuser=True)
+    staff = make_user("support@portal.example", is_staff=True, is_superuser=True, two_factor=True)
     support = browser.new_context(locale=locale, viewport={"width": width, "height": 844})
     page = support.new_page()
-    sign_in(page, live_server.url, "support@portal.example")
+    sign_in(page, live_server.url, "support@portal.example", staff.totp_secret)
 
     page.goto(f"{live_server.url}/admin/integrations/connection/{connection.pk}/change/")
     page.get_by_test_id("support-action").click()
