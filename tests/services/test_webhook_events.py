@@ -21,7 +21,7 @@ def company(org_a, sage_sandbox, make_company, setup_sage):
 
 
 @pytest.fixture
-def link(client, company, sage_sandbox, django_capture_on_commit_callbacks):
+def run_link(client, company, sage_sandbox, django_capture_on_commit_callbacks):
     """Take the company through the link flow, the customer's `answer` at Sage
     ("approve" or "deny"), and send the webhooks it emits."""
 
@@ -45,17 +45,17 @@ def test_linked_deauthorized_then_relinked(
     sage_sandbox,
     make_endpoint,
     webhook_receiver,
-    link,
+    run_link,
     django_capture_on_commit_callbacks,
 ):
     make_endpoint(org_a, webhook_receiver.url)
-    link()
+    run_link()
     connection = Connection.objects.get(company=company)
     expire_access_token(connection, sage_sandbox)
     sage_sandbox.revoke_all()
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RelinkRequired):
         connection_refresh(connection=connection)
-    link()
+    run_link()
 
     events = sent(webhook_receiver)
     assert [e for e, _ in events] == [
@@ -70,9 +70,9 @@ def test_linked_deauthorized_then_relinked(
     assert events[1][1]["reason"] == "invalid_grant"
 
 
-def test_a_cancelled_link_is_link_failed(org_a, company, make_endpoint, webhook_receiver, link):
+def test_a_cancelled_link_is_link_failed(org_a, company, make_endpoint, webhook_receiver, run_link):
     make_endpoint(org_a, webhook_receiver.url, events=["link.failed"])
-    link("deny")
+    run_link("deny")
     ((event, data),) = sent(webhook_receiver)
     assert event == "link.failed"
     assert data["reason"] == "access_denied"
@@ -80,11 +80,11 @@ def test_a_cancelled_link_is_link_failed(org_a, company, make_endpoint, webhook_
 
 
 def test_a_failed_exchange_is_link_failed(
-    org_a, sage_sandbox, make_endpoint, webhook_receiver, link
+    org_a, sage_sandbox, make_endpoint, webhook_receiver, run_link
 ):
     make_endpoint(org_a, webhook_receiver.url, events=["link.failed"])
     sage_sandbox.fail_next("token", "status_500")
-    link()
+    run_link()
     ((event, data),) = sent(webhook_receiver)
     assert event == "link.failed"
     assert data["reason"] == "unavailable"
