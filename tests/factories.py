@@ -137,6 +137,14 @@ def setup_sage(db):
 
 
 @pytest.fixture
+def keys_rejected_company(sage_sandbox, org_a, setup_sage, make_company):
+    """A company of org A, whose integration's client secret Sage no longer accepts."""
+    _, credential_set = setup_sage(org_a)
+    sage_sandbox.register_client(credential_set.client_id, "the-secret-sage-now-expects")
+    return make_company(org_a)
+
+
+@pytest.fixture
 def make_integration(db):
     def make(organization, *, api_version: str = ApiVersion.V31) -> Integration:
         integration, _ = Integration.objects.get_or_create(

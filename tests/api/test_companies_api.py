@@ -19,16 +19,6 @@ def company_url(company, tail: str = "") -> str:
     return f"{COMPANIES}/{company.pk}{tail}"
 
 
-@pytest.fixture
-def api_a(org_a, make_api_key, api_client):
-    return api_client(make_api_key(org_a)[1])
-
-
-@pytest.fixture
-def api_b(org_b, make_api_key, api_client):
-    return api_client(make_api_key(org_b)[1])
-
-
 def post(client, url, data=None):
     return client.post(url, data or {}, content_type="application/json")
 

@@ -7,11 +7,6 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api_a(org_a, make_api_key, api_client):
-    return api_client(make_api_key(org_a)[1])
-
-
 @pytest.mark.parametrize(
     "path",
     ["/api/v1/companies/1.5/sage/x%0Ay", "/api/v1/x%0A", "/api/v1/companies/1/sage/a%0A"],

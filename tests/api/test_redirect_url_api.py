@@ -12,16 +12,6 @@ COMPANIES = "/api/v1/companies"
 URL = "https://app.example.com/back/{externalId}?status={status}"
 
 
-@pytest.fixture
-def api_a(org_a, make_api_key, api_client):
-    return api_client(make_api_key(org_a)[1])
-
-
-@pytest.fixture
-def api_b(org_b, make_api_key, api_client):
-    return api_client(make_api_key(org_b)[1])
-
-
 def post(client, data):
     return client.post(COMPANIES, data, content_type="application/json")
 

@@ -16,11 +16,6 @@ from tests.link_flow import expire_access_token
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api_a(org_a, make_api_key, api_client):
-    return api_client(make_api_key(org_a)[1])
-
-
 def proxy(company, path: str) -> str:
     return f"/api/v1/companies/{company.pk}/sage/{path}"
 

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.models import OrganizationAPIKey
+from tests.e2e.csp import csp_refusals
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -11,11 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_create_copy_and_revoke_a_key(page, context, live_server, org_a, login):
     context.grant_permissions(["clipboard-read", "clipboard-write"])
-    refused = []
-    page.on(
-        "console",
-        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-    )
+    refused = csp_refusals(page)
     login(page, org_a.admin.email, PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="API keys").click()
     page.get_by_label("Key name").fill("Production backend")

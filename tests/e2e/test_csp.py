@@ -5,26 +5,15 @@ from playwright.sync_api import expect
 
 from integrations.models import Integration
 from portal.models import Membership
+from tests.e2e.csp import csp_refusals
 from tests.factories import PASSWORD
 from tests.two_factor import totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _csp_reports(page) -> list[str]:
-    """Collect what the browser refused because of the policy."""
-    refused = []
-    page.on(
-        "console",
-        lambda message: (
-            refused.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return refused
-
-
 def test_portal_pages_run_under_the_policy(page, live_server, org_a, login):
-    refused = _csp_reports(page)
+    refused = csp_refusals(page)
     login(page, org_a.admin.email, PASSWORD)
     for path in ["/companies/", "/settings/integrations/accounting/", "/companies/new/"]:
         page.goto(f"{live_server.url}{path}")
@@ -40,7 +29,7 @@ def test_admin_works_under_the_policy(page, live_server, org_a, org_b, make_user
     Membership.objects.create(organization=org_a, user=staff, role=Membership.Role.MEMBER)
     for org in (org_a, org_b):
         Integration.objects.create(organization=org)
-    refused = _csp_reports(page)
+    refused = csp_refusals(page)
     login(page, staff.email, PASSWORD)
     # Support staff sign in with their authenticator app's code too.
     page.locator("input[name=code]").fill(totp_code(staff.totp_secret))

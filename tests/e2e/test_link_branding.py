@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_csp import _csp_reports
+from tests.e2e.csp import csp_refusals
 from tests.factories import PASSWORD
 from tests.views.test_branding import png_with_metadata
 
@@ -59,7 +59,7 @@ def test_the_customer_sees_who_asks_and_equal_flag_tiles(browser, branded_link, 
         viewport={"width": width, "height": 900},
     )
     customer = context.new_page()
-    refused = _csp_reports(customer)
+    refused = csp_refusals(customer)
     customer.goto(branded_link)
     expect(customer.get_by_role("heading", level=1)).to_have_text(words["heading"])
     assert image_loaded(customer.get_by_test_id("brand-logo"))

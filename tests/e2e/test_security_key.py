@@ -7,17 +7,14 @@ import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
 
+from tests.e2e.csp import csp_refusals
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_add_a_security_key_then_sign_in_with_it(page, context, live_server, org_a, login):
-    refused = []
-    page.on(
-        "console",
-        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-    )
+    refused = csp_refusals(page)
     cdp = context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
     cdp.send(

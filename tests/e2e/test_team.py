@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from portal.models import Membership
+from tests.e2e.csp import csp_refusals
 from tests.factories import PASSWORD
 from tests.two_factor import totp_code, wrong_code
 
@@ -111,11 +112,7 @@ def test_turn_on_two_factor_then_sign_in_with_a_code(case, live_server, org_a):
     language, width, new_page = case
     url = live_server.url
     page = new_page()
-    refused = []
-    page.on(
-        "console",
-        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-    )
+    refused = csp_refusals(page)
     _sign_in(page, url, language, org_a.member.email, PASSWORD)
     page.locator("details.usermenu summary").click()
     page.get_by_role("link", name=_t(language, "Two-factor sign-in")).click()

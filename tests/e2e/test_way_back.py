@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from integrations.models import Connection
 from integrations.sage.versions import ApiVersion
+from tests.e2e.csp import csp_refusals
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,11 +79,7 @@ def test_linked_through_the_api_lands_on_the_platforms_redirect_url(
     company = created.json()
 
     customer = browser.new_context(locale="en-GB").new_page()
-    refused = []
-    customer.on(
-        "console",
-        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-    )
+    refused = csp_refusals(customer)
     customer.goto(company["link_url"])
     customer.get_by_role("link", name="Sage Accounting").click()
     customer.get_by_role("button", name="United Kingdom").click()

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from standardwebhooks.webhooks import Webhook
 
 from integrations.webhook_models import WebhookEndpoint
+from tests.e2e.csp import csp_refusals
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,11 +17,7 @@ def test_add_an_endpoint_then_send_a_test_event(
     page, context, live_server, org_a, login, webhook_receiver
 ):
     context.grant_permissions(["clipboard-read", "clipboard-write"])
-    refused = []
-    page.on(
-        "console",
-        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-    )
+    refused = csp_refusals(page)
     login(page, org_a.admin.email, PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Webhooks").click()
     page.get_by_role("link", name="Add an endpoint").click()

@@ -20,6 +20,19 @@ def company(org_a, sage_sandbox, make_company, setup_sage):
     return make_company(org_a)
 
 
+@pytest.fixture
+def run_link(client, company, sage_sandbox, django_capture_on_commit_callbacks):
+    """Take the company through the link flow, the customer's `answer` at Sage
+    ("approve" or "deny"), and send the webhooks it emits."""
+
+    def run(answer: str = "approve") -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            query = authorize_query(client, company)
+            client.get(callback_path(getattr(sage_sandbox, answer)(query)))
+
+    return run
+
+
 def sent(receiver) -> list[tuple[str, dict]]:
     import json
 
@@ -27,26 +40,22 @@ def sent(receiver) -> list[tuple[str, dict]]:
 
 
 def test_linked_deauthorized_then_relinked(
-    client,
     org_a,
     company,
     sage_sandbox,
     make_endpoint,
     webhook_receiver,
+    run_link,
     django_capture_on_commit_callbacks,
 ):
     make_endpoint(org_a, webhook_receiver.url)
-    with django_capture_on_commit_callbacks(execute=True):
-        query = authorize_query(client, company)
-        client.get(callback_path(sage_sandbox.approve(query)))
+    run_link()
     connection = Connection.objects.get(company=company)
     expire_access_token(connection, sage_sandbox)
     sage_sandbox.revoke_all()
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RelinkRequired):
         connection_refresh(connection=connection)
-    with django_capture_on_commit_callbacks(execute=True):
-        query = authorize_query(client, company)
-        client.get(callback_path(sage_sandbox.approve(query)))
+    run_link()
 
     events = sent(webhook_receiver)
     assert [e for e, _ in events] == [
@@ -61,19 +70,9 @@ def test_linked_deauthorized_then_relinked(
     assert events[1][1]["reason"] == "invalid_grant"
 
 
-def test_a_cancelled_link_is_link_failed(
-    client,
-    org_a,
-    company,
-    sage_sandbox,
-    make_endpoint,
-    webhook_receiver,
-    django_capture_on_commit_callbacks,
-):
+def test_a_cancelled_link_is_link_failed(org_a, company, make_endpoint, webhook_receiver, run_link):
     make_endpoint(org_a, webhook_receiver.url, events=["link.failed"])
-    with django_capture_on_commit_callbacks(execute=True):
-        query = authorize_query(client, company)
-        client.get(callback_path(sage_sandbox.deny(query)))
+    run_link("deny")
     ((event, data),) = sent(webhook_receiver)
     assert event == "link.failed"
     assert data["reason"] == "access_denied"
@@ -81,19 +80,11 @@ def test_a_cancelled_link_is_link_failed(
 
 
 def test_a_failed_exchange_is_link_failed(
-    client,
-    org_a,
-    company,
-    sage_sandbox,
-    make_endpoint,
-    webhook_receiver,
-    django_capture_on_commit_callbacks,
+    org_a, sage_sandbox, make_endpoint, webhook_receiver, run_link
 ):
     make_endpoint(org_a, webhook_receiver.url, events=["link.failed"])
     sage_sandbox.fail_next("token", "status_500")
-    with django_capture_on_commit_callbacks(execute=True):
-        query = authorize_query(client, company)
-        client.get(callback_path(sage_sandbox.approve(query)))
+    run_link()
     ((event, data),) = sent(webhook_receiver)
     assert event == "link.failed"
     assert data["reason"] == "unavailable"

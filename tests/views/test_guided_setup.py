@@ -163,13 +163,9 @@ def test_check_again_keeps_the_answer(sage_sandbox, admin_client, org_a, setup_s
 
 
 def test_a_customers_link_refused_for_the_keys(
-    sage_sandbox, client, admin_client, org_a, setup_sage, make_company
+    sage_sandbox, client, admin_client, org_a, keys_rejected_company
 ):
-    _, credential_set = setup_sage(org_a)
-    sage_sandbox.register_client(credential_set.client_id, "the-secret-sage-now-expects")
-    company = make_company(org_a)
-
-    query = authorize_query(client, company)
+    query = authorize_query(client, keys_rejected_company)
     result = client.get(callback_path(sage_sandbox.approve(query)), follow=True)
 
     # The customer is told it is not their doing.
@@ -180,12 +176,9 @@ def test_a_customers_link_refused_for_the_keys(
     assert REJECTED in text(admin_client, SETTINGS_URL)
 
 
-def test_the_customers_words_in_french(sage_sandbox, client, org_a, setup_sage, make_company):
-    _, credential_set = setup_sage(org_a)
-    sage_sandbox.register_client(credential_set.client_id, "the-secret-sage-now-expects")
-    company = make_company(org_a)
+def test_the_customers_words_in_french(sage_sandbox, client, keys_rejected_company):
     client.cookies["django_language"] = "fr"
-    query = authorize_query(client, company)
+    query = authorize_query(client, keys_rejected_company)
     result = client.get(
         callback_path(sage_sandbox.approve(query)), follow=True, headers={"accept-language": "fr"}
     )

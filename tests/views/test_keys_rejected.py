@@ -16,14 +16,11 @@ REJECTED = 'data-testid="keys-rejected"'
 
 
 @pytest.fixture
-def rejected_link(sage_sandbox, client, org_a, setup_sage, make_company):
-    """A customer's link that Sage's token endpoint refused with invalid_client."""
-    integration, credential_set = setup_sage(org_a)
-    sage_sandbox.register_client(credential_set.client_id, "the-secret-sage-now-expects")
-    company = make_company(org_a)
-    query = authorize_query(client, company)
+def rejected_link(sage_sandbox, client, keys_rejected_company):
+    """A customer's link that Sage's token endpoint refused with invalid_client: the company."""
+    query = authorize_query(client, keys_rejected_company)
     client.get(callback_path(sage_sandbox.approve(query)))
-    return integration, Company.objects.get(pk=company.pk)
+    return Company.objects.get(pk=keys_rejected_company.pk)
 
 
 def pages(client, company):
@@ -33,12 +30,9 @@ def pages(client, company):
 
 
 def test_invalid_client_at_the_callback_is_logged_at_error(
-    sage_sandbox, client, org_a, setup_sage, make_company, caplog
+    sage_sandbox, client, keys_rejected_company, caplog
 ):
-    _, credential_set = setup_sage(org_a)
-    sage_sandbox.register_client(credential_set.client_id, "the-secret-sage-now-expects")
-    company = make_company(org_a)
-    query = authorize_query(client, company)
+    query = authorize_query(client, keys_rejected_company)
     with caplog.at_level(logging.ERROR):
         client.get(callback_path(sage_sandbox.approve(query)))
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -47,7 +41,7 @@ def test_invalid_client_at_the_callback_is_logged_at_error(
 
 
 def test_admins_read_that_sage_rejected_the_keys_and_when(rejected_link, admin_client, org_a):
-    _, company = rejected_link
+    company = rejected_link
     settings_page, company_page = pages(admin_client, company)
     assert REJECTED in settings_page
     assert REJECTED in company_page
@@ -60,7 +54,7 @@ def test_admins_read_that_sage_rejected_the_keys_and_when(rejected_link, admin_c
 
 
 def test_saving_new_keys_clears_the_notice(rejected_link, admin_client, org_a):
-    _, company = rejected_link
+    company = rejected_link
     admin_client.post(
         reverse("integrations:sage_settings"),
         {
@@ -75,7 +69,7 @@ def test_saving_new_keys_clears_the_notice(rejected_link, admin_client, org_a):
 
 
 def test_an_accepted_check_clears_the_notice(rejected_link, admin_client, sage_sandbox):
-    _, company = rejected_link
+    company = rejected_link
     sage_sandbox.register_client(CLIENT_ID["3.1"], CLIENT_SECRET)  # fixed at Sage's end
     admin_client.post(reverse("integrations:credentials_check"))
     settings_page, _ = pages(admin_client, company)

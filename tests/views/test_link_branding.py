@@ -40,6 +40,13 @@ def branded(client, org_a):
     return org_a
 
 
+@pytest.fixture
+def company(branded, sage_sandbox, make_company, setup_sage):
+    """A company of the branded organization, its Sage integration set up."""
+    setup_sage(branded)
+    return make_company(branded)
+
+
 def logo_url(org: Organization) -> str:
     return reverse("integrations:brand_logo", args=[org.pk, org.logo_version])
 
@@ -51,12 +58,7 @@ def current_step(page: str) -> str:
     return match.group(1).strip()
 
 
-def test_the_first_page_says_who_asks_and_what_is_shared(
-    client, branded, sage_sandbox, make_company, setup_sage
-):
-    setup_sage(branded)
-    company = make_company(branded)
-
+def test_the_first_page_says_who_asks_and_what_is_shared(client, branded, company):
     page = client.get(link_url(company)).content.decode()
 
     assert "<h1>Alpha Pay would like to connect to your Sage Accounting</h1>" in page
@@ -70,12 +72,7 @@ def test_the_first_page_says_who_asks_and_what_is_shared(
     assert 'data-testid="already-linked"' not in page
 
 
-def test_the_country_page_is_step_two_with_flags_that_are_images(
-    client, branded, sage_sandbox, make_company, setup_sage
-):
-    setup_sage(branded)
-    company = make_company(branded)
-
+def test_the_country_page_is_step_two_with_flags_that_are_images(client, company):
     page = client.get(country_url(company)).content.decode()
 
     assert "Alpha Pay would like to connect to your Sage Accounting" in page
@@ -150,11 +147,7 @@ def test_a_company_linked_before_is_offered_to_link_again(
     assert country_url(company) in page
 
 
-def test_an_expired_link_still_says_who_sent_it(
-    client, branded, sage_sandbox, make_company, setup_sage
-):
-    setup_sage(branded)
-    company = make_company(branded)
+def test_an_expired_link_still_says_who_sent_it(client, company):
     company.link_expires_at = timezone.now()
     company.save()
 
@@ -164,12 +157,8 @@ def test_an_expired_link_still_says_who_sent_it(
     assert 'data-testid="brand-name">Alpha Pay<' in response.content.decode()
 
 
-def test_the_pages_back_from_sage_carry_the_brand(
-    client, branded, sage_sandbox, make_company, setup_sage
-):
-    setup_sage(branded)
+def test_the_pages_back_from_sage_carry_the_brand(client, branded, company, sage_sandbox):
     businesses = sage_sandbox.set_businesses(2)
-    company = make_company(branded)
     query = authorize_query(client, company)
     client.get(callback_path(sage_sandbox.approve(query, country="GB")))
 
@@ -184,10 +173,9 @@ def test_the_pages_back_from_sage_carry_the_brand(
     assert f'src="{logo_url(branded)}"' in done
 
 
-def test_the_link_pages_speak_french(client, branded, sage_sandbox, make_company, setup_sage):
-    setup_sage(branded)
+def test_the_link_pages_speak_french(client, company):
     client.cookies["django_language"] = "fr"
-    page = client.get(country_url(make_company(branded))).content.decode()
+    page = client.get(country_url(company)).content.decode()
     assert "Alpha Pay souhaite se connecter à votre Sage Accounting" in page
     assert "Votre pays ne figure pas dans la liste" in page
     assert "Ce qui sera partagé" in page

@@ -90,6 +90,9 @@ def test_edit_then_delete(admin_client, org_a, loopback):
     assert admin_client.get(delete).status_code == HTTPStatus.OK
     assert admin_client.post(delete).status_code == HTTPStatus.FOUND
     assert not WebhookEndpoint.objects.exists()
+    page = admin_client.get(reverse("integrations:webhook_list")).content.decode()
+    history = page.split('data-testid="webhook-history"')[1]
+    assert history.count('<span class="webhook-url">http://127.0.0.1:9/hooks</span>') == 3
 
 
 def test_members_see_but_cannot_manage(client, org_a, make_endpoint, loopback):
