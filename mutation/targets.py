@@ -23,6 +23,8 @@ CALLBACK_TESTS = (
     "tests/services/test_revocation.py",
     "tests/views/test_keys_rejected.py",
     "tests/test_unreadable_secrets.py",
+    # The way back: where the outcome sends the customer (issue 12).
+    "tests/services/test_way_back.py",
 )
 # The tenancy walks over every URL, the organization switch, the roles.
 TENANCY_TESTS = (
