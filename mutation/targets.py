@@ -89,6 +89,8 @@ TARGETS = {
             "tests/services/test_keepalive.py",
             # A token refused early, and rotated tokens that cannot be saved.
             "tests/services/test_refresh_recovery.py",
+            # A failed refresh told to the platform's webhooks, with Sage's error.
+            "tests/services/test_webhook_events.py",
         ),
         ("connection_refresh", "_locked", "check_usable", "_record_refresh_failure"),
     ),
