@@ -3,7 +3,8 @@
 One module for every environment. Development values come from a local `.env`
 (written once by `make run`); production reads the real environment. Required
 production secrets have no default: a bad deploy stops at start with a one-line
-message that names the missing variable.
+message that names the missing variable (only the source-only commands, such as
+`makemigrations`, run without them).
 """
 
 import sys
@@ -23,11 +24,18 @@ if str(_env_file) not in ("", ".") and _env_file.is_file():
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
+# Commands that only read the models or the source, and never serve a page nor touch a
+# secret, run in any clean checkout without the production secrets (CI's
+# `manage.py makemigrations --check`, the translation commands).
+SOURCE_ONLY_COMMANDS = {"makemigrations", "makemessages", "compilemessages", "translate"}
+# (`manage.py`, `django-admin` and `python -m django` alike: the command comes first.)
+SECRETS_NEEDED = not (len(sys.argv) > 1 and sys.argv[1] in SOURCE_ONLY_COMMANDS)
+
 
 def _required(name: str) -> str:
-    """Read a variable that must be set when debug is off."""
+    """Read a variable that must be set when debug is off (and secrets are needed)."""
     value = env.str(name, default="").strip()
-    if not value and not DEBUG:
+    if not value and not DEBUG and SECRETS_NEEDED:
         # One line, naming the variable: a bad deploy stops here.
         raise SystemExit(f"ImproperlyConfigured: {name} must be set when DJANGO_DEBUG is off.")
     return value

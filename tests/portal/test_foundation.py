@@ -189,3 +189,21 @@ def test_missing_keys_fail_the_system_check(settings):
 
     settings.FIELD_ENCRYPTION_KEYS = []
     assert [e.id for e in encryption_keys_check(None)] == ["portal.E001"]
+
+
+def test_makemigrations_runs_in_a_clean_checkout_without_the_production_secrets():
+    """It only reads the models: CI checks migrations with no secret in the environment."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DJANGO_DEBUG")
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
