@@ -204,17 +204,6 @@ def credential_cards(*, integration: Integration | None) -> list[CredentialCard]
     ]
 
 
-def organization_admin_emails(*, organization: Organization) -> list[str]:
-    """The email addresses of the organization's active admins, for members to ask."""
-    return list(
-        Membership.objects.filter(
-            organization=organization, role=Membership.Role.ADMIN, user__is_active=True
-        )
-        .order_by("user__email")
-        .values_list("user__email", flat=True)
-    )
-
-
 @dataclass(frozen=True)
 class SetupProgress:
     """The first steps of an organization: what the checklist ticks off."""

@@ -58,6 +58,17 @@ class MembershipQuerySet(models.QuerySet):
             return self.none()
         return self.filter(user=user, user__is_active=True)
 
+    def admin_emails(self, organization) -> list[str]:
+        """The email addresses of the organization's active admins: whom a member asks,
+        whom the portal tells when something of the organization's needs them."""
+        return list(
+            self.filter(organization=organization, role=Membership.Role.ADMIN)
+            .filter(user__is_active=True)
+            .exclude(user__email="")
+            .order_by("user__email")
+            .values_list("user__email", flat=True)
+        )
+
 
 class Membership(models.Model):
     class Role(models.TextChoices):

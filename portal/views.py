@@ -60,12 +60,7 @@ def permission_denied(request, exception=None):
     support_only = match is not None and match.app_name == "admin"
     organization = getattr(request, "organization", None)
     admins = (
-        [
-            m.user.email
-            for m in Membership.objects.filter(
-                organization=organization, role=Membership.Role.ADMIN
-            ).select_related("user")
-        ]
+        Membership.objects.admin_emails(organization)
         if organization is not None and not support_only
         else []
     )

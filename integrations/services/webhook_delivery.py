@@ -207,10 +207,7 @@ def webhook_endpoint_disable_if_failing(*, endpoint: WebhookEndpoint) -> bool:
 
 
 def _mail_admins(endpoint: WebhookEndpoint) -> None:
-    admins = Membership.objects.filter(
-        organization=endpoint.organization, role=Membership.Role.ADMIN, user__is_active=True
-    ).values_list("user__email", flat=True)
-    recipients = [email for email in admins if email]
+    recipients = Membership.objects.admin_emails(endpoint.organization)
     if not recipients:
         return
     days = settings.WEBHOOKS_DISABLE_AFTER_DAYS

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from portal.models import Membership
 from portal.redirects import local_path_or
 from portal.tenancy import admin_required, member_required
 
@@ -28,7 +29,6 @@ from ..selectors import (
     integration_support_notice,
     keys_check,
     linked_counts,
-    organization_admin_emails,
 )
 from ..services import credentials as service
 from ..services.credentials import IntegrationNotReady, KeysRejected, RelinkNotConfirmed
@@ -109,7 +109,7 @@ def sage_settings(request):
         "developer_portal_url": settings.SAGE_DEVELOPER_PORTAL_URL,
     }
     if not is_admin:
-        context["admin_emails"] = organization_admin_emails(organization=request.organization)
+        context["admin_emails"] = Membership.objects.admin_emails(request.organization)
         return render(request, "integrations/settings/sage_summary.html", context)
     form = CredentialsForm(
         request.POST if request.method == "POST" else None,
