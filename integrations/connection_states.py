@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy
 
-from .models import Connection, HistoryEvent
+from integrations.models import Connection, HistoryEvent
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

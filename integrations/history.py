@@ -5,10 +5,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from integrations.models import Company, HistoryEvent, Integration
+from integrations.sage.versions import ApiVersion
 from portal.models import Membership, Organization
-
-from .models import Company, HistoryEvent, Integration
-from .sage.versions import ApiVersion
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User  # User: AUTH_USER_MODEL
@@ -64,7 +63,7 @@ def history_details_text(event: HistoryEvent) -> str:
     """The event's details as a sentence in the reader's language, never as JSON."""
     from django.utils.translation import gettext
 
-    from .models import CredentialSet
+    from integrations.models import CredentialSet
 
     details = event.details or {}
     words = {

@@ -7,8 +7,8 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from .services.link_callback import Result
-from .services.link_outcomes import NOTICE_WORDING, Notice
+from integrations.services.link_callback import Result
+from integrations.services.link_outcomes import NOTICE_WORDING, Notice
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -11,16 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
+from integrations.fields import EncryptedTextField
+from integrations.redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
+from integrations.redirect_urls import validate_redirect_url
+from integrations.sage.oauth import token_lifetime
+from integrations.sage.versions import ApiVersion
 from portal.models import Organization, OrganizationScopedQuerySet
 
-from .fields import EncryptedTextField
-from .redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
-from .redirect_urls import validate_redirect_url
-from .sage.oauth import token_lifetime
-from .sage.versions import ApiVersion
-
 if TYPE_CHECKING:
-    from .sage.oauth import TokenSet
+    from integrations.sage.oauth import TokenSet
 
 
 class IntegrationQuerySet(OrganizationScopedQuerySet["Integration"]):
@@ -635,5 +634,5 @@ class OrganizationAPIKey(AbstractAPIKey):
 
 
 # The webhook models live in their own module; imported here so that Django registers them.
-from .webhook_models import WebhookDelivery as WebhookDelivery  # noqa: E402
-from .webhook_models import WebhookEndpoint as WebhookEndpoint  # noqa: E402
+from integrations.webhook_models import WebhookDelivery as WebhookDelivery  # noqa: E402
+from integrations.webhook_models import WebhookEndpoint as WebhookEndpoint  # noqa: E402

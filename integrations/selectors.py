@@ -17,16 +17,14 @@ from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Invitation, Membership, Organization
-
-from .connection_states import (
+from integrations.connection_states import (
     LIFECYCLE_KINDS,
     ConnectionState,
     LastEvent,
     State,
     connection_state,
 )
-from .models import (
+from integrations.models import (
     Company,
     Connection,
     CredentialSet,
@@ -34,8 +32,9 @@ from .models import (
     Integration,
     OrganizationAPIKey,
 )
-from .sage.versions import ApiVersion
-from .webhook_models import WebhookDelivery, WebhookEndpoint
+from integrations.sage.versions import ApiVersion
+from integrations.webhook_models import WebhookDelivery, WebhookEndpoint
+from portal.models import Invitation, Membership, Organization
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise

@@ -14,8 +14,8 @@
 
 from django.urls import include, path
 
-from .services.live_data import LiveList
-from .views import api_keys, branding, companies, integrations, link, team, webhooks
+from integrations.services.live_data import LiveList
+from integrations.views import api_keys, branding, companies, integrations, link, team, webhooks
 
 app_name = "integrations"
 

@@ -13,9 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from integrations.fields import EncryptedTextField
 from portal.models import Organization, OrganizationScopedQuerySet
-
-from .fields import EncryptedTextField
 
 
 class WebhookEvent(models.TextChoices):

@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 
 from integrations import crypto
 from integrations.services.team import TeamError, invitation_accept
-
-from .models import Invitation
-from .tenancy import SESSION_KEY
+from portal.models import Invitation
+from portal.tenancy import SESSION_KEY
 
 INVITATION_SESSION_KEY = "pending_invitation"
 

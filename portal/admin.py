@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from integrations.forms.team import InviteForm
 from integrations.services.team import TeamError, invitation_create, sent_words
-
-from .models import Invitation, Membership, Organization
+from portal.models import Invitation, Membership, Organization
 
 
 class MembershipInline(admin.TabularInline):

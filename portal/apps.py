@@ -7,4 +7,4 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers system checks)
+        from portal import checks  # noqa: F401  (registers system checks)

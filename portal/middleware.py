@@ -4,8 +4,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from .models import Membership
-from .tenancy import SESSION_KEY
+from portal.models import Membership
+from portal.tenancy import SESSION_KEY
 
 
 def user_memberships(request) -> list[Membership]:

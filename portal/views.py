@@ -6,9 +6,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .models import Membership
-from .redirects import local_path_or
-from .tenancy import SESSION_KEY, NoOrganization, member_required, membership_required
+from portal.models import Membership
+from portal.redirects import local_path_or
+from portal.tenancy import SESSION_KEY, NoOrganization, member_required, membership_required
 
 
 def _is_id(value: str) -> bool:

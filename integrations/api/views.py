@@ -25,18 +25,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors
-from ..fields import unreadable_fields
-from ..history import acting_with_api_key
-from ..models import Company, Connection
-from ..sage.errors import SageApiError
-from ..services import companies as company_service
-from ..services import sage_proxy
-from ..services.connections import ConnectionBusy, TokenError, connection_unlink
-from .authentication import organization_of
-from .problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
-from .problems import BadGateway, Conflict, Unavailable
-from .serializers import (
+from integrations import selectors
+from integrations.api.authentication import organization_of
+from integrations.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
+from integrations.api.problems import BadGateway, Conflict, Unavailable
+from integrations.api.serializers import (
     CompanyFilterSerializer,
     CompanySerializer,
     CompanyUpdateSerializer,
@@ -46,6 +39,13 @@ from .serializers import (
     ProblemSerializer,
     UnlinkSerializer,
 )
+from integrations.fields import unreadable_fields
+from integrations.history import acting_with_api_key
+from integrations.models import Company, Connection
+from integrations.sage.errors import SageApiError
+from integrations.services import companies as company_service
+from integrations.services import sage_proxy
+from integrations.services.connections import ConnectionBusy, TokenError, connection_unlink
 
 
 def problems(

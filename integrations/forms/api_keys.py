@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .names import printable_name
-from .widgets import BoundedTextInput
+from integrations.forms.names import printable_name
+from integrations.forms.widgets import BoundedTextInput
 
 
 class ApiKeyForm(forms.Form):

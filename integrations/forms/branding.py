@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .names import printable_name
-from .widgets import BoundedTextInput
+from integrations.forms.names import printable_name
+from integrations.forms.widgets import BoundedTextInput
 
 LOGO_MAX_BYTES = 1024 * 1024
 # Refused before decoding: a small file can claim a huge canvas (a decompression bomb).

@@ -6,10 +6,10 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..crypto import DecryptionError
-from ..models import CredentialSet, mask_secret
-from ..sage.versions import ApiVersion
-from .widgets import BoundedTextInput
+from integrations.crypto import DecryptionError
+from integrations.forms.widgets import BoundedTextInput
+from integrations.models import CredentialSet, mask_secret
+from integrations.sage.versions import ApiVersion
 
 KEY_MAX_LENGTH = 255
 # Secrets are never sent back to the browser, not even after an error.

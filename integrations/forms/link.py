@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..sage.countries import countries_for
+from integrations.sage.countries import countries_for
 
 
 class CountryForm(forms.Form):

@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..redirect_urls import MAX_LENGTH, validate_redirect_url
-from .widgets import BoundedTextInput
+from integrations.forms.widgets import BoundedTextInput
+from integrations.redirect_urls import MAX_LENGTH, validate_redirect_url
 
 EXAMPLE = "https://app.example.com/sage/done?company={externalId}&status={status}"
 

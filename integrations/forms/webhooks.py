@@ -4,8 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from ..webhook_http import Refusal, UnsafeUrl, resolve
-from ..webhook_models import WebhookEvent
+from integrations.webhook_http import Refusal, UnsafeUrl, resolve
+from integrations.webhook_models import WebhookEvent
 
 URL_REFUSALS = {
     Refusal.NOT_HTTPS: _("Use an https:// URL."),

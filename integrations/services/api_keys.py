@@ -6,10 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from integrations.history import Actor, history_record
+from integrations.models import HistoryEvent, OrganizationAPIKey
 from portal.models import Organization
-
-from ..history import Actor, history_record
-from ..models import HistoryEvent, OrganizationAPIKey
 
 # `last_used_at` is written at most this often per key: not one UPDATE per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)

@@ -2,18 +2,12 @@
 
 from django.db import IntegrityError, transaction
 
+from integrations.history import Actor, history_record
+from integrations.models import Company, HistoryEvent, default_link_expiry, new_link_token
+from integrations.services.connections import UnlinkResult, connection_unlink
+from integrations.services.webhooks import webhook_emit
+from integrations.webhook_models import WebhookEvent
 from portal.models import Organization
-
-from ..history import Actor, history_record
-from ..models import (
-    Company,
-    HistoryEvent,
-    default_link_expiry,
-    new_link_token,
-)
-from ..webhook_models import WebhookEvent
-from .connections import UnlinkResult, connection_unlink
-from .webhooks import webhook_emit
 
 
 class ExternalIdTaken(Exception):

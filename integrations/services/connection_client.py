@@ -4,9 +4,9 @@ from collections.abc import Callable
 
 from django.views.decorators.debug import sensitive_variables
 
-from ..models import Connection
-from ..sage.client import ApiAuth, SageClient
-from .connections import check_usable, connection_refresh
+from integrations.models import Connection
+from integrations.sage.client import ApiAuth, SageClient
+from integrations.services.connections import check_usable, connection_refresh
 
 
 def connection_ensure_fresh(*, connection: Connection) -> Connection:

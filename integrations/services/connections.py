@@ -22,18 +22,23 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.debug import sensitive_variables
 
-from ..fields import unreadable_fields
-from ..history import Actor, history_record, note_details
-from ..models import Connection, CredentialSet, HistoryEvent
-from ..sage import oauth
-from ..sage.businesses import Business
-from ..sage.errors import OAuthErrorKind, SageOAuthError
-from ..sage.versions import ApiVersion
-from ..webhook_models import WebhookEvent
-from .linking import LinkUnavailable, Unavailable
-from .live_data_cache import live_data_forget
-from .revocation import held_token, note_revocation, revoke, revoke_after_commit
-from .webhooks import webhook_emit, webhook_link_event
+from integrations.fields import unreadable_fields
+from integrations.history import Actor, history_record, note_details
+from integrations.models import Connection, CredentialSet, HistoryEvent
+from integrations.sage import oauth
+from integrations.sage.businesses import Business
+from integrations.sage.errors import OAuthErrorKind, SageOAuthError
+from integrations.sage.versions import ApiVersion
+from integrations.services.linking import LinkUnavailable, Unavailable
+from integrations.services.live_data_cache import live_data_forget
+from integrations.services.revocation import (
+    held_token,
+    note_revocation,
+    revoke,
+    revoke_after_commit,
+)
+from integrations.services.webhooks import webhook_emit, webhook_link_event
+from integrations.webhook_models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 

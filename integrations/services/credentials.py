@@ -6,13 +6,12 @@ from typing import Any
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
+from integrations.crypto import DecryptionError
+from integrations.history import Actor, history_record, note_details
+from integrations.models import CredentialSet, HistoryEvent, Integration
+from integrations.sage.versions import ApiVersion
+from integrations.services.connections import connection_mark_for_relink
 from portal.models import Organization
-
-from ..crypto import DecryptionError
-from ..history import Actor, history_record, note_details
-from ..models import CredentialSet, HistoryEvent, Integration
-from ..sage.versions import ApiVersion
-from .connections import connection_mark_for_relink
 
 
 class IntegrationNotReady(Exception):

@@ -7,12 +7,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..fields import unreadable_fields
-from ..history import Actor, history_record
-from ..models import CredentialSet, HistoryEvent, Integration
-from ..sage import oauth
-from ..sage.errors import SageOAuthError
-from .linking import callback_url
+from integrations.fields import unreadable_fields
+from integrations.history import Actor, history_record
+from integrations.models import CredentialSet, HistoryEvent, Integration
+from integrations.sage import oauth
+from integrations.sage.errors import SageOAuthError
+from integrations.services.linking import callback_url
 
 
 class CheckResult(models.TextChoices):

@@ -19,8 +19,8 @@ from enum import StrEnum
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext_noop
 
-from ..models import Connection
-from .connections import (
+from integrations.models import Connection
+from integrations.services.connections import (
     ConnectionBusy,
     RelinkRequired,
     TokenError,

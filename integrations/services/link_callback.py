@@ -9,24 +9,23 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from ..fields import unreadable_fields
-from ..history import history_record
-from ..models import (
+from integrations.fields import unreadable_fields
+from integrations.history import history_record
+from integrations.models import (
     AuthorizationRequest,
     Company,
     Connection,
     CredentialSet,
     HistoryEvent,
 )
-from ..redirect_urls import WayBackStatus
-from ..sage import oauth
-from ..sage.businesses import Business, list_businesses
-from ..sage.countries import countries_for
-from ..sage.errors import SageApiError, SageOAuthError
-from ..sage.versions import ApiVersion
-from ..webhook_models import WebhookEvent
-from .connections import AlreadyLinked, connection_link
-from .link_outcomes import (
+from integrations.redirect_urls import WayBackStatus
+from integrations.sage import oauth
+from integrations.sage.businesses import Business, list_businesses
+from integrations.sage.countries import countries_for
+from integrations.sage.errors import SageApiError, SageOAuthError
+from integrations.sage.versions import ApiVersion
+from integrations.services.connections import AlreadyLinked, connection_link
+from integrations.services.link_outcomes import (
     FAILURE_MESSAGES,
     PROVIDER_ERROR_NOTICES,
     TOKEN_ERROR_NOTICES,
@@ -34,9 +33,10 @@ from .link_outcomes import (
     Notice,
     ProviderError,
 )
-from .linking import callback_url, link_token_hash
-from .way_back import way_back_url
-from .webhooks import webhook_emit
+from integrations.services.linking import callback_url, link_token_hash
+from integrations.services.way_back import way_back_url
+from integrations.services.webhooks import webhook_emit
+from integrations.webhook_models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 

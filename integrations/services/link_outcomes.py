@@ -5,7 +5,7 @@ from enum import StrEnum
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from .linking import Wording
+from integrations.services.linking import Wording
 
 
 class LinkFailure(StrEnum):

@@ -13,14 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..models import AuthorizationRequest, Company, Connection, Integration
-from ..sage import oauth
-from ..sage.countries import countries_for
+from integrations.models import AuthorizationRequest, Company, Connection, Integration
+from integrations.sage import oauth
+from integrations.sage.countries import countries_for
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-    from ..models import CredentialSet  # annotations only
+    from integrations.models import CredentialSet  # annotations only
 
 
 def callback_url() -> str:

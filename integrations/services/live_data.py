@@ -19,14 +19,14 @@ from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from ..models import Connection
-from ..sage import endpoints
-from ..sage.client import ApiAuth, SageClient
-from ..sage.errors import SageApiError
-from ..sage.versions import ApiVersion
-from .connection_client import connection_client, connection_fixed_client
-from .connections import RelinkRequired, TokenError, connection_refresh
-from .live_data_cache import fresh_key, last_key
+from integrations.models import Connection
+from integrations.sage import endpoints
+from integrations.sage.client import ApiAuth, SageClient
+from integrations.sage.errors import SageApiError
+from integrations.sage.versions import ApiVersion
+from integrations.services.connection_client import connection_client, connection_fixed_client
+from integrations.services.connections import RelinkRequired, TokenError, connection_refresh
+from integrations.services.live_data_cache import fresh_key, last_key
 
 T = TypeVar("T")
 

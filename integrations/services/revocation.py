@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
-from ..crypto import DecryptionError
-from ..models import Connection, HistoryEvent
-from ..sage import oauth
-from ..sage.errors import SageOAuthError
-from ..sage.versions import ApiVersion
+from integrations.crypto import DecryptionError
+from integrations.models import Connection, HistoryEvent
+from integrations.sage import oauth
+from integrations.sage.errors import SageOAuthError
+from integrations.sage.versions import ApiVersion
 
 logger = logging.getLogger(__name__)
 

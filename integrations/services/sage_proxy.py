@@ -14,9 +14,9 @@ from typing import Any
 
 from django.conf import settings
 
-from ..models import Connection
-from ..sage.client import SageClient
-from .connection_client import connection_client
+from integrations.models import Connection
+from integrations.sage.client import SageClient
+from integrations.services.connection_client import connection_client
 
 # A path of Sage API resources: segments of letters, digits, `_`, `-` and `.`.
 SEGMENT = re.compile(r"[A-Za-z0-9_.\-]{1,100}")

@@ -22,10 +22,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from integrations.history import Actor, history_record
+from integrations.models import HistoryEvent
 from portal.models import Invitation, Membership, Organization, invitation_token_hash
-
-from ..history import Actor, history_record
-from ..models import HistoryEvent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User  # User: AUTH_USER_MODEL

@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ..history import Actor, history_record
-from ..models import Company, Connection, HistoryEvent, Integration
-from ..redirect_urls import WayBackStatus, redirect_url_fill, validate_redirect_url
+from integrations.history import Actor, history_record
+from integrations.models import Company, Connection, HistoryEvent, Integration
+from integrations.redirect_urls import WayBackStatus, redirect_url_fill, validate_redirect_url
 
 logger = logging.getLogger(__name__)
 

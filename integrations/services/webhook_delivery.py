@@ -26,13 +26,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
+from integrations.crypto import DecryptionError
+from integrations.history import history_record
+from integrations.models import HistoryEvent
+from integrations.webhook_http import Failure, Refusal, UnsafeUrl, post_signed, resolve
+from integrations.webhook_models import WebhookDelivery, WebhookEndpoint
 from portal.models import Membership
-
-from ..crypto import DecryptionError
-from ..history import history_record
-from ..models import HistoryEvent
-from ..webhook_http import Failure, Refusal, UnsafeUrl, post_signed, resolve
-from ..webhook_models import WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 

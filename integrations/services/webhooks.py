@@ -12,18 +12,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from portal.models import Organization
-
-from ..history import Actor, history_record
-from ..models import Company, Connection, HistoryEvent
-from ..webhook_models import (
+from integrations.history import Actor, history_record
+from integrations.models import Company, Connection, HistoryEvent
+from integrations.services.webhook_delivery import webhook_enqueue_after_commit
+from integrations.webhook_models import (
     TEST_EVENT,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
     new_signing_secret,
 )
-from .webhook_delivery import webhook_enqueue_after_commit
+from portal.models import Organization
 
 
 def _record(

@@ -1,7 +1,7 @@
 from django import template
 
-from ..sage.countries import COUNTRIES
-from ..sage.versions import ApiVersion
+from integrations.sage.countries import COUNTRIES
+from integrations.sage.versions import ApiVersion
 
 register = template.Library()
 

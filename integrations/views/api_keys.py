@@ -8,12 +8,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
+from integrations import selectors
+from integrations.forms.api_keys import ApiKeyForm
+from integrations.models import OrganizationAPIKey
+from integrations.services import api_keys as service
 from portal.tenancy import admin_required, member_required
-
-from .. import selectors
-from ..forms.api_keys import ApiKeyForm
-from ..models import OrganizationAPIKey
-from ..services import api_keys as service
 
 
 def _page(request, *, form, new_key: str = "", status: int = 200):

@@ -6,11 +6,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from integrations import selectors
+from integrations.forms.branding import BrandingForm
+from integrations.services.branding import organization_branding_save
 from portal.tenancy import member_required
-
-from .. import selectors
-from ..forms.branding import BrandingForm
-from ..services.branding import organization_branding_save
 
 # Content-hashed URLs: a new logo is a new URL, so the old one may be kept for good.
 LOGO_CACHE_CONTROL = "public, max-age=31536000, immutable"

@@ -11,15 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from integrations import selectors
+from integrations.fields import unreadable_fields
+from integrations.forms.companies import CompanyForm, CompanySearchForm, ConfirmForm, LivePageForm
+from integrations.models import Company, Connection
+from integrations.services import companies as service
+from integrations.services import connections
+from integrations.services.live_data import LiveList, company_live_data, company_live_list
 from portal.tenancy import admin_required, member_required
-
-from .. import selectors
-from ..fields import unreadable_fields
-from ..forms.companies import CompanyForm, CompanySearchForm, ConfirmForm, LivePageForm
-from ..models import Company, Connection
-from ..services import companies as service
-from ..services import connections
-from ..services.live_data import LiveList, company_live_data, company_live_list
 
 PAGE_SIZE = 25
 

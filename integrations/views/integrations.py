@@ -11,15 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from portal.models import Membership
-from portal.redirects import local_path_or
-from portal.tenancy import admin_required, member_required
-
-from ..forms.credentials import CredentialsForm, ToggleForm
-from ..forms.redirect_urls import RedirectUrlForm
-from ..models import CredentialSet, Integration
-from ..sage.versions import ApiVersion
-from ..selectors import (
+from integrations.forms.credentials import CredentialsForm, ToggleForm
+from integrations.forms.redirect_urls import RedirectUrlForm
+from integrations.models import CredentialSet, Integration
+from integrations.sage.versions import ApiVersion
+from integrations.selectors import (
     credential_cards,
     credentials_rejected_at,
     integration_for,
@@ -30,11 +26,14 @@ from ..selectors import (
     keys_check,
     linked_counts,
 )
-from ..services import credentials as service
-from ..services.credentials import IntegrationNotReady, KeysRejected, RelinkNotConfirmed
-from ..services.credentials_check import CheckResult, credentials_check
-from ..services.linking import callback_url
-from ..services.way_back import integration_redirect_url_set
+from integrations.services import credentials as service
+from integrations.services.credentials import IntegrationNotReady, KeysRejected, RelinkNotConfirmed
+from integrations.services.credentials_check import CheckResult, credentials_check
+from integrations.services.linking import callback_url
+from integrations.services.way_back import integration_redirect_url_set
+from portal.models import Membership
+from portal.redirects import local_path_or
+from portal.tenancy import admin_required, member_required
 
 OFFER_ENABLE_KEY = "sage_offer_enable"
 HISTORY_LIMIT = 20

@@ -16,19 +16,19 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import link_session, selectors
-from ..forms.link import BusinessForm, CountryForm
-from ..link_session import BusinessChoice, LinkOutcome
-from ..models import Connection, Integration
-from ..redirect_urls import WayBackStatus
-from ..sage import endpoints
-from ..sage.businesses import Business
-from ..sage.countries import UNSUPPORTED_REGIONS
-from ..sage.versions import ApiVersion
-from ..services import connections, link_callback, linking, way_back
-from ..services.link_callback import Result
-from ..services.link_outcomes import Notice
-from ..services.linking import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
+from integrations import link_session, selectors
+from integrations.forms.link import BusinessForm, CountryForm
+from integrations.link_session import BusinessChoice, LinkOutcome
+from integrations.models import Connection, Integration
+from integrations.redirect_urls import WayBackStatus
+from integrations.sage import endpoints
+from integrations.sage.businesses import Business
+from integrations.sage.countries import UNSUPPORTED_REGIONS
+from integrations.sage.versions import ApiVersion
+from integrations.services import connections, link_callback, linking, way_back
+from integrations.services.link_callback import Result
+from integrations.services.link_outcomes import Notice
+from integrations.services.linking import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
 
 # allauth's rate limiter (the shared cache, the client address behind
 # ALLAUTH_TRUSTED_PROXY_COUNT proxies); the rates are in ACCOUNT_RATE_LIMITS.

@@ -15,14 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from integrations import selectors
+from integrations.forms.team import InviteForm, RoleForm, TwoFactorRuleForm
+from integrations.history import history_details_text
+from integrations.services import team as service
 from portal.adapters import INVITATION_SESSION_KEY, account_exists, pending_invitation
 from portal.models import Invitation, Membership
 from portal.tenancy import SESSION_KEY, admin_required, member_required
-
-from .. import selectors
-from ..forms.team import InviteForm, RoleForm, TwoFactorRuleForm
-from ..history import history_details_text
-from ..services import team as service
 
 
 def _page(request, *, invite_form=None, status: int = 200):

@@ -13,12 +13,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
+from integrations import selectors
+from integrations.forms.webhooks import WebhookEndpointForm
+from integrations.services import webhooks as service
+from integrations.webhook_models import WebhookDelivery, WebhookEndpoint
 from portal.tenancy import admin_required, member_required
-
-from .. import selectors
-from ..forms.webhooks import WebhookEndpointForm
-from ..services import webhooks as service
-from ..webhook_models import WebhookDelivery, WebhookEndpoint
 
 
 def _endpoint(request, pk) -> WebhookEndpoint:
