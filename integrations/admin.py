@@ -16,10 +16,10 @@ from rest_framework_api_key.models import APIKey
 
 from integrations import models
 from integrations.admin_support import SupportAction, SupportActionAdmin
+from integrations.audit.history import history_details_text
+from integrations.configuration.services import integration_disable
+from integrations.connections.lifecycle import connection_mark_for_relink
 from integrations.crypto import DecryptionError
-from integrations.history import history_details_text
-from integrations.services.connections import connection_mark_for_relink
-from integrations.services.credentials import integration_disable
 
 
 def secret_status(obj, name: str, *, last_four: bool = True) -> str:

@@ -17,7 +17,9 @@ from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from integrations.connection_states import (
+from integrations import accounting
+from integrations.accounting import ApiVersion
+from integrations.connections.states import (
     LIFECYCLE_KINDS,
     ConnectionState,
     LastEvent,
@@ -32,9 +34,8 @@ from integrations.models import (
     Integration,
     OrganizationAPIKey,
 )
-from integrations.sage.versions import ApiVersion
-from integrations.webhook_models import WebhookDelivery, WebhookEndpoint
-from portal.models import Invitation, Membership, Organization
+from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
+from portal.organizations.models import Invitation, Membership, Organization
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -193,7 +194,7 @@ def credential_cards(*, integration: Integration | None) -> list[CredentialCard]
         CredentialCard(
             api_version=s.api_version,
             label=ApiVersion(s.api_version).short_label,
-            is_legacy=s.api_version == ApiVersion.V30,
+            is_legacy=accounting.is_legacy(s.api_version),
             client_id=s.client_id,
             used_for_new_links=s.api_version == integration.new_links_api_version,
             linked_count=getattr(s, "linked_count", 0),

@@ -14,8 +14,14 @@
 
 from django.urls import include, path
 
-from integrations.services.live_data import LiveList
-from integrations.views import api_keys, branding, companies, integrations, link, team, webhooks
+from integrations.api_keys import views as api_keys
+from integrations.branding import views as branding
+from integrations.companies import views as companies
+from integrations.configuration import views as integrations
+from integrations.connections.live_data import LiveList
+from integrations.linking import views as link
+from integrations.webhooks import views as webhooks
+from portal.organizations import views as team
 
 app_name = "integrations"
 

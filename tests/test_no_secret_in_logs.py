@@ -13,15 +13,15 @@ import pytest
 from django.urls import reverse
 from django.views.debug import get_exception_reporter_class, get_exception_reporter_filter
 
-from integrations.link_session import BROWSER_KEY
-from integrations.models import (
-    AuthorizationRequest,
-    Connection,
-)
-from integrations.services.connections import (
+from integrations.connections.lifecycle import (
     RefreshFailed,
     connection_refresh,
     connection_unlink,
+)
+from integrations.linking.session import BROWSER_KEY
+from integrations.models import (
+    AuthorizationRequest,
+    Connection,
 )
 from tests.factories import CLIENT_SECRET
 

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations import selectors
+from integrations.accounting import SageApiError
 from integrations.api.authentication import organization_of
 from integrations.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from integrations.api.problems import BadGateway, Conflict, Unavailable
@@ -39,13 +40,12 @@ from integrations.api.serializers import (
     ProblemSerializer,
     UnlinkSerializer,
 )
+from integrations.audit.history import acting_with_api_key
+from integrations.companies import services as company_service
+from integrations.connections import proxy as sage_proxy
+from integrations.connections.lifecycle import ConnectionBusy, TokenError, connection_unlink
 from integrations.fields import unreadable_fields
-from integrations.history import acting_with_api_key
 from integrations.models import Company, Connection
-from integrations.sage.errors import SageApiError
-from integrations.services import companies as company_service
-from integrations.services import sage_proxy
-from integrations.services.connections import ConnectionBusy, TokenError, connection_unlink
 
 
 def problems(

@@ -1,7 +1,6 @@
 from django import template
 
-from integrations.sage.countries import COUNTRIES
-from integrations.sage.versions import ApiVersion
+from integrations.accounting import COUNTRIES, ApiVersion
 
 register = template.Library()
 

@@ -7,8 +7,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
+from integrations.configuration.services import integration_enable
 from integrations.models import Connection, HistoryEvent, Integration
-from integrations.services.credentials import integration_enable
 
 pytestmark = pytest.mark.django_db
 REASON = "Sage support ticket 4411: the customer changed their Sage subscription."

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from integrations.configuration.services import credentials_save
 from integrations.models import CredentialSet, HistoryEvent, Integration
-from integrations.services.credentials import credentials_save
 from tests.factories import CLIENT_ID, CLIENT_SECRET, V30_SECRETS
 from tests.link_flow import authorize_query, callback_path
 

@@ -5,8 +5,8 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from portal.models import Membership
-from portal.tenancy import SESSION_KEY
+from portal.organizations.models import Membership
+from portal.organizations.tenancy import SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 
