@@ -9,13 +9,19 @@ What is protocol, and so decided here rather than by each caller: which API vers
 exist and which is the default, which keys a version needs, whether the platform
 lists businesses after the token exchange, whether it can revoke a token, and where
 a legacy version keeps a business's details.
+
+Generic names for generic things: the client, its errors. (The protocol's own names,
+`SageClient`, `SageApiError`, stay inside `integrations/sage/`.)
 """
 
 from integrations.sage import endpoints, oauth
 from integrations.sage.businesses import Business, list_businesses
-from integrations.sage.client import ApiAuth, SageClient
+from integrations.sage.client import ApiAuth
+from integrations.sage.client import SageClient as AccountingClient
 from integrations.sage.countries import COUNTRIES, UNSUPPORTED_REGIONS, countries_for
-from integrations.sage.errors import OAuthErrorKind, SageApiError, SageOAuthError
+from integrations.sage.errors import OAuthErrorKind
+from integrations.sage.errors import SageApiError as AccountingApiError
+from integrations.sage.errors import SageOAuthError as AccountingOAuthError
 from integrations.sage.http import plain_http_configured
 from integrations.sage.oauth import TokenSet, token_lifetime
 from integrations.sage.versions import ApiVersion
@@ -26,13 +32,13 @@ __all__ = [
     "FIELDS_BY_VERSION",
     "LEGACY_VERSION",
     "UNSUPPORTED_REGIONS",
+    "AccountingApiError",
+    "AccountingClient",
+    "AccountingOAuthError",
     "ApiAuth",
     "ApiVersion",
     "Business",
     "OAuthErrorKind",
-    "SageApiError",
-    "SageClient",
-    "SageOAuthError",
     "TokenSet",
     "can_revoke",
     "countries_for",

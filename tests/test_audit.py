@@ -149,7 +149,7 @@ def test_member_post_is_refused_on_every_portal_url(member_client, linked, sage_
 
 # The pages that only admins may even read (`admin_required`): members are refused on GET too.
 ADMIN_ONLY = {
-    "sage_enable",
+    "integration_enable",
     "credentials_check",
     "integration_toggle",
     "company_create",

@@ -146,7 +146,7 @@ def test_token_exchange_raising_reports_no_secret(
     ("url_name", "data"),
     [
         (
-            "integrations:sage_settings",
+            "integrations:integration_settings",
             {"credential_type": "3.1", "v31-client_id": "id", "v31-client_secret": CLIENT_SECRET},
         ),
         ("account_login", {"login": "admin@alphaltd.example", "password": CLIENT_SECRET}),

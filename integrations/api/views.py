@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations import selectors
-from integrations.accounting import SageApiError
+from integrations.accounting import AccountingApiError
 from integrations.api.authentication import organization_of
 from integrations.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from integrations.api.problems import BadGateway, Conflict, Unavailable
@@ -280,7 +280,7 @@ class SageProxy(OrganizationView):
             raise Conflict(
                 _("The company must relink its Sage business: Sage no longer accepts it.")
             ) from None
-        except SageApiError as error:
+        except AccountingApiError as error:
             if error.status is None and error.retryable:
                 raise Unavailable(str(error)) from None
             raise BadGateway(str(error)) from None

@@ -1,7 +1,7 @@
 """The audit log: who did what, when (imported by integrations.models, app label
 `integrations`). Every feature writes it through `integrations.audit.history.history_record`."""
 
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -9,16 +9,15 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.organizations.models import Organization, OrganizationScopedQuerySet
 
-if TYPE_CHECKING:
-    from integrations.models import Company, Integration
 
-
+# The audit log knows the rows it points to by name only ("integrations.Company"): the
+# integrations' models import this module, never the other way round.
 class HistoryEventQuerySet(OrganizationScopedQuerySet["HistoryEvent"]):
-    def for_integration(self, integration: "Integration") -> Self:
+    def for_integration(self, integration: models.Model) -> Self:
         """The integration's own events (settings, enable, checks), not its companies'."""
         return self.filter(integration=integration, company__isnull=True)
 
-    def for_company(self, company: "Company") -> Self:
+    def for_company(self, company: models.Model) -> Self:
         return self.filter(company=company)
 
 

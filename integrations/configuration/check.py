@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from integrations.accounting import SageOAuthError, oauth
+from integrations.accounting import AccountingOAuthError, oauth
 from integrations.audit.history import Actor, history_record
 from integrations.fields import unreadable_fields
 from integrations.linking.services import callback_url
@@ -38,7 +38,7 @@ def _ask_sage(credential_set: CredentialSet) -> CheckResult:
             code_verifier=None,
             redirect_uri=callback_url(),
         )
-    except SageOAuthError as error:
+    except AccountingOAuthError as error:
         if error.kind == "invalid_grant":
             return CheckResult.ACCEPTED
         if error.kind == "invalid_client":

@@ -91,12 +91,12 @@ def _save(request, form: CredentialsForm):
     messages.add_message(request, CHECK_LEVELS[checked], checked.label)
     if not result.integration.enabled:
         request.session[OFFER_ENABLE_KEY] = True
-    return redirect("integrations:sage_settings")
+    return redirect("integrations:integration_settings")
 
 
 @sensitive_post_parameters()
 @member_required
-def sage_settings(request):
+def integration_settings(request):
     integration = integration_for(organization=request.organization)
     counts = linked_counts(integration=integration)
     is_admin = request.membership.is_admin
@@ -174,12 +174,12 @@ def integration_toggle(request, pk):
 
 
 @admin_required
-def sage_enable(request):
+def integration_enable(request):
     integration = integration_for(organization=request.organization)
     if request.method == "POST":
         if integration is None:
             messages.error(request, _("Set up Sage Accounting before enabling it."))
-            return redirect("integrations:sage_settings")
+            return redirect("integrations:integration_settings")
         form = ToggleForm(request.POST)
         form.is_valid()
         try:
@@ -189,10 +189,10 @@ def sage_enable(request):
                 keys_rejected_confirmed=form.cleaned_data.get("confirmed", False),
             )
         except KeysRejected:
-            return redirect("integrations:sage_enable")  # this page asks again, with why
+            return redirect("integrations:integration_enable")  # this page asks again, with why
         except IntegrationNotReady as error:
             messages.error(request, _not_ready_message(error))
-            return redirect("integrations:sage_settings")
+            return redirect("integrations:integration_settings")
         messages.success(request, _("Sage Accounting is enabled."))
         return redirect("integrations:accounting_list")
     chosen = integration.chosen_credential_set() if integration else None
@@ -219,12 +219,12 @@ def credentials_check_view(request):
     )
     result = credentials_check(integration=integration, actor=request.user)
     messages.add_message(request, CHECK_LEVELS[result], result.label)
-    return redirect("integrations:sage_settings")
+    return redirect("integrations:integration_settings")
 
 
 @admin_required
 @require_POST
-def sage_redirect_url(request):
+def integration_redirect_url(request):
     """Save where customers go after linking; a refused URL is shown again with why."""
     integration = get_object_or_404(
         Integration.objects.for_org(request.organization), platform=Integration.Platform.SAGE
@@ -236,4 +236,4 @@ def sage_redirect_url(request):
     url = form.cleaned_data["redirect_url"]
     if integration_redirect_url_set(integration=integration, redirect_url=url, actor=request.user):
         messages.success(request, _("Redirect URL saved.") if url else _("Redirect URL removed."))
-    return redirect(reverse("integrations:sage_settings") + "#redirect-url")
+    return redirect(reverse("integrations:integration_settings") + "#redirect-url")

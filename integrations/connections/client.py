@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.views.decorators.debug import sensitive_variables
 
-from integrations.accounting import ApiAuth, SageClient
+from integrations.accounting import AccountingClient, ApiAuth
 from integrations.connections.lifecycle import check_usable, connection_refresh
 from integrations.models import Connection
 
@@ -17,7 +17,7 @@ def connection_ensure_fresh(*, connection: Connection) -> Connection:
     return connection_refresh(connection=connection)
 
 
-def connection_client(*, connection: Connection, budget: float | None = None) -> SageClient:
+def connection_client(*, connection: Connection, budget: float | None = None) -> AccountingClient:
     """Return an API client that refreshes the connection's token before each call as needed.
 
     When Sage answers 401 to a token we hold as fresh (revoked early, clock skew),
@@ -25,7 +25,7 @@ def connection_client(*, connection: Connection, budget: float | None = None) ->
     replaced that token, and retries the call once. `budget`: the seconds all of
     the client's calls may take, waits included (a page passes SAGE_PAGE_BUDGET).
 
-    Its calls raise SageApiError, or a TokenError when the token cannot be refreshed.
+    Its calls raise AccountingApiError, or a TokenError when the token cannot be refreshed.
     """
     check_usable(connection)
     current = {"connection": connection}
@@ -42,7 +42,7 @@ def connection_client(*, connection: Connection, budget: float | None = None) ->
             connection=current["connection"], rejected_access_token=rejected.access_token
         )
 
-    return SageClient(auth, api_version=connection.api_version, renew=renew, budget=budget)
+    return AccountingClient(auth, api_version=connection.api_version, renew=renew, budget=budget)
 
 
 @sensitive_variables()
@@ -51,7 +51,7 @@ def connection_fixed_client(
     connection: Connection,
     budget: float | None = None,
     renew: Callable[[ApiAuth], None] | None = None,
-) -> SageClient:
+) -> AccountingClient:
     """Return a client with an access token made fresh now, for a few calls at once.
 
     It touches the database only here: its calls may run in other threads. The token
@@ -60,12 +60,12 @@ def connection_fixed_client(
     """
     fresh = connection_ensure_fresh(connection=connection)
     auth = _api_auth(fresh)
-    return SageClient(lambda: auth, api_version=fresh.api_version, renew=renew, budget=budget)
+    return AccountingClient(lambda: auth, api_version=fresh.api_version, renew=renew, budget=budget)
 
 
 @sensitive_variables()
 def _api_auth(connection: Connection) -> ApiAuth:
-    """The credentials a SageClient signs its calls with, from a fresh connection."""
+    """The credentials a AccountingClient signs its calls with, from a fresh connection."""
     credential_set = connection.credential_set
     return ApiAuth(
         api_version=connection.api_version,

@@ -23,7 +23,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.debug import sensitive_variables
 
 from integrations import accounting
-from integrations.accounting import Business, OAuthErrorKind, SageOAuthError, oauth
+from integrations.accounting import AccountingOAuthError, Business, OAuthErrorKind, oauth
 from integrations.audit.history import Actor, history_record, note_details
 from integrations.connections.live_data_cache import live_data_forget
 from integrations.connections.revocation import (
@@ -261,7 +261,7 @@ def connection_business_choose(*, connection_id: uuid.UUID | str, business: Busi
     return connection
 
 
-def _record_refresh_failure(connection: Connection, error: SageOAuthError) -> str:
+def _record_refresh_failure(connection: Connection, error: AccountingOAuthError) -> str:
     unavailable = error.kind == OAuthErrorKind.UNAVAILABLE
     message = REFRESH_UNAVAILABLE if unavailable else REFRESH_REFUSED
     if not connection.last_error:  # one history event per failing streak, not per try
@@ -383,7 +383,7 @@ def connection_refresh(
             tokens = oauth.refresh_tokens(
                 credential_set=locked.credential_set, refresh_token=locked.refresh_token
             )
-        except SageOAuthError as error:
+        except AccountingOAuthError as error:
             logger.warning(
                 "Refreshing connection %s failed: %s (%s)", locked.pk, error.kind, error.error
             )

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from integrations import accounting
-from integrations.accounting import ApiAuth, SageApiError, SageClient, endpoints
+from integrations.accounting import AccountingApiError, AccountingClient, ApiAuth, endpoints
 from integrations.connections.client import connection_client, connection_fixed_client
 from integrations.connections.lifecycle import RelinkRequired, TokenError, connection_refresh
 from integrations.connections.live_data_cache import fresh_key, last_key
@@ -91,7 +91,7 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _business(client: SageClient, connection: Connection) -> Business:
+def _business(client: AccountingClient, connection: Connection) -> Business:
     if accounting.is_legacy(connection.api_version):
         # API v3.0 keeps business details in its "core" API, under the resource owner.
         core = client.with_base_url(endpoints.v30_core_url())
@@ -102,7 +102,7 @@ def _business(client: SageClient, connection: Connection) -> Business:
             f"businesses/{connection.business_id}" if connection.business_id else lead
         )
     if not isinstance(data, dict):
-        raise SageApiError(gettext("Sage sent an unexpected answer."))
+        raise AccountingApiError(gettext("Sage sent an unexpected answer."))
     address = [
         _text(data.get(key))
         for key in ("address_line_1", "address_line_2", "city", "region", "postal_code")
@@ -115,7 +115,7 @@ def _business(client: SageClient, connection: Connection) -> Business:
 
 
 def _preview(
-    client: SageClient, path: str, row: Callable[[dict[str, Any]], dict[str, str]]
+    client: AccountingClient, path: str, row: Callable[[dict[str, Any]], dict[str, str]]
 ) -> Preview:
     page = client.page(path, {"items_per_page": PREVIEW_SIZE})
     rows = [row(item) for item in page.items]
@@ -172,7 +172,7 @@ def _refused(auth: ApiAuth) -> None:
     raise _TokenRefused(auth)  # out of the reading thread, to the caller's
 
 
-def _read_all(client: SageClient, connection: Connection) -> list[Any]:
+def _read_all(client: AccountingClient, connection: Connection) -> list[Any]:
     return _in_parallel(
         lambda: _business(client, connection),
         lambda: _preview(client, "ledger_accounts", _ledger_account),
@@ -181,7 +181,7 @@ def _read_all(client: SageClient, connection: Connection) -> list[Any]:
 
 
 def _read(connection: Connection) -> LiveData:
-    """Read the three parts from Sage, within SAGE_PAGE_BUDGET (TokenError, SageApiError).
+    """Read the three parts from Sage, within SAGE_PAGE_BUDGET (TokenError, AccountingApiError).
 
     The reads run in threads that never touch the database: a token refused early is
     refreshed here, under the row lock, and the reads run once more.
@@ -224,7 +224,7 @@ def company_live_data(*, connection: Connection) -> LiveData:
         return LiveData(state=LiveState.RELINK)
     except TokenError as error:
         return LiveData(state=LiveState.ERROR, error=str(error))
-    except SageApiError as error:
+    except AccountingApiError as error:
         logger.warning("Live data for connection %s failed: %s", connection.pk, error.data_code)
         last = cache.get(last_key(connection.pk))
         if error.retryable and isinstance(last, LiveData):
@@ -281,7 +281,7 @@ def company_live_list(*, connection: Connection, which: LiveList, number: int) -
         return ListPage(state=LiveState.RELINK, number=number)
     except TokenError as error:
         return ListPage(state=LiveState.ERROR, number=number, error=str(error))
-    except SageApiError as error:
+    except AccountingApiError as error:
         logger.warning("Live list for connection %s failed: %s", connection.pk, error.data_code)
         return ListPage(
             state=LiveState.ERROR, number=number, error=error.message, request_id=error.request_id

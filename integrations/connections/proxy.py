@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from integrations.accounting import SageClient
+from integrations.accounting import AccountingClient
 from integrations.connections.client import connection_client
 from integrations.models import Connection
 
@@ -49,7 +49,7 @@ def proxy_path_check(path: str) -> str:
     return path
 
 
-def _links(client: SageClient, body: Any) -> dict[str, str | None]:
+def _links(client: AccountingClient, body: Any) -> dict[str, str | None]:
     if not isinstance(body, dict):
         return {}
     links: dict[str, str | None] = {}
@@ -63,7 +63,10 @@ def _links(client: SageClient, body: Any) -> dict[str, str | None]:
 def sage_proxy_get(
     *, connection: Connection, path: str, query: list[tuple[str, str]]
 ) -> ProxyAnswer:
-    """GET `path` at Sage for the connection. Raises ProxyPathRefused, TokenError, SageApiError."""
+    """GET `path` at Sage for the connection.
+
+    Raises ProxyPathRefused, TokenError, AccountingApiError.
+    """
     proxy_path_check(path)
     client = connection_client(connection=connection, budget=float(settings.SAGE_PAGE_BUDGET))
     answer = client.get_raw(path, query)

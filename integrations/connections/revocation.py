@@ -14,7 +14,7 @@ from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
 from integrations import accounting
-from integrations.accounting import SageOAuthError, oauth
+from integrations.accounting import AccountingOAuthError, oauth
 from integrations.crypto import DecryptionError
 from integrations.models import Connection, HistoryEvent
 
@@ -63,7 +63,7 @@ def revoke(held: HeldToken) -> bool:
     """Revoke the token at Sage; False (and a warning) when Sage could not be told."""
     try:
         oauth.revoke_token(credential_set=held, token=held.refresh_token)
-    except SageOAuthError as error:
+    except AccountingOAuthError as error:
         logger.warning(
             "Connection %s: revoking its old refresh token failed (%s)",
             held.connection_id,

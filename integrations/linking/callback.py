@@ -11,9 +11,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from integrations import accounting
 from integrations.accounting import (
+    AccountingApiError,
+    AccountingOAuthError,
     Business,
-    SageApiError,
-    SageOAuthError,
     countries_for,
     list_businesses,
     oauth,
@@ -173,7 +173,7 @@ def link_complete(*, authorization: AuthorizationRequest, params: Mapping[str, s
             code_verifier=authorization.code_verifier or None,
             redirect_uri=callback_url(),
         )
-    except SageOAuthError as exc:
+    except AccountingOAuthError as exc:
         reason = LinkFailure(exc.kind)
         if reason == LinkFailure.INVALID_CLIENT:
             # The admins' keys no longer work: every customer's link fails until fixed.
@@ -194,7 +194,7 @@ def link_complete(*, authorization: AuthorizationRequest, params: Mapping[str, s
     if accounting.lists_businesses(credential_set.api_version):
         try:
             businesses = list_businesses(tokens.access_token)
-        except SageApiError:
+        except AccountingApiError:
             _fail(authorization, reason=LinkFailure.BUSINESSES)
             return _outcome(authorization, Result.FAILED, Notice.UNREACHABLE)
         if not businesses:
@@ -226,5 +226,5 @@ def _abandon(credential_set: CredentialSet, tokens: oauth.TokenSet) -> None:
     if not accounting.can_revoke(credential_set.api_version) or not tokens.refresh_token:
         return
     # If the revoke fails they expire on their own; the customer's link is already done.
-    with contextlib.suppress(SageOAuthError):
+    with contextlib.suppress(AccountingOAuthError):
         oauth.revoke_token(credential_set=credential_set, token=tokens.refresh_token)

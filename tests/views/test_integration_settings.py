@@ -17,8 +17,8 @@ V30_SECRETS = {
     "subscription_key": SUBSCRIPTION_KEY,
 }
 LIST_URL = reverse("integrations:accounting_list")
-SETTINGS_URL = reverse("integrations:sage_settings")
-ENABLE_URL = reverse("integrations:sage_enable")
+SETTINGS_URL = reverse("integrations:integration_settings")
+ENABLE_URL = reverse("integrations:integration_enable")
 
 
 def v31_post(**overrides):
