@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
-from integrations import selectors
+from integrations.api_keys import selectors
 from integrations.api_keys import services as service
 from integrations.api_keys.forms import ApiKeyForm
 from integrations.models import OrganizationAPIKey

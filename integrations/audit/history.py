@@ -9,6 +9,9 @@ from integrations.accounting import ApiVersion
 from integrations.models import Company, HistoryEvent, Integration
 from portal.organizations.models import Membership, Organization
 
+# How many of the latest events a page's history shows.
+HISTORY_SIZE = 50
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User  # User: AUTH_USER_MODEL
 

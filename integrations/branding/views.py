@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from integrations import selectors
+from integrations.branding import selectors
 from integrations.branding.forms import BrandingForm
 from integrations.branding.services import organization_branding_save
 from portal.organizations.tenancy import member_required

@@ -16,8 +16,9 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from integrations import accounting, selectors
+from integrations import accounting
 from integrations.accounting import UNSUPPORTED_REGIONS, Business, endpoints
+from integrations.branding.selectors import brand_organization
 from integrations.connections import lifecycle as connections
 from integrations.linking import callback as link_callback
 from integrations.linking import services as linking
@@ -110,7 +111,7 @@ def _unavailable(request, reason: Unavailable, company=None):
 
 def _organization_of(outcome: LinkOutcome | None):
     """The organization that asked, for its brand on the pages back from Sage."""
-    return selectors.brand_organization(pk=outcome.organization if outcome else None)
+    return brand_organization(pk=outcome.organization if outcome else None)
 
 
 def _bad_state(request, context=None):

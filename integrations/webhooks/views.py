@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
-from integrations import selectors
+from integrations.webhooks import selectors
 from integrations.webhooks import services as service
 from integrations.webhooks.forms import WebhookEndpointForm
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from integrations import selectors
 from integrations.audit.history import history_details_text
+from portal.organizations import selectors
 from portal.organizations import services as service
 from portal.organizations.adapters import INVITATION_SESSION_KEY, account_exists, pending_invitation
 from portal.organizations.forms import InviteForm, RoleForm, TwoFactorRuleForm
