@@ -14,8 +14,8 @@ from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 from integrations import accounting
 from integrations.accounting import ApiVersion, token_lifetime
 from integrations.fields import EncryptedTextField
-from integrations.linking.redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
-from integrations.linking.redirect_urls import validate_redirect_url
+from integrations.redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
+from integrations.redirect_urls import validate_redirect_url
 from portal.organizations.models import Organization, OrganizationScopedQuerySet
 
 if TYPE_CHECKING:

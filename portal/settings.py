@@ -325,7 +325,7 @@ SAGE_PAGE_BUDGET = env.float("SAGE_PAGE_BUDGET", default=5.0)
 # "busy, try again" and the keep-alive tries on its next pass (PostgreSQL lock_timeout).
 REFRESH_LOCK_TIMEOUT = env.float("REFRESH_LOCK_TIMEOUT", default=3.0)
 
-# The way back (integrations/linking/redirect_urls.py): a platform's redirect URL after a link
+# The way back (integrations/redirect_urls.py): a platform's redirect URL after a link
 # is https; plain http to a loopback host only under DEBUG or with this (tests, demos).
 REDIRECT_URLS_ALLOW_LOOPBACK_HTTP = env.bool("REDIRECT_URLS_ALLOW_LOOPBACK_HTTP", default=False)
 

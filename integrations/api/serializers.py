@@ -5,9 +5,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations import selectors
-from integrations.linking.redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
-from integrations.linking.redirect_urls import validate_redirect_url
 from integrations.models import Company, Connection
+from integrations.redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
+from integrations.redirect_urls import validate_redirect_url
 
 REDIRECT_URL_HELP = _(
     "Where the customer goes after linking, cancelling or failing, instead of the "

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from integrations.forms.widgets import BoundedTextInput
-from integrations.linking.redirect_urls import MAX_LENGTH, validate_redirect_url
+from integrations.redirect_urls import MAX_LENGTH, validate_redirect_url
 
 EXAMPLE = "https://app.example.com/sage/done?company={externalId}&status={status}"
 

@@ -29,7 +29,6 @@ from integrations.linking.outcomes import (
     Notice,
     ProviderError,
 )
-from integrations.linking.redirect_urls import WayBackStatus
 from integrations.linking.services import callback_url, link_token_hash
 from integrations.linking.way_back import way_back_url
 from integrations.models import (
@@ -39,6 +38,7 @@ from integrations.models import (
     CredentialSet,
     HistoryEvent,
 )
+from integrations.redirect_urls import WayBackStatus
 from integrations.webhooks.models import WebhookEvent
 from integrations.webhooks.services import webhook_emit
 

@@ -27,10 +27,10 @@ from integrations.linking import way_back
 from integrations.linking.callback import Result
 from integrations.linking.forms import BusinessForm, CountryForm
 from integrations.linking.outcomes import Notice
-from integrations.linking.redirect_urls import WayBackStatus
 from integrations.linking.services import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
 from integrations.linking.session import BusinessChoice, LinkOutcome
 from integrations.models import Connection, Integration
+from integrations.redirect_urls import WayBackStatus
 
 # allauth's rate limiter (the shared cache, the client address behind
 # ALLAUTH_TRUSTED_PROXY_COUNT proxies); the rates are in ACCOUNT_RATE_LIMITS.

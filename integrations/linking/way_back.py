@@ -8,12 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from integrations.audit.history import Actor, history_record
-from integrations.linking.redirect_urls import (
+from integrations.models import Company, Connection, HistoryEvent, Integration
+from integrations.redirect_urls import (
     WayBackStatus,
     redirect_url_fill,
     validate_redirect_url,
 )
-from integrations.models import Company, Connection, HistoryEvent, Integration
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from integrations.configuration.services import integration_disable
-from integrations.linking.redirect_urls import redirect_url_fill, validate_redirect_url
 from integrations.models import Company, Connection, Integration
+from integrations.redirect_urls import redirect_url_fill, validate_redirect_url
 from integrations.sage.versions import ApiVersion
 from tests.link_flow import authorize_query, callback_path
 
