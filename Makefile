@@ -26,15 +26,15 @@ gettext:
 	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
 
 translations: install gettext
-	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=staticfiles --verbosity 0
+	DJANGO_SOURCE_ONLY=1 DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=staticfiles --verbosity 0
 
 # Regenerate the French catalogue from the source and fill it from locale/fr/source/*.json.
 messages: install gettext
-	DJANGO_DEBUG=1 $(PY) manage.py translate
+	DJANGO_SOURCE_ONLY=1 DJANGO_DEBUG=1 $(PY) manage.py translate
 
 # Fail when the catalogue is incomplete or out of date with the source (writes nothing).
 messages-check: install gettext
-	DJANGO_DEBUG=1 DJANGO_ENV_FILE= $(PY) manage.py translate --check
+	DJANGO_SOURCE_ONLY=1 DJANGO_DEBUG=1 DJANGO_ENV_FILE= $(PY) manage.py translate --check
 
 # A local .env with generated secrets, written once and never committed.
 .env: | install

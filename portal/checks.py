@@ -8,7 +8,7 @@ from integrations.crypto import key_problems
 @register()
 def encryption_keys_check(app_configs, **kwargs):
     """Secrets cannot be stored or read without FIELD_ENCRYPTION_KEYS."""
-    if not settings.FIELD_ENCRYPTION_KEYS and settings.SECRETS_NEEDED:
+    if not settings.FIELD_ENCRYPTION_KEYS and not settings.SOURCE_ONLY:
         return [
             Error(
                 "FIELD_ENCRYPTION_KEYS is empty: secrets cannot be encrypted or decrypted.",

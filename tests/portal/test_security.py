@@ -20,7 +20,7 @@ from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-# What the tests relax (pyproject's [tool.pytest_env]) is dropped: the rest is production.
+# What the tests relax (tests/environment.py) is dropped: the rest is production.
 RELAXED = (
     "DJANGO_SECURE_SSL_REDIRECT",
     "DJANGO_SECURE_COOKIES",
