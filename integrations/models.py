@@ -137,7 +137,8 @@ class CredentialSet(models.Model):
                 fields=["integration", "api_version"], name="credentialset_unique_version"
             ),
             models.CheckConstraint(
-                condition=Q(api_version="3.0") | Q(signing_secret="", subscription_key=""),
+                condition=Q(api_version=ApiVersion.V30.value)
+                | Q(signing_secret="", subscription_key=""),
                 name="credentialset_v31_has_no_v30_keys",
             ),
             # A stored set is always complete for its version, so "the chosen set is
@@ -148,11 +149,12 @@ class CredentialSet(models.Model):
                 name="credentialset_has_client_keys",
             ),
             models.CheckConstraint(
-                condition=Q(api_version="3.1") | (~Q(signing_secret="") & ~Q(subscription_key="")),
+                condition=Q(api_version=ApiVersion.V31.value)
+                | (~Q(signing_secret="") & ~Q(subscription_key="")),
                 name="credentialset_v30_has_v30_keys",
             ),
             models.CheckConstraint(
-                condition=Q(api_version__in=["3.0", "3.1"]),
+                condition=Q(api_version__in=[version.value for version in ApiVersion]),
                 name="credentialset_known_version",
             ),
         ]
