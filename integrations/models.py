@@ -99,11 +99,20 @@ class CredentialSet(models.Model):
     CHECKED_FIELDS = ("client_id", "client_secret")
 
     class Check(models.TextChoices):
-        """Sage's last answer about the client ID and secret (blank: never asked)."""
+        """What Sage said about the client ID and secret, or why it was not asked.
+
+        The one vocabulary of the keys check: Sage's answers (SAGE_ANSWERS) are kept on
+        the set (`last_check_result`, blank: never asked); a check of keys that are
+        missing or cannot be decrypted never reaches Sage (configuration/check.py).
+        """
 
         ACCEPTED = "accepted", _("Accepted by Sage")
         REJECTED = "rejected", _("Rejected by Sage")
         UNREACHABLE = "unreachable", _("Not checked: Sage could not be reached")
+        INCOMPLETE = "incomplete", _("Not checked: the client ID or secret is missing")
+        UNREADABLE = "unreadable", _("Not checked: the stored secrets cannot be read")
+
+    SAGE_ANSWERS = (Check.ACCEPTED, Check.REJECTED, Check.UNREACHABLE)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     integration = models.ForeignKey(
@@ -120,7 +129,10 @@ class CredentialSet(models.Model):
     signing_secret = EncryptedTextField(_("Signing secret"))
     subscription_key = EncryptedTextField(_("Subscription key"))
     last_check_result = models.CharField(
-        _("last check"), max_length=12, choices=Check.choices, blank=True
+        _("last check"),
+        max_length=12,
+        choices=[(answer.value, answer.label) for answer in SAGE_ANSWERS],
+        blank=True,
     )
     last_check_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -8,12 +8,13 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from integrations import accounting
 from integrations.configuration import services as service
-from integrations.configuration.check import CheckResult, credentials_check
+from integrations.configuration.check import credentials_check
 from integrations.configuration.forms import CredentialsForm, ToggleForm
 from integrations.configuration.redirect_url_form import RedirectUrlForm
 from integrations.configuration.services import (
@@ -64,12 +65,31 @@ def accounting_list(request):
     )
 
 
-CHECK_LEVELS = {
-    CheckResult.ACCEPTED: messages.SUCCESS,
-    CheckResult.REJECTED: messages.ERROR,
-    CheckResult.UNREACHABLE: messages.WARNING,
-    CheckResult.INCOMPLETE: messages.WARNING,
-    CheckResult.UNREADABLE: messages.ERROR,
+# The message a check leaves on the page, by what Sage said (or why it was not asked).
+CHECK_MESSAGES = {
+    CredentialSet.Check.ACCEPTED: (
+        messages.SUCCESS,
+        gettext_lazy("Sage accepted this client ID and secret"),
+    ),
+    CredentialSet.Check.REJECTED: (
+        messages.ERROR,
+        gettext_lazy("Sage rejected this client ID or secret"),
+    ),
+    CredentialSet.Check.UNREACHABLE: (
+        messages.WARNING,
+        gettext_lazy("Sage could not be reached; try again in a few minutes"),
+    ),
+    CredentialSet.Check.INCOMPLETE: (
+        messages.WARNING,
+        gettext_lazy("Save the client ID and secret before checking them"),
+    ),
+    CredentialSet.Check.UNREADABLE: (
+        messages.ERROR,
+        gettext_lazy(
+            "The stored secrets cannot be read with the current encryption keys: enter the "
+            "client secret again and save, or restore the key that encrypted them"
+        ),
+    ),
 }
 
 
@@ -88,7 +108,7 @@ def _save(request, form: CredentialsForm):
     messages.success(request, _("Settings saved."))
     # Outside the save's transaction: the keys are saved whatever Sage answers.
     checked = credentials_check(integration=result.integration, actor=request.user)
-    messages.add_message(request, CHECK_LEVELS[checked], checked.label)
+    messages.add_message(request, *CHECK_MESSAGES[checked])
     if not result.integration.enabled:
         request.session[OFFER_ENABLE_KEY] = True
     return redirect("integrations:integration_settings")
@@ -218,7 +238,7 @@ def credentials_check_view(request):
         Integration.objects.for_org(request.organization), platform=Integration.Platform.SAGE
     )
     result = credentials_check(integration=integration, actor=request.user)
-    messages.add_message(request, CHECK_LEVELS[result], result.label)
+    messages.add_message(request, *CHECK_MESSAGES[result])
     return redirect("integrations:integration_settings")
 
 
