@@ -92,7 +92,9 @@ def company_detail(request, pk):
             else None
         ),
         "live_data": (
-            company_live_data(connection=connection) if linked and not unreadable else None
+            company_live_data(connection=connection)
+            if connection is not None and linked and not unreadable
+            else None
         ),
     }
     return render(request, "integrations/companies/detail.html", context)
