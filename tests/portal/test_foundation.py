@@ -16,7 +16,7 @@ from portal.organizations.tenancy import (
     member_required,
     membership_required,
 )
-from tests.factories import PASSWORD
+from tests.common.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.urls import NoReverseMatch, reverse
 
-from tests.factories import PASSWORD
+from tests.common.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

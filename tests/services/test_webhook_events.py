@@ -9,7 +9,7 @@ from integrations.connections.lifecycle import (
 )
 from integrations.models import Connection
 from integrations.webhooks.models import WebhookDelivery
-from tests.link_flow import authorize_query, callback_path, expire_access_token
+from tests.linking.link_flow import authorize_query, callback_path, expire_access_token
 
 pytestmark = pytest.mark.django_db
 

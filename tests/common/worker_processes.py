@@ -20,7 +20,7 @@ from django.db import connection
 
 from integrations.sage.endpoints import URL_SETTINGS as SAGE_URL_SETTINGS
 
-MANAGE = Path(__file__).resolve().parent.parent / "manage.py"
+MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
 
 
 def shared_database_url() -> str:

@@ -13,8 +13,8 @@ from django.urls import reverse
 from integrations import crypto
 from integrations.fields import Ciphertext
 from integrations.models import Connection, CredentialSet, HistoryEvent
-from tests.factories import CLIENT_SECRET
-from tests.link_flow import authorize_query, callback_path
+from tests.common.factories import CLIENT_SECRET
+from tests.linking.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db
 
