@@ -11,12 +11,21 @@ PORT ?= 8000
 
 .PHONY: run test test-fast fuzz mutate install messages messages-check translations env demo bench lint typecheck imports format clean screenshots
 
+# The Python dependencies are installed only when missing: when there is no virtualenv
+# yet, or when pyproject.toml's content changed since the last install (the stamp keeps
+# its hash, so a checkout or merge that only touches the file installs nothing).
 $(VENV)/.installed: pyproject.toml
-	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found (set PYTHON=/path/to/python3.12)"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $@
+	@if test -x $(PY) && test -f $@ && test "$$(sha256sum < pyproject.toml)" = "$$(cat $@)"; then \
+	  touch $@; \
+	else \
+	  test -n "$(PYTHON)" || { echo "No Python 3.12+ found (set PYTHON=/path/to/python3.12)"; exit 1; }; \
+	  set -e; \
+	  test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	  echo "Installing the Python dependencies into $(VENV)"; \
+	  $(PY) -m pip install --quiet --upgrade pip; \
+	  $(PY) -m pip install --quiet -e '.[test]'; \
+	  sha256sum < pyproject.toml > $@; \
+	fi
 
 install: $(VENV)/.installed
 
@@ -91,6 +100,8 @@ mutate: install translations
 lint: install imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djlint templates --lint
+	git ls-files -z -- '*.py' | xargs -0 $(VENV)/bin/django-upgrade --target-version 6.1 --check
 
 # The layer contracts of pyproject.toml's [tool.importlinter].
 imports: install
