@@ -26,7 +26,7 @@ KEY_SHAPE = re.compile(r"[A-Za-z0-9]{1,16}\.[A-Za-z0-9]{1,128}")
 
 
 def _key_from(request: "Request") -> str | None:
-    header = str(request.META.get("HTTP_AUTHORIZATION", ""))
+    header = str(request.headers.get("authorization", ""))
     if not header:
         return None
     scheme, _, key = header.partition(" ")

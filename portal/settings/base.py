@@ -82,7 +82,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The login rate limits count in this cache, so production needs one that all
 # workers share (Redis on this machine: CACHE_URL=rediscache://127.0.0.1:6379/1);
