@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -37,7 +37,7 @@ from integrations.selectors import (
     linked_counts,
 )
 from portal.organizations.models import Membership
-from portal.organizations.tenancy import admin_required, member_required
+from portal.organizations.tenancy import MemberRequest, admin_required, member_required
 from portal.redirects import local_path_or
 
 OFFER_ENABLE_KEY = "sage_offer_enable"
@@ -51,7 +51,7 @@ def _not_ready_message(error: IntegrationNotReady) -> str:
 
 
 @member_required
-def accounting_list(request):
+def accounting_list(request: MemberRequest) -> HttpResponse:
     integration = integration_summary_for(organization=request.organization)
     return render(
         request,
@@ -93,7 +93,7 @@ CHECK_MESSAGES = {
 }
 
 
-def _save(request, form: CredentialsForm):
+def _save(request: MemberRequest, form: CredentialsForm) -> HttpResponse | None:
     """Save the form's keys, ask Sage about them and redirect; None if the page must show errors."""
     try:
         result = service.credentials_save(
@@ -116,7 +116,7 @@ def _save(request, form: CredentialsForm):
 
 @sensitive_post_parameters()
 @member_required
-def integration_settings(request):
+def integration_settings(request: MemberRequest) -> HttpResponse:
     integration = integration_for(organization=request.organization)
     counts = linked_counts(integration=integration)
     is_admin = request.membership.is_admin
@@ -158,7 +158,9 @@ def integration_settings(request):
     return render(request, "integrations/settings/sage.html", context)
 
 
-def _confirm_toggle(request, integration: Integration, *, enable: bool, next_url: str):
+def _confirm_toggle(
+    request: MemberRequest, integration: Integration, *, enable: bool, next_url: str
+) -> HttpResponse:
     """The page that asks before a disable, or before enabling keys Sage rejected."""
     return render(
         request,
@@ -169,7 +171,7 @@ def _confirm_toggle(request, integration: Integration, *, enable: bool, next_url
 
 @require_POST
 @admin_required
-def integration_toggle(request, pk):
+def integration_toggle(request: MemberRequest, pk: int) -> HttpResponse:
     integration = get_object_or_404(Integration.objects.for_org(request.organization), pk=pk)
     form = ToggleForm(request.POST)
     form.is_valid()  # lone booleans: anything but "true" (or "1", "on") reads as False
@@ -194,7 +196,7 @@ def integration_toggle(request, pk):
 
 
 @admin_required
-def integration_enable(request):
+def integration_enable(request: MemberRequest) -> HttpResponse:
     integration = integration_for(organization=request.organization)
     if request.method == "POST":
         if integration is None:
@@ -232,7 +234,7 @@ def integration_enable(request):
 
 @admin_required
 @require_POST
-def credentials_check_view(request):
+def credentials_check_view(request: MemberRequest) -> HttpResponse:
     """Ask Sage whether the chosen client ID and secret are accepted; say which."""
     integration = get_object_or_404(
         Integration.objects.for_org(request.organization), platform=Integration.Platform.SAGE
@@ -244,7 +246,7 @@ def credentials_check_view(request):
 
 @admin_required
 @require_POST
-def integration_redirect_url(request):
+def integration_redirect_url(request: MemberRequest) -> HttpResponse:
     """Save where customers go after linking; a refused URL is shown again with why."""
     integration = get_object_or_404(
         Integration.objects.for_org(request.organization), platform=Integration.Platform.SAGE

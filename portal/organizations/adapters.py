@@ -11,8 +11,11 @@ from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.forms import Form
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,7 +28,7 @@ from portal.organizations.tenancy import SESSION_KEY
 INVITATION_SESSION_KEY = "pending_invitation"
 
 
-def pending_invitation(request) -> Invitation | None:
+def pending_invitation(request: HttpRequest | None) -> Invitation | None:
     """The usable invitation whose link this browser opened, if any."""
     pk = request.session.get(INVITATION_SESSION_KEY) if request is not None else None
     if not isinstance(pk, int):
@@ -40,7 +43,7 @@ def account_exists(email: str) -> bool:
 class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
     """Users are created by support staff, `create_organization`, or an invitation."""
 
-    def is_open_for_signup(self, request) -> bool:
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
         invitation = pending_invitation(request)
         return invitation is not None and not account_exists(invitation.email)
 
@@ -51,9 +54,10 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
                 _("Sign up with the address the invitation was sent to: %(email)s.")
                 % {"email": invitation.email}
             )
-        return super().clean_email(email)
+        cleaned: str = super().clean_email(email)
+        return cleaned
 
-    def save_user(self, request, user, form, commit=True):
+    def save_user(self, request: HttpRequest, user: User, form: Form, commit: bool = True) -> User:
         invitation = pending_invitation(request)
         if invitation is None:
             raise ImmediateHttpResponse(redirect("integrations:invitation_accept"))
@@ -67,7 +71,7 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
         request.session[SESSION_KEY] = invitation.organization_id
         return user
 
-    def get_signup_redirect_url(self, request) -> str:
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
         return reverse("home")
 
 

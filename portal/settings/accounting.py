@@ -18,7 +18,8 @@ _sandbox = f"{PORTAL_BASE_URL}{SAGE_SANDBOX_PREFIX}"
 
 def _sage_url(name: str, production: str, sandbox_path: str) -> str:
     """A Sage URL from the environment; else the sandbox's when it is on, else Sage's own."""
-    return env.str(name, default=f"{_sandbox}{sandbox_path}" if SAGE_SANDBOX else production)
+    url: str = env.str(name, default=f"{_sandbox}{sandbox_path}" if SAGE_SANDBOX else production)
+    return url
 
 
 SAGE_AUTHORIZE_URL = _sage_url(

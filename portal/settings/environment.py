@@ -28,7 +28,7 @@ SOURCE_ONLY = env.bool("DJANGO_SOURCE_ONLY", default=False)
 
 def required(name: str) -> str:
     """Read a variable that must be set when debug is off (unless SOURCE_ONLY)."""
-    value = env.str(name, default="").strip()
+    value: str = env.str(name, default="").strip()
     if not value and not DEBUG and not SOURCE_ONLY:
         # One line, naming the variable: a bad deploy stops here.
         raise SystemExit(
