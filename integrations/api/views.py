@@ -29,13 +29,13 @@ from .. import selectors
 from ..fields import unreadable_fields
 from ..history import acting_with_api_key
 from ..models import Company, Connection
-from ..sage.errors import SageApiError
+from ..sage.errors import SageAnswerTooLarge, SageApiError, SageBusy
 from ..services import companies as company_service
 from ..services import sage_proxy
 from ..services.connections import ConnectionBusy, TokenError, connection_unlink
 from .authentication import organization_of
 from .problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
-from .problems import BadGateway, Conflict, Unavailable
+from .problems import Conflict, ProxyProblem, Unavailable
 from .serializers import (
     CompanyFilterSerializer,
     CompanySerializer,
@@ -44,6 +44,7 @@ from .serializers import (
     ConnectionSerializer,
     LinkUrlSerializer,
     ProblemSerializer,
+    SageProblemSerializer,
     UnlinkSerializer,
 )
 
@@ -229,6 +230,68 @@ class ConnectionUnlink(OrganizationView):
         )
 
 
+# Sage's list parameters (its OpenAPI, v3.1), passed on as they came; any other
+# parameter is passed on too.
+SAGE_QUERY_PARAMETERS = [
+    OpenApiParameter(
+        "items_per_page", int, description="Items per page of a list, 1 to 200 (Sage's default 20)."
+    ),
+    OpenApiParameter("page", int, description="The page of a list, from 1."),
+    OpenApiParameter("search", str, description="Sage's search of a list (name, reference...)."),
+    OpenApiParameter(
+        "updated_or_created_since",
+        OpenApiTypes.DATETIME,
+        description="Only items created or changed at or after this time (ISO 8601).",
+    ),
+    OpenApiParameter(
+        "deleted_since",
+        OpenApiTypes.DATETIME,
+        description="Only items deleted after this time (ISO 8601): the list of deletions.",
+    ),
+    OpenApiParameter(
+        "attributes", str, description="Comma-separated attributes of each item, or `all`."
+    ),
+    OpenApiParameter("sort", str, description="Sort order, e.g. `created_at:desc`."),
+    OpenApiParameter("from_date", OpenApiTypes.DATE, description="Items dated from this day."),
+    OpenApiParameter("to_date", OpenApiTypes.DATE, description="Items dated up to this day."),
+]
+
+
+def sage_problem(error: SageApiError) -> ProxyProblem | Unavailable:
+    """The problem answering a Sage failure that came with no answer to pass on."""
+    if isinstance(error, SageBusy):
+        return ProxyProblem(
+            HTTPStatus.TOO_MANY_REQUESTS, error.message, code="sage_busy", wait=error.retry_after
+        )
+    if isinstance(error, SageAnswerTooLarge):
+        return ProxyProblem(HTTPStatus.BAD_GATEWAY, error.message, code="sage_answer_too_large")
+    if error.status is None and error.retryable:
+        return Unavailable(error.message)
+    return ProxyProblem(HTTPStatus.BAD_GATEWAY, error.message, code="sage_error")
+
+
+def sage_error_problem(answer: sage_proxy.ProxyAnswer) -> ProxyProblem:
+    """Sage's error answer (its status, its error array) wrapped as a problem document."""
+    body = answer.body
+    errors = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
+    if answer.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        detail = _("Sage failed to answer the request; Sage's answer is in `sage`.")
+    else:
+        detail = _("Sage refused the request; Sage's answer is in `sage`.")
+    wait = int(answer.retry_after) if (answer.retry_after or "").isdigit() else None
+    return ProxyProblem(
+        answer.status,
+        detail,
+        code="sage_error",
+        wait=wait,
+        sage={
+            "status": answer.status,
+            "request_id": answer.request_id,
+            "errors": [e for e in errors if isinstance(e, dict)],
+        },
+    )
+
+
 class SageProxy(OrganizationView):
     """Read-only pass-through to Sage for the company's connection."""
 
@@ -236,8 +299,11 @@ class SageProxy(OrganizationView):
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,
             **problems(409, 502, 503),
-            # Sage's own refusals and failures pass through as they came (its JSON).
-            **{(status, "application/json"): OpenApiTypes.ANY for status in SAGE_STATUSES},
+            # Sage's own refusals and failures, wrapped: Sage's answer is in `sage`.
+            **{
+                (status, PROBLEM_CONTENT_TYPE): SageProblemSerializer
+                for status in (*SAGE_STATUSES, 429, 502)
+            },
         },
         parameters=[
             OpenApiParameter("id", int, OpenApiParameter.PATH),
@@ -247,12 +313,17 @@ class SageProxy(OrganizationView):
                 OpenApiParameter.PATH,
                 description="A Sage API resource, e.g. `ledger_accounts` or `contacts/{id}`.",
             ),
+            *SAGE_QUERY_PARAMETERS,
         ],
         summary="Read Sage data of the company (GET only), e.g. ledger_accounts",
         description=(
-            "Sage's status and JSON as they came, with `$next` and `$back` turned into "
-            "URLs of this proxy. `path` is a Sage API resource of the connection's API "
-            "version (v3.1, or v3.0's accounts API): no `..`, no absolute URL."
+            "Sage's JSON as it came, with `$next` and `$back` turned into URLs of this "
+            "proxy. `path` is a Sage API resource of the connection's API version (v3.1, "
+            "or v3.0's accounts API) among those this API reads (not `user` nor "
+            "`businesses`): no `..`, no absolute URL. When Sage refuses or fails, the "
+            "answer has Sage's status and is a problem document (`code` `sage_error`) with "
+            "Sage's error array in `sage.errors`. Too many requests to Sage under way for "
+            "the app or the company: 429 (`sage_busy`) with Retry-After."
         ),
     )
     def get(self, request: Request, pk: int, path: str) -> Response:
@@ -270,6 +341,12 @@ class SageProxy(OrganizationView):
             )
         except sage_proxy.ProxyPathRefused:
             raise NotFound(_("Not a Sage API resource.")) from None
+        except sage_proxy.ResourceNotAllowed:
+            raise ProxyProblem(
+                HTTPStatus.FORBIDDEN,
+                _("This API does not read this Sage resource."),
+                code="resource_not_allowed",
+            ) from None
         except ConnectionBusy:
             raise Unavailable(
                 _("The connection to Sage is being renewed; retry shortly."), wait=1
@@ -281,9 +358,9 @@ class SageProxy(OrganizationView):
                 _("The company must relink its Sage business: Sage no longer accepts it.")
             ) from None
         except SageApiError as error:
-            if error.status is None and error.retryable:
-                raise Unavailable(str(error)) from None
-            raise BadGateway(str(error)) from None
+            raise sage_problem(error) from None
+        if answer.status >= HTTPStatus.BAD_REQUEST:
+            raise sage_error_problem(answer)
         body = answer.body
         if answer.links:
             base = settings.PORTAL_BASE_URL + reverse(
