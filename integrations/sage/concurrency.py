@@ -21,9 +21,9 @@ import uuid
 from collections.abc import Iterator
 
 import redis
-from redis.commands.core import Script
 from django.conf import settings
 from django.utils.translation import gettext
+from redis.commands.core import Script
 
 from .errors import SageBusy
 
@@ -127,7 +127,9 @@ def sage_slot(*, app: str, business: str) -> Iterator[None]:
         try:
             shared, take = _client(url)
             outcome = int(
-                take(keys=[app_key, business_key], args=[lease_ms, app_limit, business_limit, token])
+                take(
+                    keys=[app_key, business_key], args=[lease_ms, app_limit, business_limit, token]
+                )
             )
         except redis.RedisError:
             logger.warning("Redis does not answer: the Sage ceiling is kept per process")
