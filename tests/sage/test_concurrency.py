@@ -39,7 +39,7 @@ def app():
 @pytest.fixture
 def shared(settings):
     settings.SAGE_CONCURRENCY_REDIS_URL = REDIS_URL
-    yield redis.Redis.from_url(REDIS_URL)
+    return redis.Redis.from_url(REDIS_URL)
 
 
 def hold_in_threads(count: int, **slot) -> tuple[list[str], threading.Event, list]:
@@ -94,9 +94,8 @@ def test_threads_get_at_most_the_business_budget(shared, settings, app):
 def test_the_app_ceiling_holds_across_businesses(shared, settings, app):
     settings.SAGE_CONCURRENCY_PER_APP = 2
     with sage_slot(app=app, business="1"), sage_slot(app=app, business="2"):
-        with pytest.raises(SageBusy) as busy:
-            with sage_slot(app=app, business="3"):
-                pass
+        with pytest.raises(SageBusy) as busy, sage_slot(app=app, business="3"):
+            pass
         assert busy.value.scope == "app"
         assert busy.value.retry_after == 1
         # Another app is not concerned.
@@ -144,9 +143,8 @@ def test_another_process_holding_the_budget_refuses_this_one(shared, settings, a
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(SageBusy) as busy:
-            with sage_slot(app=app, business="1"):
-                pass
+        with pytest.raises(SageBusy) as busy, sage_slot(app=app, business="1"):
+            pass
         assert busy.value.scope == "business"
         holder.stdin.write("\n")
         holder.stdin.flush()
@@ -174,10 +172,9 @@ def test_without_redis_the_ceiling_is_per_process(settings, app):
 def test_redis_not_answering_falls_back_to_per_process(settings, app, caplog):
     settings.SAGE_CONCURRENCY_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     settings.SAGE_CONCURRENCY_PER_BUSINESS = 1
-    with sage_slot(app=app, business="1"):
-        with pytest.raises(SageBusy):
-            with sage_slot(app=app, business="1"):
-                pass
+    with sage_slot(app=app, business="1"), pytest.raises(SageBusy):
+        with sage_slot(app=app, business="1"):
+            pass
     assert "kept per process" in caplog.text
 
 
