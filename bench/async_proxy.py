@@ -52,7 +52,7 @@ def _client() -> httpx.AsyncClient:
 
 def _prepare(request: HttpRequest, pk: int, path: str) -> tuple[Any, Any, Any]:
     """The database part, in one thread hop: key, company, a fresh token, the URL."""
-    authenticated = ApiKeyAuthentication().authenticate(request)  # type: ignore[arg-type]
+    authenticated = ApiKeyAuthentication().authenticate(request)
     if authenticated is None:
         raise AuthenticationFailed
     organization = authenticated[1].organization

@@ -278,7 +278,8 @@ def sage_error_problem(answer: sage_proxy.ProxyAnswer) -> ProxyProblem:
         detail = _("Sage failed to answer the request; Sage's answer is in `sage`.")
     else:
         detail = _("Sage refused the request; Sage's answer is in `sage`.")
-    wait = int(answer.retry_after) if (answer.retry_after or "").isdigit() else None
+    retry_after = answer.retry_after or ""
+    wait = int(retry_after) if retry_after.isdigit() else None
     return ProxyProblem(
         answer.status,
         detail,

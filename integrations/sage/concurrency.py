@@ -49,6 +49,7 @@ end
 return 0
 """
 
+# Sync clients: their commands answer at once (redis-py types them as maybe awaitable).
 _clients: dict[str, tuple[redis.Redis, Script]] = {}
 _clients_lock = threading.Lock()
 
@@ -144,7 +145,9 @@ def sage_slot(*, app: str, business: str) -> Iterator[None]:
         if shared is not None:
             try:
                 with shared.pipeline(transaction=False) as pipe:
-                    pipe.zrem(app_key, token).zrem(business_key, token).execute()
+                    pipe.zrem(app_key, token)
+                    pipe.zrem(business_key, token)
+                    pipe.execute()
             except redis.RedisError:
                 logger.warning("Redis does not answer: a Sage slot is given back when it expires")
         else:
@@ -157,6 +160,10 @@ def in_use(*, app: str, business: str) -> tuple[int, int]:
     url = redis_url()
     if url:
         client, _ = _client(url)
-        return int(client.zcard(app_key)), int(client.zcard(business_key))
+        with client.pipeline(transaction=False) as pipe:
+            pipe.zcard(app_key)
+            pipe.zcard(business_key)
+            app_count, business_count = pipe.execute()
+        return int(app_count), int(business_count)
     with _local.lock:
         return _local.in_use.get(app_key, 0), _local.in_use.get(business_key, 0)
