@@ -142,6 +142,9 @@ def measure(
                 load.cpu_ms.pop(SAGE_CALLS, None)
                 note = f"{load.errors:,} errors in {load.requests:,} requests" * bool(load.errors)
                 results.append(Result(kind, clients, load, sage_calls=calls, note=note))
+                if load.errors:
+                    log = workdir / f"proxy-{kind}.log"
+                    step(f"  {kind}: {note}; the end of its log:\n{log.read_text()[-1500:]}")
                 step(
                     f"  {kind}, {clients} clients: req/s per slice "
                     + " ".join(f"{r.rps:.0f}" for r in loads)
