@@ -38,6 +38,10 @@ RESOURCE = "ledger_accounts?items_per_page=10"
 SERVERS = ("sync", "gthread", "asgi")
 # The API's throttle per key is not what is measured here.
 SERVER_ENV = {"API_THROTTLE_RATE": "1000000/min"}
+# Under ASGI, Django runs each request's database work in a thread of its own, so
+# persistent connections pile up past PostgreSQL's max_connections: Django's advice is
+# CONN_MAX_AGE = 0 there (a connection per request; a pool would be the next step).
+ASGI_ENV = {"DATABASE_CONN_MAX_AGE": "0"}
 
 
 @dataclass
@@ -94,7 +98,7 @@ def measure(
         port = environment.free_port()
         server = environment.start(
             environment.gunicorn_command(port, workers, kind),
-            env=SERVER_ENV,
+            env=SERVER_ENV | (ASGI_ENV if kind == "asgi" else {}),
             log=workdir / f"proxy-{kind}.log",
         )
         try:
