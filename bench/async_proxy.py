@@ -21,15 +21,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.exceptions import AuthenticationFailed
 
 from integrations import selectors
+from integrations.accounting import AccountingClient
 from integrations.api.authentication import ApiKeyAuthentication
-from integrations.models import Company
-from integrations.sage.client import SageClient
-from integrations.services import sage_proxy
-from integrations.services.connection_client import (
+from integrations.connections import proxy as sage_proxy
+from integrations.connections.client import (
     _api_auth,
     connection_ensure_fresh,
     connection_slot,
 )
+from integrations.models import Company
 
 _clients: dict[int, httpx.AsyncClient] = {}
 
@@ -60,7 +60,7 @@ def _prepare(request: HttpRequest, pk: int, path: str) -> tuple[Any, Any, Any]:
     sage_proxy.proxy_path_check(path)
     connection = connection_ensure_fresh(connection=company.connection)
     auth = _api_auth(connection)
-    sage = SageClient(lambda: auth, api_version=connection.api_version)
+    sage = AccountingClient(lambda: auth, api_version=connection.api_version)
     url = sage.url_for(path)
     query = [(k, v) for k, vs in request.GET.lists() for v in vs]
     headers = sage._headers(auth, "GET", url, query)

@@ -27,7 +27,7 @@ from http import HTTPStatus
 from http.client import HTTPConnection
 from pathlib import Path
 
-from integrations.services.api_keys import api_key_create
+from integrations.api_keys.services import api_key_create
 
 from . import cpu, environment, keepalive, rounds, seed
 from .load import CYCLE_SCRIPT, LoadResult, wrk

@@ -25,18 +25,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors
-from ..fields import unreadable_fields
-from ..history import acting_with_api_key
-from ..models import Company, Connection
-from ..sage.errors import SageAnswerTooLarge, SageApiError, SageBusy
-from ..services import companies as company_service
-from ..services import sage_proxy
-from ..services.connections import ConnectionBusy, TokenError, connection_unlink
-from .authentication import organization_of
-from .problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
-from .problems import Conflict, ProxyProblem, Unavailable
-from .serializers import (
+from integrations import selectors
+from integrations.accounting import AccountingAnswerTooLarge, AccountingApiError, AccountingBusy
+from integrations.api.authentication import organization_of
+from integrations.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
+from integrations.api.problems import Conflict, ProxyProblem, Unavailable
+from integrations.api.serializers import (
     CompanyFilterSerializer,
     CompanySerializer,
     CompanyUpdateSerializer,
@@ -47,6 +41,12 @@ from .serializers import (
     SageProblemSerializer,
     UnlinkSerializer,
 )
+from integrations.audit.history import acting_with_api_key
+from integrations.companies import services as company_service
+from integrations.connections import proxy as sage_proxy
+from integrations.connections.lifecycle import ConnectionBusy, TokenError, connection_unlink
+from integrations.fields import unreadable_fields
+from integrations.models import Company, Connection
 
 
 def problems(
@@ -257,13 +257,13 @@ SAGE_QUERY_PARAMETERS = [
 ]
 
 
-def sage_problem(error: SageApiError) -> ProxyProblem | Unavailable:
+def sage_problem(error: AccountingApiError) -> ProxyProblem | Unavailable:
     """The problem answering a Sage failure that came with no answer to pass on."""
-    if isinstance(error, SageBusy):
+    if isinstance(error, AccountingBusy):
         return ProxyProblem(
             HTTPStatus.TOO_MANY_REQUESTS, error.message, code="sage_busy", wait=error.retry_after
         )
-    if isinstance(error, SageAnswerTooLarge):
+    if isinstance(error, AccountingAnswerTooLarge):
         return ProxyProblem(HTTPStatus.BAD_GATEWAY, error.message, code="sage_answer_too_large")
     if error.status is None and error.retryable:
         return Unavailable(error.message)
@@ -358,7 +358,7 @@ class SageProxy(OrganizationView):
             raise Conflict(
                 _("The company must relink its Sage business: Sage no longer accepts it.")
             ) from None
-        except SageApiError as error:
+        except AccountingApiError as error:
             raise sage_problem(error) from None
         if answer.status >= HTTPStatus.BAD_REQUEST:
             raise sage_error_problem(answer)

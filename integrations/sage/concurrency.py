@@ -25,7 +25,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 from redis.commands.core import Script
 
-from .errors import SageBusy
+from integrations.sage.errors import SageBusy
 
 logger = logging.getLogger(__name__)
 
