@@ -107,14 +107,24 @@ def test_the_app_ceiling_holds_across_businesses(shared, settings, app):
 
 @needs_redis
 def test_a_slot_expires_if_never_given_back(shared, settings, app):
+    settings.SAGE_CONCURRENCY_PER_BUSINESS = 1
+    app_key, business_key = concurrency.keys_for(app=app, business="1")
     with sage_slot(app=app, business="1"):
-        app_key, business_key = concurrency.keys_for(app=app, business="1")
         lease_ms = (settings.SAGE_HTTP_TIMEOUT + concurrency.LEASE_MARGIN_SECONDS) * 1000
         for key in (app_key, business_key):
-            assert 0 < shared.pttl(key) <= lease_ms
-            [(_, score)] = shared.zrange(key, 0, -1, withscores=True)
-            assert score > 0  # the slot's own expiry, for the sweep of the next taker
-    assert shared.exists(app_key, business_key) == 0 or in_use(app=app, business="1") == (0, 0)
+            assert 0 < shared.pttl(key) <= lease_ms  # the keys go when nobody takes a slot
+    assert in_use(app=app, business="1") == (0, 0)
+    # A worker killed mid-request: its slot stays, its expiry (the score) in the past.
+    (now_s, now_us) = shared.time()
+    past = now_s * 1000 + now_us // 1000 - 1
+    shared.zadd(business_key, {"killed-worker": past})
+    shared.zadd(app_key, {"killed-worker": past})
+    with sage_slot(app=app, business="1"):  # swept by the next taker: the budget is free
+        assert in_use(app=app, business="1") == (1, 1)
+    # A slot still in its lease is not swept.
+    shared.zadd(business_key, {"live-worker": past + 60_000})
+    with pytest.raises(SageBusy), sage_slot(app=app, business="1"):
+        pass
 
 
 HOLDER = """
