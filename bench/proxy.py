@@ -1,11 +1,11 @@
 """The API's pass-through to Sage under load, Sage L ms away, with 4 and with 32 clients.
 
-Each server kind is started in turn with the README's worker count and measured the
-same way: wrk (one thread) cycles over the proxy URLs of a few linked companies
+Every server kind is started at once with the README's worker count, and all are
+measured in the same interleaved rounds (the machine's drift weighs on all alike):
+wrk (one thread) cycles over the proxy URLs of a few linked companies
 (`GET /api/v1/companies/{id}/sage/ledger_accounts?items_per_page=10`, so that no
 company's own budget of concurrent Sage requests is the limit), with an API key,
-for 4 and for 32 connections in interleaved rounds. Every request waits L on the
-sandbox. Ideal: clients ÷ L requests per second, until the CPU is the limit.
+with 4 and with 32 connections. Every request waits L on the sandbox. Ideal: clients ÷ L requests per second, until the CPU is the limit.
 
 - `sync`: gunicorn's sync workers, as the README started the portal before: one
   request per process at a time, each waiting on Sage.
@@ -20,6 +20,7 @@ The server commands are bench/environment.py's gunicorn_command.
 
 import functools
 import statistics
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +79,20 @@ def _get(port: int, path: str, key: str) -> int:
         conn.close()
 
 
+def _prepare(
+    kind: str, *, port: int, companies: list[int], key: str, workdir: Path
+) -> tuple[str, Path]:
+    """Refresh every company's token once through the server; the paths file wrk cycles."""
+    paths = [path_of(kind, company) for company in companies]
+    for path in paths:
+        status = _get(port, path, key)
+        if status != HTTPStatus.OK:
+            raise RuntimeError(f"{kind}: GET {path} answered {status}")
+    paths_file = workdir / f"proxy-{kind}-paths.txt"
+    paths_file.write_text("".join(f"{p}\n" for p in paths))
+    return f"http://127.0.0.1:{port}{paths[0]}", paths_file
+
+
 def measure(
     *,
     kinds: list[str],
@@ -92,29 +107,35 @@ def measure(
     workdir: Path,
     step: Callable[[str], None],
 ) -> list[Result]:
+    """Start every server kind at once, then measure them all in the same interleaved
+    rounds (each round: every server with 4 and with 32 clients, the order rotating), so
+    that the machine's drift during the run weighs on all of them alike."""
     companies, key = seed_companies(world, pairs)
-    results: list[Result] = []
-    for kind in kinds:
-        port = environment.free_port()
-        server = environment.start(
-            environment.gunicorn_command(port, workers, kind),
-            env=SERVER_ENV | (ASGI_ENV if kind == "asgi" else {}),
-            log=workdir / f"proxy-{kind}.log",
-        )
-        try:
-            environment.wait_for_port(port, server, what=f"the {kind} server")
-            paths = [path_of(kind, company) for company in companies]
-            for path in paths:  # every company's token refreshed once, before the load
-                status = _get(port, path, key)
-                if status != HTTPStatus.OK:
-                    raise RuntimeError(f"{kind}: GET {path} answered {status}")
-            paths_file = workdir / f"proxy-{kind}-paths.txt"
-            paths_file.write_text("".join(f"{p}\n" for p in paths))
-            script = workdir / "cycle.lua"
-            script.write_text(CYCLE_SCRIPT)
-            url = f"http://127.0.0.1:{port}{paths[0]}"
-            processes = cpu.Processes(portal=server.pid, sandbox=sandbox_pid, database=database)
-            runs = {}
+    script = workdir / "cycle.lua"
+    script.write_text(CYCLE_SCRIPT)
+    servers: dict[str, subprocess.Popen] = {}
+    failed: dict[str, str] = {}
+    runs: dict[str, Callable[[], LoadResult]] = {}
+    try:
+        for kind in kinds:
+            port = environment.free_port()
+            servers[kind] = environment.start(
+                environment.gunicorn_command(port, workers, kind),
+                env=SERVER_ENV | (ASGI_ENV if kind == "asgi" else {}),
+                log=workdir / f"proxy-{kind}.log",
+            )
+            try:
+                environment.wait_for_port(port, servers[kind], what=f"the {kind} server")
+                url, paths_file = _prepare(
+                    kind, port=port, companies=companies, key=key, workdir=workdir
+                )
+            except Exception as error:  # noqa: BLE001 - reported; the other servers still run
+                _failed(step, workdir, kind, error)
+                failed[kind] = f"failed: {error!r:.120}"
+                continue
+            processes = cpu.Processes(
+                portal=servers[kind].pid, sandbox=sandbox_pid, database=database
+            )
             for clients in CLIENTS:
                 slice_load = functools.partial(
                     wrk,
@@ -125,52 +146,60 @@ def measure(
                     script_args=(str(paths_file), key),
                 )
                 slice_load(seconds=args.warmup)
-                runs[f"{clients}"] = _counting(
+                runs[f"{kind}/{clients}"] = _counting(
                     cpu.measured(functools.partial(slice_load, seconds=slice_seconds), processes),
                     sandbox_url,
                 )
-            _, series = rounds.interleave(
-                baseline=None,
-                pages=runs,
-                rounds=args.rounds,
-                on_error=functools.partial(_warn, step, kind),
-            )
-            for clients in CLIENTS:
-                measured = series[f"{clients}"]
-                if measured.failure:
-                    results.append(Result(kind, clients, None, note=measured.failure))
-                    continue
-                loads = [s.result for s in measured.slices]
-                load = rounds.median_load(loads)
-                calls = statistics.median(r.cpu_ms.get(SAGE_CALLS, 0.0) for r in loads)
-                load.cpu_ms.pop(SAGE_CALLS, None)
-                note = f"{load.errors:,} errors in {load.requests:,} requests" * bool(load.errors)
-                results.append(Result(kind, clients, load, sage_calls=calls, note=note))
-                if load.errors:
-                    log = workdir / f"proxy-{kind}.log"
-                    step(f"  {kind}: {note}; the end of its log:\n{log.read_text()[-1500:]}")
-                step(
-                    f"  {kind}, {clients} clients: req/s per slice "
-                    + " ".join(f"{r.rps:.0f}" for r in loads)
-                    + "; p50 "
-                    + " ".join(f"{r.p50_ms:.0f}" for r in loads)
-                )
-        except Exception as error:  # noqa: BLE001 - reported; the other servers still run
-            step(f"  WARNING: {kind}: {error!r:.300}")
-            log = workdir / f"proxy-{kind}.log"
-            if log.exists():
-                sys.stderr.write(log.read_text()[-2000:])
-            results += [Result(kind, c, None, note=f"failed: {error!r:.120}") for c in CLIENTS]
-        finally:
+        step(f"  {args.rounds} rounds of {slice_seconds} s per server and client count")
+        _, series = rounds.interleave(
+            baseline=None,
+            pages=runs,
+            rounds=args.rounds,
+            on_error=functools.partial(_warn, step),
+        )
+    finally:
+        for server in servers.values():
             environment.stop(server)
+    results: list[Result] = []
+    for kind in kinds:
+        for clients in CLIENTS:
+            if kind in failed:
+                results.append(Result(kind, clients, None, note=failed[kind]))
+                continue
+            measured = series[f"{kind}/{clients}"]
+            if measured.failure:
+                results.append(Result(kind, clients, None, note=measured.failure))
+                continue
+            loads = [s.result for s in measured.slices]
+            load = rounds.median_load(loads)
+            calls = statistics.median(r.cpu_ms.get(SAGE_CALLS, 0.0) for r in loads)
+            load.cpu_ms.pop(SAGE_CALLS, None)
+            note = f"{load.errors:,} errors in {load.requests:,} requests" * bool(load.errors)
+            results.append(Result(kind, clients, load, sage_calls=calls, note=note))
+            if load.errors:
+                log = workdir / f"proxy-{kind}.log"
+                step(f"  {kind}: {note}; the end of its log:\n{log.read_text()[-1500:]}")
+            step(
+                f"  {kind}, {clients} clients: req/s per slice "
+                + " ".join(f"{r.rps:.0f}" for r in loads)
+                + "; p50 "
+                + " ".join(f"{r.p50_ms:.0f}" for r in loads)
+            )
     return results
+
+
+def _failed(step: Callable[[str], None], workdir: Path, kind: str, error: Exception) -> None:
+    step(f"  WARNING: {kind}: {error!r:.300}")
+    log = workdir / f"proxy-{kind}.log"
+    if log.exists():
+        sys.stderr.write(log.read_text()[-2000:])
 
 
 SAGE_CALLS = "_sage_calls"
 
 
-def _warn(step: Callable[[str], None], kind: str, label: str, error: Exception) -> None:
-    step(f"  WARNING: {kind} {label}: {error!r:.200}")
+def _warn(step: Callable[[str], None], label: str, error: Exception) -> None:
+    step(f"  WARNING: {label}: {error!r:.200}")
 
 
 def _counting(run: Callable[[], LoadResult], sandbox_url: str) -> Callable[[], LoadResult]:
@@ -212,7 +241,8 @@ def table(results: list[Result], *, latency_ms: float, workers: int) -> str:
         f"an API key; L = {latency_ms:g} ms added by the sandbox to each Sage request; "
         f"gunicorn --workers {workers}: sync; gthread with --threads {environment.THREADS}; "
         "asgi with uvicorn workers and the async prototype of the proxy (bench/async_proxy.py)",
-        "- wrk -t1 with 4, then 32 connections, in interleaved rounds; medians over the rounds; "
+        "- wrk -t1 with 4 and with 32 connections; every server and client count in the same "
+        "interleaved rounds (the order rotating); medians over the rounds; "
         "ideal = clients ÷ L; × 4 clients: req/s with this many clients ÷ req/s with 4, "
         "same server, same run",
     ]
