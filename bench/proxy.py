@@ -5,7 +5,8 @@ measured in the same interleaved rounds (the machine's drift weighs on all alike
 wrk (one thread) cycles over the proxy URLs of a few linked companies
 (`GET /api/v1/companies/{id}/sage/ledger_accounts?items_per_page=10`, so that no
 company's own budget of concurrent Sage requests is the limit), with an API key,
-with 4 and with 32 connections. Every request waits L on the sandbox. Ideal: clients ÷ L requests per second, until the CPU is the limit.
+with 4 and with 32 connections. Every request waits L on the sandbox. Ideal:
+clients ÷ L requests per second, until the CPU is the limit.
 
 - `sync`: gunicorn's sync workers, as the README started the portal before: one
   request per process at a time, each waiting on Sage.
