@@ -425,11 +425,12 @@ def api_key_for(*, organization: Organization, prefix: str) -> OrganizationAPIKe
 
 
 def api_companies(
-    *, organization: Organization, status: str = "", search: str = ""
+    *, organization: Organization, status: str = "", search: str = "", external_id: str = ""
 ) -> QuerySet[Company]:
     """The organization's companies with their connection, for the API (no token columns).
 
-    `status`: a connection status; `search`: part of the name, or the whole external ID.
+    `status`: a connection status; `search`: part of the name, or the whole external ID;
+    `external_id`: exactly this external ID.
     """
     companies = (
         Company.objects.for_org(organization)
@@ -440,6 +441,8 @@ def api_companies(
         companies = companies.filter(connection__status=status)
     if search:
         companies = companies.filter(Q(name__icontains=search) | Q(external_id=search))
+    if external_id:
+        companies = companies.filter(external_id=external_id)
     return companies
 
 
@@ -546,3 +549,14 @@ def team_history(*, organization: Organization) -> QuerySet[HistoryEvent]:
         .filter(kind__in=TEAM_EVENTS)
         .select_related("actor")[:HISTORY_SIZE]
     )
+
+
+def connection_unlink_revoked(connection: Connection) -> bool:
+    """Whether Sage confirmed the revocation of the company's last unlink."""
+    event = (
+        HistoryEvent.objects.filter(company_id=connection.company_id, kind=HistoryEvent.Kind.UNLINKED)
+        .order_by("-created_at", "-pk")
+        .values_list("details", flat=True)
+        .first()
+    )
+    return bool(event and event.get("revoked"))

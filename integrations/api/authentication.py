@@ -1,12 +1,20 @@
 """`Authorization: Api-Key <key>`: a key of one organization, checked against its hash.
 
 A missing, malformed, unknown, revoked or expired key gets the same 401: the answer
-never tells whether a key exists.
+never tells whether a key exists. Wrong keys are counted per address and per key
+prefix (a fixed window in the default cache): past API_AUTH_FAILURE_LIMIT in
+API_AUTH_FAILURE_WINDOW seconds, either is refused with a 429 until the window ends,
+even with the right key, and the failures are logged (the address and the prefix,
+never the secret).
 """
 
+import logging
 import re
+import time
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.core.cache import cache
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
@@ -20,10 +28,53 @@ from portal.models import Organization
 
 from ..models import OrganizationAPIKey
 from ..services.api_keys import api_key_touch
+from .problems import TooManyFailedAttempts
+
+logger = logging.getLogger(__name__)
 
 SCHEME = "Api-Key"
 # "<prefix>.<secret>" as djangorestframework-api-key makes them (8 + 32 characters).
 KEY_SHAPE = re.compile(r"[A-Za-z0-9]{1,16}\.[A-Za-z0-9]{1,128}")
+
+
+def _failure_counters(request: "Request", prefix: str | None) -> list[str]:
+    """The cache keys counting this window's failures of the address and of the prefix."""
+    window = int(time.time() // settings.API_AUTH_FAILURE_WINDOW)
+    address = str(request.META.get("REMOTE_ADDR", ""))
+    counters = [f"api-auth-failures:addr:{address}:{window}"]
+    if prefix:
+        counters.append(f"api-auth-failures:prefix:{prefix}:{window}")
+    return counters
+
+
+def _retry_after() -> int:
+    window = settings.API_AUTH_FAILURE_WINDOW
+    return max(1, int(window - time.time() % window))
+
+
+def _refuse_if_failing(request: "Request", prefix: str | None) -> None:
+    counts = cache.get_many(_failure_counters(request, prefix))
+    if any(count >= settings.API_AUTH_FAILURE_LIMIT for count in counts.values()):
+        raise TooManyFailedAttempts(wait=_retry_after())
+
+
+def _count_failure(request: "Request", prefix: str | None) -> None:
+    limit = settings.API_AUTH_FAILURE_LIMIT
+    for counter in _failure_counters(request, prefix):
+        cache.add(counter, 0, timeout=settings.API_AUTH_FAILURE_WINDOW)
+        try:
+            count = cache.incr(counter)
+        except ValueError:  # expired between add and incr: this failure starts a new count
+            cache.add(counter, 1, timeout=settings.API_AUTH_FAILURE_WINDOW)
+            count = 1
+        if count == limit or (count > limit and count % limit == 0):
+            logger.warning(
+                "Repeated failed API key attempts: %d in this window from address %s "
+                "(key prefix %s)",
+                count,
+                request.META.get("REMOTE_ADDR", "?"),
+                prefix or "none",
+            )
 
 
 def _key_from(request: "Request") -> str | None:
@@ -33,6 +84,8 @@ def _key_from(request: "Request") -> str | None:
     scheme, _, key = header.partition(" ")
     key = key.strip()
     if scheme != SCHEME or not KEY_SHAPE.fullmatch(key):
+        _refuse_if_failing(request, None)
+        _count_failure(request, None)
         raise AuthenticationFailed
     return key
 
@@ -45,6 +98,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if key is None:
             return None
         prefix = key.partition(".")[0]
+        _refuse_if_failing(request, prefix)
         api_key = (
             OrganizationAPIKey.objects.get_usable_keys()
             .select_related("organization")
@@ -52,6 +106,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             .first()
         )
         if api_key is None or not api_key.is_valid(key) or api_key.has_expired:
+            _count_failure(request, prefix)
             raise AuthenticationFailed
         api_key_touch(api_key=api_key)
         return (None, api_key)
