@@ -64,6 +64,7 @@ _CODES: dict[type[exceptions.APIException], Code] = {
 class BodyTooLarge(exceptions.APIException):
     status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
+    problem_code = Code.BODY_TOO_LARGE
 
 
 

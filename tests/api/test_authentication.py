@@ -1,6 +1,7 @@
 """The API's keys: one organization each; every refusal is the same problem-shaped 401; 429."""
 
 import logging
+import time
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -107,3 +108,66 @@ def test_the_key_never_reaches_the_logs(api_client, org_a, make_api_key, caplog)
         api_client(key).get("/api/v1/nothing-here")
         logging.getLogger("test").warning("Header was Authorization: Api-Key %s", key)
     assert secret not in caplog.text
+
+
+def test_wrong_keys_are_throttled_per_prefix_and_logged(
+    client, api_client, org_a, make_api_key, settings, caplog
+):
+    settings.API_AUTH_FAILURE_LIMIT = 5
+    api_key, key = make_api_key(org_a)
+    secret = key.partition(".")[2]
+    wrong = f"Api-Key {api_key.prefix}.{'x' * 32}"
+    with caplog.at_level(logging.WARNING):
+        for n in range(5):
+            # Each from another address: the prefix's own count stops them.
+            answer = client.get(COMPANIES, headers={"Authorization": wrong}, REMOTE_ADDR=f"10.0.0.{n}")
+            assert_unauthorized(answer)
+        throttled = client.get(COMPANIES, headers={"Authorization": wrong}, REMOTE_ADDR="10.0.0.9")
+    assert throttled.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert throttled.json()["code"] == "too_many_failed_attempts"
+    assert 0 < int(throttled["Retry-After"]) <= settings.API_AUTH_FAILURE_WINDOW
+    # The right key of that prefix waits too (else guessing would go on), from anywhere.
+    assert api_client(key).get(COMPANIES).status_code == HTTPStatus.TOO_MANY_REQUESTS
+    # Another key is not held back.
+    _other, other_key = make_api_key(org_a, "Other")
+    assert api_client(other_key).get(COMPANIES).status_code == HTTPStatus.OK
+    logged = [r.getMessage() for r in caplog.records if "Repeated failed" in r.getMessage()]
+    assert logged and api_key.prefix in logged[0]
+    assert secret not in caplog.text and "x" * 32 not in caplog.text
+
+
+def test_wrong_keys_are_throttled_per_address(client, api_client, org_a, make_api_key, settings):
+    settings.API_AUTH_FAILURE_LIMIT = 3
+    _api_key, key = make_api_key(org_a)
+    for n in range(3):  # each a new prefix, or no key shape at all
+        header = f"Api-Key guess{n}.{'y' * 32}" if n else "Api-Key not-a-key"
+        assert_unauthorized(client.get(COMPANIES, headers={"Authorization": header}))
+    throttled = client.get(COMPANIES, headers={"Authorization": "Api-Key other.zzzz"})
+    assert throttled.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert throttled.json()["code"] == "too_many_failed_attempts"
+    # The same address with a real key waits too; another address does not.
+    assert api_client(key).get(COMPANIES).status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert api_client(key).get(COMPANIES, REMOTE_ADDR="10.9.9.9").status_code == HTTPStatus.OK
+
+
+def test_failures_below_the_limit_do_not_block(client, api_client, org_a, make_api_key, settings):
+    settings.API_AUTH_FAILURE_LIMIT = 3
+    api_key, key = make_api_key(org_a)
+    for _ in range(2):
+        assert_unauthorized(
+            client.get(COMPANIES, headers={"Authorization": f"Api-Key {api_key.prefix}.nope"})
+        )
+    assert api_client(key).get(COMPANIES).status_code == HTTPStatus.OK
+    # A good request does not count as a failure, however many.
+    for _ in range(5):
+        assert api_client(key).get(COMPANIES).status_code == HTTPStatus.OK
+
+
+def test_the_failure_window_ends(client, api_client, org_a, make_api_key, settings):
+    settings.API_AUTH_FAILURE_LIMIT = 1
+    settings.API_AUTH_FAILURE_WINDOW = 1
+    api_key, key = make_api_key(org_a)
+    assert_unauthorized(client.get(COMPANIES, headers={"Authorization": f"Api-Key {api_key.prefix}.no"}))
+    assert api_client(key).get(COMPANIES).status_code == HTTPStatus.TOO_MANY_REQUESTS
+    time.sleep(1.05)
+    assert api_client(key).get(COMPANIES).status_code == HTTPStatus.OK
