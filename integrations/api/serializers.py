@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -157,6 +158,17 @@ class CompanySerializer(StrictModelSerializer):
         value = _clean_text(value)
         if not value:
             raise serializers.ValidationError(_("This field may not be blank."))
+        return value
+
+    def validate_redirect_url(self, value: str) -> str:
+        organization = self.context.get("organization")
+        if organization is not None:
+            try:
+                validate_redirect_url(
+                    value, allowed_origins=organization.allowed_redirect_origins
+                )
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.messages) from None
         return value
 
     def validate_external_id(self, value: str | None) -> str | None:

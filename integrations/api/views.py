@@ -172,7 +172,9 @@ class CompanyList(OrganizationView, GenericAPIView):
         ),
     )
     def post(self, request: Request) -> Response:
-        serializer = CompanySerializer(data=request.data)
+        serializer = CompanySerializer(
+            data=request.data, context={"organization": organization_of(request)}
+        )
         serializer.is_valid(raise_exception=True)
         try:
             company = company_service.company_create(
@@ -214,7 +216,9 @@ class CompanyDetail(OrganizationView):
     )
     def patch(self, request: Request, pk: int) -> Response:
         company = company_of(request, pk)
-        serializer = CompanyUpdateSerializer(data=request.data, partial=True)
+        serializer = CompanyUpdateSerializer(
+            data=request.data, partial=True, context={"organization": organization_of(request)}
+        )
         serializer.is_valid(raise_exception=True)
         changes = {
             k: v

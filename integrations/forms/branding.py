@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..redirect_urls import validate_origin
 from .names import printable_name
 from .widgets import BoundedTextInput
 
@@ -97,6 +98,18 @@ class BrandingForm(forms.Form):
         help_text=_("The address of your privacy policy, linked from the customer's pages."),
     )
 
+    redirect_origins = forms.CharField(
+        label=_("Allowed redirect origins"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"}),
+        help_text=_(
+            "One a line, such as https://app.example.com. When you list any, the redirect "
+            "URLs of your integration and of your companies (set through the API) must "
+            "start with one of them. Empty: any https address."
+        ),
+    )
+
     def __init__(self, *args, organization_name: str, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["display_name"]
@@ -113,6 +126,10 @@ class BrandingForm(forms.Form):
         if upload.size > LOGO_MAX_BYTES:
             raise _refuse(_("The logo is too big: at most 1 MB."), "logo_size")
         return logo_reencode(upload.read())
+
+    def clean_redirect_origins(self) -> str:
+        origins = [validate_origin(line) for line in self.cleaned_data["redirect_origins"].split()]
+        return "\n".join(dict.fromkeys(origins))
 
     def clean_privacy_url(self) -> str:
         url = self.cleaned_data["privacy_url"]

@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import Organization
+
 from ..redirect_urls import MAX_LENGTH, validate_redirect_url
 from .widgets import BoundedTextInput
 
@@ -25,3 +27,15 @@ class RedirectUrlForm(forms.Form):
             }
         ),
     )
+
+    def __init__(self, *args, organization: Organization | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+
+    def clean_redirect_url(self) -> str:
+        url = self.cleaned_data["redirect_url"]
+        if self.organization is not None:
+            validate_redirect_url(
+                url, allowed_origins=self.organization.allowed_redirect_origins
+            )
+        return url
