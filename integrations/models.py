@@ -640,6 +640,6 @@ class OrganizationAPIKey(AbstractAPIKey):
 
 
 # The webhook models live in their own module; imported here so that Django registers them.
+from .idempotency_models import IdempotentRequest as IdempotentRequest  # noqa: E402
 from .webhook_models import WebhookDelivery as WebhookDelivery  # noqa: E402
 from .webhook_models import WebhookEndpoint as WebhookEndpoint  # noqa: E402
-from .idempotency_models import IdempotentRequest as IdempotentRequest  # noqa: E402

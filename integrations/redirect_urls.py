@@ -79,7 +79,9 @@ def validate_origin(value: str) -> str:
             % {"value": value[:100]},
             code="origin_invalid",
         )
-    if parts.scheme == "http" and not (_is_loopback(parts.hostname or "") and loopback_http_allowed()):
+    if parts.scheme == "http" and not (
+        _is_loopback(parts.hostname or "") and loopback_http_allowed()
+    ):
         raise ValidationError(gettext("An origin must start with https://."), code="origin_https")
     return origin_of(value)
 

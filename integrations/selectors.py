@@ -554,7 +554,9 @@ def team_history(*, organization: Organization) -> QuerySet[HistoryEvent]:
 def connection_unlink_revoked(connection: Connection) -> bool:
     """Whether Sage confirmed the revocation of the company's last unlink."""
     event = (
-        HistoryEvent.objects.filter(company_id=connection.company_id, kind=HistoryEvent.Kind.UNLINKED)
+        HistoryEvent.objects.filter(
+            company_id=connection.company_id, kind=HistoryEvent.Kind.UNLINKED
+        )
         .order_by("-created_at", "-pk")
         .values_list("details", flat=True)
         .first()

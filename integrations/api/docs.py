@@ -13,6 +13,7 @@ from django.urls import reverse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.views import SpectacularAPIView
 
+
 class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "integrations.api.authentication.ApiKeyAuthentication"
     name = "ApiKey"

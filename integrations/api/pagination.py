@@ -40,7 +40,9 @@ class StrictCursorPagination(CursorPagination):
             raise ValidationError(
                 {
                     self.cursor_query_param: [
-                        gettext("Not a cursor of this list: send the next or previous URL as given.")
+                        gettext(
+                            "Not a cursor of this list: send the next or previous URL as given."
+                        )
                     ]
                 }
             ) from None

@@ -67,7 +67,6 @@ class BodyTooLarge(exceptions.APIException):
     problem_code = Code.BODY_TOO_LARGE
 
 
-
 class Conflict(exceptions.APIException):
     """409, with members of its own (the existing company's id, say)."""
 

@@ -53,5 +53,3 @@ class PortalAutoSchema(AutoSchema):
                     ProblemSerializer, status, media_types=[PROBLEM_CONTENT_TYPE]
                 )
         return responses
-
-

@@ -59,7 +59,10 @@ class StrictInputMixin:
             unknown = sorted(str(name) for name in data if name not in writable)
             if unknown:
                 raise serializers.ValidationError(
-                    {name: [_("Unknown field: this operation does not take it.")] for name in unknown}
+                    {
+                        name: [_("Unknown field: this operation does not take it.")]
+                        for name in unknown
+                    }
                 )
         return super().to_internal_value(data)  # type: ignore[misc]
 
@@ -164,9 +167,7 @@ class CompanySerializer(StrictModelSerializer):
         organization = self.context.get("organization")
         if organization is not None:
             try:
-                validate_redirect_url(
-                    value, allowed_origins=organization.allowed_redirect_origins
-                )
+                validate_redirect_url(value, allowed_origins=organization.allowed_redirect_origins)
             except DjangoValidationError as error:
                 raise serializers.ValidationError(error.messages) from None
         return value
@@ -213,7 +214,9 @@ class CompanyFilterSerializer(serializers.Serializer):
         max_length=200,
         required=False,
         allow_blank=True,
-        help_text=_("Only the companies whose name contains this text, or whose external_id is it."),
+        help_text=_(
+            "Only the companies whose name contains this text, or whose external_id is it."
+        ),
     )
     external_id = serializers.CharField(
         max_length=200,

@@ -34,7 +34,6 @@ from ..services import sage_proxy
 from ..services.connections import ConnectionBusy, TokenError, connection_unlink
 from . import idempotency
 from .authentication import organization_of
-from .throttling import rate_limit_headers
 from .pagination import StrictCursorPagination
 from .problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from .problems import BadGateway, Code, Conflict, Unavailable
@@ -48,6 +47,7 @@ from .serializers import (
     ProblemSerializer,
     UnlinkSerializer,
 )
+from .throttling import rate_limit_headers
 
 
 def problems(

@@ -35,7 +35,5 @@ class RedirectUrlForm(forms.Form):
     def clean_redirect_url(self) -> str:
         url = self.cleaned_data["redirect_url"]
         if self.organization is not None:
-            validate_redirect_url(
-                url, allowed_origins=self.organization.allowed_redirect_origins
-            )
+            validate_redirect_url(url, allowed_origins=self.organization.allowed_redirect_origins)
         return url

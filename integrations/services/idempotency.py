@@ -71,9 +71,13 @@ def idempotency_claim(
         if existing is None:
             continue  # released meanwhile: claim it again
         now = timezone.now()
-        stale = existing.created_at < now - (ABANDONED_AFTER if existing.status is None else RETENTION)
+        stale = existing.created_at < now - (
+            ABANDONED_AFTER if existing.status is None else RETENTION
+        )
         if stale:
-            IdempotentRequest.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+            IdempotentRequest.objects.filter(
+                pk=existing.pk, created_at=existing.created_at
+            ).delete()
             continue
         if existing.fingerprint != fingerprint:
             raise KeyReused

@@ -37,14 +37,19 @@ def test_create_api_key_refuses_an_unknown_organization_or_bad_name(org_a):
 def test_create_webhook_endpoint_prints_its_secret_once(org_a, settings):
     secret, note = run(
         "create_webhook_endpoint",
-        "--organization", org_a.name,
-        "--url", "https://1.1.1.1/hooks",
-        "--event", "connection.linked",
+        "--organization",
+        org_a.name,
+        "--url",
+        "https://1.1.1.1/hooks",
+        "--event",
+        "connection.linked",
     )
     endpoint = WebhookEndpoint.objects.get(organization=org_a)
-    assert secret.startswith("whsec_") and secret not in note
+    assert secret.startswith("whsec_")
+    assert secret not in note
     assert endpoint.signing_secret == secret
-    assert endpoint.events == ["connection.linked"] and endpoint.enabled
+    assert endpoint.events == ["connection.linked"]
+    assert endpoint.enabled
 
 
 def test_create_webhook_endpoint_refuses_an_unsafe_url(org_a):

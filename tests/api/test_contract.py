@@ -36,13 +36,19 @@ def test_every_problem_has_its_code(client, api_a, org_a, make_company):
     assert_problem(client.get(COMPANIES), 401, Code.API_KEY_REQUIRED)
     assert_problem(api_a.get(f"{COMPANIES}/999999"), 404, Code.NOT_FOUND)
     assert_problem(api_a.get("/api/v1/nothing"), 404, Code.NOT_FOUND)
-    assert_problem(api_a.put(COMPANIES, "{}", content_type="application/json"), 405, Code.METHOD_NOT_ALLOWED)
+    assert_problem(
+        api_a.put(COMPANIES, "{}", content_type="application/json"), 405, Code.METHOD_NOT_ALLOWED
+    )
     assert_problem(api_a.get(COMPANIES, headers={"Accept": "text/html"}), 406, Code.NOT_ACCEPTABLE)
-    assert_problem(api_a.post(COMPANIES, "name=x", content_type="text/plain"), 415, Code.UNSUPPORTED_MEDIA_TYPE)
+    assert_problem(
+        api_a.post(COMPANIES, "name=x", content_type="text/plain"), 415, Code.UNSUPPORTED_MEDIA_TYPE
+    )
     assert_problem(post(api_a, COMPANIES, "{not json"), 400, Code.MALFORMED_BODY)
     assert_problem(post(api_a, COMPANIES, {}), 400, Code.INVALID_REQUEST)
     post(api_a, COMPANIES, {"name": "A", "external_id": "x-1"})
-    assert_problem(post(api_a, COMPANIES, {"name": "B", "external_id": "x-1"}), 409, Code.EXTERNAL_ID_TAKEN)
+    assert_problem(
+        post(api_a, COMPANIES, {"name": "B", "external_id": "x-1"}), 409, Code.EXTERNAL_ID_TAKEN
+    )
     company = make_company(org_a)
     company_url = f"{COMPANIES}/{company.pk}/connection/unlink"
     # Not linking yet: a 404 whose code is not_found.
@@ -64,7 +70,8 @@ def test_request_id_is_taken_when_sane_else_made(api_a, client):
         assert answer["X-Request-ID"] != insane
         assert len(answer["X-Request-ID"]) == 32
     first, second = client.get(COMPANIES), client.get("/")
-    assert first["X-Request-ID"] and second["X-Request-ID"]
+    assert first["X-Request-ID"]
+    assert second["X-Request-ID"]
     assert first["X-Request-ID"] != second["X-Request-ID"]
 
 

@@ -156,7 +156,9 @@ def test_concurrent_retries_execute_once(org_a, make_api_key):
 
     def send(wait):
         wait()
-        answers.append(Client(headers=headers).post(COMPANIES, body, content_type="application/json"))
+        answers.append(
+            Client(headers=headers).post(COMPANIES, body, content_type="application/json")
+        )
         return answers[-1].status_code
 
     try:
@@ -176,7 +178,8 @@ def test_concurrent_retries_execute_once(org_a, make_api_key):
         release.set()
         holder.join()
     first.join()
-    assert results[0][1] == [] and errors == []
+    assert results[0][1] == []
+    assert errors == []
     assert answers[0].status_code == HTTPStatus.CREATED
     assert Company.objects.count() == 1
     replay = Client(headers=headers).post(COMPANIES, body, content_type="application/json")

@@ -45,8 +45,14 @@ def test_the_validator_refuses_a_url_outside_the_origins():
 
 @pytest.mark.parametrize(
     "value",
-    ["app.example.com", "https://app.example.com/path", "https://a.com?x=1", "ftp://a.com",
-     "https://user@a.com", "http://app.example.com"],
+    [
+        "app.example.com",
+        "https://app.example.com/path",
+        "https://a.com?x=1",
+        "ftp://a.com",
+        "https://user@a.com",
+        "http://app.example.com",
+    ],
 )
 def test_an_origin_is_only_an_origin(value):
     with pytest.raises(ValidationError):
@@ -97,7 +103,10 @@ def test_the_branding_page_sets_the_origins(admin_client, org_a):
     )
     assert response.status_code == HTTPStatus.FOUND
     org_a.refresh_from_db()
-    assert org_a.allowed_redirect_origins == ["https://app.example.com", "https://b.example.org:8443"]
+    assert org_a.allowed_redirect_origins == [
+        "https://app.example.com",
+        "https://b.example.org:8443",
+    ]
     page = admin_client.get(BRANDING).content.decode()
     assert "https://b.example.org:8443" in page
 
@@ -117,9 +126,7 @@ def test_the_integration_settings_form_refuses_a_url_outside(admin_client, org_a
     setup_sage(org_a)
     org_a.redirect_origins = ALLOWED
     org_a.save()
-    response = admin_client.post(
-        SAVE_URL, {"redirect_url": "https://evil.example.com/x"}
-    )
+    response = admin_client.post(SAVE_URL, {"redirect_url": "https://evil.example.com/x"})
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert Integration.objects.get(organization=org_a).redirect_url == ""
     admin_client.post(SAVE_URL, {"redirect_url": f"{ALLOWED}/x"})
