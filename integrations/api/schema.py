@@ -38,7 +38,7 @@ class PortalAutoSchema(AutoSchema):
             )
         return parameters
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = dict(super()._get_response_bodies(direction))
         statuses = list(EVERY_OPERATION)
         if self.method in ("POST", "PUT", "PATCH"):
@@ -49,7 +49,7 @@ class PortalAutoSchema(AutoSchema):
 
         for status in statuses:
             if status not in responses:
-                responses[status] = self._get_response_for_code(
+                responses[status] = self._get_response_for_code(  # type: ignore[no-untyped-call]
                     ProblemSerializer, status, media_types=[PROBLEM_CONTENT_TYPE]
                 )
         return responses

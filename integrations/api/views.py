@@ -84,7 +84,7 @@ class OrganizationView(APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, idempotency.Replay):
-            return idempotency.replay(exc.answer)  # type: ignore[return-value]
+            return idempotency.replay(exc.answer)
         return super().handle_exception(exc)
 
     def finalize_response(

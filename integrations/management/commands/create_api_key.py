@@ -32,7 +32,7 @@ class Command(BaseCommand):
         organization = organization_named(options["organization"])
         form = ApiKeyForm(data={"name": options["name"]})
         if not form.is_valid():
-            raise CommandError("; ".join(form.errors["name"]))
+            raise CommandError("; ".join(str(e) for e in form.errors["name"]))
         api_key, key = api_key_create(
             organization=organization, name=form.cleaned_data["name"], actor=None
         )

@@ -39,7 +39,10 @@ class Command(BaseCommand):
         )
         if not form.is_valid():
             raise CommandError(
-                "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+                "; ".join(
+                    f"{field}: {' '.join(str(e) for e in errors)}"
+                    for field, errors in form.errors.items()
+                )
             )
         endpoint, secret = webhook_endpoint_create(
             organization=organization,
