@@ -371,6 +371,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"ConnectionStatus": "integrations.models.Connection.Status"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.api.schema.refuse_unknown_fields",
+    ],
 }
 
 # Webhooks (integrations/services/webhook_delivery.py, docs/webhooks.md). Endpoint URLs

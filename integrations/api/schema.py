@@ -53,3 +53,12 @@ class PortalAutoSchema(AutoSchema):
                     ProblemSerializer, status, media_types=[PROBLEM_CONTENT_TYPE]
                 )
         return responses
+
+
+def refuse_unknown_fields(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: request bodies take only their own fields (the serializers
+    refuse others, integrations/api/serializers.py StrictInputMixin), so say so."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+    return result

@@ -224,3 +224,25 @@ def test_connection_carries_last_error_code(
     assert body["status"] == Connection.Status.DEAUTHORIZED
     assert body["last_error_code"] == "must_relink"
     assert body["last_error"]
+
+
+def test_the_schema_declares_what_every_operation_may_answer(client, settings):
+    schema = client.get(
+        "/api/v1/schema/?format=json", headers={"Accept": "application/json"}
+    ).json()
+    assert schema["servers"] == [{"url": settings.PORTAL_BASE_URL, "description": "This portal"}]
+    create = schema["paths"]["/api/v1/companies"]["post"]
+    for status in ("400", "401", "404", "405", "406", "409", "413", "415", "422", "429", "500"):
+        assert "application/problem+json" in create["responses"][status]["content"], status
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create["parameters"])
+    listing = schema["paths"]["/api/v1/companies"]["get"]
+    limit = next(p for p in listing["parameters"] if p["name"] == "limit")
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
+    assert "413" not in listing["responses"]
+    assert any(p["name"] == "external_id" for p in listing["parameters"])
+    assert "Idempotency-Key" not in str(listing.get("parameters"))
+    assert listing["description"]  # written for integrators
+    assert schema["components"]["schemas"]["CompanyRequest"]["additionalProperties"] is False
+    connection = schema["components"]["schemas"]["Connection"]["properties"]
+    assert "last_error_code" in connection
+    assert connection["linked_at"]["format"] == "date-time"
