@@ -114,16 +114,17 @@ def problem(
     status: int,
     detail: str,
     *,
-    code: Code,
+    code: Code | None = None,
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
+    """A problem answer; without `code`, the general one of `status`."""
     body = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "code": str(code),
+        "code": str(code or code_for_status(status)),
         **extra,
     }
     return Response(body, status=status, headers=headers, content_type=CONTENT_TYPE)
@@ -165,10 +166,30 @@ def code_of(exc: exceptions.APIException) -> Code:
     for cls in type(exc).__mro__:
         if cls in _CODES:
             return _CODES[cls]
-    status = exc.status_code
-    return {502: Code.BAD_GATEWAY, 503: Code.UNAVAILABLE, 409: Code.CONFLICT}.get(
-        status, Code.SERVER_ERROR if status >= 500 else Code.INVALID_REQUEST
-    )
+    return code_for_status(exc.status_code)
+
+
+_GENERAL_CODES = {
+    400: Code.INVALID_REQUEST,
+    401: Code.API_KEY_REQUIRED,
+    403: Code.FORBIDDEN,
+    404: Code.NOT_FOUND,
+    405: Code.METHOD_NOT_ALLOWED,
+    406: Code.NOT_ACCEPTABLE,
+    409: Code.CONFLICT,
+    413: Code.BODY_TOO_LARGE,
+    415: Code.UNSUPPORTED_MEDIA_TYPE,
+    429: Code.RATE_LIMITED,
+    502: Code.BAD_GATEWAY,
+    503: Code.UNAVAILABLE,
+}
+
+
+def code_for_status(status: int) -> Code:
+    """The general code of a status, for a problem that names none."""
+    if status in _GENERAL_CODES:
+        return _GENERAL_CODES[status]
+    return Code.SERVER_ERROR if status >= 500 else Code.INVALID_REQUEST
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:

@@ -246,3 +246,13 @@ def test_the_schema_declares_what_every_operation_may_answer(client, settings):
     connection = schema["components"]["schemas"]["Connection"]["properties"]
     assert "last_error_code" in connection
     assert connection["linked_at"]["format"] == "date-time"
+
+
+def test_problems_without_a_named_code_get_their_status_one():
+    from integrations.api.problems import BadGateway, Unavailable, code_of, problem
+
+    assert code_of(Unavailable("down")) == Code.UNAVAILABLE
+    assert code_of(BadGateway("odd")) == Code.BAD_GATEWAY
+    assert problem(409, "busy").data["code"] == Code.CONFLICT
+    assert problem(418, "teapot").data["code"] == Code.INVALID_REQUEST
+    assert problem(504, "slow").data["code"] == Code.SERVER_ERROR
