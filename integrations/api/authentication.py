@@ -2,15 +2,14 @@
 
 A missing, malformed, unknown, revoked or expired key gets the same 401: the answer
 never tells whether a key exists. Wrong keys are counted per address and per key
-prefix (a fixed window in the default cache): past API_AUTH_FAILURE_LIMIT in
-API_AUTH_FAILURE_WINDOW seconds, either is refused with a 429 until the window ends,
-even with the right key, and the failures are logged (the address and the prefix,
-never the secret).
+prefix in the default cache, for API_AUTH_FAILURE_WINDOW seconds from the first one:
+past API_AUTH_FAILURE_LIMIT, either is refused with a 429 until the window ends, even
+with the right key (else guessing would go on), and every limit's worth of failures
+is logged (the address and the prefix, never the secret).
 """
 
 import logging
 import re
-import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -38,43 +37,39 @@ KEY_SHAPE = re.compile(r"[A-Za-z0-9]{1,16}\.[A-Za-z0-9]{1,128}")
 
 
 def _failure_counters(request: "Request", prefix: str | None) -> list[str]:
-    """The cache keys counting this window's failures of the address and of the prefix."""
-    window = int(time.time() // settings.API_AUTH_FAILURE_WINDOW)
-    address = str(request.META.get("REMOTE_ADDR", ""))
-    counters = [f"api-auth-failures:addr:{address}:{window}"]
+    """The cache keys counting the failures of the address and of the key prefix."""
+    counters = [f"api-auth-failures:addr:{request.META.get('REMOTE_ADDR', '')}"]
     if prefix:
-        counters.append(f"api-auth-failures:prefix:{prefix}:{window}")
+        counters.append(f"api-auth-failures:prefix:{prefix}")
     return counters
 
 
-def _retry_after() -> int:
-    window = settings.API_AUTH_FAILURE_WINDOW
-    return max(1, int(window - time.time() % window))
-
-
-def _refuse_if_failing(request: "Request", prefix: str | None) -> None:
-    counts = cache.get_many(_failure_counters(request, prefix))
-    if any(count >= settings.API_AUTH_FAILURE_LIMIT for count in counts.values()):
-        raise TooManyFailedAttempts(wait=_retry_after())
-
-
 def _count_failure(request: "Request", prefix: str | None) -> None:
+    """Count a failed attempt of the address and of the prefix; log each limit's worth."""
     limit = settings.API_AUTH_FAILURE_LIMIT
     for counter in _failure_counters(request, prefix):
-        cache.add(counter, 0, timeout=settings.API_AUTH_FAILURE_WINDOW)
         try:
-            count = cache.incr(counter)
-        except ValueError:  # expired between add and incr: this failure starts a new count
-            cache.add(counter, 1, timeout=settings.API_AUTH_FAILURE_WINDOW)
+            count = cache.incr(counter)  # keeps the counter's expiry
+        except ValueError:  # the first failure: its window starts now
+            cache.set(counter, 1, timeout=settings.API_AUTH_FAILURE_WINDOW)
             count = 1
-        if count == limit or (count > limit and count % limit == 0):
+        if count % limit == 0:
             logger.warning(
-                "Repeated failed API key attempts: %d in this window from address %s "
-                "(key prefix %s)",
+                "Repeated failed API key attempts: %d in %d s from address %s (key prefix %s)",
                 count,
+                settings.API_AUTH_FAILURE_WINDOW,
                 request.META.get("REMOTE_ADDR", "?"),
                 prefix or "none",
             )
+
+
+def _refuse_if_failing(request: "Request", prefix: str | None) -> None:
+    """A 429 once the address or the prefix has failed the limit's worth of times; the
+    refused attempt counts too, so that an attack that goes on stays in the logs."""
+    counts = cache.get_many(_failure_counters(request, prefix))
+    if any(count >= settings.API_AUTH_FAILURE_LIMIT for count in counts.values()):
+        _count_failure(request, prefix)
+        raise TooManyFailedAttempts(wait=settings.API_AUTH_FAILURE_WINDOW)
 
 
 def _key_from(request: "Request") -> str | None:
