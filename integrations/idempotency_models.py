@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Organization
+from portal.organizations.models import Organization
 
 
 class IdempotentRequest(models.Model):

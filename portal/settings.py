@@ -67,7 +67,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "portal",
+    "portal.organizations",
     "integrations",
 ]
 
@@ -86,8 +86,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "portal.middleware.CurrentOrganizationMiddleware",
-    "portal.middleware.TwoFactorRequiredMiddleware",
+    "portal.organizations.middleware.CurrentOrganizationMiddleware",
+    "portal.organizations.middleware.TwoFactorRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -108,6 +108,11 @@ TEMPLATES = [
                 "portal.context_processors.organization",
                 "integrations.context_processors.navigation",
             ],
+            # The page shell's template tags live in the project package, which is no app.
+            "libraries": {
+                "dates": "portal.templatetags.dates",
+                "tables": "portal.templatetags.tables",
+            },
         },
     },
 ]
@@ -140,7 +145,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # django-allauth: login by email and password; sign-up only through an invitation.
-ACCOUNT_ADAPTER = "portal.adapters.InvitationOnlyAccountAdapter"
+ACCOUNT_ADAPTER = "portal.organizations.adapters.InvitationOnlyAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
@@ -165,10 +170,10 @@ ACCOUNT_RATE_LIMITS = {
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 # Two-factor sign-in (allauth.mfa): an authenticator app, with recovery codes, and
 # security keys (WebAuthn: allauth's script files, allowed by the CSP's 'self').
-# portal.middleware.TwoFactorRequiredMiddleware sends admins of organizations that
+# portal.organizations.middleware.TwoFactorRequiredMiddleware sends admins of organizations that
 # require it, and support staff at /admin/, to set it up first.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
-MFA_ADAPTER = "portal.adapters.EncryptingMFAAdapter"  # secrets encrypted at rest
+MFA_ADAPTER = "portal.organizations.adapters.EncryptingMFAAdapter"  # secrets encrypted at rest
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Integrations portal")
 # One 30-second step either side for a phone's clock drift (RFC 6238 §6); a code is
 # still refused a second time within the window.
@@ -250,7 +255,7 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # No inline script or style anywhere (the admin included): scripts are files,
 # loaded with the request's nonce. form-action: the link flow's country page adds
-# Sage's authorize origin (integrations/views/link.py), no other page needs it.
+# Sage's authorize origin (integrations/linking/views.py), no other page needs it.
 SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -322,6 +327,45 @@ SAGE_PAGE_BUDGET = env.float("SAGE_PAGE_BUDGET", default=5.0)
 # "busy, try again" and the keep-alive tries on its next pass (PostgreSQL lock_timeout).
 REFRESH_LOCK_TIMEOUT = env.float("REFRESH_LOCK_TIMEOUT", default=3.0)
 
+# A ceiling on the requests in flight to Sage (integrations/sage/concurrency.py), shared
+# by every worker and machine through Redis: per Sage app (Sage allows 150 at once) and
+# per linked business, so one busy customer cannot take every slot. Over it the API
+# answers 429 with Retry-After, and nothing queues. Without Redis: per process.
+SAGE_CONCURRENCY_PER_APP = env.int("SAGE_CONCURRENCY_PER_APP", default=150)
+SAGE_CONCURRENCY_PER_BUSINESS = env.int("SAGE_CONCURRENCY_PER_BUSINESS", default=20)
+_cache_redis = (
+    CACHES["default"].get("LOCATION", "")
+    if CACHES["default"].get("BACKEND", "").endswith("RedisCache")
+    else ""
+)
+SAGE_CONCURRENCY_REDIS_URL = env.str(
+    "SAGE_CONCURRENCY_REDIS_URL", default=_cache_redis if isinstance(_cache_redis, str) else ""
+)
+# The API's pass-through to Sage (/api/v1/companies/{id}/sage/{resource}): the Sage
+# resources it reads (the first segment of the path; not the user's own record `user`
+# nor the list of all the user's `businesses`), and the largest answer it passes on.
+SAGE_PROXY_RESOURCES = env.list(
+    "SAGE_PROXY_RESOURCES",
+    default=[
+        "addresses", "address_types", "analysis_types", "attachments", "bank_accounts",
+        "bank_deposits", "bank_reconciliations", "bank_transfers", "business_exchange_rates",
+        "business_settings", "catalog_item_types", "contact_allocations",
+        "contact_opening_balances", "contact_payments", "contact_persons",
+        "contact_person_types", "contact_types", "contacts", "countries", "currencies",
+        "financial_settings", "invoice_settings", "journal_codes", "journals",
+        "ledger_account_classifications", "ledger_account_opening_balances",
+        "ledger_account_types", "ledger_accounts", "ledger_entries", "opening_balance_journals",
+        "other_payments", "payment_methods", "products", "product_sales_price_types",
+        "purchase_corrective_invoices", "purchase_credit_notes", "purchase_invoices",
+        "purchase_quick_entries", "sales_corrective_invoices", "sales_credit_notes",
+        "sales_estimates", "sales_invoices", "sales_quick_entries", "sales_quotes", "services",
+        "service_rate_types", "stock_items", "stock_movements", "tax_profiles", "tax_rates",
+        "tax_return_frequencies", "tax_schemes", "transaction_types", "transactions",
+        "unallocated_artefacts",
+    ],
+)  # fmt: skip
+SAGE_PROXY_MAX_BYTES = env.int("SAGE_PROXY_MAX_BYTES", default=10 * 1024 * 1024)
+
 # The way back (integrations/redirect_urls.py): a platform's redirect URL after a link
 # is https; plain http to a loopback host only under DEBUG or with this (tests, demos).
 REDIRECT_URLS_ALLOW_LOOPBACK_HTTP = env.bool("REDIRECT_URLS_ALLOW_LOOPBACK_HTTP", default=False)
@@ -377,7 +421,7 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Webhooks (integrations/services/webhook_delivery.py, docs/webhooks.md). Endpoint URLs
+# Webhooks (integrations/webhooks/delivery.py, docs/webhooks.md). Endpoint URLs
 # must be https and resolve to public addresses; WEBHOOKS_ALLOW_LOOPBACK_HTTP also lets
 # them be http on loopback (127.0.0.1, ::1): on by default with debug (`make run`), and
 # turned on by the tests that run a receiver. Never in production.

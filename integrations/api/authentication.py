@@ -23,11 +23,10 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
-from portal.models import Organization
-
-from ..models import OrganizationAPIKey
-from ..services.api_keys import api_key_touch
-from .problems import TooManyFailedAttempts
+from integrations.api.problems import TooManyFailedAttempts
+from integrations.api_keys.services import api_key_touch
+from integrations.models import OrganizationAPIKey
+from portal.organizations.models import Organization
 
 logger = logging.getLogger(__name__)
 

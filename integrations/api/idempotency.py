@@ -16,10 +16,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import IdempotentRequest
-from ..services import idempotency
-from .authentication import organization_of
-from .problems import Code, Conflict, Unprocessable
+from integrations.api.authentication import organization_of
+from integrations.api.problems import Code, Conflict, Unprocessable
+from integrations.models import IdempotentRequest
+from integrations.services import idempotency
 
 HEADER = "Idempotency-Key"
 KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,255}")

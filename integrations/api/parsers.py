@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from .problems import BodyTooLarge
+from integrations.api.problems import BodyTooLarge
 
 
 class BoundedJSONParser(JSONParser):

@@ -44,6 +44,11 @@ class Code(StrEnum):
     SERVER_ERROR = "server_error"  # 500
     BAD_GATEWAY = "bad_gateway"  # 502: Sage answered what cannot be passed on
     UNAVAILABLE = "unavailable"  # 503: Sage unreachable or the connection busy; retry
+    # The Sage proxy's own (integrations/api/views.py SageProxy).
+    SAGE_ERROR = "sage_error"  # Sage refused or failed: Sage's status, its answer in `sage`
+    SAGE_BUSY = "sage_busy"  # 429: too many Sage requests under way; see Retry-After
+    RESOURCE_NOT_ALLOWED = "resource_not_allowed"  # 404: not a Sage resource this API reads
+    SAGE_ANSWER_TOO_LARGE = "sage_answer_too_large"  # 502
 
 
 # DRF's exceptions, and ours, by the code they answer with unless they name one.
@@ -108,6 +113,19 @@ class Unavailable(exceptions.APIException):
     def __init__(self, detail: str, *, wait: int | None = None) -> None:
         super().__init__(detail)
         self.wait = wait  # seconds: DRF's handler sends it as Retry-After
+
+
+class ProxyProblem(exceptions.APIException):
+    """A problem of the Sage proxy, with a stable `code` and members of its own (`sage`)."""
+
+    def __init__(
+        self, status: int, detail: str, *, code: Code | str, wait: int | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail)
+        self.status_code = status
+        self.problem_code = code
+        self.wait = wait  # seconds: DRF's handler sends it as Retry-After
+        self.extra = extra
 
 
 def problem(
@@ -213,6 +231,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     if isinstance(exc, exceptions.ValidationError):
         extra["errors"] = _field_errors(exc.detail)
     if isinstance(exc, Conflict):
+        extra |= exc.extra
+    if isinstance(exc, ProxyProblem):
         extra |= exc.extra
     headers = {
         k: v for k, v in response.headers.items() if k in ("WWW-Authenticate", "Retry-After")

@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
-from .problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
+from integrations.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 
 # The problems any operation may answer, and those of operations that take a body.
 EVERY_OPERATION = ("401", "404", "405", "406", "429", "500")
@@ -45,7 +45,9 @@ class PortalAutoSchema(AutoSchema):
             statuses += WITH_A_BODY
         if self.method == "POST":
             statuses += POSTED
-        from .serializers import ProblemSerializer  # here: the serializers load the schema class
+        from integrations.api.serializers import (
+            ProblemSerializer,
+        )  # here: the serializers load the schema class
 
         for status in statuses:
             if status not in responses:

@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import selectors
-from ..models import Company, Connection
-from ..redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
-from ..redirect_urls import validate_redirect_url
-from .problems import Code
+from integrations import selectors
+from integrations.api.problems import Code
+from integrations.models import Company, Connection
+from integrations.redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
+from integrations.redirect_urls import validate_redirect_url
 
 REDIRECT_URL_HELP = _(
     "Where the customer goes after linking, cancelling or failing, instead of the "
@@ -256,7 +256,9 @@ class ProblemSerializer(serializers.Serializer):
             "not_linked, idempotency_key_in_use (409), body_too_large (413), "
             "unsupported_media_type (415), idempotency_key_reused (422), rate_limited, "
             "too_many_failed_attempts (429), server_error (500), bad_gateway (502), "
-            "unavailable (503)."
+            "unavailable (503); from the Sage proxy: sage_error (Sage's status, its answer "
+            "in sage), sage_busy (429), resource_not_allowed (404), sage_answer_too_large "
+            "(502)."
         ),
     )
     errors = FieldErrorSerializer(many=True, required=False)
@@ -264,3 +266,39 @@ class ProblemSerializer(serializers.Serializer):
 
 class Conflict409(ProblemSerializer):
     existing_company_id = serializers.IntegerField(required=False)
+
+
+class SageErrorSerializer(serializers.Serializer):
+    """One of Sage's errors, as Sage sent it."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Sage's own member names start with `$`, which a class attribute cannot.
+        return {
+            "$severity": serializers.CharField(required=False),
+            "$dataCode": serializers.CharField(required=False),
+            "$message": serializers.CharField(required=False),
+            "$source": serializers.CharField(required=False),
+        }
+
+
+class SageAnswerSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text=_("The status Sage answered."))
+    request_id = serializers.CharField(
+        help_text=_("Sage's x_request_id, for Sage's support (empty when Sage sent none).")
+    )
+    errors = SageErrorSerializer(many=True, help_text=_("Sage's error array, as it came."))
+
+
+class SageProblemSerializer(ProblemSerializer):
+    """A problem of the Sage pass-through: Sage's own error inside `sage`."""
+
+    code = serializers.CharField(
+        required=False,
+        help_text=_(
+            "sage_error: Sage refused or failed (its answer in `sage`); sage_busy: too many "
+            "requests to Sage under way for the app or the company (retry after Retry-After); "
+            "resource_not_allowed: not a Sage resource this API reads; "
+            "sage_answer_too_large: Sage's answer is larger than this API passes on."
+        ),
+    )
+    sage = SageAnswerSerializer(required=False)

@@ -8,8 +8,8 @@ from importlib import import_module
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import AuthorizationRequest
-from .idempotency import idempotency_purge
+from integrations.models import AuthorizationRequest
+from integrations.services.idempotency import idempotency_purge
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from portal.models import Organization
-
-from ..models import IdempotentRequest
+from integrations.models import IdempotentRequest
+from portal.organizations.models import Organization
 
 RETENTION = timedelta(hours=24)
 # A claim whose request has not answered after this long is taken to be lost (its

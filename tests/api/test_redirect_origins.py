@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 COMPANIES = "/api/v1/companies"
 BRANDING = "/settings/branding/"
 ALLOWED = "https://app.example.com"
-SAVE_URL = reverse("integrations:sage_redirect_url")
+SAVE_URL = reverse("integrations:integration_redirect_url")
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,10 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
+from integrations.connections import lifecycle as connections
+from integrations.connections.client import connection_client
+from integrations.connections.live_data import LiveState, company_live_data
 from integrations.models import Connection, HistoryEvent
-from integrations.services import connections
-from integrations.services.connection_client import connection_client
-from integrations.services.live_data import LiveState, company_live_data
 from tests.concurrency import row_lock_held
 from tests.db_faults import postgres_only, token_change_of
 from tests.factories import CLIENT_SECRET, NO_SUBSCRIPTION
@@ -164,7 +164,7 @@ def test_a_token_refused_again_after_the_refresh_is_an_error_not_a_loop(
 
 def test_no_subscription_is_not_cured_by_a_refresh(sage_sandbox, org_a, link_connection):
     connection = link_connection(sage_sandbox, org_a)
-    sage_sandbox.fail_next("api", "error_array", **NO_SUBSCRIPTION)
+    sage_sandbox.fail_next("api", "error_array", times=3, **NO_SUBSCRIPTION)
 
     live = company_live_data(connection=connection)
 

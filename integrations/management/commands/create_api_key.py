@@ -6,9 +6,9 @@ it is stored only as a hash. `--organization` is the organization's name or id.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.forms.api_keys import ApiKeyForm
-from integrations.services.api_keys import api_key_create
-from portal.models import Organization
+from integrations.api_keys.forms import ApiKeyForm
+from integrations.api_keys.services import api_key_create
+from portal.organizations.models import Organization
 
 
 def organization_named(value: str) -> Organization:

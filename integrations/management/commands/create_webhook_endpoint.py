@@ -6,11 +6,10 @@ printed once, alone on standard output, and stored encrypted.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.forms.webhooks import WebhookEndpointForm
-from integrations.services.webhooks import webhook_endpoint_create
-from integrations.webhook_models import WebhookEvent
-
-from .create_api_key import organization_named
+from integrations.management.commands.create_api_key import organization_named
+from integrations.webhooks.forms import WebhookEndpointForm
+from integrations.webhooks.models import WebhookEvent
+from integrations.webhooks.services import webhook_endpoint_create
 
 
 class Command(BaseCommand):
