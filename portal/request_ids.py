@@ -12,6 +12,9 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
+
 HEADER = "X-Request-ID"
 SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 API_PREFIX = "/api/v1/"
@@ -39,15 +42,19 @@ class RequestIdMiddleware:
     def __call__(self, request):
         request_id = request_id_from(request.headers.get(HEADER))
         request.request_id = request_id
-        token = _current.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _current.reset(token)
+        # Kept until the answer is closed (request_finished), not only until this returns:
+        # Django logs a 4xx or 5xx answer after the middleware chain has returned.
+        _current.set(request_id)
+        response = self.get_response(request)
         response[HEADER] = request_id
         if request.path.startswith(API_PREFIX):
             response["Cache-Control"] = "no-store"
         return response
+
+
+@receiver(request_finished)
+def _forget_request_id(**kwargs: object) -> None:
+    _current.set(NONE)
 
 
 class RequestIdFilter(logging.Filter):

@@ -256,3 +256,14 @@ def test_problems_without_a_named_code_get_their_status_one():
     assert problem(409, "busy").data["code"] == Code.CONFLICT
     assert problem(418, "teapot").data["code"] == Code.INVALID_REQUEST
     assert problem(504, "slow").data["code"] == Code.SERVER_ERROR
+
+
+def test_djangos_own_log_of_the_answer_names_the_request_too(client, caplog):
+    caplog.handler.addFilter(RequestIdFilter())
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        client.get(COMPANIES, headers={"X-Request-ID": "after-the-chain"})
+        logging.getLogger("test").warning("between requests")
+    logged = {r.name: r.request_id for r in caplog.records}
+    # Django logs a 4xx once the middleware chain has returned: the id is still known.
+    assert logged["django.request"] == "after-the-chain"
+    assert logged["test"] == "-"
