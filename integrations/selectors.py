@@ -54,6 +54,8 @@ class IntegrationState(models.TextChoices):
     NOT_CONFIGURED = "NotConfigured", _("Not configured")
     DISABLED = "Disabled", _("Disabled")
     ENABLED = "Enabled", _("Enabled")
+    # Enabled, but Sage rejected the keys new links use when last asked: links fail.
+    ENABLED_KEYS_REJECTED = "EnabledKeysRejected", _("Enabled · keys rejected")
 
     @property
     def is_configured(self) -> bool:
@@ -70,7 +72,14 @@ def integration_state(integration: Integration | None) -> IntegrationState:
         has_sets = bool(integration.credential_sets.all())
     if not has_sets:
         return IntegrationState.NOT_CONFIGURED
-    return IntegrationState.ENABLED if integration.enabled else IntegrationState.DISABLED
+    if not integration.enabled:
+        return IntegrationState.DISABLED
+    if hasattr(integration, "check_result"):  # integration_summary_for's annotation
+        rejected = integration.check_result == CredentialSet.Check.REJECTED
+    else:
+        chosen = integration.chosen_credential_set()
+        rejected = chosen is not None and chosen.keys_rejected
+    return IntegrationState.ENABLED_KEYS_REJECTED if rejected else IntegrationState.ENABLED
 
 
 def integration_for(

@@ -8,6 +8,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -32,7 +33,12 @@ from ..selectors import (
 )
 from ..services import credentials as service
 from ..services.credentials import IntegrationNotReady, KeysRejected, RelinkNotConfirmed
-from ..services.credentials_check import CheckResult, credentials_check
+from ..services.credentials_check import (
+    CheckResult,
+    NewKeysRejected,
+    credentials_check,
+    credentials_save_checked,
+)
 from ..services.linking import callback_url
 from ..services.way_back import integration_redirect_url_set
 
@@ -70,22 +76,37 @@ CHECK_LEVELS = {
 }
 
 
+# After a save, one message: saved, and what Sage said about the keys.
+SAVED = {
+    CheckResult.ACCEPTED: _lazy("Settings saved. Sage accepted this client ID and secret."),
+    CheckResult.REJECTED: _lazy(
+        "Settings saved, but Sage rejected this client ID or secret: new links will fail "
+        "until the keys are fixed."
+    ),
+    CheckResult.UNREACHABLE: _lazy(
+        "Settings saved. Sage could not be reached to check the keys; use Check credentials "
+        "in a few minutes."
+    ),
+}
+
+
 def _save(request, form: CredentialsForm):
     """Save the form's keys, ask Sage about them and redirect; None if the page must show errors."""
     try:
-        result = service.credentials_save(
+        result, checked = credentials_save_checked(
             organization=request.organization, actor=request.user, **form.cleaned_data
         )
+    except NewKeysRejected:
+        form.keys_rejected()
+        return None
     except RelinkNotConfirmed:
         form.chosen.add_error("client_id", _("Confirm that the companies will relink."))
         return None
     except IntegrationNotReady as error:
         form.chosen.add_error(None, _not_ready_message(error))
         return None
-    messages.success(request, _("Settings saved."))
-    # Outside the save's transaction: the keys are saved whatever Sage answers.
-    checked = credentials_check(integration=result.integration, actor=request.user)
-    messages.add_message(request, CHECK_LEVELS[checked], checked.label)
+    message = SAVED.get(checked) or f"{_('Settings saved.')} {checked.label}"
+    messages.add_message(request, CHECK_LEVELS[checked], message)
     if not result.integration.enabled:
         request.session[OFFER_ENABLE_KEY] = True
     return redirect("integrations:sage_settings")

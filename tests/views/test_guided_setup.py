@@ -73,8 +73,7 @@ def test_keys_accepted_by_sage_on_save(sage_sandbox, admin_client, org_a):
     response = admin_client.post(SETTINGS_URL, v31_post(), follow=True)
 
     assert [str(m) for m in response.context["messages"]] == [
-        "Settings saved.",
-        "Sage accepted this client ID and secret",
+        "Settings saved. Sage accepted this client ID and secret."
     ]
     assert stored_check(org_a)[0] == CredentialSet.Check.ACCEPTED
     assert stored_check(org_a)[1] is not None
