@@ -75,7 +75,7 @@ def test_the_customer_sees_who_asks_and_equal_flag_tiles(browser, branded_link, 
     )
 
     tiles = customer.get_by_role("list", name=words["countries"]).get_by_role("button")
-    expect(tiles).to_have_count(7)
+    expect(tiles).to_have_count(9)
     boxes = [tiles.nth(i).bounding_box() for i in range(7)]
     assert {(round(b["width"]), round(b["height"])) for b in boxes} == {
         (round(boxes[0]["width"]), round(boxes[0]["height"]))

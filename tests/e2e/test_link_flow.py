@@ -48,7 +48,7 @@ def test_link_with_v31_choosing_one_of_two_businesses(
     link_url = create_company(page, login, portal, org_a.admin, "Acme Bakery")
 
     customer, flags = open_country_page(browser, link_url)
-    expect(flags).to_have_count(7)
+    expect(flags).to_have_count(9)
     expect(customer.get_by_test_id("unsupported")).to_contain_text("Australia")
     customer.get_by_role("button", name="United Kingdom").click()
 
