@@ -6,7 +6,11 @@ page then takes that email only, and the new account joins the organization in t
 same transaction as it is created (or neither happens).
 """
 
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
 from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
@@ -70,6 +74,26 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
 
     def get_signup_redirect_url(self, request) -> str:
         return reverse("home")
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """Setting up (or managing) two-factor sign-in right after signing in does not ask
+        for the password again: the sign-in proved it, within allauth's reauthentication
+        window (ACCOUNT_REAUTHENTICATION_TIMEOUT, 5 minutes)."""
+        required = super().is_reauthentication_required(app=app, **kwargs)
+        if not required or app != "allauth.mfa":
+            return required
+        return not signed_in_recently(context.request)
+
+
+def signed_in_recently(request) -> bool:
+    """Whether this session's user signed in within allauth's reauthentication window."""
+    if request is None or not request.user.is_authenticated:
+        return False
+    records = get_authentication_records(request, request.user)
+    return any(
+        time.time() - record.get("at", 0) < account_settings.REAUTHENTICATION_TIMEOUT
+        for record in records
+    )
 
 
 # What allauth.mfa stores encrypted: a TOTP secret, a recovery-code seed (and codes

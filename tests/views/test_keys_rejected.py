@@ -161,12 +161,10 @@ def test_new_keys_sage_accepts_are_saved_with_one_message(working_keys, admin_cl
 
     assert flash(response) == ["Settings saved. Sage accepted this client ID and secret."]
     page = admin_client.get(reverse("integrations:accounting_list")).content.decode()
-    assert "badge--enabled\"" in page
+    assert 'badge--enabled"' in page
 
 
-def test_first_keys_sage_rejects_are_saved_with_one_message(
-    sage_sandbox, admin_client, org_a
-):
+def test_first_keys_sage_rejects_are_saved_with_one_message(sage_sandbox, admin_client, org_a):
     sage_sandbox.register_client(CLIENT_ID["3.1"], "what-sage-expects")
     response = post_secret(admin_client, CLIENT_SECRET)  # nothing stored yet: nothing to keep
 
