@@ -12,14 +12,19 @@ from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
 from allauth.core import context
+from allauth.core.internal import ratelimit
+from allauth.core.internal.ratelimit import get_ip
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from integrations import crypto
 from integrations.services.team import TeamError, invitation_accept
@@ -74,6 +79,49 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
 
     def get_signup_redirect_url(self, request) -> str:
         return reverse("home")
+
+    # Wrong passwords are counted per account *and* address (ACCOUNT_RATE_LIMITS'
+    # "login_failed" key), and per account from anywhere ("login_failed_account").
+
+    @property
+    def error_messages(self):  # type: ignore[override]
+        minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
+        return {
+            **DefaultAccountAdapter.error_messages,
+            "too_many_login_attempts": ngettext(
+                "Too many wrong passwords. Try again in %(minutes)d minute, or reset "
+                "your password.",
+                "Too many wrong passwords. Try again in %(minutes)d minutes, or reset "
+                "your password.",
+                minutes,
+            )
+            % {"minutes": minutes},
+        }
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        login = credentials.get("email", credentials.get("username", "")).lower()
+        return f"{get_current_site(request).domain}:{login}:{get_ip(request)}"
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        super().pre_authenticate(request, **credentials)
+        login = credentials.get("email", credentials.get("username", "")).lower()
+        self._account_rl_usage = ratelimit.consume(
+            request, app="allauth.account", action="login_failed_account", key=login
+        )
+        if not self._account_rl_usage:
+            self._rollback_login_failed_rl_usage()
+            raise self.validation_error("too_many_login_attempts")
+
+    def _rollback_login_failed_rl_usage(self) -> None:
+        super()._rollback_login_failed_rl_usage()
+        usage = getattr(self, "_account_rl_usage", None)
+        if usage:
+            usage.rollback()
+
+    def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
+        super()._delete_login_attempts_cached_email(request, **credentials)
+        login = credentials.get("email", credentials.get("username", "")).lower()
+        ratelimit.clear(request, app="allauth.account", action="login_failed_account", key=login)
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """Setting up (or managing) two-factor sign-in right after signing in does not ask
