@@ -10,7 +10,19 @@ from typing import TYPE_CHECKING, Any
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats
@@ -33,6 +45,7 @@ from .models import (
     HistoryEvent,
     Integration,
     OrganizationAPIKey,
+    keepalive_deadline,
 )
 from .sage.versions import ApiVersion
 from .webhook_models import WebhookDelivery, WebhookEndpoint
@@ -324,13 +337,105 @@ def company_link_url(company: Company) -> str:
     return settings.PORTAL_BASE_URL + reverse("integrations:link", args=[company.link_token])
 
 
-def companies_for_list(*, organization: Organization, query: str = "") -> QuerySet[Company]:
-    """The organization's companies with their connection, by name.
+class CompanyFilter(models.TextChoices):
+    """The companies list's status filters; a company may be in two (Linked, Needs attention)."""
 
-    Only the columns the list shows are read: not the encrypted tokens (kilobytes a row).
+    LINKED = "linked", _("Linked")
+    WAITING = "waiting", _("Waiting")
+    CANCELLED = "cancelled", _("Cancelled")
+    ATTENTION = "attention", _("Needs attention")
+    UNLINKED = "unlinked", _("Unlinked")
+
+
+# Which filter each state of connection_states falls under (needs attention aside).
+FILTER_OF_STATE: dict[State, CompanyFilter] = {
+    State.NOT_LINKED: CompanyFilter.WAITING,
+    State.WAITING: CompanyFilter.WAITING,
+    State.CHOOSING_BUSINESS: CompanyFilter.WAITING,
+    State.CANCELLED: CompanyFilter.CANCELLED,
+    State.LINK_FAILED: CompanyFilter.ATTENTION,
+    State.LINKED: CompanyFilter.LINKED,
+    State.RELINK_REQUESTED: CompanyFilter.ATTENTION,
+    State.TOKENS_REFUSED: CompanyFilter.ATTENTION,
+    State.UNLINKED: CompanyFilter.UNLINKED,
+}
+
+
+def _state_in_sql() -> Case:
+    """connection_states' state of each company, worked out by the database.
+
+    The same rules as `connection_states.connection_state` (tests/views/test_company_filters.py
+    checks every state both ways), so that the list can filter, count and sort 10,000
+    companies without reading them. Needs the `last_kind` and `last_reason` annotations.
+    """
+    status = Connection.Status
+    return Case(
+        When(connection__isnull=True, then=Value(State.NOT_LINKED.value)),
+        When(connection__status=status.LINKED, then=Value(State.LINKED.value)),
+        When(connection__status=status.UNLINKED, then=Value(State.UNLINKED.value)),
+        When(
+            connection__status=status.DEAUTHORIZED,
+            last_kind=HistoryEvent.Kind.MARKED_FOR_RELINK,
+            then=Value(State.RELINK_REQUESTED.value),
+        ),
+        When(connection__status=status.DEAUTHORIZED, then=Value(State.TOKENS_REFUSED.value)),
+        When(~Q(connection__access_token=""), then=Value(State.CHOOSING_BUSINESS.value)),
+        When(
+            last_kind=HistoryEvent.Kind.LINK_FAILED,
+            last_reason="access_denied",
+            then=Value(State.CANCELLED.value),
+        ),
+        When(last_kind=HistoryEvent.Kind.LINK_FAILED, then=Value(State.LINK_FAILED.value)),
+        default=Value(State.WAITING.value),
+        output_field=models.CharField(),
+    )
+
+
+def _filter_q(choice: CompanyFilter) -> Q:
+    """The companies under `choice`, on `list_state` (a linked one needs attention when its
+    authorization expires soon or its last refresh failed, as connection_state says)."""
+    states = [s.value for s, f in FILTER_OF_STATE.items() if f == choice]
+    q = Q(list_state__in=states)
+    if choice == CompanyFilter.ATTENTION:
+        q |= Q(list_state=State.LINKED.value) & (
+            ~Q(connection__last_error="")
+            | Q(connection__refresh_token_expires_at__lte=keepalive_deadline())
+        )
+    return q
+
+
+def _with_list_state(companies: QuerySet[Company]) -> QuerySet[Company]:
+    newest = HistoryEvent.objects.filter(company=OuterRef("pk"), kind__in=LIFECYCLE_KINDS).order_by(
+        "-created_at", "-pk"
+    )
+    return companies.annotate(
+        last_kind=Subquery(newest.values("kind")[:1]),
+        last_reason=Subquery(newest.annotate(reason=KT("details__reason")).values("reason")[:1]),
+    ).annotate(list_state=_state_in_sql())
+
+
+def company_filter_counts(*, organization: Organization, query: str = "") -> dict[str, int]:
+    """How many of the organization's companies each filter holds ("all" too), in one query."""
+    companies = _with_list_state(Company.objects.for_org(organization).order_by())
+    if query:
+        companies = companies.filter(name__icontains=query)
+    counts = companies.aggregate(
+        all=Count("pk"), **{c.value: Count("pk", filter=_filter_q(c)) for c in CompanyFilter}
+    )
+    return {name: value or 0 for name, value in counts.items()}
+
+
+def companies_for_list(
+    *, organization: Organization, query: str = "", status: str = ""
+) -> QuerySet[Company]:
+    """The organization's companies with their connection: those needing attention first,
+    then by last activity (the connection's last change, or the company's creation).
+
+    `status`: a CompanyFilter value keeps only those companies. Only the columns the list
+    shows are read: not the encrypted tokens (kilobytes a row).
     """
     events = HistoryEvent.objects.filter(company=OuterRef("pk"))
-    companies = (
+    companies = _with_list_state(
         Company.objects.for_org(organization)
         .select_related("connection")
         .only(*COMPANY_LIST_FIELDS)
@@ -338,7 +443,15 @@ def companies_for_list(*, organization: Organization, query: str = "") -> QueryS
     )
     if query:
         companies = companies.filter(name__icontains=query)
-    return companies.order_by("name", "pk")
+    if status in CompanyFilter.values:
+        companies = companies.filter(_filter_q(CompanyFilter(status)))
+    attention = Case(
+        When(_filter_q(CompanyFilter.ATTENTION), then=Value(0)),
+        default=Value(1),
+        output_field=models.IntegerField(),
+    )
+    activity = Coalesce("connection__updated_at", "created_at")
+    return companies.order_by(attention, activity.desc(), "pk")
 
 
 @dataclass(frozen=True)
