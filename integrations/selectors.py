@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import (
     Case,
@@ -258,17 +259,22 @@ def linked_counts(*, integration: Integration | None) -> dict[str, int]:
     return {api_version: count for api_version, count in counts if count}
 
 
-def integration_history(*, integration: Integration | None, limit: int) -> list[HistoryEvent]:
-    """The integration's own latest events, each with the labels of the fields it names."""
+def integration_history(
+    *, integration: Integration | None, limit: int, page: int | str | None = 1
+) -> Page | None:
+    """One page (`limit` a page, newest first) of the integration's own events, each with
+    the labels of the fields it names; None without an integration."""
     if integration is None:
-        return []
-    events = list(HistoryEvent.objects.for_integration(integration).select_related("actor")[:limit])
+        return None
+    events = HistoryEvent.objects.for_integration(integration).select_related("actor")
+    found = Paginator(events, limit).get_page(page)
+    found.object_list = list(found.object_list)
     answers = dict(CredentialSet.Check.choices)
-    for event in events:
+    for event in found.object_list:
         event.field_labels = [CredentialSet.field_label(n) for n in event.details.get("fields", [])]
         # What Sage answered, for "Credentials checked" events.
         event.check_label = str(answers.get(event.details.get("result", ""), ""))
-    return events
+    return found
 
 
 def company_for(*, organization: Organization, pk: int) -> Company:

@@ -141,6 +141,9 @@ def sage_settings(request):
         return response
     offer_enable = request.method == "GET" and request.session.pop(OFFER_ENABLE_KEY, False)
     chosen = integration.chosen_credential_set() if integration else None
+    history = integration_history(
+        integration=integration, limit=HISTORY_LIMIT, page=request.GET.get("page")
+    )
     context.update(
         {
             "deprecated_version": ApiVersion.V30,
@@ -150,7 +153,18 @@ def sage_settings(request):
             "keys_rejected": chosen is not None and chosen.keys_rejected,
             "offer_enable": offer_enable and integration is not None,
             "rejected_at": credentials_rejected_at(integration=integration),
-            "history": integration_history(integration=integration, limit=HISTORY_LIMIT),
+            "history": history,
+            "history_previous": (
+                history.previous_page_number() if history and history.has_previous() else None
+            ),
+            "history_next": history.next_page_number() if history and history.has_next() else None,
+            # Once keys are saved, the setup steps fold ("Change keys" opens them); a
+            # posted form (with its errors), or keys Sage rejected, keep them open.
+            "steps_open": (
+                not context["cards"]
+                or form.data is not None
+                or (chosen is not None and chosen.keys_rejected)
+            ),
         }
     )
     return render(request, "integrations/settings/sage.html", context)

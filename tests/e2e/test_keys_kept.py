@@ -23,6 +23,7 @@ def test_rejected_new_keys_keep_the_keys_in_use_then_save_anyway_turns_the_badge
     sage_sandbox.register_client(credential_set.client_id, CLIENT_SECRET)
     page = open_page(browser, live_server, lang=lang, size=size, user=org_a.admin)
     page.goto(f"{live_server.url}/settings/integrations/accounting/sage/")
+    page.locator("#change-keys").click()  # the steps are folded once keys are saved
     page.locator("#id_v31-client_id").fill(CLIENT_ID["3.1"])
     page.locator("#id_v31-client_secret").fill("a-typo-in-the-secret")
     page.locator("#save").click()
