@@ -4,7 +4,7 @@ the company's header; the settings page's steps folded once keys are saved, its 
 import pytest
 from playwright.sync_api import expect
 
-from integrations.history import history_record
+from integrations.audit.history import history_record
 from integrations.models import HistoryEvent
 from tests.e2e.pages21 import VIEW_IDS, VIEWS, axe_violations, open_page, shoot
 

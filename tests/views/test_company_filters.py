@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.connection_states import State
-from integrations.history import history_record
+from integrations.audit.history import history_record
+from integrations.connections.states import State
 from integrations.models import Company, Connection, HistoryEvent
 from integrations.selectors import (
     FILTER_OF_STATE,

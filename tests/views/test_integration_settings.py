@@ -3,9 +3,9 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from integrations.history import history_record
+from integrations.audit.history import history_record
+from integrations.configuration.services import credentials_save, integration_enable
 from integrations.models import Connection, CredentialSet, HistoryEvent, Integration
-from integrations.services.credentials import credentials_save, integration_enable
 from tests.factories import CLIENT_SECRET as SECRET
 from tests.factories import SIGNING_SECRET, SUBSCRIPTION_KEY
 
@@ -18,8 +18,8 @@ V30_SECRETS = {
     "subscription_key": SUBSCRIPTION_KEY,
 }
 LIST_URL = reverse("integrations:accounting_list")
-SETTINGS_URL = reverse("integrations:sage_settings")
-ENABLE_URL = reverse("integrations:sage_enable")
+SETTINGS_URL = reverse("integrations:integration_settings")
+ENABLE_URL = reverse("integrations:integration_enable")
 
 
 def v31_post(**overrides):
@@ -344,7 +344,7 @@ def test_relink_warning_counts_only_this_sets_linked_connections(
 def test_the_setup_steps_fold_once_keys_are_saved_and_open_on_an_error(
     admin_client, org_a, setup_sage
 ):
-    url = reverse("integrations:sage_settings")
+    url = reverse("integrations:integration_settings")
     first = admin_client.get(url).content.decode()
     assert 'data-testid="setup-steps"' not in first  # nothing saved: the steps, open
     assert 'data-testid="step-1"' in first
@@ -368,7 +368,7 @@ def test_the_settings_history_is_paged(admin_client, org_a, setup_sage):
             integration=integration,
             details={"api_version": "3.1", "result": "accepted"},
         )
-    url = reverse("integrations:sage_settings")
+    url = reverse("integrations:integration_settings")
     first = admin_client.get(url).content.decode()
     history = first.split('data-testid="history"')[1].split("</ul>")[0]
     assert history.count("<li>") == 20
