@@ -97,6 +97,17 @@ class BrandingForm(forms.Form):
         help_text=_("The address of your privacy policy, linked from the customer's pages."),
     )
 
+    website_url = forms.URLField(
+        label=_("Website"),
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text=_(
+            "Your customers' way back to you: “Return to …” when they finish linking, and "
+            "whom to ask when a link has expired (a redirect URL, when set, wins)."
+        ),
+    )
+
     def __init__(self, *args, organization_name: str, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["display_name"]
@@ -113,6 +124,12 @@ class BrandingForm(forms.Form):
         if upload.size > LOGO_MAX_BYTES:
             raise _refuse(_("The logo is too big: at most 1 MB."), "logo_size")
         return logo_reencode(upload.read())
+
+    def clean_website_url(self) -> str:
+        url = self.cleaned_data["website_url"]
+        if url and urlsplit(url).scheme != "https" and not settings.DEBUG:
+            raise _refuse(_("The website must be an https:// address."), "website_https")
+        return url
 
     def clean_privacy_url(self) -> str:
         url = self.cleaned_data["privacy_url"]

@@ -20,6 +20,7 @@ def organization_branding_save(
     organization: Organization,
     display_name: str,
     privacy_url: str,
+    website_url: str = "",
     logo_png: bytes | None = None,
     remove_logo: bool = False,
 ) -> Organization:
@@ -34,7 +35,8 @@ def organization_branding_save(
         organization.logo.name = ""
     organization.display_name = display_name
     organization.privacy_url = privacy_url
-    organization.save(update_fields=["display_name", "privacy_url", "logo"])
+    organization.website_url = website_url
+    organization.save(update_fields=["display_name", "privacy_url", "website_url", "logo"])
     if old_logo and old_logo != organization.logo.name:
         # Only once the row no longer names it: a failed save keeps the old logo.
         transaction.on_commit(lambda: default_storage.delete(old_logo))

@@ -27,6 +27,8 @@ class Organization(models.Model):
     # served by the portal (integrations:brand_logo), never from MEDIA_URL.
     logo = models.FileField(_("logo"), upload_to="logos/", blank=True, max_length=200)
     privacy_url = models.URLField(_("privacy page"), max_length=500, blank=True)
+    # Where the customer's pages send them back when no redirect URL is set.
+    website_url = models.URLField(_("website"), max_length=500, blank=True)
     require_two_factor_for_admins = models.BooleanField(
         _("require two-factor sign-in for admins"),
         default=False,
