@@ -207,7 +207,7 @@ def test_success_ends_with_return_to_the_platform(client, branded, company, sage
     branded.save()
     client.get(callback_path(sage_sandbox.approve(authorize_query(client, company))))
     done = client.get(reverse("integrations:link_done")).content.decode()
-    assert 'href="https://alpha.example/" rel="noopener noreferrer" data-testid="return-to">' in done
+    assert 'href="https://alpha.example/" rel="noopener noreferrer" data-testid="return-to"' in done
     assert "Return to Alpha Pay" in done
     assert "You can close this window." not in done
 
