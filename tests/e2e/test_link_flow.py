@@ -109,7 +109,7 @@ def test_cancel_at_sage_offers_to_try_again(
     customer.get_by_role("button", name="France").click()
     customer.get_by_role("button", name="Deny").click()
 
-    expect(customer.get_by_role("heading", level=1)).to_have_text("You cancelled")
+    expect(customer.get_by_role("heading", level=1)).to_have_text("Linking cancelled")
     customer.get_by_role("link", name="Try again").click()
     expect(customer.get_by_role("link", name="Sage Accounting")).to_be_visible()
     customer.context.close()
