@@ -20,9 +20,8 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sites.shortcuts import get_current_site
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.forms.forms import NON_FIELD_ERRORS
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -85,7 +84,7 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
     # "login_failed" key), and per account from anywhere ("login_failed_account").
 
     @property
-    def error_messages(self):  # type: ignore[override]
+    def error_messages(self):
         minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
         return {
             **DefaultAccountAdapter.error_messages,
