@@ -21,7 +21,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats
@@ -368,81 +367,121 @@ def _state_in_sql() -> Case:
 
     The same rules as `connection_states.connection_state` (tests/views/test_company_filters.py
     checks every state both ways), so that the list can filter, count and sort 10,000
-    companies without reading them. Needs the `last_kind` and `last_reason` annotations.
+    companies without reading them. The history is read (one subquery, answering the
+    state itself) only for a connection waiting for Sage: PostgreSQL evaluates a CASE's
+    branches lazily.
     """
     status = Connection.Status
+    failed = HistoryEvent.Kind.LINK_FAILED
+    pending_state = (
+        HistoryEvent.objects.filter(company=OuterRef("pk"), kind__in=LIFECYCLE_KINDS)
+        .order_by("-created_at", "-pk")
+        .annotate(
+            state=Case(
+                When(
+                    kind=failed,
+                    details__reason="access_denied",
+                    then=Value(State.CANCELLED.value),
+                ),
+                When(kind=failed, then=Value(State.LINK_FAILED.value)),
+                default=Value(State.WAITING.value),
+                output_field=models.CharField(),
+            )
+        )
+        .values("state")[:1]
+    )
+    deauthorized_state = (
+        HistoryEvent.objects.filter(company=OuterRef("pk"), kind__in=LIFECYCLE_KINDS)
+        .order_by("-created_at", "-pk")
+        .annotate(
+            state=Case(
+                When(
+                    kind=HistoryEvent.Kind.MARKED_FOR_RELINK,
+                    then=Value(State.RELINK_REQUESTED.value),
+                ),
+                default=Value(State.TOKENS_REFUSED.value),
+                output_field=models.CharField(),
+            )
+        )
+        .values("state")[:1]
+    )
     return Case(
         When(connection__isnull=True, then=Value(State.NOT_LINKED.value)),
         When(connection__status=status.LINKED, then=Value(State.LINKED.value)),
         When(connection__status=status.UNLINKED, then=Value(State.UNLINKED.value)),
         When(
             connection__status=status.DEAUTHORIZED,
-            last_kind=HistoryEvent.Kind.MARKED_FOR_RELINK,
-            then=Value(State.RELINK_REQUESTED.value),
+            then=Coalesce(Subquery(deauthorized_state), Value(State.TOKENS_REFUSED.value)),
         ),
-        When(connection__status=status.DEAUTHORIZED, then=Value(State.TOKENS_REFUSED.value)),
         When(~Q(connection__access_token=""), then=Value(State.CHOOSING_BUSINESS.value)),
-        When(
-            last_kind=HistoryEvent.Kind.LINK_FAILED,
-            last_reason="access_denied",
-            then=Value(State.CANCELLED.value),
-        ),
-        When(last_kind=HistoryEvent.Kind.LINK_FAILED, then=Value(State.LINK_FAILED.value)),
-        default=Value(State.WAITING.value),
+        default=Coalesce(Subquery(pending_state), Value(State.WAITING.value)),
         output_field=models.CharField(),
     )
 
 
+# A linked company needs attention when its authorization expires soon or its last
+# refresh failed (as connection_state says): read from the connection's own columns.
+def _linked_needs_attention() -> Q:
+    return Q(connection__status=Connection.Status.LINKED) & (
+        ~Q(connection__last_error="")
+        | Q(connection__refresh_token_expires_at__lte=keepalive_deadline())
+    )
+
+
 def _filter_q(choice: CompanyFilter) -> Q:
-    """The companies under `choice`, on `list_state` (a linked one needs attention when its
-    authorization expires soon or its last refresh failed, as connection_state says)."""
+    """The companies under `choice`, on `list_state` (referred to once)."""
     states = [s.value for s, f in FILTER_OF_STATE.items() if f == choice]
     q = Q(list_state__in=states)
     if choice == CompanyFilter.ATTENTION:
-        q |= Q(list_state=State.LINKED.value) & (
-            ~Q(connection__last_error="")
-            | Q(connection__refresh_token_expires_at__lte=keepalive_deadline())
-        )
+        q |= _linked_needs_attention()
     return q
 
 
-def _with_list_state(companies: QuerySet[Company]) -> QuerySet[Company]:
-    newest = HistoryEvent.objects.filter(company=OuterRef("pk"), kind__in=LIFECYCLE_KINDS).order_by(
-        "-created_at", "-pk"
-    )
-    return companies.annotate(
-        last_kind=Subquery(newest.values("kind")[:1]),
-        last_reason=Subquery(newest.annotate(reason=KT("details__reason")).values("reason")[:1]),
-    ).annotate(list_state=_state_in_sql())
+def _with_list_state(companies: QuerySet[Company], *, select: bool = False) -> QuerySet[Company]:
+    """`list_state` on each company, for filtering, counting and sorting; selected (as an
+    attribute of each company) only when `select`."""
+    if select:
+        return companies.annotate(list_state=_state_in_sql())
+    return companies.alias(list_state=_state_in_sql())
 
 
 def company_filter_counts(*, organization: Organization, query: str = "") -> dict[str, int]:
-    """How many of the organization's companies each filter holds ("all" too), in one query."""
-    companies = _with_list_state(Company.objects.for_org(organization).order_by())
+    """How many of the organization's companies each filter holds ("all" too), in one query
+    (grouped by state, so that each company's state is worked out once)."""
+    companies = Company.objects.for_org(organization).order_by()
     if query:
         companies = companies.filter(name__icontains=query)
-    counts = companies.aggregate(
-        all=Count("pk"), **{c.value: Count("pk", filter=_filter_q(c)) for c in CompanyFilter}
+    grouped = (
+        companies.annotate(
+            list_state=_state_in_sql(),
+            linked_attention=Case(
+                When(_linked_needs_attention(), then=Value(True)),
+                default=Value(False),
+                output_field=models.BooleanField(),
+            ),
+        )
+        .values("list_state", "linked_attention")
+        .annotate(n=Count("pk"))
     )
-    return {name: value or 0 for name, value in counts.items()}
+    counts = dict.fromkeys(["all", *CompanyFilter.values], 0)
+    for group in grouped:
+        counts["all"] += group["n"]
+        counts[FILTER_OF_STATE[State(group["list_state"])].value] += group["n"]
+        if group["linked_attention"]:
+            counts[CompanyFilter.ATTENTION.value] += group["n"]
+    return counts
 
 
 def companies_for_list(
     *, organization: Organization, query: str = "", status: str = ""
 ) -> QuerySet[Company]:
-    """The organization's companies with their connection: those needing attention first,
-    then by last activity (the connection's last change, or the company's creation).
+    """The organization's companies, those needing attention first, then by last activity
+    (the connection's last change, or the company's creation); only their ids.
 
-    `status`: a CompanyFilter value keeps only those companies. Only the columns the list
-    shows are read: not the encrypted tokens (kilobytes a row).
+    `status`: a CompanyFilter value keeps only those companies. Page through it, then read
+    a page's rows with `company_list_page`: sorting 10,000 companies then reads no history.
     """
-    events = HistoryEvent.objects.filter(company=OuterRef("pk"))
-    companies = _with_list_state(
-        Company.objects.for_org(organization)
-        .select_related("connection")
-        .only(*COMPANY_LIST_FIELDS)
-        .annotate(**_last_event_fields(events))
-    )
+    companies = _with_list_state(Company.objects.for_org(organization).only("pk"))
     if query:
         companies = companies.filter(name__icontains=query)
     if status in CompanyFilter.values:
@@ -454,6 +493,22 @@ def companies_for_list(
     )
     activity = Coalesce("connection__updated_at", "created_at")
     return companies.order_by(attention, activity.desc(), "pk")
+
+
+def company_list_page(companies) -> list[Company]:
+    """One page of `companies_for_list`, in its order, each company with its connection and
+    what its row shows (only the columns the list shows: not the encrypted tokens)."""
+    pks = [company.pk for company in companies]
+    events = HistoryEvent.objects.filter(company=OuterRef("pk"))
+    found = _with_list_state(
+        Company.objects.filter(pk__in=pks)
+        .select_related("connection")
+        .only(*COMPANY_LIST_FIELDS)
+        .annotate(**_last_event_fields(events)),
+        select=True,
+    )
+    by_pk = {company.pk: company for company in found}
+    return [by_pk[pk] for pk in pks]
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def company_list(request):
         organization=request.organization, query=query, status=status
     )
     page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = selectors.company_list_rows(page)
+    rows = selectors.company_list_rows(selectors.company_list_page(page))
     counts = selectors.company_filter_counts(organization=request.organization, query=query)
     kept = {k: v for k, v in (("q", query), ("status", status)) if v}
     context = {
