@@ -3,6 +3,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBase,
     HttpResponseRedirect,
     HttpResponseServerError,
 )
@@ -17,6 +18,7 @@ from portal.organizations.tenancy import (
     SESSION_KEY,
     MemberRequest,
     NoOrganization,
+    PortalRequest,
     member_required,
     membership_required,
 )
@@ -29,8 +31,17 @@ def _is_id(value: str) -> bool:
     return value.isascii() and value.isdecimal() and len(value) <= 18
 
 
+def home(request: PortalRequest) -> HttpResponseBase:
+    """Where signing in lands: the companies list; support staff without an organization
+    go to the admin (they work there, and have nothing to see in the portal)."""
+    user = request.user
+    if user.is_authenticated and user.is_staff and getattr(request, "organization", None) is None:
+        return redirect("admin:index")
+    return _companies(request)
+
+
 @member_required
-def home(request: MemberRequest) -> HttpResponse:
+def _companies(request: MemberRequest) -> HttpResponse:
     return redirect("integrations:company_list")
 
 

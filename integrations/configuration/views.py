@@ -8,13 +8,17 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from integrations import accounting
 from integrations.configuration import services as service
-from integrations.configuration.check import credentials_check
+from integrations.configuration.check import (
+    NewKeysRejected,
+    credentials_check,
+    credentials_save_checked,
+)
 from integrations.configuration.forms import CredentialsForm, ToggleForm
 from integrations.configuration.redirect_url_form import RedirectUrlForm
 from integrations.configuration.services import (
@@ -69,26 +73,40 @@ def accounting_list(request: MemberRequest) -> HttpResponse:
 CHECK_MESSAGES = {
     CredentialSet.Check.ACCEPTED: (
         messages.SUCCESS,
-        gettext_lazy("Sage accepted this client ID and secret"),
+        _lazy("Sage accepted this client ID and secret."),
     ),
     CredentialSet.Check.REJECTED: (
         messages.ERROR,
-        gettext_lazy("Sage rejected this client ID or secret"),
+        _lazy("Sage rejected this client ID or secret."),
     ),
     CredentialSet.Check.UNREACHABLE: (
         messages.WARNING,
-        gettext_lazy("Sage could not be reached; try again in a few minutes"),
+        _lazy("Sage could not be reached; try again in a few minutes."),
     ),
     CredentialSet.Check.INCOMPLETE: (
         messages.WARNING,
-        gettext_lazy("Save the client ID and secret before checking them"),
+        _lazy("Save the client ID and secret before checking them."),
     ),
     CredentialSet.Check.UNREADABLE: (
         messages.ERROR,
-        gettext_lazy(
+        _lazy(
             "The stored secrets cannot be read with the current encryption keys: enter the "
-            "client secret again and save, or restore the key that encrypted them"
+            "client secret again and save, or restore the key that encrypted them."
         ),
+    ),
+}
+
+
+# After a save, one message: saved, and what Sage said about the keys.
+SAVED = {
+    CredentialSet.Check.ACCEPTED: _lazy("Settings saved. Sage accepted this client ID and secret."),
+    CredentialSet.Check.REJECTED: _lazy(
+        "Settings saved, but Sage rejected this client ID or secret: new links will fail "
+        "until the keys are fixed."
+    ),
+    CredentialSet.Check.UNREACHABLE: _lazy(
+        "Settings saved. Sage could not be reached to check the keys; use Check credentials "
+        "in a few minutes."
     ),
 }
 
@@ -96,19 +114,20 @@ CHECK_MESSAGES = {
 def _save(request: MemberRequest, form: CredentialsForm) -> HttpResponse | None:
     """Save the form's keys, ask Sage about them and redirect; None if the page must show errors."""
     try:
-        result = service.credentials_save(
+        result, checked = credentials_save_checked(
             organization=request.organization, actor=request.user, **form.cleaned_data
         )
+    except NewKeysRejected:
+        form.keys_rejected()
+        return None
     except RelinkNotConfirmed:
         form.chosen.add_error("client_id", _("Confirm that the companies will relink."))
         return None
     except IntegrationNotReady as error:
         form.chosen.add_error(None, _not_ready_message(error))
         return None
-    messages.success(request, _("Settings saved."))
-    # Outside the save's transaction: the keys are saved whatever Sage answers.
-    checked = credentials_check(integration=result.integration, actor=request.user)
-    messages.add_message(request, *CHECK_MESSAGES[checked])
+    level, said = CHECK_MESSAGES[checked]
+    messages.add_message(request, level, SAVED.get(checked) or f"{_('Settings saved.')} {said}")
     if not result.integration.enabled:
         request.session[OFFER_ENABLE_KEY] = True
     return redirect("integrations:integration_settings")
@@ -143,6 +162,9 @@ def integration_settings(request: MemberRequest) -> HttpResponse:
         return response
     offer_enable = request.method == "GET" and request.session.pop(OFFER_ENABLE_KEY, False)
     chosen = integration.chosen_credential_set() if integration else None
+    history = integration_history(
+        integration=integration, limit=HISTORY_LIMIT, page=request.GET.get("page")
+    )
     context.update(
         {
             "deprecated_version": accounting.LEGACY_VERSION,
@@ -152,7 +174,18 @@ def integration_settings(request: MemberRequest) -> HttpResponse:
             "keys_rejected": chosen is not None and chosen.keys_rejected,
             "offer_enable": offer_enable and integration is not None,
             "rejected_at": credentials_rejected_at(integration=integration),
-            "history": integration_history(integration=integration, limit=HISTORY_LIMIT),
+            "history": history,
+            "history_previous": (
+                history.previous_page_number() if history and history.has_previous() else None
+            ),
+            "history_next": history.next_page_number() if history and history.has_next() else None,
+            # Once keys are saved, the setup steps fold ("Change keys" opens them); a
+            # posted form (with its errors), or keys Sage rejected, keep them open.
+            "steps_open": (
+                not context["cards"]
+                or form.data is not None
+                or (chosen is not None and chosen.keys_rejected)
+            ),
         }
     )
     return render(request, "integrations/settings/sage.html", context)
@@ -251,7 +284,7 @@ def integration_redirect_url(request: MemberRequest) -> HttpResponse:
     integration = get_object_or_404(
         Integration.objects.for_org(request.organization), platform=Integration.Platform.SAGE
     )
-    form = RedirectUrlForm(request.POST)
+    form = RedirectUrlForm(request.POST, organization=request.organization)
     if not form.is_valid():
         context = {"integration": integration, "redirect_url_form": form}
         return render(request, "integrations/settings/redirect_url.html", context, status=400)

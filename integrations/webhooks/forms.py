@@ -1,5 +1,7 @@
 """The form of a webhook endpoint: its URL (checked against SSRF), events, enabled."""
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +38,14 @@ class WebhookEndpointForm(forms.Form):
     enabled = forms.BooleanField(
         label=_("Send events to this endpoint"), required=False, initial=True
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP:  # development: say what the check allows
+            self.fields["url"].help_text = _(
+                "Your backend's URL that receives the events, over https (http is allowed "
+                "to 127.0.0.1 and localhost here, for development)."
+            )
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]

@@ -28,6 +28,7 @@ class PortalRequest(HttpRequest):
     """A request as CurrentOrganizationMiddleware leaves it: the user's memberships,
     and the current one with its organization (None for a visitor or a user of none)."""
 
+    request_id: str  # portal.request_ids.RequestIdMiddleware
     memberships: "list[Membership]"
     membership: "Membership | None"
     organization: "Organization | None"

@@ -30,6 +30,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer, even one refused by a later middleware, carries its id.
+    "portal.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -143,12 +145,20 @@ STORAGES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "portal.logging.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "portal.logging.RedactSecretsFilter"},
+        "request_id": {"()": "portal.request_ids.RequestIdFilter"},
+    },
+    # Each line names the request it belongs to (the X-Request-ID of its answer).
+    "formatters": {
+        "request": {"format": "%(levelname)s %(name)s [request %(request_id)s] %(message)s"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "stream": sys.stderr,
-            "filters": ["redact_secrets"],
+            "filters": ["redact_secrets", "request_id"],
+            "formatter": "request",
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
