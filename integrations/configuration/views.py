@@ -8,7 +8,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -73,23 +73,23 @@ def accounting_list(request: MemberRequest) -> HttpResponse:
 CHECK_MESSAGES = {
     CredentialSet.Check.ACCEPTED: (
         messages.SUCCESS,
-        _lazy("Sage accepted this client ID and secret."),
+        gettext_lazy("Sage accepted this client ID and secret."),
     ),
     CredentialSet.Check.REJECTED: (
         messages.ERROR,
-        _lazy("Sage rejected this client ID or secret."),
+        gettext_lazy("Sage rejected this client ID or secret."),
     ),
     CredentialSet.Check.UNREACHABLE: (
         messages.WARNING,
-        _lazy("Sage could not be reached; try again in a few minutes."),
+        gettext_lazy("Sage could not be reached; try again in a few minutes."),
     ),
     CredentialSet.Check.INCOMPLETE: (
         messages.WARNING,
-        _lazy("Save the client ID and secret before checking them."),
+        gettext_lazy("Save the client ID and secret before checking them."),
     ),
     CredentialSet.Check.UNREADABLE: (
         messages.ERROR,
-        _lazy(
+        gettext_lazy(
             "The stored secrets cannot be read with the current encryption keys: enter the "
             "client secret again and save, or restore the key that encrypted them."
         ),
@@ -99,12 +99,14 @@ CHECK_MESSAGES = {
 
 # After a save, one message: saved, and what Sage said about the keys.
 SAVED = {
-    CredentialSet.Check.ACCEPTED: _lazy("Settings saved. Sage accepted this client ID and secret."),
-    CredentialSet.Check.REJECTED: _lazy(
+    CredentialSet.Check.ACCEPTED: gettext_lazy(
+        "Settings saved. Sage accepted this client ID and secret."
+    ),
+    CredentialSet.Check.REJECTED: gettext_lazy(
         "Settings saved, but Sage rejected this client ID or secret: new links will fail "
         "until the keys are fixed."
     ),
-    CredentialSet.Check.UNREACHABLE: _lazy(
+    CredentialSet.Check.UNREACHABLE: gettext_lazy(
         "Settings saved. Sage could not be reached to check the keys; use Check credentials "
         "in a few minutes."
     ),
