@@ -205,7 +205,6 @@ def test_the_ipv4_carried_inside_ipv6_is_found(address, carried):
         "2001:0:808:808:8000:63bf:f7f7:f7f7",  # Teredo between public addresses
         "::7f00:1",
         "::a00:1",
-        "::808:808",  # IPv4-compatible: deprecated, and not global
         "::ffff:10.0.0.1",
         "::ffff:127.0.0.1",
     ],
@@ -226,7 +225,8 @@ def test_the_loopback_setting_does_not_reach_into_ipv6():
 
 
 @pytest.mark.parametrize(
-    "address", ["64:ff9b::808:808", "64:ff9b::5db8:d70e", "::ffff:8.8.8.8", "2606:4700::1"]
+    "address",
+    ["64:ff9b::808:808", "64:ff9b::5db8:d70e", "::ffff:8.8.8.8", "::808:808", "2606:4700::1"],
 )
 def test_ipv6_carrying_a_public_ipv4_is_allowed(address):
     assert address_allowed(ipaddress.IPv6Address(address), allow_loopback=False)
