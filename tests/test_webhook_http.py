@@ -240,7 +240,7 @@ def test_ipv6_carrying_a_public_ipv4_is_allowed(address):
         "https://[2002:7f00:1::]/",
         "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
         "https://[::7f00:1]/",
-        "https://[::ffff:7f00:1]/",
+        "https://[::ffff:a00:1]/",
     ],
 )
 def test_urls_with_ipv4_inside_ipv6_are_refused(url):
