@@ -635,5 +635,6 @@ class OrganizationAPIKey(AbstractAPIKey):
 
 
 # The webhook models live in their own module; imported here so that Django registers them.
+from .webhook_models import PlatformEvent as PlatformEvent  # noqa: E402
 from .webhook_models import WebhookDelivery as WebhookDelivery  # noqa: E402
 from .webhook_models import WebhookEndpoint as WebhookEndpoint  # noqa: E402

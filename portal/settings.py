@@ -348,7 +348,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ConnectionStatus": "integrations.models.Connection.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "ConnectionStatus": "integrations.models.Connection.Status",
+        "WebhookEventType": "integrations.webhook_models.WebhookEvent",
+    },
 }
 
 # Webhooks (integrations/services/webhook_delivery.py, docs/webhooks.md). Endpoint URLs

@@ -8,6 +8,7 @@ from .. import selectors
 from ..models import Company, Connection
 from ..redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
 from ..redirect_urls import validate_redirect_url
+from ..representations import COMPANY_FIELDS, CompanyDataSerializer
 
 REDIRECT_URL_HELP = _(
     "Where the customer goes after linking, cancelling or failing, instead of the "
@@ -65,7 +66,11 @@ class ConnectionSerializer(serializers.ModelSerializer):
         }
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class CompanySerializer(CompanyDataSerializer):
+    """A company, as webhooks and the events feed describe it, and its link URL."""
+
+    # The description is integrations/representations.py's, shared with the events.
+
     name = serializers.CharField(max_length=200)
     external_id = serializers.CharField(
         max_length=200, required=False, allow_null=True, default=None
@@ -79,19 +84,17 @@ class CompanySerializer(serializers.ModelSerializer):
         help_text=REDIRECT_URL_HELP,
     )
     link_url = serializers.SerializerMethodField()
-    connection_status = serializers.SerializerMethodField()
 
     class Meta:
         model = Company
-        read_only_fields = ["id", "link_expires_at", "created_at", "updated_at"]
-        fields = [
-            "name",
-            "external_id",
-            "redirect_url",
-            "link_url",
+        read_only_fields = [
+            "id",
             "connection_status",
-            *read_only_fields,
+            "link_expires_at",
+            "created_at",
+            "updated_at",
         ]
+        fields = [*COMPANY_FIELDS, "link_url"]
 
     def validate_name(self, value: str) -> str:
         value = _clean_text(value)
@@ -110,13 +113,6 @@ class CompanySerializer(serializers.ModelSerializer):
     def get_link_url(self, company: Company) -> str:
         """The URL to send the business customer to (valid until link_expires_at)."""
         return selectors.company_link_url(company)
-
-    @extend_schema_field(
-        serializers.ChoiceField(choices=Connection.Status.choices, allow_null=True)
-    )
-    def get_connection_status(self, company: Company) -> str | None:
-        connection = getattr(company, "connection", None)
-        return connection.status if connection is not None else None
 
 
 class CompanyUpdateSerializer(CompanySerializer):
