@@ -638,3 +638,4 @@ class OrganizationAPIKey(AbstractAPIKey):
 from .webhook_models import PlatformEvent as PlatformEvent  # noqa: E402
 from .webhook_models import WebhookDelivery as WebhookDelivery  # noqa: E402
 from .webhook_models import WebhookEndpoint as WebhookEndpoint  # noqa: E402
+from .webhook_models import WorkerHeartbeat as WorkerHeartbeat  # noqa: E402

@@ -184,3 +184,17 @@ class PlatformEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} · {self.company_id} #{self.sequence}"
+
+
+class WorkerHeartbeat(models.Model):
+    """When a task worker last started a task (services/worker.py): one row per worker."""
+
+    worker = models.CharField(_("worker"), max_length=200, primary_key=True)
+    seen_at = models.DateTimeField(_("seen"))
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.worker

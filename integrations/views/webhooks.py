@@ -18,6 +18,7 @@ from portal.tenancy import admin_required, member_required
 from .. import selectors
 from ..forms.webhooks import WebhookEndpointForm
 from ..services import webhooks as service
+from ..services.worker import webhooks_wait_for_a_worker
 from ..webhook_models import WebhookDelivery, WebhookEndpoint
 
 
@@ -43,6 +44,7 @@ def webhook_list(request):
             if request.membership.is_admin
             else None
         ),
+        "no_worker": webhooks_wait_for_a_worker(organization=organization),
     }
     return render(request, "integrations/webhooks/list.html", context)
 
