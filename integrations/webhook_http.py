@@ -217,7 +217,7 @@ class _Watched:
 
     def __init__(self, *args: object, deadline: Deadline, **kwargs: object) -> None:
         self.deadline = deadline
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
 
     def _new_conn(self) -> socket.socket:
         sock: socket.socket = super()._new_conn()  # type: ignore[misc]

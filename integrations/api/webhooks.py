@@ -7,6 +7,7 @@ history (naming the API key). A signing secret is in the answer that creates it
 """
 
 from http import HTTPStatus
+from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -66,7 +67,7 @@ def endpoint_of(request: Request, pk: object) -> WebhookEndpoint:
         raise NotFound from None
 
 
-def _values(data: dict) -> dict:
+def _values(data: dict[str, Any]) -> dict[str, Any]:
     return {k: data[k] for k in ("url", "events", "enabled") if k in data}
 
 

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from portal.models import Organization
+
 from ..webhook_models import WebhookDelivery, WorkerHeartbeat
 
 HEARTBEAT_EVERY = timedelta(seconds=30)
@@ -47,7 +49,7 @@ def worker_seen_lately() -> bool:
     return WorkerHeartbeat.objects.filter(seen_at__gte=timezone.now() - lately).exists()
 
 
-def webhooks_wait_for_a_worker(*, organization: object) -> bool:
+def webhooks_wait_for_a_worker(*, organization: Organization) -> bool:
     """Deliveries of the organization are overdue and no worker has been seen lately."""
     overdue = (
         WebhookDelivery.objects.for_org(organization)
