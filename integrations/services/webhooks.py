@@ -127,7 +127,7 @@ def _next_sequence(company: Company) -> int:
     return (last["last"] or 0) + 1
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # the caller's transaction: all or nothing with it
 def webhook_emit(
     *,
     event: WebhookEvent,
