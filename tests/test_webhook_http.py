@@ -254,3 +254,28 @@ def test_a_name_resolving_to_nat64_of_loopback_is_refused(resolver):
     with pytest.raises(UnsafeUrl) as refused:
         resolve("https://hooks.example/in", allow_loopback_http=False)
     assert refused.value.refusal == Refusal.FORBIDDEN_ADDRESS
+
+
+def test_the_default_port_follows_the_scheme(resolver):
+    resolver.names["hooks.example"] = [PUBLIC]
+    assert resolve("https://hooks.example/in", allow_loopback_http=False).port == 443
+    assert resolve("http://127.0.0.1/in", allow_loopback_http=True).port == 80
+
+
+def test_a_user_name_alone_is_refused(resolver):
+    resolver.names["hooks.example"] = [PUBLIC]
+    with pytest.raises(UnsafeUrl) as refused:
+        resolve("https://user@hooks.example/in", allow_loopback_http=False)
+    assert refused.value.refusal == Refusal.CREDENTIALS
+
+
+def test_a_scoped_link_local_address_is_refused_as_such(resolver):
+    resolver.names["hooks.example"] = ["fe80::1%2"]
+    with pytest.raises(UnsafeUrl) as refused:
+        resolve("https://hooks.example/in", allow_loopback_http=False)
+    assert refused.value.refusal == Refusal.FORBIDDEN_ADDRESS
+
+
+def test_the_first_address_is_the_one_connected_to(resolver):
+    resolver.names["hooks.example"] = [PUBLIC, "93.184.215.15"]
+    assert resolve("https://hooks.example/in", allow_loopback_http=False).address == PUBLIC
