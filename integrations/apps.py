@@ -11,8 +11,8 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from django.tasks.signals import task_started
 
-        from .sage.http import plain_http_configured
-        from .services.worker import worker_seen
+        from integrations.accounting import plain_http_configured
+        from integrations.webhooks.worker import worker_seen
 
         # Every task a worker starts stamps its heartbeat (the Webhooks page's warning).
         task_started.connect(worker_seen, dispatch_uid="integrations.worker_seen")

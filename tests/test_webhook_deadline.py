@@ -17,10 +17,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from integrations.services.webhook_delivery import LEASE_MARGIN, webhook_attempt
-from integrations.services.webhooks import webhook_send_test
-from integrations.webhook_http import Failure, Target, post_signed
-from integrations.webhook_models import WebhookDelivery
+from integrations.webhooks.delivery import LEASE_MARGIN, webhook_attempt
+from integrations.webhooks.http import Failure, Target, post_signed
+from integrations.webhooks.models import WebhookDelivery
+from integrations.webhooks.services import webhook_send_test
 
 DEADLINE = 2.0
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"

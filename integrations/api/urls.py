@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import docs, views, webhooks
+from integrations.api import docs, views, webhooks
 
 app_name = "api"
 

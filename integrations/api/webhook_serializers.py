@@ -3,8 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..forms.webhooks import validate_webhook_url
-from ..webhook_models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from integrations.webhooks.forms import validate_webhook_url
+from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 URL_HELP = _(
     "Your backend's URL that receives the events: https, and a host that resolves to "

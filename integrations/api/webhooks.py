@@ -17,13 +17,10 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import selectors
-from ..services import webhooks as service
-from ..webhook_models import WebhookEndpoint
-from .authentication import organization_of
-from .problems import Conflict
-from .views import OrganizationView, problems
-from .webhook_serializers import (
+from integrations.api.authentication import organization_of
+from integrations.api.problems import Conflict
+from integrations.api.views import OrganizationView, problems
+from integrations.api.webhook_serializers import (
     EventFilterSerializer,
     EventSerializer,
     SigningSecretSerializer,
@@ -32,6 +29,9 @@ from .webhook_serializers import (
     WebhookEndpointSerializer,
     WebhookEndpointUpdateSerializer,
 )
+from integrations.webhooks import selectors
+from integrations.webhooks import services as service
+from integrations.webhooks.models import WebhookEndpoint
 
 TAG = ["webhooks"]
 

@@ -9,8 +9,8 @@ from importlib import import_module
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import AuthorizationRequest
-from ..webhook_models import PlatformEvent, WorkerHeartbeat
+from integrations.models import AuthorizationRequest
+from integrations.webhooks.models import PlatformEvent, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from integrations.webhook_models import WebhookDelivery
+from integrations.webhooks.models import WebhookDelivery
 
 pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 

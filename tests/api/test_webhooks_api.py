@@ -9,10 +9,10 @@ from http import HTTPStatus
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from integrations.companies.services import company_create, company_delete, company_update
 from integrations.models import HistoryEvent
-from integrations.services.companies import company_create, company_delete, company_update
-from integrations.services.webhook_delivery import webhook_attempt
-from integrations.webhook_models import PlatformEvent, WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.delivery import webhook_attempt
+from integrations.webhooks.models import PlatformEvent, WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from integrations.webhook_models import WebhookDelivery
+from integrations.webhooks.models import WebhookDelivery
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)

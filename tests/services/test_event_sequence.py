@@ -7,9 +7,9 @@ receiver order a company's events. `company.deleted` is the last of its company'
 import pytest
 from django.db import transaction
 
-from integrations.services.companies import company_create, company_delete
-from integrations.services.webhooks import webhook_emit
-from integrations.webhook_models import PlatformEvent, WebhookEvent
+from integrations.companies.services import company_create, company_delete
+from integrations.webhooks.models import PlatformEvent, WebhookEvent
+from integrations.webhooks.services import webhook_emit
 from tests.concurrency import run_at_once
 from tests.db_faults import needs_postgres
 

@@ -6,12 +6,12 @@ from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.utils import timezone
 
+from integrations.companies.services import company_create
 from integrations.models import AuthorizationRequest
-from integrations.services.companies import company_create
 from integrations.services.housekeeping import expired_purge
-from integrations.services.webhooks import webhook_emit
 from integrations.tasks import housekeeping_periodic
-from integrations.webhook_models import PlatformEvent, WebhookEvent, WorkerHeartbeat
+from integrations.webhooks.models import PlatformEvent, WebhookEvent, WorkerHeartbeat
+from integrations.webhooks.services import webhook_emit
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """The Webhooks page warns when deliveries wait and no task worker has been seen lately.
 
-A worker is seen when it starts a task (django.tasks' task_started: services/worker.py):
+A worker is seen when it starts a task (django.tasks' task_started: webhooks/worker.py):
 the tests' immediate backend starts them in this process, a real `db_worker` in its own.
 """
 
@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 
-from integrations.services.webhook_delivery import deliver_webhook
-from integrations.webhook_models import WebhookDelivery, WorkerHeartbeat
+from integrations.webhooks.delivery import deliver_webhook
+from integrations.webhooks.models import WebhookDelivery, WorkerHeartbeat
 from tests.worker_processes import WorkerProcess, wait_until, worker_environment
 
 pytestmark = pytest.mark.django_db
