@@ -182,6 +182,7 @@ def test_check_deploy_fails_while_loopback_webhooks_are_allowed(settings):
         ("::ffff:127.0.0.1", ["127.0.0.1"]),  # IPv4-mapped
         ("::7f00:1", ["127.0.0.1"]),  # IPv4-compatible
         ("::808:808", ["8.8.8.8"]),
+        ("::2", ["0.0.0.2"]),  # the first IPv4-compatible address
         ("::1", []),  # IPv6's own loopback, not an IPv4-compatible address
         ("::", []),
         ("2606:4700::6810:84e5", []),
@@ -205,6 +206,7 @@ def test_the_ipv4_carried_inside_ipv6_is_found(address, carried):
         "2001:0:808:808:8000:63bf:f7f7:f7f7",  # Teredo between public addresses
         "::7f00:1",
         "::a00:1",
+        "::2",
         "::ffff:10.0.0.1",
         "::ffff:127.0.0.1",
     ],

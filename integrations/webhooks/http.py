@@ -101,12 +101,11 @@ def address_allowed(address: Address, *, allow_loopback: bool) -> bool:
         return _one_allowed(address, allow_loopback=allow_loopback)
     if address in NAT64_LOCAL:
         return False
-    carried = embedded_ipv4(address)
     if address.ipv4_mapped is not None:
         # ::ffff:a.b.c.d is a.b.c.d on this host's own IPv4 stack: it stands for it alone.
-        return _one_allowed(carried[0], allow_loopback=allow_loopback)
+        return _one_allowed(address.ipv4_mapped, allow_loopback=allow_loopback)
     return _one_allowed(address, allow_loopback=allow_loopback) and all(
-        _one_allowed(v4, allow_loopback=False) for v4 in carried
+        _one_allowed(v4, allow_loopback=False) for v4 in embedded_ipv4(address)
     )
 
 
