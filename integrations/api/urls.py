@@ -41,7 +41,7 @@ urlpatterns = [
         name="webhook_deliveries",
     ),
     path(
-        "webhooks/<uuid:pk>/deliveries/<uuid:delivery_pk>/resend",
+        "webhooks/<uuid:pk>/deliveries/<uuid:delivery_id>/resend",
         webhooks.WebhookResend.as_view(),
         name="webhook_resend",
     ),

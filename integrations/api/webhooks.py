@@ -200,9 +200,9 @@ class WebhookResend(OrganizationView):
             "attempt is planned) or when the endpoint is disabled."
         ),
     )
-    def post(self, request: Request, pk: str, delivery_pk: str) -> Response:
+    def post(self, request: Request, pk: str, delivery_id: str) -> Response:
         endpoint = endpoint_of(request, pk)
-        delivery = endpoint.deliveries.filter(pk=delivery_pk).first()
+        delivery = endpoint.deliveries.filter(pk=delivery_id).first()
         if delivery is None:
             raise NotFound
         try:

@@ -153,8 +153,8 @@ def test_the_api_conforms_to_its_schema(case, api):
         # A webhook endpoint: ours, another organization's, or one that exists nowhere
         # (a generated string that is no UUID stays as it is: a 404).
         parameters["id"] = _pick(generated, webhooks)
-        if isinstance(parameters.get("delivery_pk"), str):
-            parameters["delivery_pk"] = _pick(parameters["delivery_pk"], deliveries)
+        if isinstance(parameters.get("delivery_id"), str):
+            parameters["delivery_id"] = _pick(parameters["delivery_id"], deliveries)
     if isinstance(generated, int) and generated >= 0:
         # Valid ids name a seeded company: the linked one (so the proxy reaches the
         # sandbox), one waiting, another organization's, or one that exists nowhere.
