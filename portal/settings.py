@@ -355,7 +355,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ConnectionStatus": "integrations.models.Connection.Status",
-        "WebhookEventType": "integrations.webhook_models.WebhookEvent",
+        "WebhookEventType": "integrations.webhooks.models.WebhookEvent",
     },
 }
 

@@ -69,7 +69,7 @@ class ConnectionSerializer(serializers.ModelSerializer):
 class CompanySerializer(CompanyDataSerializer):
     """A company, as webhooks and the events feed describe it, and its link URL."""
 
-    # The description is integrations/representations.py's, shared with the events.
+    # The description is integrations/companies/representation.py's, shared with the events.
 
     name = serializers.CharField(max_length=200)
     external_id = serializers.CharField(

@@ -1,6 +1,6 @@
 """The webhooks API (endpoints, their delivery log, resend) and the events feed.
 
-The same services as Settings › Webhooks (services/webhooks.py): the page and the
+The same services as Settings › Webhooks (webhooks/services.py): the page and the
 API create, change, rotate, delete, test and resend alike, and record the same
 history (naming the API key). A signing secret is in the answer that creates it
 (create, rotate) and never again. An endpoint of another organization is a 404.
