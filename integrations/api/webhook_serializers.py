@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from integrations.api.serializers import StrictModelSerializer, StrictSerializer
 from integrations.webhooks.forms import validate_webhook_url
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -22,7 +23,7 @@ def _events_field(**kwargs: object) -> serializers.ListField:
     )
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(StrictModelSerializer):
     """A webhook endpoint (its signing secret is never shown again after create/rotate)."""
 
     url = serializers.URLField(
@@ -58,13 +59,13 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
         fields = [*WebhookEndpointSerializer.Meta.fields, "signing_secret"]
 
 
-class SigningSecretSerializer(serializers.Serializer):
+class SigningSecretSerializer(StrictSerializer):
     signing_secret = serializers.CharField(
         help_text=_("The new Standard Webhooks secret (whsec_...): shown in this answer only.")
     )
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(StrictModelSerializer):
     """One event sent to one endpoint, and how its attempts went."""
 
     class Meta:
@@ -87,7 +88,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EventSerializer(serializers.Serializer):
+class EventSerializer(StrictSerializer):
     """An event: the payload its webhook deliveries carry."""
 
     type = serializers.ChoiceField(choices=WebhookEvent.choices)

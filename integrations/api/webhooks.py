@@ -9,16 +9,18 @@ history (naming the API key). A signing secret is in the answer that creates it
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from integrations.api.authentication import organization_of
-from integrations.api.problems import Conflict
+from integrations.api.pagination import StrictCursorPagination
+from integrations.api.problems import Code, Conflict
 from integrations.api.views import OrganizationView, problems
 from integrations.api.webhook_serializers import (
     EventFilterSerializer,
@@ -36,21 +38,21 @@ from integrations.webhooks.models import WebhookEndpoint
 TAG = ["webhooks"]
 
 
-class EndpointCursor(CursorPagination):
+class EndpointCursor(StrictCursorPagination):
     ordering = "created_at"
     page_size = 50
     max_page_size = 200
     page_size_query_param = "limit"
 
 
-class DeliveryCursor(CursorPagination):
+class DeliveryCursor(StrictCursorPagination):
     ordering = "-created_at"
     page_size = 50
     max_page_size = 200
     page_size_query_param = "limit"
 
 
-class EventCursor(CursorPagination):
+class EventCursor(StrictCursorPagination):
     """Oldest first: a platform catching up reads on with `next` until it is empty."""
 
     ordering = "id"
@@ -103,7 +105,10 @@ class WebhookList(OrganizationView, GenericAPIView):
             **_values(serializer.validated_data),
         )
         body = WebhookEndpointCreatedSerializer(endpoint).data | {"signing_secret": secret}
-        return Response(body, status=HTTPStatus.CREATED)
+        location = settings.PORTAL_BASE_URL + reverse(
+            "api:webhook_detail", kwargs={"pk": endpoint.pk}
+        )
+        return Response(body, status=HTTPStatus.CREATED, headers={"Location": location})
 
 
 class WebhookDetail(OrganizationView):
@@ -167,7 +172,10 @@ class WebhookTest(OrganizationView):
         try:
             delivery = service.webhook_send_test(endpoint=endpoint_of(request, pk))
         except service.EndpointDisabled:
-            raise Conflict(_("Enable the endpoint before sending it a test event.")) from None
+            raise Conflict(
+                _("Enable the endpoint before sending it a test event."),
+                code=Code.ENDPOINT_DISABLED,
+            ) from None
         return Response(WebhookDeliverySerializer(delivery).data, status=HTTPStatus.ACCEPTED)
 
 
@@ -208,9 +216,14 @@ class WebhookResend(OrganizationView):
         try:
             resent = service.webhook_resend(delivery=delivery)
         except service.EndpointDisabled:
-            raise Conflict(_("Enable the endpoint before resending an event.")) from None
+            raise Conflict(
+                _("Enable the endpoint before resending an event."), code=Code.ENDPOINT_DISABLED
+            ) from None
         if not resent:
-            raise Conflict(_("This event is still being delivered: its next try is planned."))
+            raise Conflict(
+                _("This event is still being delivered: its next try is planned."),
+                code=Code.DELIVERY_PENDING,
+            )
         return Response(WebhookDeliverySerializer(delivery).data, status=HTTPStatus.ACCEPTED)
 
 

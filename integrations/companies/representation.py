@@ -6,6 +6,10 @@ and the events feed send exactly this. Below the services and the API, so that b
 use the one description (importing nothing above the models).
 """
 
+from datetime import UTC
+from typing import Any
+
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -23,8 +27,21 @@ COMPANY_FIELDS = [
 ]
 
 
+class UtcDateTimeField(serializers.DateTimeField):
+    """ISO 8601 in UTC (`2026-12-01T09:30:00Z`), whatever zone the request runs in."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("default_timezone", UTC)
+        super().__init__(**kwargs)
+
+
 class CompanyDataSerializer(serializers.ModelSerializer):
     """A company as the platform reads it, in answers and in events alike."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UtcDateTimeField,
+    }
 
     connection_status = serializers.SerializerMethodField()
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0014_history_kinds'),
+        ('integrations', '0015_api_idempotency_last_error_code'),
         ('portal', '0003_team4_invitations'),
     ]
 
