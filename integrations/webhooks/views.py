@@ -20,6 +20,7 @@ from integrations.webhooks import selectors
 from integrations.webhooks import services as service
 from integrations.webhooks.forms import WebhookEndpointForm
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.worker import webhooks_wait_for_a_worker
 from portal.organizations.tenancy import MemberRequest, admin_required, member_required
 
 
@@ -45,6 +46,7 @@ def webhook_list(request: MemberRequest) -> HttpResponse:
             if request.membership.is_admin
             else None
         ),
+        "no_worker": webhooks_wait_for_a_worker(organization=organization),
     }
     return render(request, "integrations/webhooks/list.html", context)
 
