@@ -4,6 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from integrations.connections.selectors import company_state, connection_state_of
+from integrations.connection_states import Action, ConnectionState, State, Warning
+
 from .. import selectors
 from ..models import Company, Connection
 from ..redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
@@ -25,12 +28,31 @@ def _clean_text(value: str) -> str:
 
 
 class HealthSerializer(serializers.Serializer):
-    warning = serializers.BooleanField()
+    warning = serializers.BooleanField(help_text=_("Whether the connection needs attention."))
     refresh_expires_soon = serializers.BooleanField()
     last_refresh_failed = serializers.BooleanField()
 
 
+STATE_HELP = _(
+    "The connection's state, in the words the portal's pages use: not_linked, waiting, "
+    "choosing_business, cancelled, link_failed, linked, relink_requested, tokens_refused, "
+    "unlinked."
+)
+
+
+def _state(serializer: serializers.Serializer, obj: object, read) -> ConnectionState:
+    """The one state answer for `obj`, worked out once per object and serializer."""
+    cache = serializer.context.setdefault("_states", {})
+    key = (type(obj).__name__, obj.pk)
+    if key not in cache:
+        cache[key] = read(obj)
+    return cache[key]
+
+
 class ConnectionSerializer(serializers.ModelSerializer):
+    state = serializers.SerializerMethodField(help_text=STATE_HELP)
+    actions = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField()
     linked_at = serializers.SerializerMethodField()
     health = serializers.SerializerMethodField()
 
@@ -38,6 +60,9 @@ class ConnectionSerializer(serializers.ModelSerializer):
         model = Connection
         fields = [
             "status",
+            "state",
+            "actions",
+            "warnings",
             "api_version",
             "country",
             "business_id",
@@ -50,6 +75,23 @@ class ConnectionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def _answer(self, connection: Connection) -> ConnectionState:
+        return _state(self, connection, connection_state_of)
+
+    @extend_schema_field(serializers.ChoiceField(choices=State.values))
+    def get_state(self, connection: Connection) -> str:
+        return self._answer(connection).state.value
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Action.values)))
+    def get_actions(self, connection: Connection) -> list[str]:
+        """What fits the state (unlink: POST …/connection/unlink succeeds)."""
+        return sorted(a.value for a in self._answer(connection).actions)
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Warning.values)))
+    def get_warnings(self, connection: Connection) -> list[str]:
+        """Why the connection needs attention; empty when it does not."""
+        return [w.value for w in self._answer(connection).warnings]
+
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_linked_at(self, connection: Connection) -> str | None:
         """When the connection was made (its record); null unless Linked."""
@@ -57,11 +99,11 @@ class ConnectionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(HealthSerializer)
     def get_health(self, connection: Connection) -> dict[str, bool]:
-        health = selectors.connection_health(connection)
+        answer = self._answer(connection)
         return {
-            "warning": health.warning,
-            "refresh_expires_soon": health.refresh_expires_soon,
-            "last_refresh_failed": health.last_refresh_failed,
+            "warning": answer.needs_attention,
+            "refresh_expires_soon": answer.refresh_expires_soon,
+            "last_refresh_failed": answer.last_refresh_failed,
         }
 
 
@@ -80,6 +122,7 @@ class CompanySerializer(serializers.ModelSerializer):
     )
     link_url = serializers.SerializerMethodField()
     connection_status = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField(help_text=STATE_HELP)
 
     class Meta:
         model = Company
@@ -90,6 +133,7 @@ class CompanySerializer(serializers.ModelSerializer):
             "redirect_url",
             "link_url",
             "connection_status",
+            "state",
             *read_only_fields,
         ]
 
@@ -117,6 +161,11 @@ class CompanySerializer(serializers.ModelSerializer):
     def get_connection_status(self, company: Company) -> str | None:
         connection = getattr(company, "connection", None)
         return connection.status if connection is not None else None
+
+
+    @extend_schema_field(serializers.ChoiceField(choices=State.values))
+    def get_state(self, company: Company) -> str:
+        return _state(self, company, company_state).state.value
 
 
 class CompanyUpdateSerializer(CompanySerializer):

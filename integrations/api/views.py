@@ -25,6 +25,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integrations.connections.selectors import company_state
+
 from .. import selectors
 from ..fields import unreadable_fields
 from ..history import acting_with_api_key
@@ -220,8 +222,9 @@ class ConnectionUnlink(OrganizationView):
         summary="Unlink the company (its authorization is revoked at Sage)",
     )
     def post(self, request: Request, pk: int) -> Response:
-        connection = connection_of(company_of(request, pk))
-        if not connection.can_unlink:
+        company = company_of(request, pk)
+        connection = connection_of(company)
+        if not company_state(company).can_unlink:
             raise Conflict(_("This company is not linked."))
         result = connection_unlink(connection=connection, actor=None)
         return Response(

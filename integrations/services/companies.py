@@ -1,5 +1,6 @@
 """Companies of an organization: create, update, delete, renew the link URL."""
 
+from integrations.connection_states import Action, actions_of
 from django.db import IntegrityError, transaction
 
 from portal.models import Organization
@@ -129,7 +130,7 @@ def company_delete(*, company: Company, actor: Actor) -> UnlinkResult | None:
     """
     connection = getattr(company, "connection", None)
     result = None
-    if connection is not None and connection.can_unlink:
+    if connection is not None and Action.UNLINK in actions_of(connection):
         result = connection_unlink(connection=connection, actor=actor)
     with transaction.atomic():
         # Its events stay in the organization's history (company: NULL), but no longer in
