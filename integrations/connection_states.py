@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils import formats, timezone
-from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from integrations.models import Connection, HistoryEvent
 
@@ -31,10 +31,10 @@ class State(models.TextChoices):
     CHOOSING_BUSINESS = "choosing_business", _("Choosing a business")
     CANCELLED = "cancelled", _("Cancelled")  # the customer said no at Sage
     LINK_FAILED = "link_failed", _("Link failed")
-    LINKED = "linked", pgettext_lazy("connection state", "Linked")
+    LINKED = "linked", _("Linked")
     RELINK_REQUESTED = "relink_requested", _("Relink requested")  # support, a client ID change
     TOKENS_REFUSED = "tokens_refused", _("Relink needed")  # Sage no longer accepts the tokens
-    UNLINKED = "unlinked", pgettext_lazy("connection state", "Unlinked")
+    UNLINKED = "unlinked", _("Unlinked")
 
 
 class Action(models.TextChoices):
