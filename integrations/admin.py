@@ -14,8 +14,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
-from integrations.connections.selectors import connection_state_of
 from integrations.connection_states import Action, actions_of, event_what, event_who
+from integrations.connections.selectors import connection_state_of
 
 from . import models
 from .admin_support import SupportAction, SupportActionAdmin

@@ -246,17 +246,20 @@ def connection_state(connection: Connection | None, last: LastEvent | None) -> C
 
 
 # What a history event of the lifecycle did, in the words of the state it led to.
+EVENT_STATES: dict[str, State] = {
+    HistoryEvent.Kind.LINKED: State.LINKED,
+    HistoryEvent.Kind.MARKED_FOR_RELINK: State.RELINK_REQUESTED,
+    HistoryEvent.Kind.DEAUTHORIZED: State.TOKENS_REFUSED,
+    HistoryEvent.Kind.UNLINKED: State.UNLINKED,
+}
+
+
 def event_state(kind: str, details: dict[str, Any]) -> State | None:
     """The state a lifecycle event led to; None for any other event."""
     if kind == HistoryEvent.Kind.LINK_FAILED:
         cancelled = details.get("reason") == CANCEL_REASON
         return State.CANCELLED if cancelled else State.LINK_FAILED
-    return {
-        HistoryEvent.Kind.LINKED: State.LINKED,
-        HistoryEvent.Kind.MARKED_FOR_RELINK: State.RELINK_REQUESTED,
-        HistoryEvent.Kind.DEAUTHORIZED: State.TOKENS_REFUSED,
-        HistoryEvent.Kind.UNLINKED: State.UNLINKED,
-    }.get(kind)
+    return EVENT_STATES.get(kind)
 
 
 # Who acted, for the events no signed-in user nor API key caused.

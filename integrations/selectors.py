@@ -17,10 +17,9 @@ from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Invitation, Membership, Organization
-
 from integrations.connection_states import ConnectionState, State
 from integrations.connections.selectors import company_state, last_event_annotations
+from portal.models import Invitation, Membership, Organization
 
 from .models import (
     Company,
@@ -305,7 +304,7 @@ def company_list_rows(companies) -> list[CompanyRow]:
         connection = getattr(company, "connection", None)
         state = company_state(company)
         unlinked = connection is None or state.state == State.UNLINKED
-        refreshed = None if unlinked else connection.last_refreshed_at
+        refreshed = None if connection is None or unlinked else connection.last_refreshed_at
         rows.append(CompanyRow(company.name, company.get_absolute_url(), state, refreshed))
     return rows
 
@@ -352,10 +351,12 @@ def api_companies(
 
     `status`: a connection status; `search`: part of the name, or the whole external ID.
     """
+    events = HistoryEvent.objects.filter(company=OuterRef("pk"))
     companies = (
         Company.objects.for_org(organization)
         .select_related("connection")
         .defer("connection__access_token", "connection__refresh_token")
+        .annotate(**last_event_annotations(events))  # each company's state, in this query
     )
     if status:
         companies = companies.filter(connection__status=status)

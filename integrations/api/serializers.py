@@ -1,11 +1,13 @@
 """What the API reads and writes: companies, their link URL and their connection."""
 
+from collections.abc import Callable
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from integrations.connections.selectors import company_state, connection_state_of
 from integrations.connection_states import Action, ConnectionState, State, Warning
+from integrations.connections.selectors import company_state, connection_state_of
 
 from .. import selectors
 from ..models import Company, Connection
@@ -40,9 +42,11 @@ STATE_HELP = _(
 )
 
 
-def _state(serializer: serializers.Serializer, obj: object, read) -> ConnectionState:
+def _state[T: Company | Connection](
+    serializer: serializers.Serializer, obj: T, read: Callable[[T], ConnectionState]
+) -> ConnectionState:
     """The one state answer for `obj`, worked out once per object and serializer."""
-    cache = serializer.context.setdefault("_states", {})
+    cache: dict[tuple[str, object], ConnectionState] = serializer.context.setdefault("_states", {})
     key = (type(obj).__name__, obj.pk)
     if key not in cache:
         cache[key] = read(obj)
@@ -161,7 +165,6 @@ class CompanySerializer(serializers.ModelSerializer):
     def get_connection_status(self, company: Company) -> str | None:
         connection = getattr(company, "connection", None)
         return connection.status if connection is not None else None
-
 
     @extend_schema_field(serializers.ChoiceField(choices=State.values))
     def get_state(self, company: Company) -> str:

@@ -1,8 +1,8 @@
 """Companies of an organization: create, update, delete, renew the link URL."""
 
-from integrations.connection_states import Action, actions_of
 from django.db import IntegrityError, transaction
 
+from integrations.connection_states import Action, actions_of
 from portal.models import Organization
 
 from ..history import Actor, history_record

@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from integrations.connections.selectors import company_state
 from portal.tenancy import admin_required, member_required
 
 from .. import selectors
 from ..fields import unreadable_fields
 from ..forms.companies import CompanyForm, CompanySearchForm, ConfirmForm, LivePageForm
 from ..models import Company, Connection
-from integrations.connections.selectors import company_state
 from ..services import companies as service
 from ..services import connections
 from ..services.live_data import LiveList, company_live_data, company_live_list
