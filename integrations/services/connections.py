@@ -22,18 +22,18 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.debug import sensitive_variables
 
+from integrations.connections.events import transition_announce
+
 from ..fields import unreadable_fields
-from ..history import Actor, history_record, note_details
+from ..history import Actor, note_details
 from ..models import Connection, CredentialSet, HistoryEvent
 from ..sage import oauth
 from ..sage.businesses import Business
 from ..sage.errors import OAuthErrorKind, SageOAuthError
 from ..sage.versions import ApiVersion
-from ..webhook_models import WebhookEvent
 from .linking import LinkUnavailable, Unavailable
 from .live_data_cache import live_data_forget
 from .revocation import held_token, note_revocation, revoke, revoke_after_commit
-from .webhooks import webhook_emit, webhook_link_event
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,25 @@ STORE_RETRY_WAIT = 0.2
 # PostgreSQL's SQLSTATE for lock_not_available (lock_timeout reached, or NOWAIT).
 LOCK_NOT_AVAILABLE = "55P03"
 
+# What a refresh writes: the tokens Sage rotated (Connection.store_tokens).
+TOKEN_FIELDS = (
+    "access_token",
+    "refresh_token",
+    "access_token_expires_at",
+    "refresh_token_expires_at",
+    "last_refreshed_at",
+    "last_error",
+    "updated_at",
+)
+# What a change of status that drops the tokens writes (Connection.forget_tokens).
+FORGET_FIELDS = [
+    "status",
+    "access_token",
+    "refresh_token",
+    "access_token_expires_at",
+    "refresh_token_expires_at",
+    "updated_at",
+]
 # What linking writes on the connection (updated_at: auto_now only applies to the
 # fields save() is told to write).
 LINK_FIELDS = (
@@ -158,40 +177,14 @@ def check_usable(connection: Connection) -> None:
         raise RelinkRequired(gettext("This company is not linked to Sage."))
 
 
-def _record(
-    connection: Connection, kind: HistoryEvent.Kind, *, actor: Actor = None, **details: object
-) -> HistoryEvent:
-    return history_record(
-        organization=connection.company.organization,
-        integration=connection.integration,
-        company=connection.company,
-        actor=actor,
-        kind=kind,
-        details=details,
-    )
-
-
-def _record_linked(connection: Connection) -> None:
-    webhook_emit(
-        event=webhook_link_event(connection), company=connection.company, connection=connection
-    )
-    _record(
+def _announce_linked(connection: Connection) -> None:
+    transition_announce(
         connection,
         HistoryEvent.Kind.LINKED,
         country=connection.country,
         api_version=connection.api_version,
         business=connection.business_name,
     )
-
-
-def _emit_deauthorized(connection: Connection, *, reason: str) -> None:
-    event = WebhookEvent.CONNECTION_DEAUTHORIZED
-    webhook_emit(event=event, company=connection.company, connection=connection, reason=reason)
-
-
-def _emit_refresh_failed(connection: Connection, *, error: str) -> None:
-    event = WebhookEvent.CONNECTION_REFRESH_FAILED
-    webhook_emit(event=event, company=connection.company, connection=connection, error=error)
 
 
 @sensitive_variables("tokens")
@@ -229,11 +222,12 @@ def connection_link(
     connection.business_name = business.name if business else ""
     connection.move_to(target)
     connection.save(update_fields=LINK_FIELDS)
-    live_data_forget(connection.pk)  # a relink: the data may be another business's
     # A second trip for a company still choosing its business: the first one's tokens go.
     revoke_after_commit(held_token(stored))
     if connection.is_linked:
-        _record_linked(connection)
+        _announce_linked(connection)  # the live data is forgotten: maybe another business's
+    else:
+        live_data_forget(connection.pk)
     return connection
 
 
@@ -253,20 +247,24 @@ def connection_business_choose(*, connection_id: uuid.UUID | str, business: Busi
     connection.business_id = business.id
     connection.business_name = business.name
     connection.move_to(Connection.Status.LINKED)
-    connection.save()
-    _record_linked(connection)
+    connection.save(update_fields=["business_id", "business_name", "status", "updated_at"])
+    _announce_linked(connection)
     return connection
 
 
 def _record_refresh_failure(connection: Connection, error: SageOAuthError) -> str:
     unavailable = error.kind == OAuthErrorKind.UNAVAILABLE
     message = REFRESH_UNAVAILABLE if unavailable else REFRESH_REFUSED
-    if not connection.last_error:  # one history event per failing streak, not per try
-        _record(connection, HistoryEvent.Kind.REFRESH_FAILED, error=error.error or error.kind)
-        _emit_refresh_failed(connection, error=str(error.error or error.kind))
+    first = not connection.last_error  # one history event per failing streak, not per try
     connection.last_error = message
     connection.save(update_fields=["last_error", "updated_at"])
-    live_data_forget(connection.pk)
+    if first:
+        code = str(error.error or error.kind)
+        transition_announce(
+            connection, HistoryEvent.Kind.REFRESH_FAILED, webhook={"error": code}, error=code
+        )
+    else:
+        live_data_forget(connection.pk)
     return gettext(message)
 
 
@@ -288,9 +286,11 @@ def connection_record_error(
             last_error=message, updated_at=timezone.now()
         )
     if always or not connection.last_error:
+        connection.last_error = message
         with transaction.atomic():
-            _record(connection, HistoryEvent.Kind.REFRESH_FAILED, error=error)
-            _emit_refresh_failed(connection, error=error)
+            transition_announce(
+                connection, HistoryEvent.Kind.REFRESH_FAILED, webhook={"error": error}, error=error
+            )
 
 
 def _store_refreshed(locked: Connection, tokens: oauth.TokenSet) -> None:
@@ -300,7 +300,7 @@ def _store_refreshed(locked: Connection, tokens: oauth.TokenSet) -> None:
         try:
             # A savepoint: a failed try leaves the transaction (and its row lock) usable.
             with transaction.atomic():
-                locked.save()
+                locked.save(update_fields=TOKEN_FIELDS)
             return
         except DatabaseError as error:
             if attempt == STORE_ATTEMPTS:
@@ -415,10 +415,14 @@ def connection_deauthorize(
     locked.move_to(Connection.Status.DEAUTHORIZED)
     locked.forget_tokens()
     locked.last_error = MUST_RELINK
-    locked.save()
-    live_data_forget(locked.pk)
-    _record(locked, HistoryEvent.Kind.DEAUTHORIZED, actor=actor, reason=HistoryEvent.Reason(reason))
-    _emit_deauthorized(locked, reason=reason)
+    locked.save(update_fields=[*FORGET_FIELDS, "last_error"])
+    transition_announce(
+        locked,
+        HistoryEvent.Kind.DEAUTHORIZED,
+        actor=actor,
+        webhook={"reason": str(reason)},
+        reason=HistoryEvent.Reason(reason),
+    )
     return locked
 
 
@@ -440,18 +444,17 @@ def connection_mark_for_relink(
     held = held_token(locked)
     locked.move_to(Connection.Status.DEAUTHORIZED)
     locked.forget_tokens()
-    locked.save()
-    live_data_forget(locked.pk)
-    event = _record(
+    locked.save(update_fields=FORGET_FIELDS)
+    transition_announce(
         locked,
         HistoryEvent.Kind.MARKED_FOR_RELINK,
         actor=actor,
+        webhook={"reason": str(reason)},
+        held=held,
         reason=HistoryEvent.Reason(reason),
         **{"from": previous},
         **note_details(note),
     )
-    revoke_after_commit(held, event=event)
-    _emit_deauthorized(locked, reason=reason)
     return True
 
 
@@ -479,14 +482,11 @@ def connection_unlink(*, connection: Connection, actor: Actor) -> UnlinkResult:
         locked.move_to(Connection.Status.UNLINKED)
         locked.forget_tokens()
         locked.last_error = ""
-        locked.save()
-        live_data_forget(locked.pk)
-        event = _record(
+        locked.save(update_fields=[*FORGET_FIELDS, "last_error"])
+        # The revocation is awaited below, not after the commit: the caller says its outcome.
+        event = transition_announce(
             locked, HistoryEvent.Kind.UNLINKED, actor=actor, revoked=False, revoke_failed=False
-        )
-        webhook_emit(
-            event=WebhookEvent.CONNECTION_UNLINKED, company=locked.company, connection=locked
-        )
+        ).event
     if held is None:
         if unreadable:
             note_revocation(event, revoked=False)

@@ -100,11 +100,12 @@ def _company_data(company: Company) -> dict[str, Any]:
     return {"id": company.pk, "external_id": company.external_id, "name": company.name}
 
 
-def _connection_data(connection: Connection) -> dict[str, Any]:
+def _connection_data(connection: Connection, state: str) -> dict[str, Any]:
     refreshed = connection.last_refreshed_at
     return {
         "id": str(connection.pk),
         "status": connection.status,
+        "state": state,  # the word of the portal's pages and the API (connection_states.State)
         "api_version": connection.api_version,
         "country": connection.country,
         "business_id": connection.business_id,
@@ -123,12 +124,14 @@ def webhook_emit(
     event: WebhookEvent,
     company: Company,
     connection: Connection | None = None,
+    state: str = "",
     **details: str,
 ) -> list[WebhookDelivery]:
     """Queue `event` for every enabled endpoint of the company's organization that wants it.
 
     The deliveries are written in the caller's transaction and enqueued after it commits.
-    `details` (e.g. reason="access_denied") go into `data` beside the company.
+    `details` (e.g. reason="access_denied") go into `data` beside the company; `state`
+    (the connection's state after the change) into `data["connection"]`.
     """
     endpoints = [
         e
@@ -139,7 +142,7 @@ def webhook_emit(
         return []
     data: dict[str, Any] = {"company": _company_data(company)}
     if connection is not None:
-        data["connection"] = _connection_data(connection)
+        data["connection"] = _connection_data(connection, state)
     data.update(details)
     payload = webhook_payload(event.value, data)
     now = timezone.now()
