@@ -20,7 +20,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from integrations.connection_states import LastEvent, connection_state
 from integrations.history import Actor, history_record
-from integrations.models import Connection, HistoryEvent
+from integrations.models import Connection, HistoryEvent, Integration
 from integrations.services.live_data_cache import fresh_key, last_key
 from integrations.services.revocation import HeldToken, note_revocation, revoke
 from integrations.services.webhooks import webhook_emit, webhook_link_event
@@ -51,13 +51,15 @@ def transition_announce(
     actor: Actor = None,
     webhook: dict[str, str] | None = None,
     held: HeldToken | None = None,
+    integration: Integration | None = None,
     **details: Any,
 ) -> Announcement:
     """Record the change's one event and queue its effects for after the commit.
 
     `connection` comes with its company, organization and integration, as saved.
     `webhook`: what the webhook's `data` says beside the company and connection (its
-    reason, its error); `held`: a refresh token the change dropped, revoked at Sage.
+    reason, its error); `held`: a refresh token the change dropped, revoked at Sage;
+    `integration`: the connection's, when the caller holds it already (not read again).
     """
     webhook_type = (
         webhook_link_event(connection)  # before this event: was it linked before?
@@ -66,7 +68,7 @@ def transition_announce(
     )
     event = history_record(
         organization=connection.company.organization,
-        integration=connection.integration,
+        integration=integration or connection.integration,
         company=connection.company,
         actor=actor,
         kind=kind,

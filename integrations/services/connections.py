@@ -26,12 +26,11 @@ from integrations.connections.events import transition_announce
 
 from ..fields import unreadable_fields
 from ..history import Actor, note_details
-from ..models import Connection, CredentialSet, HistoryEvent
+from ..models import Company, Connection, CredentialSet, HistoryEvent, Integration
 from ..sage import oauth
 from ..sage.businesses import Business
 from ..sage.errors import OAuthErrorKind, SageOAuthError
 from ..sage.versions import ApiVersion
-from .linking import LinkUnavailable, Unavailable
 from .live_data_cache import live_data_forget
 from .revocation import held_token, note_revocation, revoke, revoke_after_commit
 
@@ -140,6 +139,10 @@ class AlreadyLinked(Exception):
     """Another browser finished linking this company while this one was at Sage."""
 
 
+class ChoiceTooLate(Exception):
+    """The business choice came for a connection no longer waiting for one."""
+
+
 def _locked(pk: uuid.UUID, *related: str) -> Connection:
     """Read the connection under a row lock (inside the caller's transaction)."""
     return (
@@ -231,9 +234,47 @@ def connection_link(
     return connection
 
 
+def connection_for_trip(
+    *, company: Company, integration: Integration, credential_set: CredentialSet
+) -> Connection:
+    """The company's connection for a new trip to Sage: its own, or a new PendingAuth one.
+
+    Call it with the company's row locked (two starts at once make one connection).
+    """
+    connection = Connection.objects.filter(company=company).first()
+    if connection is None:
+        connection = Connection.objects.create(
+            company=company,
+            integration=integration,
+            credential_set=credential_set,
+            api_version=credential_set.api_version,
+        )
+    return connection
+
+
+@transaction.atomic
+def connection_link_failed(
+    *, connection: Connection, integration: Integration, reason: str, message: str
+) -> None:
+    """Record a trip to Sage that did not link: `last_error` (untranslated), nothing else.
+
+    `connection` comes with its company and organization; `integration` is the trip's.
+    """
+    Connection.objects.filter(pk=connection.pk).update(
+        last_error=message, updated_at=timezone.now()
+    )
+    transition_announce(
+        connection,
+        HistoryEvent.Kind.LINK_FAILED,
+        integration=integration,
+        webhook={"reason": reason},
+        reason=reason,
+    )
+
+
 @transaction.atomic
 def connection_business_choose(*, connection_id: uuid.UUID | str, business: Business) -> Connection:
-    """Link the business the customer picked; raise LinkUnavailable if it is too late."""
+    """Link the business the customer picked; raise ChoiceTooLate if it is too late."""
     connection = (
         Connection.objects.select_for_update()
         .select_related("company__organization", "integration")
@@ -241,9 +282,9 @@ def connection_business_choose(*, connection_id: uuid.UUID | str, business: Busi
         .first()
     )
     if connection is None or connection.status != Connection.Status.PENDING_AUTH:
-        raise LinkUnavailable(Unavailable.LINKED if connection else Unavailable.UNKNOWN)
+        raise ChoiceTooLate
     if not connection.access_token:
-        raise LinkUnavailable(Unavailable.UNKNOWN)
+        raise ChoiceTooLate
     connection.business_id = business.id
     connection.business_name = business.name
     connection.move_to(Connection.Status.LINKED)

@@ -5,18 +5,16 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from ..fields import unreadable_fields
-from ..history import history_record
 from ..models import (
     AuthorizationRequest,
     Company,
     Connection,
     CredentialSet,
-    HistoryEvent,
 )
 from ..redirect_urls import WayBackStatus
 from ..sage import oauth
@@ -24,8 +22,7 @@ from ..sage.businesses import Business, list_businesses
 from ..sage.countries import countries_for
 from ..sage.errors import SageApiError, SageOAuthError
 from ..sage.versions import ApiVersion
-from ..webhook_models import WebhookEvent
-from .connections import AlreadyLinked, connection_link
+from .connections import AlreadyLinked, connection_link, connection_link_failed
 from .link_outcomes import (
     FAILURE_MESSAGES,
     PROVIDER_ERROR_NOTICES,
@@ -36,7 +33,6 @@ from .link_outcomes import (
 )
 from .linking import callback_url, link_token_hash
 from .way_back import way_back_url
-from .webhooks import webhook_emit
 
 logger = logging.getLogger(__name__)
 
@@ -73,24 +69,12 @@ class Outcome:
 
 def _fail(authorization: AuthorizationRequest, *, reason: LinkFailure) -> None:
     """Record a failed link: last_error set, history, nothing else touched."""
-    connection = authorization.connection
-    with transaction.atomic():
-        Connection.objects.filter(pk=connection.pk).update(
-            last_error=FAILURE_MESSAGES[reason], updated_at=timezone.now()
-        )
-        history_record(
-            organization=connection.company.organization,
-            integration=authorization.credential_set.integration,
-            company=connection.company,
-            kind=HistoryEvent.Kind.LINK_FAILED,
-            details={"reason": LinkFailure(reason).value},
-        )
-        webhook_emit(
-            event=WebhookEvent.LINK_FAILED,
-            company=connection.company,
-            connection=connection,
-            reason=LinkFailure(reason).value,
-        )
+    connection_link_failed(
+        connection=authorization.connection,
+        integration=authorization.credential_set.integration,
+        reason=LinkFailure(reason).value,
+        message=FAILURE_MESSAGES[reason],
+    )
 
 
 def _refusal(authorization: AuthorizationRequest) -> LinkFailure | None:

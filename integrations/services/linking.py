@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_variables
 from ..models import AuthorizationRequest, Company, Connection, Integration
 from ..sage import oauth
 from ..sage.countries import countries_for
+from .connections import connection_for_trip
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -154,15 +155,10 @@ def link_start(*, company: Company, platform: str, country: str, browser_secret:
     if country not in {c.code for c in countries_for(credential_set.api_version)}:
         # The admin switched the credential type while the customer chose a flag.
         raise CountryNotOffered(country)
-    connection = Connection.objects.filter(company=company).first()
-    if connection is None:
-        connection = Connection.objects.create(
-            company=company,
-            integration=integration,
-            credential_set=credential_set,
-            api_version=credential_set.api_version,
-        )
-    elif connection.status == Connection.Status.LINKED:
+    connection = connection_for_trip(
+        company=company, integration=integration, credential_set=credential_set
+    )
+    if connection.status == Connection.Status.LINKED:
         raise LinkUnavailable(Unavailable.LINKED)
     verifier, challenge = oauth.pkce_pair()
     state = secrets.token_urlsafe(32)

@@ -242,7 +242,7 @@ def link_business(request):
             connection = connections.connection_business_choose(
                 connection_id=choice.connection, business=business
             )
-        except LinkUnavailable:
+        except connections.ChoiceTooLate:
             return _bad_state(request)
         outcome = outcome or LinkOutcome(
             result=Result.LINKED,

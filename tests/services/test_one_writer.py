@@ -1,0 +1,51 @@
+"""One writer of connections: only the connections service changes a Connection row, and
+each of its saves names the columns it writes."""
+
+import ast
+from pathlib import Path
+
+import integrations
+
+ROOT = Path(integrations.__file__).parent
+WRITER = ROOT / "services" / "connections.py"
+WRITES = {"create", "update", "bulk_create", "bulk_update", "delete", "get_or_create"}
+
+
+def _sources():
+    for path in sorted(ROOT.rglob("*.py")):
+        if "migrations" not in path.parts and "sandbox" not in path.parts:
+            yield path, ast.parse(path.read_text())
+
+
+def _chain(node: ast.AST) -> str:
+    """`Connection.objects.filter(...).update` as the text of its calls, roughly."""
+    return ast.unparse(node)
+
+
+def test_no_module_but_the_connections_service_writes_a_connection_row():
+    found = []
+    for path, tree in _sources():
+        if path == WRITER:
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in WRITES
+                and "Connection.objects" in _chain(node.func.value)
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
+
+
+def test_every_save_of_the_connections_service_names_its_fields():
+    tree = ast.parse(WRITER.read_text())
+    unnamed = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "save"
+        and not any(k.arg == "update_fields" for k in node.keywords)
+    ]
+    assert unnamed == []
