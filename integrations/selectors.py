@@ -8,11 +8,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from allauth.mfa.models import Authenticator
-from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.connection_states import ConnectionState, State
 from integrations.connections.selectors import company_state, last_event_annotations
 from portal.models import Invitation, Membership, Organization
+from portal.public_urls import public_url
 
 from .models import (
     Company,
@@ -266,7 +265,7 @@ def company_history(*, company: Company) -> QuerySet[HistoryEvent]:
 
 def company_link_url(company: Company) -> str:
     """The link URL to send to the business customer: PORTAL_BASE_URL, never the Host header."""
-    return settings.PORTAL_BASE_URL + reverse("integrations:link", args=[company.link_token])
+    return public_url("integrations:link", company.link_token)
 
 
 def companies_for_list(*, organization: Organization, query: str = "") -> QuerySet[Company]:

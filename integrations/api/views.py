@@ -7,8 +7,6 @@ through the key's organization.
 from contextlib import AbstractContextManager
 from http import HTTPStatus
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations.connections.selectors import company_state
+from portal.public_urls import public_url
 
 from .. import selectors
 from ..fields import unreadable_fields
@@ -289,9 +288,7 @@ class SageProxy(OrganizationView):
             raise BadGateway(str(error)) from None
         body = answer.body
         if answer.links:
-            base = settings.PORTAL_BASE_URL + reverse(
-                "api:sage_proxy", kwargs={"pk": company.pk, "path": ""}
-            )
+            base = public_url("api:sage_proxy", pk=company.pk, path="")
             body = body | {k: base + v if v else None for k, v in answer.links.items()}
         headers = {"Retry-After": answer.retry_after} if answer.retry_after else None
         return Response(body, status=answer.status, headers=headers)

@@ -6,16 +6,15 @@ import secrets
 from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from portal.public_urls import public_url
+
 from ..models import AuthorizationRequest, Company, Connection, Integration
 from ..sage import oauth
-from ..sage.countries import countries_for
 from .connections import connection_for_trip
 
 if TYPE_CHECKING:
@@ -26,8 +25,7 @@ if TYPE_CHECKING:
 
 def callback_url() -> str:
     """The redirect URI to register with Sage: built from PORTAL_BASE_URL, never the Host header."""
-    base_url: str = settings.PORTAL_BASE_URL
-    return base_url + reverse("integrations:oauth_callback")
+    return public_url("integrations:oauth_callback")
 
 
 class Wording(NamedTuple):
@@ -146,13 +144,19 @@ class CountryNotOffered(Exception):
 
 @sensitive_variables("verifier", "browser_secret")
 @transaction.atomic
-def link_start(*, company: Company, platform: str, country: str, browser_secret: str) -> str:
-    """Create the authorization request for this browser; return Sage's authorize URL."""
+def link_start(
+    *, company: Company, platform: str, country: str, offered_version: str, browser_secret: str
+) -> str:
+    """Create the authorization request for this browser; return Sage's authorize URL.
+
+    `country` is one of the countries offered for `offered_version` (the country form
+    checked it against the list it showed): the list is not worked out again here.
+    """
     company = Company.objects.select_for_update().select_related("organization").get(pk=company.pk)
     if not company.link_is_valid:
         raise LinkUnavailable(Unavailable.EXPIRED)
     integration, credential_set = link_integration(company=company, platform=platform)
-    if country not in {c.code for c in countries_for(credential_set.api_version)}:
+    if credential_set.api_version != offered_version:
         # The admin switched the credential type while the customer chose a flag.
         raise CountryNotOffered(country)
     connection = connection_for_trip(

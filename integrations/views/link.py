@@ -1,9 +1,7 @@
 """The business customer's pages (no login): link URL, country, Sage callback, business choice."""
 
-from dataclasses import replace
 from functools import wraps
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 from allauth.core import ratelimit
 from django.conf import settings
@@ -18,16 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import link_session, selectors
 from ..forms.link import BusinessForm, CountryForm
-from ..link_session import BusinessChoice, LinkOutcome
 from ..models import Connection, Integration
-from ..redirect_urls import WayBackStatus
+from ..redirect_urls import url_origin
 from ..sage import endpoints
-from ..sage.businesses import Business
 from ..sage.countries import UNSUPPORTED_REGIONS
 from ..sage.versions import ApiVersion
-from ..services import connections, link_callback, linking, way_back
-from ..services.link_callback import Result
-from ..services.link_outcomes import Notice
+from ..services import connections, link_callback, linking
+from ..services.link_callback import LinkOutcome, Result
 from ..services.linking import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
 
 # allauth's rate limiter (the shared cache, the client address behind
@@ -73,8 +68,8 @@ def form_to_sage(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        parts = urlsplit(endpoints.authorize_url())
-        return _form_action_to(f"{parts.scheme}://{parts.netloc}", view, request, *args, **kwargs)
+        origin = url_origin(endpoints.authorize_url())
+        return _form_action_to(origin, view, request, *args, **kwargs)
 
     return wrapper
 
@@ -85,7 +80,7 @@ def form_to_way_back(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         choice = link_session.peek_choice(request)
-        origin = way_back.way_back_origin(connection_id=choice.connection) if choice else ""
+        origin = url_origin(choice.way_back) if choice else ""
         return _form_action_to(origin, view, request, *args, **kwargs)
 
     return wrapper
@@ -160,6 +155,7 @@ def link_country(request, token, platform):
                 company=company,
                 platform=platform,
                 country=form.cleaned_data["country"],
+                offered_version=credential_set.api_version,
                 browser_secret=link_session.browser_secret(request),
             )
         except LinkUnavailable as exc:
@@ -198,29 +194,9 @@ def oauth_callback(request):
         # this page leaves out the language switch form.
         return _bad_state(request, {"hide_language_switch": True})
     outcome = link_callback.link_complete(authorization=authorization, params=request.GET)
-    company = outcome.company
-    link_session.stash_outcome(
-        request,
-        LinkOutcome(
-            result=outcome.result,
-            notice=outcome.notice,
-            company=company.name,
-            organization=company.organization_id,
-            # "Try again" with the current link URL, but never hand a renewed one to
-            # whoever came back with the old.
-            token=(
-                company.link_token
-                if company.link_is_valid and outcome.notice != Notice.LINK_REPLACED
-                else ""
-            ),
-            business=outcome.connection.business_name,
-            way_back=outcome.way_back,
-        ),
-    )
-    if outcome.result == Result.CHOOSE_BUSINESS:
-        businesses = tuple((b.id, b.name) for b in outcome.businesses)
-        choice = BusinessChoice(connection=str(outcome.connection.pk), businesses=businesses)
-        link_session.stash_choice(request, choice)
+    link_session.stash_outcome(request, outcome.stored)
+    if outcome.choice is not None:
+        link_session.stash_choice(request, outcome.choice)
         return redirect("integrations:link_business")
     return redirect("integrations:link_done")
 
@@ -235,32 +211,13 @@ def link_business(request):
     form = BusinessForm(request.POST or None, businesses=list(choice.businesses))
     outcome = link_session.peek_outcome(request)
     if request.method == "POST" and form.is_valid():
-        chosen = form.cleaned_data["business"]
-        business = Business(id=chosen, name=dict(choice.businesses)[chosen])
         link_session.pop_choice(request)
         try:
-            connection = connections.connection_business_choose(
-                connection_id=choice.connection, business=business
+            linked = link_callback.link_business_choose(
+                choice=choice, business_id=form.cleaned_data["business"], outcome=outcome
             )
         except connections.ChoiceTooLate:
             return _bad_state(request)
-        outcome = outcome or LinkOutcome(
-            result=Result.LINKED,
-            notice=Notice.LINKED,
-            company=connection.company.name,
-            organization=connection.company.organization_id,
-        )
-        linked = replace(
-            outcome,
-            result=Result.LINKED,
-            notice=Notice.linked(business.name),
-            business=business.name,
-            way_back=way_back.way_back_url(
-                company=connection.company,
-                integration=connection.integration,
-                status=WayBackStatus.LINKED,
-            ),
-        )
         link_session.stash_outcome(request, linked)
         return redirect("integrations:link_done")
     status = HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK

@@ -7,8 +7,7 @@ import pytest
 from django.urls import reverse
 
 from integrations import link_session
-from integrations.link_session import LinkOutcome
-from integrations.services.link_callback import Result
+from integrations.services.link_callback import LinkOutcome, Result
 from integrations.services.link_outcomes import (
     FAILURE_MESSAGES,
     NOTICE_WORDING,
