@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import mail_admins
@@ -486,6 +487,7 @@ def connection_mark_for_relink(
     locked.move_to(Connection.Status.DEAUTHORIZED)
     locked.forget_tokens()
     locked.save(update_fields=FORGET_FIELDS)
+    details: dict[str, Any] = {"from": previous, **note_details(note)}
     transition_announce(
         locked,
         HistoryEvent.Kind.MARKED_FOR_RELINK,
@@ -493,8 +495,7 @@ def connection_mark_for_relink(
         webhook={"reason": str(reason)},
         held=held,
         reason=HistoryEvent.Reason(reason),
-        **{"from": previous},
-        **note_details(note),
+        **details,
     )
     return True
 
