@@ -215,3 +215,35 @@ def test_the_api_list_says_each_state_without_a_query_per_company(api_a, company
         company_in(state, f"More {state.value}")
 
     assert queries() == few
+
+
+def test_the_webhooks_say_the_state_in_the_same_word_as_the_api(
+    org_a,
+    api_a,
+    client,
+    sage_sandbox,
+    setup_sage,
+    make_company,
+    make_endpoint,
+    webhook_receiver,
+    django_capture_on_commit_callbacks,
+):
+    import json
+
+    setup_sage(org_a)
+    make_endpoint(org_a, webhook_receiver.url)
+    shy, keen = make_company(org_a, "Shy Ltd"), make_company(org_a, "Keen Ltd")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(callback_path(sage_sandbox.deny(authorize_query(client, shy))))
+        client.get(callback_path(sage_sandbox.approve(authorize_query(client, keen))))
+        api_a.post(f"/api/v1/companies/{keen.pk}/connection/unlink")
+
+    sent = [json.loads(r.body) for r in webhook_receiver.requests]
+    states = [(m["type"], m["data"]["connection"]["state"]) for m in sent]
+
+    assert states == [
+        ("link.failed", "cancelled"),
+        ("connection.linked", "linked"),
+        ("connection.unlinked", "unlinked"),
+    ]
+    assert api_a.get(f"/api/v1/companies/{shy.pk}").json()["state"] == "cancelled"
