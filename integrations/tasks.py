@@ -22,9 +22,13 @@ from django.conf import settings
 from django.tasks import TaskResult, TaskResultStatus, task
 from django.utils import timezone
 
-from .services.housekeeping import expired_purge
-from .services.keepalive import connection_keepalive, connections_keepalive, keepalive_due_ids
-from .services.webhook_delivery import deliver_webhook, webhooks_sweep
+from integrations.connections.keepalive import (
+    connection_keepalive,
+    connections_keepalive,
+    keepalive_due_ids,
+)
+from integrations.services.housekeeping import expired_purge
+from integrations.webhooks.delivery import deliver_webhook, webhooks_sweep
 
 # Defined beside its service (the services enqueue it after their transaction commits).
 __all__ = ["deliver_webhook"]

@@ -11,6 +11,7 @@ The one exception is the unlink: its caller says whether Sage confirmed the
 revocation, so `connection_unlink` waits for it after its own commit.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,13 +19,13 @@ from django.core.cache import cache
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
-from integrations.connection_states import LastEvent, connection_state
-from integrations.history import Actor, history_record
+from integrations.audit.history import Actor, history_record
+from integrations.connections.live_data_cache import fresh_key, last_key
+from integrations.connections.revocation import HeldToken, note_revocation, revoke
+from integrations.connections.states import LastEvent, connection_state
 from integrations.models import Connection, HistoryEvent, Integration
-from integrations.services.live_data_cache import fresh_key, last_key
-from integrations.services.revocation import HeldToken, note_revocation, revoke
-from integrations.services.webhooks import webhook_emit, webhook_link_event
-from integrations.webhook_models import WebhookEvent
+from integrations.webhooks.models import WebhookEvent
+from integrations.webhooks.services import webhook_emit, webhook_link_event
 
 # The webhook each lifecycle event sends (LINKED: linked, or relinked when linked before).
 WEBHOOKS: dict[str, WebhookEvent] = {
@@ -88,7 +89,9 @@ def transition_announce(
     return Announcement(event, state)
 
 
-def _after_commit(connection_pk: object, event: HistoryEvent, held: HeldToken | None):
+def _after_commit(
+    connection_pk: object, event: HistoryEvent, held: HeldToken | None
+) -> Callable[[], None]:
     """The effects of a committed change, in one place."""
 
     @sensitive_variables()

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet, Subquery
 
-from integrations.connection_states import (
+from integrations.connections.states import (
     LIFECYCLE_KINDS,
     ConnectionState,
     LastEvent,

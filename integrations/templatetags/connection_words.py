@@ -2,7 +2,7 @@
 
 from django import template
 
-from integrations import connection_states as states
+from integrations.connections import states
 from integrations.models import HistoryEvent
 
 register = template.Library()

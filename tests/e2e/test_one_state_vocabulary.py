@@ -12,8 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 from playwright.sync_api import expect
 
-from integrations.connection_states import State
-from integrations.services.connections import connection_unlink
+from integrations.connections.lifecycle import connection_unlink
+from integrations.connections.states import State
 from tests.e2e.test_states_and_dead_ends import VIEWS, no_sideways_scroll, sign_in
 from tests.link_flow import authorize_query, callback_path
 

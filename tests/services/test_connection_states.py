@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone, translation
 
-from integrations.connection_states import (
+from integrations.connections.states import (
     Action,
     LastEvent,
     State,

@@ -7,7 +7,7 @@ from pathlib import Path
 import integrations
 
 ROOT = Path(integrations.__file__).parent
-WRITER = ROOT / "services" / "connections.py"
+WRITER = ROOT / "connections" / "lifecycle.py"
 WRITES = {"create", "update", "bulk_create", "bulk_update", "delete", "get_or_create"}
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from integrations.connection_states import Action, State
+from integrations.connections.states import Action, State
 from integrations.models import Company, Connection, HistoryEvent
 from tests.link_flow import authorize_query, callback_path, exchange_through_sandbox
 
