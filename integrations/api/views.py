@@ -41,7 +41,8 @@ from integrations.api.serializers import (
 from integrations.audit.history import acting_with_api_key
 from integrations.companies import services as company_service
 from integrations.connections import proxy as sage_proxy
-from integrations.connections.lifecycle import ConnectionBusy, TokenError, connection_unlink
+from integrations.connections.errors import ConnectionBusy, TokenError
+from integrations.connections.lifecycle import connection_unlink
 from integrations.connections.selectors import company_state
 from integrations.fields import unreadable_fields
 from integrations.models import Company, Connection

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.views.decorators.debug import sensitive_variables
 
 from integrations.accounting import AccountingClient, ApiAuth
-from integrations.connections.lifecycle import check_usable, connection_refresh
+from integrations.connections.refresh import check_usable, connection_refresh
 from integrations.models import Connection
 
 

@@ -19,8 +19,8 @@ from integrations.accounting import (
     list_businesses,
     oauth,
 )
-from integrations.connections.lifecycle import (
-    AlreadyLinked,
+from integrations.connections.errors import AlreadyLinked
+from integrations.connections.link import (
     connection_business_choose,
     connection_link,
     connection_link_failed,

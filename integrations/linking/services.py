@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from integrations.accounting import oauth
-from integrations.connections.lifecycle import connection_for_trip
+from integrations.connections.link import connection_for_trip
 from integrations.models import AuthorizationRequest, Company, Connection, Integration
 from portal.public_urls import public_url
 

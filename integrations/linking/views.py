@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from integrations import accounting
 from integrations.accounting import UNSUPPORTED_REGIONS, endpoints
 from integrations.branding.selectors import brand_organization
-from integrations.connections import lifecycle as connections
+from integrations.connections import errors as connection_errors
 from integrations.linking import callback as link_callback
 from integrations.linking import services as linking
 from integrations.linking import session as link_session
@@ -218,7 +218,7 @@ def link_business(request):
             linked = link_callback.link_business_choose(
                 choice=choice, business_id=form.cleaned_data["business"], outcome=outcome
             )
-        except connections.ChoiceTooLate:
+        except connection_errors.ChoiceTooLate:
             return _bad_state(request)
         link_session.stash_outcome(request, linked)
         return redirect("integrations:link_done")

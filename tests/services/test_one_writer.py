@@ -1,5 +1,5 @@
-"""One writer of connections: only the connections service changes a Connection row, and
-each of its saves names the columns it writes."""
+"""One writer of connections: only the connections package's link, refresh and lifecycle
+modules change a Connection row, and each of their saves names the columns it writes."""
 
 import ast
 from pathlib import Path
@@ -7,7 +7,7 @@ from pathlib import Path
 import integrations
 
 ROOT = Path(integrations.__file__).parent
-WRITER = ROOT / "connections" / "lifecycle.py"
+WRITERS = {ROOT / "connections" / m for m in ("link.py", "refresh.py", "lifecycle.py")}
 WRITES = {"create", "update", "bulk_create", "bulk_update", "delete", "get_or_create"}
 
 
@@ -25,7 +25,7 @@ def _chain(node: ast.AST) -> str:
 def test_no_module_but_the_connections_service_writes_a_connection_row():
     found = []
     for path, tree in _sources():
-        if path == WRITER:
+        if path in WRITERS:
             continue
         for node in ast.walk(tree):
             if (
@@ -39,10 +39,10 @@ def test_no_module_but_the_connections_service_writes_a_connection_row():
 
 
 def test_every_save_of_the_connections_service_names_its_fields():
-    tree = ast.parse(WRITER.read_text())
     unnamed = [
-        node.lineno
-        for node in ast.walk(tree)
+        f"{path.name}:{node.lineno}"
+        for path in sorted(WRITERS)
+        for node in ast.walk(ast.parse(path.read_text()))
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr == "save"
