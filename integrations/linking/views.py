@@ -19,11 +19,12 @@ from integrations.accounting import UNSUPPORTED_REGIONS, endpoints
 from integrations.branding.selectors import brand_organization
 from integrations.connections import errors as connection_errors
 from integrations.linking import callback as link_callback
+from integrations.linking import selectors as link_reads
 from integrations.linking import services as linking
 from integrations.linking import session as link_session
 from integrations.linking.callback import LinkOutcome, Result
 from integrations.linking.forms import BusinessForm, CountryForm
-from integrations.linking.services import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
+from integrations.linking.outcomes import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
 from integrations.models import Connection, Integration
 from integrations.redirect_urls import url_origin
 
@@ -117,7 +118,7 @@ def _bad_state(request, context=None):
 @never_cache
 def link_integrations(request, token):
     try:
-        company = linking.company_for_link_token(token=token)
+        company = link_reads.company_for_link_token(token=token)
     except LinkUnavailable as exc:
         return _unavailable(request, exc.reason, exc.company)
     connection = getattr(company, "connection", None)
@@ -127,7 +128,7 @@ def link_integrations(request, token):
         "organization": company.organization,
         "already_linked": status == Connection.Status.LINKED,
         "relinking": status in (Connection.Status.DEAUTHORIZED, Connection.Status.UNLINKED),
-        "integrations": linking.link_integrations(company=company),
+        "integrations": link_reads.link_integrations(company=company),
         "token": token,
     }
     return _render(request, "link/choose_integration.html", context)
@@ -140,8 +141,10 @@ def link_country(request, token, platform):
     if platform not in Integration.Platform.values:
         raise Http404
     try:
-        company = linking.company_for_link_token(token=token)
-        _integration, credential_set = linking.link_integration(company=company, platform=platform)
+        company = link_reads.company_for_link_token(token=token)
+        _integration, credential_set = link_reads.link_integration(
+            company=company, platform=platform
+        )
     except LinkUnavailable as exc:
         return _unavailable(request, exc.reason, exc.company)
     connection = getattr(company, "connection", None)

@@ -12,10 +12,11 @@ from integrations.linking.outcomes import (
     FAILURE_MESSAGES,
     NOTICE_WORDING,
     TOKEN_ERROR_NOTICES,
+    UNAVAILABLE_WORDING,
     LinkFailure,
     Notice,
+    Unavailable,
 )
-from integrations.linking.services import UNAVAILABLE_WORDING, Unavailable
 from integrations.linking.views import UNAVAILABLE_STATUS
 
 pytestmark = pytest.mark.django_db
