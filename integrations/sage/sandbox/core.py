@@ -103,6 +103,14 @@ class _Initial(TypedDict):
     redirect_uris: tuple[str, ...] | None
 
 
+def _fault_applies(fault: "Fault", path: str) -> bool:
+    """Whether `fault` applies to a request to `path` (any, unless it names a resource)."""
+    resource = fault.options.get("path")
+    if not resource:
+        return True
+    return path.rstrip("/").endswith(f"/{resource}")
+
+
 class SageSandbox(OAuthState):
     """Serve Sage's OAuth and API routes from memory (see docs/sandbox.md)."""
 
@@ -217,15 +225,17 @@ class SageSandbox(OAuthState):
         with self._lock:
             self._faults.setdefault(route, []).append(Fault(kind, times, options))
 
-    def _take_fault(self, route: str) -> Fault | None:
+    def _take_fault(self, route: str, path: str = "") -> Fault | None:
+        """The next fault of `route` for a request to `path`: a fault given `path=` (a
+        resource, e.g. "contacts") applies only to the requests of that resource."""
         with self._lock:
             queue = self._faults.get(route) or []
-            if not queue:
+            fault = next((f for f in queue if _fault_applies(f, path)), None)
+            if fault is None:
                 return None
-            fault = queue[0]
             fault.times -= 1
             if fault.times <= 0:
-                queue.pop(0)
+                queue.remove(fault)
             return fault
 
     def __call__(self, environ, start_response):
@@ -234,7 +244,7 @@ class SageSandbox(OAuthState):
         request = read_request(environ, route)
         with self._lock:
             self._requests.append(request)
-        fault = self._take_fault(route)
+        fault = self._take_fault(route, request.path)
         self._enter(route, +1)
         try:
             self._delay(route)
