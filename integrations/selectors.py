@@ -330,11 +330,12 @@ def credentials_rejected_at(*, integration: Integration | None) -> datetime | No
 
 
 def api_companies(
-    *, organization: Organization, status: str = "", search: str = ""
+    *, organization: Organization, status: str = "", search: str = "", external_id: str = ""
 ) -> QuerySet[Company]:
     """The organization's companies with their connection, for the API (no token columns).
 
-    `status`: a connection status; `search`: part of the name, or the whole external ID.
+    `status`: a connection status; `search`: part of the name, or the whole external ID;
+    `external_id`: exactly this external ID.
     """
     events = HistoryEvent.objects.filter(company=OuterRef("pk"))
     companies = (
@@ -347,4 +348,19 @@ def api_companies(
         companies = companies.filter(connection__status=status)
     if search:
         companies = companies.filter(Q(name__icontains=search) | Q(external_id=search))
+    if external_id:
+        companies = companies.filter(external_id=external_id)
     return companies
+
+
+def connection_unlink_revoked(connection: Connection) -> bool:
+    """Whether Sage confirmed the revocation of the company's last unlink."""
+    event = (
+        HistoryEvent.objects.filter(
+            company_id=connection.company_id, kind=HistoryEvent.Kind.UNLINKED
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("details", flat=True)
+        .first()
+    )
+    return bool(event and event.get("revoked"))

@@ -98,6 +98,12 @@ TARGETS = {
     "signing": Target(
         "integrations/sage/signing.py", ("tests/sage/test_signing.py", "tests/test_audit.py")
     ),
+    # The REST API's key check: one 401 for every bad key, and wrong keys counted per
+    # address and per key prefix, refused (429) past the limit (issue 20).
+    "api_key_auth": Target(
+        "integrations/api/authentication.py",
+        ("tests/api/test_authentication.py", "tests/api/test_contract.py"),
+    ),
     # Key validation of the settings form.
     "validate_key": Target(
         "integrations/configuration/forms.py",

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer, even one refused by a later middleware, carries its id.
+    "portal.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -372,27 +374,51 @@ REDIRECT_URLS_ALLOW_LOOPBACK_HTTP = env.bool("REDIRECT_URLS_ALLOW_LOOPBACK_HTTP"
 # organization each (`Authorization: Api-Key <key>`), throttled per key in the
 # default cache (shared by every worker in production: CACHE_URL).
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+# Wrong API keys: past this many in a window (seconds) from one address, or for one key
+# prefix, both are refused (429) until the window ends (integrations/api/authentication.py).
+API_AUTH_FAILURE_LIMIT = env.int("API_AUTH_FAILURE_LIMIT", default=20)
+API_AUTH_FAILURE_WINDOW = env.int("API_AUTH_FAILURE_WINDOW", default=300)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["integrations.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["integrations.api.authentication.HasOrganizationKey"],
     "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.ApiKeyThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["integrations.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "integrations.api.problems.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "integrations.api.schema.PortalAutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Integrations portal API",
     "DESCRIPTION": (
         "Create companies and their link URLs, read their Sage connection, and read their "
-        "Sage data through the proxy. Errors are RFC 9457 problem details."
+        "Sage data through the proxy.\n\n"
+        "**Errors** are RFC 9457 problem details (`application/problem+json`) with a stable "
+        "`code` to branch on (see the `code` enum of the Problem schema); `detail` is for "
+        "people. Every answer carries an `X-Request-ID` (yours when you send a sane one): "
+        "quote it to support.\n\n"
+        "**Input** is strict: a field an operation does not take is a 400 naming it, text "
+        "fields take strings only, bodies are at most 2.5 MB (413) and JSON.\n\n"
+        "**Limits**: each key may send API_THROTTLE_RATE requests (600 a minute by "
+        "default); every answer says where it stands in `RateLimit-Limit`, "
+        "`RateLimit-Remaining` and `RateLimit-Reset` (seconds), and a 429 says when to "
+        "retry in `Retry-After`. Wrong keys from one address, or for one key prefix, are "
+        "refused with a 429 `too_many_failed_attempts` after 20 in 5 minutes.\n\n"
+        "**Retries**: send an `Idempotency-Key` with a POST to retry it safely.\n\n"
+        "**Times** are ISO 8601 in UTC (`2026-12-01T09:30:00Z`). Lists are cursor-paginated: "
+        "follow `next`. Answers are never cached (`Cache-Control: no-store`)."
     ),
-    "VERSION": "1.0.0",
+    "VERSION": "1.1.0",
+    # The portal's own origin (PORTAL_BASE_URL), where its API is served.
+    "SERVERS": [{"url": PORTAL_BASE_URL, "description": "This portal"}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"ConnectionStatus": "integrations.models.Connection.Status"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.api.schema.refuse_unknown_fields",
+    ],
 }
 
 # Webhooks (integrations/webhooks/delivery.py, docs/webhooks.md). Endpoint URLs
@@ -432,12 +458,20 @@ if TASKS_BACKEND == "django_tasks_rq.RQBackend":
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "portal.logging.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "portal.logging.RedactSecretsFilter"},
+        "request_id": {"()": "portal.request_ids.RequestIdFilter"},
+    },
+    # Each line names the request it belongs to (the X-Request-ID of its answer).
+    "formatters": {
+        "request": {"format": "%(levelname)s %(name)s [request %(request_id)s] %(message)s"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "stream": sys.stderr,
-            "filters": ["redact_secrets"],
+            "filters": ["redact_secrets", "request_id"],
+            "formatter": "request",
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

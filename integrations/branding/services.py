@@ -22,6 +22,7 @@ def organization_branding_save(
     privacy_url: str,
     logo_png: bytes | None = None,
     remove_logo: bool = False,
+    redirect_origins: str | None = None,
 ) -> Organization:
     """Save the branding; `logo_png` (already re-encoded by the form) replaces the logo."""
     old_logo = organization.logo.name if organization.logo else ""
@@ -34,7 +35,11 @@ def organization_branding_save(
         organization.logo.name = ""
     organization.display_name = display_name
     organization.privacy_url = privacy_url
-    organization.save(update_fields=["display_name", "privacy_url", "logo"])
+    fields = ["display_name", "privacy_url", "logo"]
+    if redirect_origins is not None:  # one a line, validated by the form
+        organization.redirect_origins = redirect_origins
+        fields.append("redirect_origins")
+    organization.save(update_fields=fields)
     if old_logo and old_logo != organization.logo.name:
         # Only once the row no longer names it: a failed save keeps the old logo.
         transaction.on_commit(lambda: default_storage.delete(old_logo))

@@ -26,6 +26,7 @@ def branding_settings(request):
         initial={
             "display_name": organization.display_name,
             "privacy_url": organization.privacy_url,
+            "redirect_origins": organization.redirect_origins,
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -35,6 +36,7 @@ def branding_settings(request):
             privacy_url=form.cleaned_data["privacy_url"],
             logo_png=form.cleaned_data["logo"],
             remove_logo=form.cleaned_data["remove_logo"],
+            redirect_origins=form.cleaned_data["redirect_origins"],
         )
         messages.success(request, _("Your branding was saved."))
         return redirect("integrations:branding")

@@ -229,7 +229,7 @@ def integration_redirect_url(request):
     integration = get_object_or_404(
         Integration.objects.for_org(request.organization), platform=Integration.Platform.SAGE
     )
-    form = RedirectUrlForm(request.POST)
+    form = RedirectUrlForm(request.POST, organization=request.organization)
     if not form.is_valid():
         context = {"integration": integration, "redirect_url_form": form}
         return render(request, "integrations/settings/redirect_url.html", context, status=400)

@@ -77,7 +77,8 @@ def connection_unlink(*, connection: Connection, actor: Actor) -> UnlinkResult:
         locked.move_to(Connection.Status.UNLINKED)
         locked.forget_tokens()
         locked.last_error = ""
-        locked.save(update_fields=[*FORGET_FIELDS, "last_error"])
+        locked.last_error_code = ""
+        locked.save(update_fields=[*FORGET_FIELDS, "last_error", "last_error_code"])
         # The revocation is awaited below, not after the commit: the caller says its outcome.
         event = transition_announce(
             locked, HistoryEvent.Kind.UNLINKED, actor=actor, revoked=False, revoke_failed=False

@@ -35,6 +35,7 @@ LINK_FIELDS = (
     "business_name",
     "last_refreshed_at",
     "last_error",
+    "last_error_code",
     "status",
     "updated_at",
 )
@@ -114,14 +115,14 @@ def connection_for_trip(
 
 @transaction.atomic
 def connection_link_failed(
-    *, connection: Connection, integration: Integration, reason: str, message: str
+    *, connection: Connection, integration: Integration, reason: str, message: str, code: str
 ) -> None:
     """Record a trip to Sage that did not link: `last_error` (untranslated), nothing else.
 
     `connection` comes with its company and organization; `integration` is the trip's.
     """
     Connection.objects.filter(pk=connection.pk).update(
-        last_error=message, updated_at=timezone.now()
+        last_error=message, last_error_code=code, updated_at=timezone.now()
     )
     transition_announce(
         connection,

@@ -54,6 +54,7 @@ TOKEN_FIELDS = (
     "refresh_token_expires_at",
     "last_refreshed_at",
     "last_error",
+    "last_error_code",
     "updated_at",
 )
 # What a change of status that drops the tokens writes (Connection.forget_tokens).
@@ -109,7 +110,8 @@ def _record_refresh_failure(connection: Connection, error: AccountingOAuthError)
     message = REFRESH_UNAVAILABLE if unavailable else REFRESH_REFUSED
     first = not connection.last_error  # one history event per failing streak, not per try
     connection.last_error = message
-    connection.save(update_fields=["last_error", "updated_at"])
+    connection.last_error_code = "refresh_unavailable" if unavailable else "refresh_refused"
+    connection.save(update_fields=["last_error", "last_error_code", "updated_at"])
     if first:
         code = str(error.error or error.kind)
         transition_announce(
@@ -121,7 +123,7 @@ def _record_refresh_failure(connection: Connection, error: AccountingOAuthError)
 
 
 def connection_record_error(
-    *, connection_id: uuid.UUID, message: str, error: str, always: bool = False
+    *, connection_id: uuid.UUID, message: str, code: str, error: str, always: bool = False
 ) -> None:
     """Set `last_error` (untranslated) without touching the tokens; record history.
 
@@ -135,10 +137,10 @@ def connection_record_error(
             pk=connection_id
         )
         Connection.objects.filter(pk=connection_id).update(
-            last_error=message, updated_at=timezone.now()
+            last_error=message, last_error_code=code, updated_at=timezone.now()
         )
     if always or not connection.last_error:
-        connection.last_error = message
+        connection.last_error, connection.last_error_code = message, code
         with transaction.atomic():
             transition_announce(
                 connection, HistoryEvent.Kind.REFRESH_FAILED, webhook={"error": error}, error=error
@@ -195,7 +197,11 @@ def _report_tokens_not_saved(locked: Connection, error: Exception) -> None:
         logger.exception("Could not mail the admins about connection %s", locked.pk)
     try:
         connection_record_error(
-            connection_id=locked.pk, message=TOKENS_NOT_SAVED, error="tokens_not_saved", always=True
+            connection_id=locked.pk,
+            message=TOKENS_NOT_SAVED,
+            code="tokens_not_saved",
+            error="tokens_not_saved",
+            always=True,
         )
     except DatabaseError:
         logger.exception("Could not record the lost tokens on connection %s", locked.pk)
@@ -267,7 +273,8 @@ def connection_deauthorize(
     locked.move_to(Connection.Status.DEAUTHORIZED)
     locked.forget_tokens()
     locked.last_error = MUST_RELINK
-    locked.save(update_fields=[*FORGET_FIELDS, "last_error"])
+    locked.last_error_code = "must_relink"
+    locked.save(update_fields=[*FORGET_FIELDS, "last_error", "last_error_code"])
     transition_announce(
         locked,
         HistoryEvent.Kind.DEAUTHORIZED,

@@ -154,6 +154,7 @@ def _fail(authorization: AuthorizationRequest, *, reason: LinkFailure) -> None:
         integration=authorization.credential_set.integration,
         reason=LinkFailure(reason).value,
         message=FAILURE_MESSAGES[reason],
+        code=f"link_{LinkFailure(reason).value}",
     )
 
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from integrations.models import AuthorizationRequest
+from integrations.services.idempotency import idempotency_purge
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +23,11 @@ class PurgeResult:
 
 
 def expired_purge() -> PurgeResult:
-    """Delete expired authorization requests (after a day) and expired sessions."""
+    """Delete expired authorization requests (after a day), expired sessions and the
+    API's idempotency records older than a day."""
     cutoff = timezone.now() - AUTHORIZATION_REQUEST_RETENTION
     deleted, _by_model = AuthorizationRequest.objects.filter(expires_at__lt=cutoff).delete()
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    idempotency_purge()  # the API's idempotency keys, kept 24 hours
     logger.info("Purge: %d expired authorization requests deleted, sessions cleared", deleted)
     return PurgeResult(authorization_requests=deleted)
