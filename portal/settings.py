@@ -154,10 +154,17 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
-# The admin login goes through allauth (portal/urls.py), so these cover it too:
-# 5 wrong passwords per account in 5 minutes, 10 per minute per IP.
+# The admin login goes through allauth (portal/urls.py), so these cover it too.
+# Wrong passwords: 5 for one account from one address in LOGIN_LOCKOUT_SECONDS (the
+# key is the account and the address: portal.adapters), so that someone else's guesses
+# never lock the real user out; 10 a minute from one address; and, against guesses
+# spread over many addresses, 30 for one account from anywhere in the same window.
+# The sign-in page says how long, and links to password reset.
+LOGIN_LOCKOUT_SECONDS = 300
+ACCOUNT_FORMS = {"login": "portal.organizations.adapters.LoginForm"}
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/300s/key",
+    "login_failed": f"10/m/ip,5/{LOGIN_LOCKOUT_SECONDS}s/key",
+    "login_failed_account": f"30/{LOGIN_LOCKOUT_SECONDS}s/key",
     "login": "30/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",

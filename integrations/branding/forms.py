@@ -110,6 +110,17 @@ class BrandingForm(forms.Form):
         ),
     )
 
+    website_url = forms.URLField(
+        label=_("Website"),
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text=_(
+            "Your customers' way back to you: “Return to …” when they finish linking, and "
+            "whom to ask when a link has expired (a redirect URL, when set, wins)."
+        ),
+    )
+
     def __init__(self, *args, organization_name: str, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["display_name"]
@@ -130,6 +141,12 @@ class BrandingForm(forms.Form):
     def clean_redirect_origins(self) -> str:
         origins = [validate_origin(line) for line in self.cleaned_data["redirect_origins"].split()]
         return "\n".join(dict.fromkeys(origins))
+
+    def clean_website_url(self) -> str:
+        url = self.cleaned_data["website_url"]
+        if url and urlsplit(url).scheme != "https" and not settings.DEBUG:
+            raise _refuse(_("The website must be an https:// address."), "website_https")
+        return url
 
     def clean_privacy_url(self) -> str:
         url = self.cleaned_data["privacy_url"]

@@ -20,6 +20,7 @@ def organization_branding_save(
     organization: Organization,
     display_name: str,
     privacy_url: str,
+    website_url: str = "",
     logo_png: bytes | None = None,
     remove_logo: bool = False,
     redirect_origins: str | None = None,
@@ -35,7 +36,8 @@ def organization_branding_save(
         organization.logo.name = ""
     organization.display_name = display_name
     organization.privacy_url = privacy_url
-    fields = ["display_name", "privacy_url", "logo"]
+    organization.website_url = website_url
+    fields = ["display_name", "privacy_url", "website_url", "logo"]
     if redirect_origins is not None:  # one a line, validated by the form
         organization.redirect_origins = redirect_origins
         fields.append("redirect_origins")

@@ -37,6 +37,14 @@ class WebhookEndpointForm(forms.Form):
         label=_("Send events to this endpoint"), required=False, initial=True
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP:  # development: say what the check allows
+            self.fields["url"].help_text = _(
+                "Your backend's URL that receives the events, over https (http is allowed "
+                "to 127.0.0.1 and localhost here, for development)."
+            )
+
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
         try:

@@ -9,8 +9,10 @@ import secrets
 import uuid
 from typing import Self
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations.fields import EncryptedTextField
@@ -137,3 +139,32 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} · {self.message_id}"
+
+    # The words of `last_error`'s codes (webhooks.http's Failure and Refusal, and
+    # webhooks.delivery's reasons to give up), as the delivery log shows them.
+    ERROR_WORDS = {
+        "timeout": _("Timed out"),
+        "connection_error": _("Could not connect"),
+        "not_https": _("Refused: not an https:// address"),
+        "no_host": _("Refused: the address has no host"),
+        "credentials": _("Refused: the address holds a user name or password"),
+        "unresolvable": _("Could not find the host"),
+        "forbidden_address": _("Refused: the host's address is not public"),
+        "endpoint_disabled": _("Not sent: the endpoint is stopped"),
+        "secret_unreadable": _("Not sent: the signing secret cannot be read"),
+    }
+
+    @property
+    def state_label(self) -> str:
+        """The state in words: a retry says which attempt comes next, of how many."""
+        if self.state == self.State.PENDING and self.retry_step:
+            return gettext("Retrying (attempt %(number)d of %(total)d)") % {
+                "number": self.retry_step + 1,
+                "total": len(settings.WEBHOOKS_RETRY_DELAYS) + 1,
+            }
+        return str(self.get_state_display())
+
+    @property
+    def error_label(self) -> str:
+        """What went wrong in words ("Could not connect"), not the stored code."""
+        return str(self.ERROR_WORDS.get(self.last_error, self.last_error))

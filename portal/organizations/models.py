@@ -30,6 +30,8 @@ class Organization(models.Model):
     # One origin a line (https://app.example.com): when any, the redirect URLs of the
     # organization's integration and companies must use one of them.
     redirect_origins = models.TextField(_("allowed redirect origins"), blank=True)
+    # Where the customer's pages send them back when no redirect URL is set.
+    website_url = models.URLField(_("website"), max_length=500, blank=True)
     require_two_factor_for_admins = models.BooleanField(
         _("require two-factor sign-in for admins"),
         default=False,
