@@ -162,6 +162,11 @@ class ConnectionState:
     def warning_words(self) -> list[str]:
         return [str(w.label) for w in self.warnings]
 
+    @property
+    def health_words(self) -> list[str]:
+        """The warnings about a linked connection's tokens (the state's word says the rest)."""
+        return [str(w.label) for w in self.warnings if w not in STATE_WARNINGS.values()]
+
 
 def state_of(connection: Connection | None, last: LastEvent | None) -> State:
     """The state alone: from the connection's status, its tokens and the last event."""

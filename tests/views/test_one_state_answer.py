@@ -185,15 +185,16 @@ def test_the_list_needs_attention_where_the_api_does(admin_client, api_a, compan
 
     html = admin_client.get(reverse("integrations:company_list")).content.decode()
 
-    for company, warning in (
-        (expiring, "Authorization expires soon"),
-        (failed, "The last link failed"),
-        (cancelled, None),
+    for company, warning, api_warning in (
+        (expiring, "Authorization expires soon", "refresh_expires_soon"),
+        (failed, "Needs attention", "link_failed"),  # the word "Link failed" says why
+        (cancelled, None, None),
     ):
-        health = api_a.get(f"/api/v1/companies/{company.pk}/connection").json()
+        connection = api_a.get(f"/api/v1/companies/{company.pk}/connection").json()
         row = html[html.index(f">{company.name}</a>") :].split("</tr>")[0]
-        assert health["health"]["warning"] is (warning is not None)
-        assert ("health-warning" in row) is (warning is not None)
+        assert connection["health"]["warning"] is (warning is not None)
+        assert connection["warnings"] == ([api_warning] if api_warning else [])
+        assert ("badge--attention" in row) is (warning is not None)
         if warning:
             assert warning in row
 
