@@ -520,5 +520,7 @@ from integrations.audit.models import HistoryEvent as HistoryEvent  # noqa: E402
 
 # The REST API's idempotency records.
 from integrations.idempotency_models import IdempotentRequest as IdempotentRequest  # noqa: E402
+from integrations.webhooks.models import PlatformEvent as PlatformEvent  # noqa: E402
 from integrations.webhooks.models import WebhookDelivery as WebhookDelivery  # noqa: E402
 from integrations.webhooks.models import WebhookEndpoint as WebhookEndpoint  # noqa: E402
+from integrations.webhooks.models import WorkerHeartbeat as WorkerHeartbeat  # noqa: E402

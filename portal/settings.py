@@ -421,7 +421,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ConnectionStatus": "integrations.models.Connection.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "ConnectionStatus": "integrations.models.Connection.Status",
+        "WebhookEventType": "integrations.webhooks.models.WebhookEvent",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "integrations.api.schema.refuse_unknown_fields",
@@ -437,6 +440,8 @@ WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10.0)
 # After a timeout, a connection error, 429 or 5xx: the waits (s) before each retry.
 WEBHOOKS_RETRY_DELAYS = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600]
 WEBHOOKS_DISABLE_AFTER_DAYS = env.int("WEBHOOKS_DISABLE_AFTER_DAYS", default=5)
+# How long the events feed (GET /api/v1/events) keeps an event; the daily purge drops older.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=30)
 # The sweep that enqueues due deliveries (lost ones, or all retries when the task
 # backend cannot defer) runs this often.
 WEBHOOKS_SWEEP_INTERVAL_MINUTES = env.float("WEBHOOKS_SWEEP_INTERVAL_MINUTES", default=5.0)

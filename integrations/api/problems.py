@@ -36,6 +36,8 @@ class Code(StrEnum):
     EXTERNAL_ID_TAKEN = "external_id_taken"  # 409: another company has this external_id
     NOT_LINKED = "not_linked"  # 409: the company has no linked connection to unlink
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"  # 409: the first request still runs
+    ENDPOINT_DISABLED = "endpoint_disabled"  # 409: enable the webhook endpoint first
+    DELIVERY_PENDING = "delivery_pending"  # 409: the delivery's next attempt is planned
     BODY_TOO_LARGE = "body_too_large"  # 413
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # 415: send application/json
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"  # 422: same key, another request

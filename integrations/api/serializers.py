@@ -6,7 +6,6 @@ in UTC with a `Z`, everywhere.
 """
 
 from collections.abc import Callable, Mapping
-from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,6 +16,11 @@ from rest_framework import serializers
 
 from integrations import selectors
 from integrations.api.problems import Code
+from integrations.companies.representation import (
+    COMPANY_FIELDS,
+    CompanyDataSerializer,
+    UtcDateTimeField,
+)
 from integrations.connections.selectors import company_state, connection_state_of
 from integrations.connections.states import Action, ConnectionState, State, Warning
 from integrations.models import Company, Connection
@@ -29,14 +33,6 @@ REDIRECT_URL_HELP = _(
     "{status} (linked, cancelled, failed) are filled in, URL-encoded. https only. "
     "Empty: the integration's redirect URL, if any."
 )
-
-
-class UtcDateTimeField(serializers.DateTimeField):
-    """ISO 8601 in UTC (`2026-12-01T09:30:00Z`), whatever zone the request runs in."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("default_timezone", UTC)
-        super().__init__(**kwargs)
 
 
 class StrictCharField(serializers.CharField):
@@ -174,7 +170,11 @@ class ConnectionSerializer(StrictModelSerializer):
         }
 
 
-class CompanySerializer(StrictModelSerializer):
+class CompanySerializer(StrictModelSerializer, CompanyDataSerializer):
+    """A company, as webhooks and the events feed describe it, and its link URL."""
+
+    # The description is integrations/companies/representation.py's, shared with the events.
+
     name = StrictCharField(max_length=200)
     external_id = StrictCharField(max_length=200, required=False, allow_null=True, default=None)
     redirect_url = StrictCharField(
@@ -186,21 +186,19 @@ class CompanySerializer(StrictModelSerializer):
         help_text=REDIRECT_URL_HELP,
     )
     link_url = serializers.SerializerMethodField()
-    connection_status = serializers.SerializerMethodField()
     state = serializers.SerializerMethodField(help_text=STATE_HELP)
 
     class Meta:
         model = Company
-        read_only_fields = ["id", "link_expires_at", "created_at", "updated_at"]
-        fields = [
-            "name",
-            "external_id",
-            "redirect_url",
-            "link_url",
+        read_only_fields = [
+            "id",
             "connection_status",
             "state",
-            *read_only_fields,
+            "link_expires_at",
+            "created_at",
+            "updated_at",
         ]
+        fields = [*COMPANY_FIELDS, "state", "link_url"]
 
     def validate_name(self, value: str) -> str:
         value = _clean_text(value)
@@ -228,13 +226,6 @@ class CompanySerializer(StrictModelSerializer):
     def get_link_url(self, company: Company) -> str:
         """The URL to send the business customer to (valid until link_expires_at)."""
         return selectors.company_link_url(company)
-
-    @extend_schema_field(
-        serializers.ChoiceField(choices=Connection.Status.choices, allow_null=True)
-    )
-    def get_connection_status(self, company: Company) -> str | None:
-        connection = getattr(company, "connection", None)
-        return connection.status if connection is not None else None
 
     @extend_schema_field(serializers.ChoiceField(choices=State.values))
     def get_state(self, company: Company) -> str:

@@ -19,6 +19,14 @@ URL_REFUSALS = {
 }
 
 
+def validate_webhook_url(url: str) -> None:
+    """Refuse a URL a webhook may not go to (the SSRF check), in the words of URL_REFUSALS."""
+    try:
+        resolve(url, allow_loopback_http=settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP)
+    except UnsafeUrl as error:
+        raise forms.ValidationError(URL_REFUSALS[error.refusal], code=error.refusal.value) from None
+
+
 class WebhookEndpointForm(forms.Form):
     url = forms.URLField(
         label=_("Endpoint URL"),
@@ -47,10 +55,5 @@ class WebhookEndpointForm(forms.Form):
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
-        try:
-            resolve(url, allow_loopback_http=settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP)
-        except UnsafeUrl as error:
-            raise forms.ValidationError(
-                URL_REFUSALS[error.refusal], code=error.refusal.value
-            ) from None
+        validate_webhook_url(url)
         return url

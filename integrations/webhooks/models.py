@@ -23,6 +23,7 @@ class WebhookEvent(models.TextChoices):
     """The events an endpoint can subscribe to (`type` in the payload)."""
 
     COMPANY_CREATED = "company.created", _("A company was created")
+    COMPANY_DELETED = "company.deleted", _("A company was deleted")
     CONNECTION_LINKED = "connection.linked", _("A company linked its Sage business")
     CONNECTION_RELINKED = "connection.relinked", _("A company linked its Sage business again")
     CONNECTION_DEAUTHORIZED = "connection.deauthorized", _("Sage no longer accepts a connection")
@@ -168,3 +169,62 @@ class WebhookDelivery(models.Model):
     def error_label(self) -> str:
         """What went wrong in words ("Could not connect"), not the stored code."""
         return str(self.ERROR_WORDS.get(self.last_error, self.last_error))
+
+
+class PlatformEventQuerySet(OrganizationScopedQuerySet["PlatformEvent"]):
+    pass
+
+
+class PlatformEvent(models.Model):
+    """An event as told to the platform: the payload its webhooks get, kept for the feed.
+
+    `sequence` counts the company's events (1, 2, ...), given in the transaction that
+    makes the event, so that a receiver can put them in order (deliveries are retried
+    and may arrive out of order). `company_id` is a plain number, not a foreign key:
+    the events of a deleted company stay in the feed, `company.deleted` last.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("organization"),
+    )
+    company_id = models.BigIntegerField(_("company"))
+    sequence = models.PositiveBigIntegerField(_("sequence"))
+    type = models.CharField(_("event"), max_length=40)
+    payload = models.JSONField(_("payload"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    objects = PlatformEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company_id", "sequence"], name="platformevent_company_sequence"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "id"], name="platformevent_org_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} · {self.company_id} #{self.sequence}"
+
+
+class WorkerHeartbeat(models.Model):
+    """When a task worker last started a task (services/worker.py): one row per worker."""
+
+    worker = models.CharField(_("worker"), max_length=200, primary_key=True)
+    seen_at = models.DateTimeField(_("seen"))
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.worker
