@@ -139,16 +139,16 @@ class ConnectionSerializer(StrictModelSerializer):
     def _answer(self, connection: Connection) -> ConnectionState:
         return _state(self, connection, connection_state_of)
 
-    @extend_schema_field(serializers.ChoiceField(choices=State.values))
+    @extend_schema_field(serializers.ChoiceField(choices=State.choices))
     def get_state(self, connection: Connection) -> str:
         return self._answer(connection).state.value
 
-    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Action.values)))
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Action.choices)))
     def get_actions(self, connection: Connection) -> list[str]:
         """What fits the state (unlink: POST …/connection/unlink succeeds)."""
         return sorted(a.value for a in self._answer(connection).actions)
 
-    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Warning.values)))
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Warning.choices)))
     def get_warnings(self, connection: Connection) -> list[str]:
         """Why the connection needs attention; empty when it does not."""
         return [w.value for w in self._answer(connection).warnings]
@@ -227,7 +227,7 @@ class CompanySerializer(StrictModelSerializer, CompanyDataSerializer):
         """The URL to send the business customer to (valid until link_expires_at)."""
         return selectors.company_link_url(company)
 
-    @extend_schema_field(serializers.ChoiceField(choices=State.values))
+    @extend_schema_field(serializers.ChoiceField(choices=State.choices))
     def get_state(self, company: Company) -> str:
         return _state(self, company, company_state).state.value
 
