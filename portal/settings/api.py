@@ -50,6 +50,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ConnectionStatus": "integrations.models.Connection.Status",
         "WebhookEventType": "integrations.webhooks.models.WebhookEvent",
+        "ConnectionState": "integrations.connections.states.State",
+        "WebhookDeliveryState": "integrations.webhooks.models.WebhookDelivery.State",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
