@@ -49,9 +49,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ConnectionStatus": "integrations.models.Connection.Status",
-        "WebhookEventType": "integrations.webhooks.models.WebhookEvent",
         "ConnectionState": "integrations.connections.states.State",
         "WebhookDeliveryState": "integrations.webhooks.models.WebhookDelivery.State",
+        "WebhookEventType": "integrations.webhooks.models.WebhookEvent",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
