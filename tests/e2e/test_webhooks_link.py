@@ -55,11 +55,16 @@ def test_the_receiver_hears_about_the_link(
     events = [Webhook(secret).verify(r.body, r.headers) for r in webhook_receiver.requests]
     assert [e["type"] for e in events] == ["company.created", "connection.linked"]
     linked = events[1]["data"]
-    assert linked["company"] == {
+    # Described as the REST API describes it, without the customer's bearer link.
+    described = linked["company"]
+    assert {k: described[k] for k in ("id", "external_id", "name")} == {
         "id": company["id"],
         "external_id": "cus_42",
         "name": "Acme Bakery",
     }
+    assert described["connection_status"] == "Linked"
+    assert "link_url" not in described
+    assert set(described) <= set(company)
     assert linked["connection"]["status"] == "Linked"
     assert linked["connection"]["country"] == "GB"
     assert "token" not in json.dumps(linked)
