@@ -35,6 +35,7 @@ from .models import (
     OrganizationAPIKey,
 )
 from .sage.versions import ApiVersion
+from .sync.schedule import schedule_label
 from .webhook_models import WebhookDelivery, WebhookEndpoint
 
 if TYPE_CHECKING:
@@ -246,6 +247,8 @@ def integration_history(*, integration: Integration | None, limit: int) -> list[
         event.field_labels = [CredentialSet.field_label(n) for n in event.details.get("fields", [])]
         # What Sage answered, for "Credentials checked" events.
         event.check_label = str(answers.get(event.details.get("result", ""), ""))
+        if event.kind == HistoryEvent.Kind.SYNC_SCHEDULE_CHANGED:
+            event.check_label = schedule_label(event.details.get("schedule", 0))
     return events
 
 

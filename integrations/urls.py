@@ -15,6 +15,7 @@
 from django.urls import include, path
 
 from .services.live_data import LiveList
+from .sync import views as sync
 from .views import api_keys, branding, companies, integrations, link, team, webhooks
 
 app_name = "integrations"
@@ -24,6 +25,7 @@ sage_settings_patterns = [
     path("enable/", integrations.sage_enable, name="sage_enable"),
     path("check/", integrations.credentials_check_view, name="credentials_check"),
     path("redirect-url/", integrations.sage_redirect_url, name="sage_redirect_url"),
+    path("sync-schedule/", sync.sync_schedule, name="sync_schedule"),
 ]
 settings_patterns = [
     path("sage/", include(sage_settings_patterns)),
@@ -52,6 +54,8 @@ company_patterns = [
                     name="company_contacts",
                 ),
                 path("unlink/", companies.connection_unlink, name="connection_unlink"),
+                path("data/", sync.company_data_card, name="company_data_card"),
+                path("sync/", sync.company_sync, name="company_sync"),
             ]
         ),
     ),

@@ -20,6 +20,7 @@ from ..models import Company, Connection
 from ..services import companies as service
 from ..services import connections
 from ..services.live_data import LiveList, company_live_data, company_live_list
+from ..sync.selectors import sync_card
 
 PAGE_SIZE = 25
 
@@ -95,6 +96,8 @@ def company_detail(request, pk):
         "live_data": (
             company_live_data(connection=connection) if linked and not unreadable else None
         ),
+        # The Data card: the synced copy, read from our database (never from Sage).
+        "sync": sync_card(connection=connection) if connection is not None else None,
     }
     return render(request, "integrations/companies/detail.html", context)
 

@@ -1,0 +1,182 @@
+"""What the API reads of synced data: the data types, their records, the syncs."""
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..sync.models import SyncedRecord, SyncRun
+
+RECORDS_PAGE_SIZE = 100
+RECORDS_MAX_PAGE_SIZE = 500
+
+type Position = tuple[datetime, int]
+
+
+def cursor_encode(position: Position) -> str:
+    """An opaque cursor: the (modified_at, id) of the last record of a page."""
+    modified_at, pk = position
+    raw = json.dumps([modified_at.isoformat(), pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> Position:
+    """The position a cursor names; ValueError when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        modified_at, pk = json.loads(raw)
+        when = parse_datetime(modified_at)
+    except (binascii.Error, ValueError, TypeError):
+        raise ValueError(cursor) from None
+    if when is None or when.tzinfo is None or type(pk) is not int:
+        raise ValueError(cursor)
+    return when, pk
+
+
+class RecordFilterSerializer(serializers.Serializer):
+    cursor = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text=_("The `next` of the previous answer: where the next page starts."),
+    )
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=RECORDS_MAX_PAGE_SIZE,
+        default=RECORDS_PAGE_SIZE,
+        help_text=_("Records per page."),
+    )
+    modified_since = serializers.DateTimeField(
+        required=False,
+        help_text=_(
+            "Only records stored or changed here at or after this time (ISO 8601, with a "
+            "time zone): pass the latest `modified_at` you kept to read only what changed."
+        ),
+    )
+    include_deleted = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Also the records Sage reported deleted (their `deleted_at` is set)."),
+    )
+
+    def validate_cursor(self, value: str) -> Position:
+        try:
+            return cursor_decode(value)
+        except ValueError:
+            raise serializers.ValidationError(
+                _("Not a cursor of this API: pass the `next` URL as it came.")
+            ) from None
+
+    def validate_modified_since(self, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise serializers.ValidationError(_("Give a time zone, e.g. 2026-01-31T12:00:00Z."))
+        return value
+
+
+class SyncedRecordSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="sage_id", help_text=_("Sage's id of the record."))
+    type = serializers.CharField(source="data_type")
+    data = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SyncedRecord
+        fields = [
+            "id",
+            "type",
+            "displayed_as",
+            "sage_updated_at",
+            "deleted_at",
+            "modified_at",
+            "data",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "displayed_as": {"help_text": _("Sage's displayed_as.")},
+            "sage_updated_at": {"help_text": _("Sage's updated_at.")},
+            "deleted_at": {"help_text": _("When Sage reported the record deleted; else null.")},
+            "modified_at": {
+                "help_text": _(
+                    "When this copy last changed here (created, updated or deleted): the "
+                    "order of the list, and what modified_since compares."
+                )
+            },
+        }
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_data(self, record: SyncedRecord) -> object:
+        """The record as Sage sent it."""
+        return record.data
+
+
+class RecordPageSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    synced_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_("When this type was last synced without error: the answer is as of then."),
+    )
+    next = serializers.URLField(
+        allow_null=True, help_text=_("The next page, or null on the last page.")
+    )
+    results = SyncedRecordSerializer(many=True)
+
+
+class DataTypeSerializer(serializers.Serializer):
+    type = serializers.CharField(source="key")
+    label = serializers.CharField()
+    count = serializers.IntegerField(help_text=_("Records stored, deleted ones not counted."))
+    synced_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When this type was last synced without error.")
+    )
+
+
+class DataTypesSerializer(serializers.Serializer):
+    types = DataTypeSerializer(many=True)
+
+
+class TypeCountsSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    deleted = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class SyncErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class SyncRunSerializer(serializers.ModelSerializer):
+    counts = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id",
+            "trigger",
+            "status",
+            "counts",
+            "pages_done",
+            "started_at",
+            "finished_at",
+            "error",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField(child=TypeCountsSerializer()))
+    def get_counts(self, run: SyncRun) -> dict[str, dict[str, int]]:
+        """Per data type: the records created, updated and deleted, and those read in all."""
+        return dict(run.counts or {})
+
+    @extend_schema_field(SyncErrorSerializer(allow_null=True))
+    def get_error(self, run: SyncRun) -> dict[str, str] | None:
+        """Why the sync failed or stopped; null when it did not."""
+        if not (run.error_code or run.error):
+            return None
+        return {"code": run.error_code or "error", "detail": run.error or ""}

@@ -1,0 +1,14 @@
+"""The sync schedule of the integration settings page."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .schedule import SyncSchedule
+
+
+class SyncScheduleForm(forms.Form):
+    sync_interval = forms.TypedChoiceField(
+        label=_("Sync the linked companies' data"),
+        choices=SyncSchedule.choices,
+        coerce=int,
+    )

@@ -1,0 +1,118 @@
+"""The reads of synced data that the API and the company page need; they never call Sage."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+
+from ..models import Connection
+from .models import SyncCursor, SyncedRecord, SyncRun
+from .types import SYNC_TYPES, types_for_version
+
+
+@dataclass(frozen=True)
+class TypeSummary:
+    """One data type of a connection: its records (deleted ones not counted) and last good sync."""
+
+    key: str
+    label: str
+    count: int
+    synced_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SyncCard:
+    """What the company page's Data card shows."""
+
+    types: list[TypeSummary]
+    active: SyncRun | None  # queued or running
+    last: SyncRun | None  # the latest finished run
+    types_done: int  # of the active run
+
+    @property
+    def last_failed(self) -> bool:
+        return self.last is not None and self.last.status == SyncRun.Status.FAILED
+
+    @property
+    def types_total(self) -> int:
+        return len(self.types)
+
+
+def synced_records(
+    *,
+    connection: Connection | None,
+    data_type: str,
+    modified_since: datetime | None = None,
+    include_deleted: bool = False,
+) -> QuerySet[SyncedRecord]:
+    """The connection's records of `data_type`, oldest change first (the API's cursor order)."""
+    if connection is None:
+        return SyncedRecord.objects.none()
+    records = SyncedRecord.objects.filter(connection=connection, data_type=data_type)
+    if modified_since is not None:
+        records = records.filter(modified_at__gte=modified_since)
+    if not include_deleted:
+        records = records.live()
+    return records.order_by("modified_at", "id")
+
+
+def synced_record(*, connection: Connection | None, data_type: str, sage_id: str) -> SyncedRecord:
+    """One record by Sage's id, deleted or not; SyncedRecord.DoesNotExist if none."""
+    if connection is None:
+        raise SyncedRecord.DoesNotExist
+    return SyncedRecord.objects.get(connection=connection, data_type=data_type, sage_id=sage_id)
+
+
+def synced_at(*, connection: Connection | None, data_type: str) -> datetime | None:
+    """When `data_type` was last synced in full (None: never)."""
+    if connection is None:
+        return None
+    return (
+        SyncCursor.objects.filter(connection=connection, data_type=data_type)
+        .values_list("synced_at", flat=True)
+        .first()
+    )
+
+
+def data_summary(*, connection: Connection | None) -> list[TypeSummary]:
+    """Every data type, in the declaration's order, with its count and last good sync."""
+    counts: dict[str, int] = {}
+    synced: dict[str, datetime | None] = {}
+    if connection is not None:
+        counts = dict(
+            SyncedRecord.objects.filter(connection=connection)
+            .values_list("data_type")
+            .annotate(count=Count("id", filter=Q(deleted_at__isnull=True)))
+            .values_list("data_type", "count")
+        )
+        synced = dict(
+            SyncCursor.objects.filter(connection=connection).values_list("data_type", "synced_at")
+        )
+    types = SYNC_TYPES if connection is None else types_for_version(connection.api_version)
+    return [
+        TypeSummary(
+            key=sync_type.key,
+            label=str(sync_type.label),
+            count=counts.get(sync_type.key, 0),
+            synced_at=synced.get(sync_type.key),
+        )
+        for sync_type in types
+    ]
+
+
+def sync_runs(*, connection: Connection | None) -> QuerySet[SyncRun]:
+    if connection is None:
+        return SyncRun.objects.none()
+    return SyncRun.objects.filter(connection=connection)
+
+
+def sync_card(*, connection: Connection) -> SyncCard:
+    runs = SyncRun.objects.filter(connection=connection).order_by("-created_at", "-pk")
+    active = runs.active().first()
+    last = runs.exclude(status__in=SyncRun.ACTIVE).first()
+    return SyncCard(
+        types=data_summary(connection=connection),
+        active=active,
+        last=last,
+        types_done=len(active.counts or {}) if active is not None else 0,
+    )
