@@ -55,6 +55,12 @@ class Integration(models.Model):
         validators=[validate_redirect_url],
         help_text=_("Where the customer goes after linking, instead of the portal's page."),
     )
+    # Minutes between the scheduled syncs of the linked companies' data (0: no schedule).
+    sync_interval = models.PositiveIntegerField(
+        _("sync every (minutes)"),
+        default=60,
+        help_text=_("How often the linked companies' Sage data is synced; 0 turns it off."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -636,5 +642,9 @@ class OrganizationAPIKey(AbstractAPIKey):
 
 
 # The webhook models live in their own module; imported here so that Django registers them.
+# The synced data (issue 19), in its own sub-package.
+from .sync.models import SyncCursor as SyncCursor  # noqa: E402
+from .sync.models import SyncedRecord as SyncedRecord  # noqa: E402
+from .sync.models import SyncRun as SyncRun  # noqa: E402
 from .webhook_models import WebhookDelivery as WebhookDelivery  # noqa: E402
 from .webhook_models import WebhookEndpoint as WebhookEndpoint  # noqa: E402
