@@ -39,6 +39,19 @@ def cursor_decode(cursor: str) -> Position:
     return when, pk
 
 
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time with its zone: a time without one would be read in the server's."""
+
+    def to_internal_value(self, value: object) -> datetime:
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is None:
+            raise serializers.ValidationError(_("Give a time zone, e.g. 2026-01-31T12:00:00Z."))
+        return super().to_internal_value(value)
+
+
 class RecordFilterSerializer(serializers.Serializer):
     cursor = serializers.CharField(
         required=False,
@@ -52,7 +65,7 @@ class RecordFilterSerializer(serializers.Serializer):
         default=RECORDS_PAGE_SIZE,
         help_text=_("Records per page."),
     )
-    modified_since = serializers.DateTimeField(
+    modified_since = AwareDateTimeField(
         required=False,
         help_text=_(
             "Only records stored or changed here at or after this time (ISO 8601, with a "
@@ -72,11 +85,6 @@ class RecordFilterSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 _("Not a cursor of this API: pass the `next` URL as it came.")
             ) from None
-
-    def validate_modified_since(self, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise serializers.ValidationError(_("Give a time zone, e.g. 2026-01-31T12:00:00Z."))
-        return value
 
 
 class SyncedRecordSerializer(serializers.ModelSerializer):

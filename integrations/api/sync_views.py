@@ -45,8 +45,7 @@ TYPE_PARAMETER = OpenApiParameter(
 def _data_type(type_: str) -> str:
     if type_ not in SYNC_TYPES_BY_KEY:
         raise NotFound(
-            _("No such data type: use one of %(types)s.")
-            % {"types": ", ".join(SYNC_TYPES_BY_KEY)}
+            _("No such data type: use one of %(types)s.") % {"types": ", ".join(SYNC_TYPES_BY_KEY)}
         )
     return type_
 

@@ -36,7 +36,11 @@ def _connection(request, pk) -> tuple[Company, Connection]:
 def company_data_card(request, pk):
     """The Data card alone: what the company page's card reloads while a sync runs."""
     company, connection = _connection(request, pk)
-    context = {"company": company, "connection": connection, "sync": sync_card(connection=connection)}
+    context = {
+        "company": company,
+        "connection": connection,
+        "sync": sync_card(connection=connection),
+    }
     return render(request, "integrations/companies/_data_card.html", context)
 
 
