@@ -4,10 +4,36 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from ..models import Connection
 from .models import SyncCursor, SyncedRecord, SyncRun
 from .types import SYNC_TYPES, types_for_version
+
+# Why a sync did not finish, in the reader's words, by SyncRun.error_code.
+SYNC_ERROR_WORDS = {
+    "deauthorized": _(
+        "Sage no longer accepts this company's authorization. Syncs resume once the "
+        "customer links again."
+    ),
+    "not_linked": _("The company is no longer linked."),
+    "rate_limited": _(
+        "Sage asked us to slow down. The next sync carries on where this one stopped."
+    ),
+    "sage_unavailable": _(
+        "Sage could not be reached. The next sync carries on where this one stopped."
+    ),
+    "sage_error": _("Sage answered with an error. The next sync tries again."),
+    "unreadable": _(
+        "The company's stored authorization cannot be read with the current encryption keys."
+    ),
+}
+SYNC_ERROR_DEFAULT = _("Something went wrong on our side. The next sync tries again.")
+
+
+def sync_error_words(run: SyncRun) -> str:
+    """Why `run` did not finish, for the company page (the API gives its code and detail)."""
+    return str(SYNC_ERROR_WORDS.get(run.error_code, SYNC_ERROR_DEFAULT))
 
 
 @dataclass(frozen=True)
@@ -31,7 +57,15 @@ class SyncCard:
 
     @property
     def last_failed(self) -> bool:
-        return self.last is not None and self.last.status == SyncRun.Status.FAILED
+        """Whether the latest finished sync failed or was stopped."""
+        return self.last is not None and self.last.status in (
+            SyncRun.Status.FAILED,
+            SyncRun.Status.STOPPED,
+        )
+
+    @property
+    def error_text(self) -> str:
+        return sync_error_words(self.last) if self.last is not None else ""
 
     @property
     def types_total(self) -> int:
