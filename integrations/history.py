@@ -82,9 +82,8 @@ def history_details_text(event: HistoryEvent) -> str:
     if event.kind == HistoryEvent.Kind.CREDENTIAL_TYPE_CHANGED:
         words |= {"from": _version, "to": _version}
     if event.kind == HistoryEvent.Kind.SYNC_SCHEDULE_CHANGED:
-        from .sync.schedule import schedule_label
-
-        words |= {"schedule": schedule_label, "previous_schedule": schedule_label}
+        schedule = Integration.SyncInterval.label_of
+        words |= {"schedule": schedule, "previous_schedule": schedule}
     names = {
         "reason": gettext("reason"),
         "via": gettext("from"),

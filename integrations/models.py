@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
@@ -31,6 +32,23 @@ class IntegrationQuerySet(OrganizationScopedQuerySet["Integration"]):
 class Integration(models.Model):
     class Platform(models.TextChoices):
         SAGE = "sage", "Sage Accounting"
+
+    class SyncInterval(models.IntegerChoices):
+        """The schedules offered for `sync_interval`, in minutes (0: no schedule)."""
+
+        EVERY_15_MINUTES = 15, _("Every 15 minutes")
+        HOURLY = 60, _("Every hour")
+        EVERY_6_HOURS = 6 * 60, _("Every 6 hours")
+        DAILY = 24 * 60, _("Every day")
+        OFF = 0, _("Off: only Sync now, the API and right after a link")
+
+        @classmethod
+        def label_of(cls, minutes: int) -> str:
+            """The schedule's words; a value not offered (set in the admin, say) as minutes."""
+            try:
+                return str(cls(minutes).label)
+            except ValueError:
+                return gettext("Every %(minutes)s minutes") % {"minutes": minutes}
 
     organization = models.ForeignKey(
         Organization,

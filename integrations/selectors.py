@@ -35,7 +35,6 @@ from .models import (
     OrganizationAPIKey,
 )
 from .sage.versions import ApiVersion
-from .sync.schedule import schedule_label
 from .webhook_models import WebhookDelivery, WebhookEndpoint
 
 if TYPE_CHECKING:
@@ -248,7 +247,7 @@ def integration_history(*, integration: Integration | None, limit: int) -> list[
         # What Sage answered, for "Credentials checked" events.
         event.check_label = str(answers.get(event.details.get("result", ""), ""))
         if event.kind == HistoryEvent.Kind.SYNC_SCHEDULE_CHANGED:
-            event.check_label = schedule_label(event.details.get("schedule", 0))
+            event.check_label = Integration.SyncInterval.label_of(event.details.get("schedule", 0))
     return events
 
 

@@ -49,7 +49,8 @@ class AwareDateTimeField(serializers.DateTimeField):
             parsed = None
         if parsed is not None and parsed.tzinfo is None:
             raise serializers.ValidationError(_("Give a time zone, e.g. 2026-01-31T12:00:00Z."))
-        return super().to_internal_value(value)
+        when: datetime = super().to_internal_value(value)
+        return when
 
 
 class RecordFilterSerializer(serializers.Serializer):

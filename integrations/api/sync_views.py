@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from ..models import Connection
+from ..models import Company, Connection
 from ..sync import selectors
 from ..sync.models import SyncedRecord, SyncRun
 from ..sync.services import sync_request
@@ -50,7 +50,7 @@ def _data_type(type_: str) -> str:
     return type_
 
 
-def _connection(company) -> Connection | None:
+def _connection(company: Company) -> Connection | None:
     return getattr(company, "connection", None)
 
 

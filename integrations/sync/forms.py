@@ -3,12 +3,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .schedule import SyncSchedule
+from ..models import Integration
 
 
 class SyncScheduleForm(forms.Form):
     sync_interval = forms.TypedChoiceField(
         label=_("Sync the linked companies' data"),
-        choices=SyncSchedule.choices,
+        choices=Integration.SyncInterval.choices,
         coerce=int,
     )

@@ -1,28 +1,9 @@
-"""How often an integration's linked companies are synced: the choices, and saving one."""
+"""How often an integration's linked companies are synced: saving it, with history."""
 
-from django.db import models, transaction
-from django.utils.translation import gettext_lazy as _
+from django.db import transaction
 
 from ..history import Actor, history_record
 from ..models import HistoryEvent, Integration
-
-
-class SyncSchedule(models.IntegerChoices):
-    """`Integration.sync_interval`, in minutes; 0: only on demand and after a link."""
-
-    EVERY_15_MINUTES = 15, _("Every 15 minutes")
-    HOURLY = 60, _("Every hour")
-    EVERY_6_HOURS = 6 * 60, _("Every 6 hours")
-    DAILY = 24 * 60, _("Every day")
-    OFF = 0, _("Off: only Sync now, the API and right after a link")
-
-
-def schedule_label(minutes: int) -> str:
-    """The schedule's words; a value not offered (set in the admin, say) as minutes."""
-    try:
-        return str(SyncSchedule(minutes).label)
-    except ValueError:
-        return str(_("Every %(minutes)s minutes") % {"minutes": minutes})
 
 
 def sync_schedule_set(*, integration: Integration, minutes: int, actor: Actor) -> bool:

@@ -36,7 +36,6 @@ from ..services.credentials_check import CheckResult, credentials_check
 from ..services.linking import callback_url
 from ..services.way_back import integration_redirect_url_set
 from ..sync.forms import SyncScheduleForm
-from ..sync.schedule import schedule_label
 
 OFFER_ENABLE_KEY = "sage_offer_enable"
 HISTORY_LIMIT = 20
@@ -114,7 +113,9 @@ def sage_settings(request):
         context["sync_schedule_form"] = SyncScheduleForm(
             initial={"sync_interval": integration.sync_interval}
         )
-        context["sync_schedule_label"] = schedule_label(integration.sync_interval)
+        context["sync_schedule_label"] = Integration.SyncInterval.label_of(
+            integration.sync_interval
+        )
     if not is_admin:
         context["admin_emails"] = Membership.objects.admin_emails(request.organization)
         return render(request, "integrations/settings/sage_summary.html", context)

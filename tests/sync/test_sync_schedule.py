@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from integrations.history import history_details_text
 from integrations.models import HistoryEvent, Integration
-from integrations.sync.schedule import SyncSchedule
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +29,7 @@ def events():
 
 def test_every_hour_by_default_with_the_five_choices(admin_client, integration):
     html = admin_client.get(SETTINGS_URL).content.decode()
-    assert interval(integration) == SyncSchedule.HOURLY
+    assert interval(integration) == Integration.SyncInterval.HOURLY
     section = html.split('data-testid="sync-schedule"')[1].split("</section>")[0]
     for minutes in (15, 60, 360, 1440, 0):
         assert f'value="{minutes}"' in section
