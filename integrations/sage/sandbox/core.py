@@ -47,6 +47,8 @@ class Fault:
     kind: str
     times: int
     options: dict = field(default_factory=dict)
+    # Only the requests it accepts meet this fault (None: any request of the route).
+    when: Callable[[RecordedRequest], bool] | None = None
 
 
 def route_of(path: str) -> str:
@@ -271,24 +273,44 @@ class SageSandbox(OAuthState):
             and (grant_type is None or r.form.get("grant_type") == grant_type)
         ]
 
-    def fail_next(self, route: str, kind: str, times: int = 1, **options) -> None:
-        """Make the next `times` requests to `route` fail the way `kind` says."""
+    def fail_next(
+        self,
+        route: str,
+        kind: str,
+        times: int = 1,
+        *,
+        when: Callable[[RecordedRequest], bool] | None = None,
+        **options,
+    ) -> None:
+        """Make the next `times` requests to `route` fail the way `kind` says.
+
+        `when`: only requests it accepts fail (e.g. one page of one list); others pass.
+        """
         if route not in FAULT_ROUTES:
             raise ValueError(f"Unknown route {route!r}; one of {FAULT_ROUTES}")
         if kind not in FAULT_KINDS:
             raise ValueError(f"Unknown fault {kind!r}; one of {FAULT_KINDS}")
         with self._lock:
-            self._faults.setdefault(route, []).append(Fault(kind, times, options))
+            self._faults.setdefault(route, []).append(Fault(kind, times, options, when))
 
-    def _take_fault(self, route: str) -> Fault | None:
+    def fail_page(self, kind: str, page: int, fault: str = "status_500", **options) -> None:
+        """Make the next request for page `page` of the list `kind` fail (v3.1 or v3.0)."""
+
+        def asks_for_it(request: RecordedRequest) -> bool:
+            listed = request.path.rstrip("/").rsplit("/", 1)[-1] == kind
+            return listed and request.query.get("page", "1") == str(page)
+
+        self.fail_next("api", fault, when=asks_for_it, **options)
+
+    def _take_fault(self, route: str, request: RecordedRequest) -> Fault | None:
         with self._lock:
             queue = self._faults.get(route) or []
-            if not queue:
+            fault = next((f for f in queue if f.when is None or f.when(request)), None)
+            if fault is None:
                 return None
-            fault = queue[0]
             fault.times -= 1
             if fault.times <= 0:
-                queue.pop(0)
+                queue.remove(fault)
             return fault
 
     def __call__(self, environ, start_response):
@@ -299,7 +321,7 @@ class SageSandbox(OAuthState):
             self._requests.append(request)
             if route == "api":
                 self.api_requests += 1
-        fault = self._take_fault(route)
+        fault = self._take_fault(route, request)
         self._enter(route, +1)
         try:
             self._delay(route)
