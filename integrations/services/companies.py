@@ -11,6 +11,7 @@ from ..models import (
     default_link_expiry,
     new_link_token,
 )
+from ..sync.retention import records_forget
 from ..webhook_models import WebhookEvent
 from .connections import UnlinkResult, connection_unlink
 from .webhooks import webhook_emit
@@ -131,6 +132,8 @@ def company_delete(*, company: Company, actor: Actor) -> UnlinkResult | None:
     result = None
     if connection is not None and connection.can_unlink:
         result = connection_unlink(connection=connection, actor=actor)
+    if connection is not None:
+        records_forget(connection.pk)  # in batches, before the company's own deletion
     with transaction.atomic():
         # Its events stay in the organization's history (company: NULL), but no longer in
         # the integration's own, which lists the events without a company.

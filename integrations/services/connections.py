@@ -29,6 +29,7 @@ from ..sage import oauth
 from ..sage.businesses import Business
 from ..sage.errors import OAuthErrorKind, SageOAuthError
 from ..sage.versions import ApiVersion
+from ..sync.retention import sync_forget_after_commit
 from ..webhook_models import WebhookEvent
 from .linking import LinkUnavailable, Unavailable
 from .live_data_cache import live_data_forget
@@ -172,6 +173,12 @@ def _record(
 
 
 def _record_linked(connection: Connection) -> None:
+    """A link (or the business chosen): the events, and a first sync of its Sage data."""
+    # Imported here: the sync engine reads Sage through connection_client, which imports
+    # this module.
+    from ..sync.services import sync_request
+
+    sync_request(connection, "link")
     webhook_emit(
         event=webhook_link_event(connection), company=connection.company, connection=connection
     )
@@ -487,6 +494,7 @@ def connection_unlink(*, connection: Connection, actor: Actor) -> UnlinkResult:
         webhook_emit(
             event=WebhookEvent.CONNECTION_UNLINKED, company=locked.company, connection=locked
         )
+        sync_forget_after_commit(locked.pk)  # retention: its synced data goes, in batches
     if held is None:
         if unreadable:
             note_revocation(event, revoked=False)

@@ -123,7 +123,7 @@ def webhook_emit(
     event: WebhookEvent,
     company: Company,
     connection: Connection | None = None,
-    **details: str,
+    **details: Any,
 ) -> list[WebhookDelivery]:
     """Queue `event` for every enabled endpoint of the company's organization that wants it.
 

@@ -1,16 +1,67 @@
-"""The sync engine: queue a sync of a connection, and run it (see docs/sync.md)."""
+"""The sync engine: queue a sync of a connection, run it, and forget a connection's data.
 
+A run reads every data type its connection's API version has (types.SYNC_TYPES),
+200 records a page. A type's first pass reads everything; later passes ask Sage only
+for what changed: `updated_or_created_since` the start of the last good pass minus
+SYNC_OVERLAP_SECONDS (so that nothing on the boundary is lost), then `deleted_since`.
+Each page's rows, the type's cursor (how far the pass got) and the run's counts are
+written in one transaction, so a crash resumes from the next page, never from zero.
+
+One worker at a time holds a run: it claims it under a row lock taken with SKIP
+LOCKED, for a lease (SYNC_LEASE_SECONDS) that each page's transaction renews, and
+checks that it still holds it; a run whose worker died is taken over once its lease
+runs out. A worker fetches up to SYNC_PAGE_CONCURRENCY pages of a type at once
+(threads; HTTP only) and stores them in order in its own thread. See docs/sync.md.
+"""
+
+import logging
+import math
+import secrets
+import uuid
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.tasks import task
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
-from ..models import Connection
-from .models import SyncRun
+from ..models import Connection, Integration
+
+# The one import of the Sage package here: the seam (integrations/accounting.py) routes it.
+from ..sage.errors import SageApiError
+from ..services.connection_client import connection_ensure_fresh, connection_fixed_client
+from ..services.connections import RelinkRequired, TokenError, connection_refresh
+from ..services.webhooks import webhook_emit
+from ..webhook_models import WebhookEvent
+from .models import SyncCursor, SyncedRecord, SyncRun
+from .retention import records_forget
+from .types import SyncType, types_for_version
+
+logger = logging.getLogger(__name__)
+
+UPDATED, DELETED = SyncCursor.Phase.UPDATED, SyncCursor.Phase.DELETED
+SYNCED_FIELDS = ["sage_updated_at", "deleted_at", "data", "displayed_as", "modified_at"]
+# A fixed client's token is used while it has this long left (a page takes well under).
+TOKEN_SLACK = timedelta(seconds=30)
+
+
+# --- Queueing -------------------------------------------------------------------------
 
 
 def sync_request(connection: Connection, trigger: str) -> SyncRun:
     """Queue a sync of `connection`, unless one is queued or running: return that one.
 
     The partial unique constraint `syncrun_one_active_per_connection` makes the
-    check and the insert one step, whatever races to queue a sync.
+    check and the insert one step, whatever races to queue a sync. The run's task
+    is enqueued once the caller's transaction commits.
     """
     existing = SyncRun.objects.active().filter(connection=connection).first()
     if existing is not None:
@@ -20,4 +71,509 @@ def sync_request(connection: Connection, trigger: str) -> SyncRun:
             run = SyncRun.objects.create(connection=connection, trigger=trigger)
     except IntegrityError:
         return SyncRun.objects.active().get(connection=connection)
+    sync_enqueue_after_commit(run)
     return run
+
+
+def sync_enqueue_after_commit(run: SyncRun, *, delay: float = 0) -> None:
+    run_id = str(run.pk)
+
+    def enqueue() -> None:
+        backend = sync_run.get_backend()
+        if delay and backend.supports_defer:
+            sync_run.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(run_id)
+        elif not delay:
+            sync_run.enqueue(run_id)
+        # A delay the backend cannot keep: the periodic sweep enqueues the run again.
+
+    transaction.on_commit(enqueue)
+
+
+@task
+def sync_run(run_id: str) -> str:
+    """Run one queued sync (or take over one whose worker died); return how it ended."""
+    run = sync_connection(uuid.UUID(run_id))
+    return run.status if run is not None else "busy"
+
+
+def sync_due_connections() -> list[SyncRun]:
+    """Queue a scheduled sync of every linked connection whose integration's interval passed."""
+    now = timezone.now()
+    queued = []
+    for integration in Integration.objects.filter(enabled=True, sync_interval__gt=0):
+        since = now - timedelta(minutes=integration.sync_interval)
+        connections = (
+            Connection.objects.linked()
+            .filter(integration=integration)
+            .exclude(sync_runs__created_at__gt=since)
+        )
+        queued += [sync_request(c, SyncRun.Trigger.SCHEDULE) for c in connections]
+    return queued
+
+
+def sync_sweep() -> dict[str, int]:
+    """The periodic pass: queue the due syncs, and enqueue again the runs left waiting.
+
+    A queued run whose task was lost (a worker killed before it started, a 429 delay
+    the backend could not keep) and a running one whose lease ran out are enqueued
+    again; a task for a run another worker holds ends at once ("busy").
+    """
+    queued = sync_due_connections()
+    now = timezone.now()
+    stale = timedelta(seconds=float(settings.SYNC_LEASE_SECONDS))
+    waiting = SyncRun.objects.filter(status=SyncRun.Status.QUEUED, created_at__lte=now - stale)
+    orphaned = SyncRun.objects.filter(status=SyncRun.Status.RUNNING, lease_expires_at__lte=now)
+    again = list(waiting.values_list("pk", flat=True)) + list(orphaned.values_list("pk", flat=True))
+    for pk in again:
+        sync_run.enqueue(str(pk))
+    return {"queued": len(queued), "enqueued_again": len(again)}
+
+
+# --- Storing --------------------------------------------------------------------------
+
+
+@dataclass
+class Changes:
+    """The Sage ids a page created, updated or flagged deleted in our copy."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+
+def sage_time(value: object) -> datetime | None:
+    """Sage's `updated_at`/`deleted_at` as an aware datetime, or None when unusable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        return None
+    if parsed is None:
+        return None
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+
+
+def _by_sage_id(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The items keyed by their Sage id (items without one are skipped; the last one wins)."""
+    found: dict[str, dict[str, Any]] = {}
+    for item in items:
+        sage_id = item.get("id")
+        if isinstance(sage_id, str) and sage_id:
+            found[sage_id] = item
+    return found
+
+
+def records_store(
+    *, connection_id: uuid.UUID, data_type: str, items: Iterable[dict[str, Any]], now: datetime
+) -> Changes:
+    """Upsert a page of records as Sage sent them; only changed ones are written.
+
+    A record is new, or changed when Sage's `updated_at` or its contents differ from
+    our copy, or when our copy was flagged deleted; an unchanged one keeps its
+    `modified_at`. One INSERT ... ON CONFLICT DO UPDATE for the changed ones.
+    """
+    by_id = _by_sage_id(items)
+    stored = {
+        sage_id: (updated_at, data, deleted_at)
+        for sage_id, updated_at, data, deleted_at in SyncedRecord.objects.filter(
+            connection_id=connection_id, data_type=data_type, sage_id__in=list(by_id)
+        ).values_list("sage_id", "sage_updated_at", "data", "deleted_at")
+    }
+    changes = Changes()
+    rows = []
+    for sage_id, item in by_id.items():
+        updated_at = sage_time(item.get("updated_at"))
+        old = stored.get(sage_id)
+        if old is None:
+            changes.created.append(sage_id)
+        elif old[2] is not None or old[0] != updated_at or old[1] != item:
+            changes.updated.append(sage_id)
+        else:
+            continue
+        rows.append(
+            SyncedRecord(
+                connection_id=connection_id,
+                data_type=data_type,
+                sage_id=sage_id,
+                sage_updated_at=updated_at,
+                deleted_at=None,
+                data=item,
+                displayed_as=str(item.get("displayed_as") or "")[:255],
+                modified_at=now,
+            )
+        )
+    if rows:
+        SyncedRecord.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["connection", "data_type", "sage_id"],
+            update_fields=SYNCED_FIELDS,
+        )
+    return changes
+
+
+def records_flag_deleted(
+    *, connection_id: uuid.UUID, data_type: str, items: Iterable[dict[str, Any]], now: datetime
+) -> Changes:
+    """Flag deleted the records Sage reports deleted (those we hold and have not flagged)."""
+    by_id = _by_sage_id(items)
+    records = list(
+        SyncedRecord.objects.filter(
+            connection_id=connection_id,
+            data_type=data_type,
+            sage_id__in=list(by_id),
+            deleted_at__isnull=True,
+        ).only("pk", "sage_id")
+    )
+    for record in records:
+        record.deleted_at = sage_time(by_id[record.sage_id].get("deleted_at")) or now
+        record.modified_at = now
+    SyncedRecord.objects.bulk_update(records, ["deleted_at", "modified_at"])
+    return Changes(deleted=[record.sage_id for record in records])
+
+
+# --- Running --------------------------------------------------------------------------
+
+
+class LeaseLost(Exception):
+    """Another worker took the run over (this one was too slow or presumed dead)."""
+
+
+class NotLinked(Exception):
+    """The connection left Linked during the sync (unlinked, deauthorized)."""
+
+
+def _claim(run_id: uuid.UUID) -> SyncRun | None:
+    """Take the run for this worker, or None when another holds it or it has ended."""
+    now = timezone.now()
+    lease = timedelta(seconds=float(settings.SYNC_LEASE_SECONDS))
+    with transaction.atomic():
+        run = (
+            SyncRun.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("connection__company__organization", "connection__credential_set")
+            .filter(pk=run_id)
+            .first()
+        )
+        if run is None:
+            return None
+        expired = run.lease_expires_at is None or run.lease_expires_at <= now
+        if run.status != SyncRun.Status.QUEUED and not (
+            run.status == SyncRun.Status.RUNNING and expired
+        ):
+            return None
+        run.status = SyncRun.Status.RUNNING
+        run.claim = secrets.token_hex(16)
+        run.lease_expires_at = now + lease
+        run.started_at = run.started_at or now
+        run.attempts += 1
+        run.save(update_fields=["status", "claim", "lease_expires_at", "started_at", "attempts"])
+        return run
+
+
+def sync_connection(run: SyncRun | uuid.UUID) -> SyncRun | None:
+    """Run a queued sync to its end; None when another worker holds it or it has ended."""
+    claimed = _claim(run.pk if isinstance(run, SyncRun) else run)
+    if claimed is None:
+        return None
+    return _Sync(claimed).execute()
+
+
+class _Sync:
+    def __init__(self, run: SyncRun) -> None:
+        self.run = run
+        self.connection = run.connection
+        self.lease = timedelta(seconds=float(settings.SYNC_LEASE_SECONDS))
+        self.per_page = int(settings.SYNC_PAGE_SIZE)
+        self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
+        self._client = None
+        self._client_until: datetime | None = None
+
+    # The run's end.
+
+    def execute(self) -> SyncRun:
+        try:
+            if self.run.trigger == SyncRun.Trigger.LINK and self.run.attempts == 1:
+                records_forget(self.connection.pk)  # a (re)link: the data may be another business's
+            for sync_type in types_for_version(self.connection.api_version):
+                self._sync_type(sync_type)
+        except LeaseLost:
+            logger.warning("Sync %s was taken over by another worker", self.run.pk)
+            self.run.refresh_from_db()
+            return self.run
+        except (RelinkRequired, NotLinked):
+            self._stop()
+        except TokenError as error:
+            self._finish(SyncRun.Status.FAILED, "token", str(error))
+        except SageApiError as error:
+            if error.status == 429:
+                self._later(error)
+            else:
+                logger.warning("Sync %s: Sage answered %s (%s)", self.run.pk, error.status, error)
+                self._finish(SyncRun.Status.FAILED, "sage", error.message)
+        except Exception:
+            logger.exception("Sync %s failed on our side", self.run.pk)
+            message = gettext("An error on our side stopped the sync; the next one resumes it.")
+            self._finish(SyncRun.Status.FAILED, "internal", message)
+        else:
+            self._finish(SyncRun.Status.SUCCEEDED)
+        return self.run
+
+    def _stop(self) -> None:
+        """The connection must link again (or was unlinked): stop, and say why."""
+        status = (
+            Connection.objects.filter(pk=self.connection.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status == Connection.Status.DEAUTHORIZED:
+            code = "deauthorized"
+            message = gettext(
+                "Sage no longer accepts this connection: the company must link again."
+            )
+        else:
+            code = "not_linked"
+            message = gettext("The company is no longer linked to Sage.")
+        self._finish(SyncRun.Status.STOPPED, code, message)
+
+    def _later(self, error: SageApiError) -> None:
+        """Sage kept answering 429 after the client's bounded waits: try again later."""
+        delay = float(settings.SYNC_RATE_LIMITED_DELAY)
+        with transaction.atomic():
+            held = self._mine().update(
+                status=SyncRun.Status.QUEUED,
+                claim="",
+                lease_expires_at=None,
+                error_code="rate_limited",
+                error=gettext("Sage asked to slow down; the sync goes on shortly."),
+                counts=self.run.counts,
+            )
+            if held:
+                sync_enqueue_after_commit(self.run, delay=delay)
+        self.run.refresh_from_db()
+
+    def _finish(self, status: str, code: str = "", message: str = "") -> None:
+        now = timezone.now()
+        with transaction.atomic():
+            held = self._mine().update(
+                status=status,
+                finished_at=now,
+                error_code=code,
+                error=message,
+                counts=self.run.counts,
+                claim="",
+                lease_expires_at=None,
+            )
+            self.run.refresh_from_db()
+            if held:
+                webhook_emit(
+                    event=WebhookEvent.SYNC_COMPLETED,
+                    company=self.connection.company,
+                    connection=self.connection,
+                    sync=_sync_data(self.run),
+                )
+        logger.info("Sync %s of connection %s: %s", self.run.pk, self.connection.pk, status)
+
+    def _mine(self):
+        return SyncRun.objects.filter(
+            pk=self.run.pk, claim=self.run.claim, status=SyncRun.Status.RUNNING
+        )
+
+    # One type.
+
+    def _sync_type(self, sync_type: SyncType) -> None:
+        path = sync_type.path_for(self.connection.api_version)
+        assert path is not None  # types_for_version keeps the types the version has
+        cursor, _ = SyncCursor.objects.get_or_create(
+            connection=self.connection, data_type=sync_type.key
+        )
+        if not cursor.phase:
+            self._begin_pass(cursor, sync_type)
+        if cursor.phase == UPDATED:
+            self._read(cursor, path)
+        if cursor.phase == DELETED:
+            self._read(cursor, path)
+
+    def _begin_pass(self, cursor: SyncCursor, sync_type: SyncType) -> None:
+        """A new pass over the type: the question it asks stays the same until it ends."""
+        overlap = timedelta(seconds=float(settings.SYNC_OVERLAP_SECONDS))
+        cursor.run = self.run
+        cursor.phase = UPDATED
+        cursor.page = 0
+        cursor.run_started_at = timezone.now()
+        cursor.run_updated_since = cursor.updated_since - overlap if cursor.updated_since else None
+        cursor.run_deleted_since = (
+            cursor.deleted_since - overlap
+            if cursor.deleted_since and sync_type.deleted_since
+            else None
+        )
+        cursor.save()
+
+    def _params(self, cursor: SyncCursor, page: int) -> dict[str, object]:
+        params: dict[str, object] = {
+            "items_per_page": self.per_page,
+            "page": page,
+            "attributes": "all",
+        }
+        if cursor.phase == UPDATED and cursor.run_updated_since is not None:
+            params["updated_or_created_since"] = cursor.run_updated_since.isoformat()
+        if cursor.phase == DELETED:
+            assert cursor.run_deleted_since is not None
+            params["deleted_since"] = cursor.run_deleted_since.isoformat()
+        return params
+
+    def _client_now(self):
+        """A client with a token good for a while; made again before it runs short."""
+        now = timezone.now()
+        if self._client is None or self._client_until is None or now >= self._client_until:
+            self.connection = connection_ensure_fresh(connection=self.connection)
+            self._client = connection_fixed_client(connection=self.connection)
+            expires = self.connection.access_token_expires_at or now
+            self._client_until = expires - Connection.REFRESH_MARGIN - TOKEN_SLACK
+        return self._client
+
+    def _fetch(self, path: str, params: dict[str, object]):
+        """One page; after a 401 (the token refused early), refresh once and ask again."""
+        try:
+            return self._client_now().page(path, params)
+        except SageApiError as error:
+            if error.status != 401:
+                raise
+        self.connection = connection_refresh(
+            connection=self.connection, rejected_access_token=self.connection.access_token
+        )
+        self._client = None
+        return self._client_now().page(path, params)
+
+    def _read(self, cursor: SyncCursor, path: str) -> None:
+        """Read the phase's pages from the one after the cursor's, storing each in order.
+
+        The first page says how many there are ($total); the others are fetched up to
+        `concurrency` at a time while this thread stores them one after the other.
+        """
+        number = cursor.page + 1
+        first = self._fetch(path, self._params(cursor, number))
+        pages = (
+            math.ceil(first.total / self.per_page) if first.total is not None else None
+        ) or number
+        self._store(cursor, number, first.items, last=not first.next_path)
+        if not first.next_path:
+            return
+        if first.total is None:  # no $total: follow $next one page at a time
+            page = first
+            while page.next_path:
+                number += 1
+                page = self._fetch(path, self._params(cursor, number))
+                self._store(cursor, number, page.items, last=not page.next_path)
+            return
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+            ahead: deque[tuple[int, Future]] = deque()
+            following = number + 1
+            phase = cursor.phase
+            while following <= pages or ahead:
+                while following <= pages and len(ahead) < self.concurrency:
+                    client, params = self._client_now(), self._params(cursor, following)
+                    ahead.append((following, pool.submit(client.page, path, params)))
+                    following += 1
+                current, future = ahead.popleft()
+                try:
+                    page = future.result()
+                except SageApiError as error:
+                    if error.status != 401:
+                        raise
+                    page = self._fetch(path, self._params(cursor, current))
+                last = current >= pages or not page.next_path
+                self._store(cursor, current, page.items, last=last)
+                if last or cursor.phase != phase:
+                    for _, pending in ahead:
+                        pending.cancel()
+                    return
+
+    def _store(self, cursor: SyncCursor, number: int, items: list, *, last: bool) -> None:
+        """One page's rows, the cursor and the run's counts, in one transaction."""
+        now = timezone.now()
+        data_type = cursor.data_type
+        with transaction.atomic():
+            self._hold_linked()
+            store = records_store if cursor.phase == UPDATED else records_flag_deleted
+            changes = store(
+                connection_id=self.connection.pk, data_type=data_type, items=items, now=now
+            )
+            cursor.page = number
+            cursor.run = self.run
+            counts = self.run.counts.setdefault(
+                data_type, {"created": 0, "updated": 0, "deleted": 0, "total": 0}
+            )
+            counts["created"] += len(changes.created)
+            counts["updated"] += len(changes.updated)
+            counts["deleted"] += len(changes.deleted)
+            if last:
+                self._end_phase(cursor, now)
+                if not cursor.phase:
+                    counts["total"] = (
+                        SyncedRecord.objects.filter(
+                            connection_id=self.connection.pk, data_type=data_type
+                        )
+                        .live()
+                        .count()
+                    )
+            cursor.save()
+            # The lease, renewed with the page: a worker that lost it writes nothing.
+            if not self._mine().update(
+                lease_expires_at=now + self.lease,
+                pages_done=F("pages_done") + 1,
+                counts=self.run.counts,
+            ):
+                raise LeaseLost
+            self.run.pages_done += 1
+            if changes:
+                webhook_emit(
+                    event=WebhookEvent.DATA_CHANGED,
+                    company=self.connection.company,
+                    connection=self.connection,
+                    data_type=data_type,
+                    created=changes.created,
+                    updated=changes.updated,
+                    deleted=changes.deleted,
+                )
+
+    def _end_phase(self, cursor: SyncCursor, now: datetime) -> None:
+        """The phase's last page: on to the deleted ones, or the pass is done."""
+        if cursor.phase == UPDATED and cursor.run_deleted_since is not None:
+            cursor.phase = DELETED
+            cursor.page = 0
+            return
+        cursor.phase = ""
+        cursor.page = 0
+        cursor.synced_at = now
+        cursor.updated_since = cursor.run_started_at
+        cursor.deleted_since = cursor.run_started_at
+
+    def _hold_linked(self) -> None:
+        """Lock the connection's row (shared with other syncs' pages, not with an unlink)
+        and check that it is still Linked: an unlink waits for this page, and the next
+        page sees it."""
+        linked = (
+            Connection.objects.select_for_update(no_key=True)
+            .filter(pk=self.connection.pk, status=Connection.Status.LINKED)
+            .values_list("pk", flat=True)
+        )
+        if not list(linked):
+            raise NotLinked
+
+
+def _sync_data(run: SyncRun) -> dict[str, Any]:
+    """A run as the webhooks and the API show it."""
+    return {
+        "id": str(run.pk),
+        "trigger": run.trigger,
+        "status": run.status,
+        "counts": run.counts,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "error_code": run.error_code,
+        "error": run.error,
+    }
