@@ -155,14 +155,10 @@ class TypeCountsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
-class SyncErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-
-
 class SyncRunSerializer(serializers.ModelSerializer):
+    """A sync, as the API and the `sync.completed` webhook show it."""
+
     counts = serializers.SerializerMethodField()
-    error = serializers.SerializerMethodField()
 
     class Meta:
         model = SyncRun
@@ -174,18 +170,24 @@ class SyncRunSerializer(serializers.ModelSerializer):
             "pages_done",
             "started_at",
             "finished_at",
+            "error_code",
             "error",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "pages_done": {"help_text": _("Sage pages read and stored so far.")},
+            "error_code": {
+                "help_text": _(
+                    "Why the sync failed or stopped, or why it waits (rate_limited): "
+                    "deauthorized, not_linked, token, sage, rate_limited, internal; "
+                    "empty when none."
+                )
+            },
+            "error": {"help_text": _("The same in words; empty when none.")},
+        }
 
     @extend_schema_field(serializers.DictField(child=TypeCountsSerializer()))
     def get_counts(self, run: SyncRun) -> dict[str, dict[str, int]]:
-        """Per data type: the records created, updated and deleted, and those read in all."""
+        """Per data type: the records created, updated and deleted, and (once the type
+        is done) how many it has in all."""
         return dict(run.counts or {})
-
-    @extend_schema_field(SyncErrorSerializer(allow_null=True))
-    def get_error(self, run: SyncRun) -> dict[str, str] | None:
-        """Why the sync failed or stopped; null when it did not."""
-        if not (run.error_code or run.error):
-            return None
-        return {"code": run.error_code or "error", "detail": run.error or ""}

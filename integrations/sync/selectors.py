@@ -17,15 +17,12 @@ SYNC_ERROR_WORDS = {
         "customer links again."
     ),
     "not_linked": _("The company is no longer linked."),
+    "token": _(
+        "Sage could not renew the company's authorization just now. The next sync tries again."
+    ),
+    "sage": _("Sage answered with an error. The next sync tries again."),
     "rate_limited": _(
         "Sage asked us to slow down. The next sync carries on where this one stopped."
-    ),
-    "sage_unavailable": _(
-        "Sage could not be reached. The next sync carries on where this one stopped."
-    ),
-    "sage_error": _("Sage answered with an error. The next sync tries again."),
-    "unreadable": _(
-        "The company's stored authorization cannot be read with the current encryption keys."
     ),
 }
 SYNC_ERROR_DEFAULT = _("Something went wrong on our side. The next sync tries again.")
@@ -53,7 +50,7 @@ class SyncCard:
     types: list[TypeSummary]
     active: SyncRun | None  # queued or running
     last: SyncRun | None  # the latest finished run
-    types_done: int  # of the active run
+    types_done: int  # the types whose pass the active run ended
 
     @property
     def last_failed(self) -> bool:
@@ -62,6 +59,11 @@ class SyncCard:
             SyncRun.Status.FAILED,
             SyncRun.Status.STOPPED,
         )
+
+    @property
+    def active_words(self) -> str:
+        """Why the active sync waits (Sage asked us to slow down), if it does."""
+        return sync_error_words(self.active) if self.active and self.active.error_code else ""
 
     @property
     def error_text(self) -> str:
@@ -148,5 +150,9 @@ def sync_card(*, connection: Connection) -> SyncCard:
         types=data_summary(connection=connection),
         active=active,
         last=last,
-        types_done=len(active.counts or {}) if active is not None else 0,
+        types_done=(
+            SyncCursor.objects.filter(connection=connection, run=active, phase="").count()
+            if active is not None
+            else 0
+        ),
     )

@@ -288,10 +288,8 @@ def test_the_syncs_newest_first_with_counts_and_errors(api_a, linked):
     runs = response.json()["results"]
     assert [r["id"] for r in runs] == [str(failed.pk), str(old.pk)]
     assert runs[0]["status"] == "failed"
-    assert runs[0]["error"] == {
-        "code": "deauthorized",
-        "detail": "Sage no longer accepts this company's authorization.",
-    }
+    assert runs[0]["error_code"] == "deauthorized"
+    assert runs[0]["error"] == "Sage no longer accepts this company's authorization."
     assert runs[1] == {
         "id": str(old.pk),
         "trigger": "schedule",
@@ -300,7 +298,8 @@ def test_the_syncs_newest_first_with_counts_and_errors(api_a, linked):
         "pages_done": 1,
         "started_at": "2026-11-01T09:00:00Z",
         "finished_at": "2026-11-01T09:01:00Z",
-        "error": None,
+        "error_code": "",
+        "error": "",
     }
 
 

@@ -84,12 +84,14 @@ def test_each_type_with_its_count_and_last_sync(admin_client, connection):
 
 
 def test_a_running_sync_shows_its_progress_and_the_card_reloads_itself(admin_client, connection):
-    run(
-        connection,
-        SyncRun.Status.RUNNING,
-        started_at=T0,
-        counts={"contacts": {"created": 1, "updated": 0, "deleted": 0, "total": 1}},
+    active = run(connection, SyncRun.Status.RUNNING, started_at=T0)
+    # Contacts done; ledger accounts half-way (its phase); bank accounts last done by another run.
+    SyncCursor.objects.create(connection=connection, data_type="contacts", run=active)
+    SyncCursor.objects.create(
+        connection=connection, data_type="ledger_accounts", run=active, phase="updated", page=3
     )
+    earlier = run(connection, SyncRun.Status.SUCCEEDED, created_at=T0 - timedelta(days=1))
+    SyncCursor.objects.create(connection=connection, data_type="bank_accounts", run=earlier)
     page = admin_client.get(reverse("integrations:company_detail", args=[connection.company.pk]))
     html = page.content.decode()
 
@@ -108,13 +110,21 @@ def test_a_queued_sync_says_it_waits(admin_client, connection):
     html = card(admin_client, connection.company)
     assert "Sync waiting to start" in html
     assert 'value="0"' in html
+    assert 'data-testid="sync-waiting"' not in html
+
+
+def test_a_sync_sage_slowed_down_says_it_goes_on(admin_client, connection):
+    run(connection, SyncRun.Status.QUEUED, error_code="rate_limited", error="429")
+    html = card(admin_client, connection.company)
+    assert "Sage asked us to slow down" in html
+    assert 'data-poll="' in html  # still reloading: it goes on by itself
 
 
 @pytest.mark.parametrize(
     ("code", "english", "french"),
     [
         ("deauthorized", "no longer accepts this company", "n&#x27;accepte plus"),
-        ("rate_limited", "asked us to slow down", "ralentir"),
+        ("sage", "Sage answered with an error", "Sage a répondu par une erreur"),
         ("something_new", "Something went wrong on our side", "Un problème est survenu"),
     ],
 )
