@@ -56,6 +56,7 @@ def _connection(company: Company) -> Connection | None:
 
 class CompanyDataTypes(OrganizationView):
     @extend_schema(
+        operation_id="companies_data_types",
         responses={200: DataTypesSerializer, **problems()},
         summary="List the company's synced data types, with counts and synced_at",
     )
@@ -67,6 +68,7 @@ class CompanyDataTypes(OrganizationView):
 
 class CompanyRecords(OrganizationView):
     @extend_schema(
+        operation_id="companies_data_list",
         parameters=[TYPE_PARAMETER, RecordFilterSerializer],
         responses={200: RecordPageSerializer, **problems(400)},
         summary="List the company's synced records of a type (oldest change first)",
@@ -119,6 +121,7 @@ class CompanyRecord(OrganizationView):
             TYPE_PARAMETER,
             OpenApiParameter("sage_id", str, OpenApiParameter.PATH, description="Sage's id."),
         ],
+        operation_id="companies_data_retrieve",
         responses={200: SyncedRecordSerializer, **problems()},
         summary="Read one synced record by Sage's id (a deleted one too, with deleted_at)",
     )

@@ -11,6 +11,7 @@ from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml
 
 from integrations.models import Connection
 from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
@@ -370,3 +371,20 @@ def test_every_data_and_sync_endpoint_needs_a_key(api_client, linked, method, ta
     response = getattr(api_client(None), method)(url(linked().company, tail))
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response["Content-Type"] == PROBLEM
+
+
+def test_the_schema_documents_the_data_and_sync_endpoints(client):
+    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+    paths = schema["paths"]
+    records = paths["/api/v1/companies/{id}/data/{type}"]["get"]
+    parameters = {p["name"]: p for p in records["parameters"]}
+    assert set(parameters) == {"id", "type", "cursor", "limit", "modified_since", "include_deleted"}
+    assert sorted(parameters["type"]["schema"]["enum"]) == sorted(t.key for t in SYNC_TYPES)
+    assert set(records["responses"]) == {"200", "400", "401", "404", "429"}
+    page = schema["components"]["schemas"]["RecordPage"]["properties"]
+    assert {"synced_at", "next", "results"} <= set(page)
+    assert set(paths["/api/v1/companies/{id}/data"]["get"]["responses"]) >= {"200", "404"}
+    assert "get" in paths["/api/v1/companies/{id}/data/{type}/{sage_id}"]
+    syncs = paths["/api/v1/companies/{id}/syncs"]
+    assert set(syncs["post"]["responses"]) >= {"202", "409", "404"}
+    assert set(syncs["get"]["responses"]) >= {"200", "404"}
