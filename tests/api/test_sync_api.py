@@ -388,3 +388,14 @@ def test_the_schema_documents_the_data_and_sync_endpoints(client):
     syncs = paths["/api/v1/companies/{id}/syncs"]
     assert set(syncs["post"]["responses"]) >= {"202", "409", "404"}
     assert set(syncs["get"]["responses"]) >= {"200", "404"}
+
+
+def test_the_data_endpoints_count_toward_the_keys_throttle(api_a, linked, settings):
+    settings.API_THROTTLE_RATE = "3/min"
+    company = linked().company
+    answers = [api_a.get(url(company, tail)) for tail in ("/data", "/data/contacts", "/syncs")]
+    refused = api_a.get(url(company, "/data/contacts/c-1"))
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert refused["Content-Type"] == PROBLEM
+    assert int(refused["Retry-After"]) > 0
