@@ -92,6 +92,10 @@ class CompanyRecords(OrganizationView):
             modified_since=options.get("modified_since"),
             include_deleted=options["include_deleted"],
         )
+        # A keyset over (modified_at, id), not DRF's CursorPagination: that one positions
+        # on the first ordering field plus an offset, and a sync stores a whole page of
+        # records at one moment, so hundreds share a modified_at; a record changed while
+        # a platform pages moves behind the cursor and comes again, none is skipped.
         if (position := options.get("cursor")) is not None:
             modified_at, last_id = position
             records = records.filter(

@@ -61,6 +61,11 @@ class SyncCard:
         )
 
     @property
+    def waiting(self) -> bool:
+        """Whether the active sync is queued (no worker has started it, or it waits for Sage)."""
+        return self.active is not None and self.active.status == SyncRun.Status.QUEUED
+
+    @property
     def active_words(self) -> str:
         """Why the active sync waits (Sage asked us to slow down), if it does."""
         return sync_error_words(self.active) if self.active and self.active.error_code else ""
