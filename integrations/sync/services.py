@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -44,6 +44,9 @@ from ..webhook_models import WebhookEvent
 from .models import SyncCursor, SyncedRecord, SyncRun
 from .retention import records_forget
 from .types import SyncType, types_for_version
+
+if TYPE_CHECKING:
+    from ..sage.client import SageClient
 
 logger = logging.getLogger(__name__)
 
@@ -289,7 +292,7 @@ class _Sync:
         self.lease = timedelta(seconds=float(settings.SYNC_LEASE_SECONDS))
         self.per_page = int(settings.SYNC_PAGE_SIZE)
         self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
-        self._client = None
+        self._client: SageClient | None = None
         self._client_until: datetime | None = None
 
     # The run's end.
@@ -425,7 +428,7 @@ class _Sync:
             params["deleted_since"] = cursor.run_deleted_since.isoformat()
         return params
 
-    def _client_now(self):
+    def _client_now(self) -> "SageClient":
         """A client with a token good for a while; made again before it runs short."""
         now = timezone.now()
         if self._client is None or self._client_until is None or now >= self._client_until:

@@ -151,7 +151,7 @@ class SageSandbox(OAuthState):
             self._api_in_flight = 0
             self.max_api_in_flight = 0  # the most API requests served at the same time
             self.api_requests = 0  # API requests received (faulted ones included)
-            self._counts = {}
+            self._counts: dict[str, int] = {}  # kind -> records generated per business
             # Injected latency: every request to a DELAYED_ROUTES route waits this many
             # seconds (outside the lock) before it is handled, as a far Sage would;
             # `delayed` counts the requests that waited. `sleep` is replaceable by tests.
