@@ -301,8 +301,7 @@ class _Sync:
         try:
             if self.run.trigger == SyncRun.Trigger.LINK and self.run.attempts == 1:
                 records_forget(self.connection.pk)  # a (re)link: the data may be another business's
-            for sync_type in types_for_version(self.connection.api_version):
-                self._sync_type(sync_type)
+            self._sync_types(types_for_version(self.connection.api_version))
         except LeaseLost:
             logger.warning("Sync %s was taken over by another worker", self.run.pk)
             self.run.refresh_from_db()
@@ -387,18 +386,55 @@ class _Sync:
 
     # One type.
 
-    def _sync_type(self, sync_type: SyncType) -> None:
-        path = sync_type.path_for(self.connection.api_version)
-        assert path is not None  # types_for_version keeps the types the version has
-        cursor, _ = SyncCursor.objects.get_or_create(
-            connection=self.connection, data_type=sync_type.key
-        )
-        if not cursor.phase:
-            self._begin_pass(cursor, sync_type)
-        if cursor.phase == UPDATED:
-            self._read(cursor, path)
-        if cursor.phase == DELETED:
-            self._read(cursor, path)
+    def _sync_types(self, sync_types: list[SyncType]) -> None:
+        """Read every type's pages, up to `concurrency` requests in flight across the types.
+
+        A type whose page count is not known yet (its phase's first page not stored)
+        has one request in flight; once its first page gives `$total`, its other pages
+        go out as slots free up. Pages are stored in the order they were asked for, so
+        each type's cursor moves one page at a time.
+        """
+        reads = []
+        for sync_type in sync_types:
+            path = sync_type.path_for(self.connection.api_version)
+            assert path is not None  # types_for_version keeps the types the version has
+            cursor, _ = SyncCursor.objects.get_or_create(
+                connection=self.connection, data_type=sync_type.key
+            )
+            if not cursor.phase:
+                self._begin_pass(cursor, sync_type)
+            reads.append(_Read(cursor, path))
+        ahead: deque[tuple[_Read, int, int, Future]] = deque()
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+            try:
+                while True:
+                    while len(ahead) < self.concurrency:
+                        read = next((r for r in reads if r.can_ask()), None)
+                        if read is None:
+                            break
+                        number = read.ask()
+                        client, params = self._client_now(), self._params(read.cursor, number)
+                        future = pool.submit(client.page, read.path, params)
+                        ahead.append((read, read.generation, number, future))
+                    if not ahead:
+                        return
+                    read, generation, number, future = ahead.popleft()
+                    read.in_flight -= 1
+                    try:
+                        page = future.result()
+                    except SageApiError as error:
+                        if error.status != 401:
+                            raise
+                        page = self._fetch(read.path, self._params(read.cursor, number))
+                    if generation != read.generation:
+                        continue  # asked before its phase ended (Sage had fewer pages)
+                    read.answered(page, self.per_page, number)
+                    self._store(read.cursor, number, page.items, last=read.last(number, page))
+                    if read.last(number, page):
+                        read.next_phase()
+            finally:
+                for *_, pending in ahead:
+                    pending.cancel()
 
     def _begin_pass(self, cursor: SyncCursor, sync_type: SyncType) -> None:
         """A new pass over the type: the question it asks stays the same until it ends."""
@@ -450,50 +486,6 @@ class _Sync:
         )
         self._client = None
         return self._client_now().page(path, params)
-
-    def _read(self, cursor: SyncCursor, path: str) -> None:
-        """Read the phase's pages from the one after the cursor's, storing each in order.
-
-        The first page says how many there are ($total); the others are fetched up to
-        `concurrency` at a time while this thread stores them one after the other.
-        """
-        number = cursor.page + 1
-        first = self._fetch(path, self._params(cursor, number))
-        pages = (
-            math.ceil(first.total / self.per_page) if first.total is not None else None
-        ) or number
-        self._store(cursor, number, first.items, last=not first.next_path)
-        if not first.next_path:
-            return
-        if first.total is None:  # no $total: follow $next one page at a time
-            page = first
-            while page.next_path:
-                number += 1
-                page = self._fetch(path, self._params(cursor, number))
-                self._store(cursor, number, page.items, last=not page.next_path)
-            return
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
-            ahead: deque[tuple[int, Future]] = deque()
-            following = number + 1
-            phase = cursor.phase
-            while following <= pages or ahead:
-                while following <= pages and len(ahead) < self.concurrency:
-                    client, params = self._client_now(), self._params(cursor, following)
-                    ahead.append((following, pool.submit(client.page, path, params)))
-                    following += 1
-                current, future = ahead.popleft()
-                try:
-                    page = future.result()
-                except SageApiError as error:
-                    if error.status != 401:
-                        raise
-                    page = self._fetch(path, self._params(cursor, current))
-                last = current >= pages or not page.next_path
-                self._store(cursor, current, page.items, last=last)
-                if last or cursor.phase != phase:
-                    for _, pending in ahead:
-                        pending.cancel()
-                    return
 
     def _store(self, cursor: SyncCursor, number: int, items: list, *, last: bool) -> None:
         """One page's rows, the cursor and the run's counts, in one transaction."""
@@ -566,6 +558,51 @@ class _Sync:
         )
         if not list(linked):
             raise NotLinked
+
+
+class _Read:
+    """Where the reading of one type stands within a run (see _Sync._sync_types)."""
+
+    def __init__(self, cursor: SyncCursor, path: str) -> None:
+        self.cursor = cursor
+        self.path = path
+        self.generation = 0  # one per phase: answers to an earlier phase are dropped
+        self.in_flight = 0
+        self._start()
+
+    def _start(self) -> None:
+        self.next = self.cursor.page + 1  # the next page to ask for
+        self.pages: int | None = None  # how many pages the phase has, once known
+
+    def can_ask(self) -> bool:
+        if not self.cursor.phase:
+            return False  # done
+        if self.pages is None:
+            return self.in_flight == 0  # one at a time until $total is known
+        return self.next <= self.pages
+
+    def ask(self) -> int:
+        number = self.next
+        self.next += 1
+        self.in_flight += 1
+        return number
+
+    def answered(self, page, per_page: int, number: int) -> None:
+        if self.pages is None:
+            if page.total is not None and page.next_path:
+                self.pages = max(number, math.ceil(page.total / per_page))
+            elif page.next_path:
+                self.next = number + 1  # no $total: follow $next a page at a time
+
+    @staticmethod
+    def last(number: int, page) -> bool:
+        return not page.next_path
+
+    def next_phase(self) -> None:
+        """The phase's last page was stored: _store moved the cursor on (or ended the pass)."""
+        self.generation += 1
+        self.in_flight = 0
+        self._start()
 
 
 def _sync_data(run: SyncRun) -> dict[str, Any]:

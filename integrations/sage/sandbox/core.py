@@ -293,14 +293,16 @@ class SageSandbox(OAuthState):
         with self._lock:
             self._faults.setdefault(route, []).append(Fault(kind, times, options, when))
 
-    def fail_page(self, kind: str, page: int, fault: str = "status_500", **options) -> None:
-        """Make the next request for page `page` of the list `kind` fail (v3.1 or v3.0)."""
+    def fail_page(
+        self, kind: str, page: int, fault: str = "status_500", times: int = 1, **options
+    ) -> None:
+        """Make the next `times` requests for page `page` of the list `kind` fail (v3.1, v3.0)."""
 
         def asks_for_it(request: RecordedRequest) -> bool:
             listed = request.path.rstrip("/").rsplit("/", 1)[-1] == kind
             return listed and request.query.get("page", "1") == str(page)
 
-        self.fail_next("api", fault, when=asks_for_it, **options)
+        self.fail_next("api", fault, times, when=asks_for_it, **options)
 
     def _take_fault(self, route: str, request: RecordedRequest) -> Fault | None:
         with self._lock:
