@@ -40,7 +40,7 @@ from ..sage.errors import SageApiError
 from ..services.connection_client import connection_ensure_fresh, connection_fixed_client
 from ..services.connections import RelinkRequired, TokenError, connection_refresh
 from ..services.webhooks import webhook_emit
-from ..webhook_models import WebhookEvent
+from ..webhook_models import WebhookEndpoint, WebhookEvent
 from .models import SyncCursor, SyncedRecord, SyncRun
 from .retention import records_forget
 from .types import SyncType, types_for_version
@@ -171,16 +171,22 @@ def _by_sage_id(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def records_store(
-    *, connection_id: uuid.UUID, data_type: str, items: Iterable[dict[str, Any]], now: datetime
+    *,
+    connection_id: uuid.UUID,
+    data_type: str,
+    items: Iterable[dict[str, Any]],
+    now: datetime,
+    none_stored: bool = False,
 ) -> Changes:
     """Upsert a page of records as Sage sent them; only changed ones are written.
 
     A record is new, or changed when Sage's `updated_at` or its contents differ from
     our copy, or when our copy was flagged deleted; an unchanged one keeps its
     `modified_at`. One INSERT ... ON CONFLICT DO UPDATE for the changed ones.
+    `none_stored`: the caller knows the type had no records (a first sync): no lookup.
     """
     by_id = _by_sage_id(items)
-    stored = {
+    stored = {} if none_stored else {
         sage_id: (updated_at, data, deleted_at)
         for sage_id, updated_at, data, deleted_at in SyncedRecord.objects.filter(
             connection_id=connection_id, data_type=data_type, sage_id__in=list(by_id)
@@ -293,6 +299,7 @@ class _Sync:
         self.per_page = int(settings.SYNC_PAGE_SIZE)
         self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
         self._client: SageClient | None = None
+        self._events: set[str] | None = None
         self._client_until: datetime | None = None
 
     # The run's end.
@@ -379,6 +386,13 @@ class _Sync:
                 )
         logger.info("Sync %s of connection %s: %s", self.run.pk, self.connection.pk, status)
 
+    def _subscribed(self, event: WebhookEvent) -> bool:
+        """Whether an enabled endpoint of the organization wants `event` (asked once a run)."""
+        if self._events is None:
+            endpoints = WebhookEndpoint.objects.for_org(self.connection.company.organization)
+            self._events = {e for ep in endpoints.enabled() for e in ep.events}
+        return event in self._events
+
     def _mine(self):
         return SyncRun.objects.filter(
             pk=self.run.pk, claim=self.run.claim, status=SyncRun.Status.RUNNING
@@ -395,12 +409,22 @@ class _Sync:
         each type's cursor moves one page at a time.
         """
         reads = []
+        cursors = {c.data_type: c for c in SyncCursor.objects.filter(connection=self.connection)}
+        missing = [
+            SyncCursor(connection=self.connection, data_type=t.key)
+            for t in sync_types
+            if t.key not in cursors
+        ]
+        # ignore_conflicts: a worker that took over may have made them already.
+        SyncCursor.objects.bulk_create(missing, ignore_conflicts=True)
+        if missing:
+            cursors = {
+                c.data_type: c for c in SyncCursor.objects.filter(connection=self.connection)
+            }
         for sync_type in sync_types:
             path = sync_type.path_for(self.connection.api_version)
             assert path is not None  # types_for_version keeps the types the version has
-            cursor, _ = SyncCursor.objects.get_or_create(
-                connection=self.connection, data_type=sync_type.key
-            )
+            cursor = cursors[sync_type.key]
             if not cursor.phase:
                 self._begin_pass(cursor, sync_type)
             reads.append(_Read(cursor, path))
@@ -429,7 +453,13 @@ class _Sync:
                     if generation != read.generation:
                         continue  # asked before its phase ended (Sage had fewer pages)
                     read.answered(page, self.per_page, number)
-                    self._store(read.cursor, number, page.items, last=read.last(number, page))
+                    self._store(
+                        read.cursor,
+                        number,
+                        page.items,
+                        last=read.last(number, page),
+                        none_stored=read.none_stored,
+                    )
                     if read.last(number, page):
                         read.next_phase()
             finally:
@@ -487,16 +517,26 @@ class _Sync:
         self._client = None
         return self._client_now().page(path, params)
 
-    def _store(self, cursor: SyncCursor, number: int, items: list, *, last: bool) -> None:
+    def _store(
+        self, cursor: SyncCursor, number: int, items: list, *, last: bool, none_stored: bool
+    ) -> None:
         """One page's rows, the cursor and the run's counts, in one transaction."""
         now = timezone.now()
         data_type = cursor.data_type
         with transaction.atomic():
             self._hold_linked()
-            store = records_store if cursor.phase == UPDATED else records_flag_deleted
-            changes = store(
-                connection_id=self.connection.pk, data_type=data_type, items=items, now=now
-            )
+            if cursor.phase == UPDATED:
+                changes = records_store(
+                    connection_id=self.connection.pk,
+                    data_type=data_type,
+                    items=items,
+                    now=now,
+                    none_stored=none_stored,
+                )
+            else:
+                changes = records_flag_deleted(
+                    connection_id=self.connection.pk, data_type=data_type, items=items, now=now
+                )
             cursor.page = number
             cursor.run = self.run
             counts = self.run.counts.setdefault(
@@ -524,7 +564,7 @@ class _Sync:
             ):
                 raise LeaseLost
             self.run.pages_done += 1
-            if changes:
+            if changes and self._subscribed(WebhookEvent.DATA_CHANGED):
                 webhook_emit(
                     event=WebhookEvent.DATA_CHANGED,
                     company=self.connection.company,
@@ -568,6 +608,9 @@ class _Read:
         self.path = path
         self.generation = 0  # one per phase: answers to an earlier phase are dropped
         self.in_flight = 0
+        # A first pass that had stored nothing when this run began: its pages need no
+        # lookup of what is stored (every record is new).
+        self.none_stored = cursor.updated_since is None and cursor.page == 0
         self._start()
 
     def _start(self) -> None:
