@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -40,10 +40,13 @@ from ..sage.errors import SageApiError
 from ..services.connection_client import connection_ensure_fresh, connection_fixed_client
 from ..services.connections import RelinkRequired, TokenError, connection_refresh
 from ..services.webhooks import webhook_emit
-from ..webhook_models import WebhookEvent
+from ..webhook_models import WebhookEndpoint, WebhookEvent
 from .models import SyncCursor, SyncedRecord, SyncRun
 from .retention import records_forget
 from .types import SyncType, types_for_version
+
+if TYPE_CHECKING:
+    from ..sage.client import SageClient
 
 logger = logging.getLogger(__name__)
 
@@ -168,16 +171,22 @@ def _by_sage_id(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def records_store(
-    *, connection_id: uuid.UUID, data_type: str, items: Iterable[dict[str, Any]], now: datetime
+    *,
+    connection_id: uuid.UUID,
+    data_type: str,
+    items: Iterable[dict[str, Any]],
+    now: datetime,
+    none_stored: bool = False,
 ) -> Changes:
     """Upsert a page of records as Sage sent them; only changed ones are written.
 
     A record is new, or changed when Sage's `updated_at` or its contents differ from
     our copy, or when our copy was flagged deleted; an unchanged one keeps its
     `modified_at`. One INSERT ... ON CONFLICT DO UPDATE for the changed ones.
+    `none_stored`: the caller knows the type had no records (a first sync): no lookup.
     """
     by_id = _by_sage_id(items)
-    stored = {
+    stored = {} if none_stored else {
         sage_id: (updated_at, data, deleted_at)
         for sage_id, updated_at, data, deleted_at in SyncedRecord.objects.filter(
             connection_id=connection_id, data_type=data_type, sage_id__in=list(by_id)
@@ -289,7 +298,8 @@ class _Sync:
         self.lease = timedelta(seconds=float(settings.SYNC_LEASE_SECONDS))
         self.per_page = int(settings.SYNC_PAGE_SIZE)
         self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
-        self._client = None
+        self._client: SageClient | None = None
+        self._events: set[str] | None = None
         self._client_until: datetime | None = None
 
     # The run's end.
@@ -298,8 +308,7 @@ class _Sync:
         try:
             if self.run.trigger == SyncRun.Trigger.LINK and self.run.attempts == 1:
                 records_forget(self.connection.pk)  # a (re)link: the data may be another business's
-            for sync_type in types_for_version(self.connection.api_version):
-                self._sync_type(sync_type)
+            self._sync_types(types_for_version(self.connection.api_version))
         except LeaseLost:
             logger.warning("Sync %s was taken over by another worker", self.run.pk)
             self.run.refresh_from_db()
@@ -377,6 +386,13 @@ class _Sync:
                 )
         logger.info("Sync %s of connection %s: %s", self.run.pk, self.connection.pk, status)
 
+    def _subscribed(self, event: WebhookEvent) -> bool:
+        """Whether an enabled endpoint of the organization wants `event` (asked once a run)."""
+        if self._events is None:
+            endpoints = WebhookEndpoint.objects.for_org(self.connection.company.organization)
+            self._events = {e for ep in endpoints.enabled() for e in ep.events}
+        return event in self._events
+
     def _mine(self):
         return SyncRun.objects.filter(
             pk=self.run.pk, claim=self.run.claim, status=SyncRun.Status.RUNNING
@@ -384,18 +400,71 @@ class _Sync:
 
     # One type.
 
-    def _sync_type(self, sync_type: SyncType) -> None:
-        path = sync_type.path_for(self.connection.api_version)
-        assert path is not None  # types_for_version keeps the types the version has
-        cursor, _ = SyncCursor.objects.get_or_create(
-            connection=self.connection, data_type=sync_type.key
-        )
-        if not cursor.phase:
-            self._begin_pass(cursor, sync_type)
-        if cursor.phase == UPDATED:
-            self._read(cursor, path)
-        if cursor.phase == DELETED:
-            self._read(cursor, path)
+    def _sync_types(self, sync_types: list[SyncType]) -> None:
+        """Read every type's pages, up to `concurrency` requests in flight across the types.
+
+        A type whose page count is not known yet (its phase's first page not stored)
+        has one request in flight; once its first page gives `$total`, its other pages
+        go out as slots free up. Pages are stored in the order they were asked for, so
+        each type's cursor moves one page at a time.
+        """
+        reads = []
+        cursors = {c.data_type: c for c in SyncCursor.objects.filter(connection=self.connection)}
+        missing = [
+            SyncCursor(connection=self.connection, data_type=t.key)
+            for t in sync_types
+            if t.key not in cursors
+        ]
+        # ignore_conflicts: a worker that took over may have made them already.
+        SyncCursor.objects.bulk_create(missing, ignore_conflicts=True)
+        if missing:
+            cursors = {
+                c.data_type: c for c in SyncCursor.objects.filter(connection=self.connection)
+            }
+        for sync_type in sync_types:
+            path = sync_type.path_for(self.connection.api_version)
+            assert path is not None  # types_for_version keeps the types the version has
+            cursor = cursors[sync_type.key]
+            if not cursor.phase:
+                self._begin_pass(cursor, sync_type)
+            reads.append(_Read(cursor, path))
+        ahead: deque[tuple[_Read, int, int, Future]] = deque()
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+            try:
+                while True:
+                    while len(ahead) < self.concurrency:
+                        read = next((r for r in reads if r.can_ask()), None)
+                        if read is None:
+                            break
+                        number = read.ask()
+                        client, params = self._client_now(), self._params(read.cursor, number)
+                        future = pool.submit(client.page, read.path, params)
+                        ahead.append((read, read.generation, number, future))
+                    if not ahead:
+                        return
+                    read, generation, number, future = ahead.popleft()
+                    read.in_flight -= 1
+                    try:
+                        page = future.result()
+                    except SageApiError as error:
+                        if error.status != 401:
+                            raise
+                        page = self._fetch(read.path, self._params(read.cursor, number))
+                    if generation != read.generation:
+                        continue  # asked before its phase ended (Sage had fewer pages)
+                    read.answered(page, self.per_page, number)
+                    self._store(
+                        read.cursor,
+                        number,
+                        page.items,
+                        last=read.last(number, page),
+                        none_stored=read.none_stored,
+                    )
+                    if read.last(number, page):
+                        read.next_phase()
+            finally:
+                for *_, pending in ahead:
+                    pending.cancel()
 
     def _begin_pass(self, cursor: SyncCursor, sync_type: SyncType) -> None:
         """A new pass over the type: the question it asks stays the same until it ends."""
@@ -425,7 +494,7 @@ class _Sync:
             params["deleted_since"] = cursor.run_deleted_since.isoformat()
         return params
 
-    def _client_now(self):
+    def _client_now(self) -> "SageClient":
         """A client with a token good for a while; made again before it runs short."""
         now = timezone.now()
         if self._client is None or self._client_until is None or now >= self._client_until:
@@ -448,60 +517,26 @@ class _Sync:
         self._client = None
         return self._client_now().page(path, params)
 
-    def _read(self, cursor: SyncCursor, path: str) -> None:
-        """Read the phase's pages from the one after the cursor's, storing each in order.
-
-        The first page says how many there are ($total); the others are fetched up to
-        `concurrency` at a time while this thread stores them one after the other.
-        """
-        number = cursor.page + 1
-        first = self._fetch(path, self._params(cursor, number))
-        pages = (
-            math.ceil(first.total / self.per_page) if first.total is not None else None
-        ) or number
-        self._store(cursor, number, first.items, last=not first.next_path)
-        if not first.next_path:
-            return
-        if first.total is None:  # no $total: follow $next one page at a time
-            page = first
-            while page.next_path:
-                number += 1
-                page = self._fetch(path, self._params(cursor, number))
-                self._store(cursor, number, page.items, last=not page.next_path)
-            return
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
-            ahead: deque[tuple[int, Future]] = deque()
-            following = number + 1
-            phase = cursor.phase
-            while following <= pages or ahead:
-                while following <= pages and len(ahead) < self.concurrency:
-                    client, params = self._client_now(), self._params(cursor, following)
-                    ahead.append((following, pool.submit(client.page, path, params)))
-                    following += 1
-                current, future = ahead.popleft()
-                try:
-                    page = future.result()
-                except SageApiError as error:
-                    if error.status != 401:
-                        raise
-                    page = self._fetch(path, self._params(cursor, current))
-                last = current >= pages or not page.next_path
-                self._store(cursor, current, page.items, last=last)
-                if last or cursor.phase != phase:
-                    for _, pending in ahead:
-                        pending.cancel()
-                    return
-
-    def _store(self, cursor: SyncCursor, number: int, items: list, *, last: bool) -> None:
+    def _store(
+        self, cursor: SyncCursor, number: int, items: list, *, last: bool, none_stored: bool
+    ) -> None:
         """One page's rows, the cursor and the run's counts, in one transaction."""
         now = timezone.now()
         data_type = cursor.data_type
         with transaction.atomic():
             self._hold_linked()
-            store = records_store if cursor.phase == UPDATED else records_flag_deleted
-            changes = store(
-                connection_id=self.connection.pk, data_type=data_type, items=items, now=now
-            )
+            if cursor.phase == UPDATED:
+                changes = records_store(
+                    connection_id=self.connection.pk,
+                    data_type=data_type,
+                    items=items,
+                    now=now,
+                    none_stored=none_stored,
+                )
+            else:
+                changes = records_flag_deleted(
+                    connection_id=self.connection.pk, data_type=data_type, items=items, now=now
+                )
             cursor.page = number
             cursor.run = self.run
             counts = self.run.counts.setdefault(
@@ -529,7 +564,7 @@ class _Sync:
             ):
                 raise LeaseLost
             self.run.pages_done += 1
-            if changes:
+            if changes and self._subscribed(WebhookEvent.DATA_CHANGED):
                 webhook_emit(
                     event=WebhookEvent.DATA_CHANGED,
                     company=self.connection.company,
@@ -563,6 +598,54 @@ class _Sync:
         )
         if not list(linked):
             raise NotLinked
+
+
+class _Read:
+    """Where the reading of one type stands within a run (see _Sync._sync_types)."""
+
+    def __init__(self, cursor: SyncCursor, path: str) -> None:
+        self.cursor = cursor
+        self.path = path
+        self.generation = 0  # one per phase: answers to an earlier phase are dropped
+        self.in_flight = 0
+        # A first pass that had stored nothing when this run began: its pages need no
+        # lookup of what is stored (every record is new).
+        self.none_stored = cursor.updated_since is None and cursor.page == 0
+        self._start()
+
+    def _start(self) -> None:
+        self.next = self.cursor.page + 1  # the next page to ask for
+        self.pages: int | None = None  # how many pages the phase has, once known
+
+    def can_ask(self) -> bool:
+        if not self.cursor.phase:
+            return False  # done
+        if self.pages is None:
+            return self.in_flight == 0  # one at a time until $total is known
+        return self.next <= self.pages
+
+    def ask(self) -> int:
+        number = self.next
+        self.next += 1
+        self.in_flight += 1
+        return number
+
+    def answered(self, page, per_page: int, number: int) -> None:
+        if self.pages is None:
+            if page.total is not None and page.next_path:
+                self.pages = max(number, math.ceil(page.total / per_page))
+            elif page.next_path:
+                self.next = number + 1  # no $total: follow $next a page at a time
+
+    @staticmethod
+    def last(number: int, page) -> bool:
+        return not page.next_path
+
+    def next_phase(self) -> None:
+        """The phase's last page was stored: _store moved the cursor on (or ended the pass)."""
+        self.generation += 1
+        self.in_flight = 0
+        self._start()
 
 
 def _sync_data(run: SyncRun) -> dict[str, Any]:

@@ -197,7 +197,7 @@ def test_one_active_sync_per_connection(connection):
 
 
 def test_a_429_waits_as_retry_after_says_then_goes_on(connection, sage_sandbox):
-    sage_sandbox.fail_next("api", "status_429", retry_after=1)
+    sage_sandbox.fail_page("contacts", 1, "status_429", retry_after=1)
 
     run = run_sync(connection)
 
@@ -209,14 +209,15 @@ def test_a_429_waits_as_retry_after_says_then_goes_on(connection, sage_sandbox):
 
 def test_a_429_that_persists_queues_the_sync_again(connection, sage_sandbox, settings):
     settings.SAGE_API_MAX_ATTEMPTS = 2
-    sage_sandbox.fail_next("api", "status_429", times=2, retry_after=0)
+    sage_sandbox.fail_page("contacts", 1, "status_429", times=2, retry_after=0)
 
     run = run_sync(connection)
 
     assert run.status == SyncRun.Status.QUEUED
     assert run.error_code == "rate_limited"
-    assert records(connection).count() == 0
+    assert not records(connection, "contacts").exists()
     assert sync_connection(run).status == SyncRun.Status.SUCCEEDED
+    assert records(connection, "contacts").count() == 25
 
 
 def test_a_connection_that_turns_deauthorized_stops_its_sync_and_says_why(connection, sage_sandbox):

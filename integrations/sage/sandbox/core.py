@@ -151,7 +151,7 @@ class SageSandbox(OAuthState):
             self._api_in_flight = 0
             self.max_api_in_flight = 0  # the most API requests served at the same time
             self.api_requests = 0  # API requests received (faulted ones included)
-            self._counts = {}
+            self._counts: dict[str, int] = {}  # kind -> records generated per business
             # Injected latency: every request to a DELAYED_ROUTES route waits this many
             # seconds (outside the lock) before it is handled, as a far Sage would;
             # `delayed` counts the requests that waited. `sleep` is replaceable by tests.
@@ -293,14 +293,16 @@ class SageSandbox(OAuthState):
         with self._lock:
             self._faults.setdefault(route, []).append(Fault(kind, times, options, when))
 
-    def fail_page(self, kind: str, page: int, fault: str = "status_500", **options) -> None:
-        """Make the next request for page `page` of the list `kind` fail (v3.1 or v3.0)."""
+    def fail_page(
+        self, kind: str, page: int, fault: str = "status_500", times: int = 1, **options
+    ) -> None:
+        """Make the next `times` requests for page `page` of the list `kind` fail (v3.1, v3.0)."""
 
         def asks_for_it(request: RecordedRequest) -> bool:
             listed = request.path.rstrip("/").rsplit("/", 1)[-1] == kind
             return listed and request.query.get("page", "1") == str(page)
 
-        self.fail_next("api", fault, when=asks_for_it, **options)
+        self.fail_next("api", fault, times, when=asks_for_it, **options)
 
     def _take_fault(self, route: str, request: RecordedRequest) -> Fault | None:
         with self._lock:

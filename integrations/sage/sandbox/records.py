@@ -40,18 +40,18 @@ def parse_since(value: str) -> datetime:
 class Generated(Sequence):
     """Records 0..count-1 made on demand (a list that is never built)."""
 
-    def __init__(self, make: Callable[[int], dict], count: int) -> None:
-        self.make, self.count = make, count
+    def __init__(self, make: Callable[[int], dict], size: int) -> None:
+        self.make, self.size = make, size
 
     def __len__(self) -> int:
-        return self.count
+        return self.size
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         if isinstance(index, slice):
-            return [self.make(i) for i in range(*index.indices(self.count))]
-        if not -self.count <= index < self.count:
+            return [self.make(i) for i in range(*index.indices(self.size))]
+        if not -self.size <= index < self.size:
             raise IndexError(index)
-        return self.make(index % self.count)
+        return self.make(index % self.size)
 
 
 class RecordSet:
