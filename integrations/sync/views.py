@@ -30,8 +30,8 @@ def _connection(request, pk) -> tuple[Company, Connection]:
     return company, connection
 
 
-@require_GET
 @member_required
+@require_GET
 @never_cache
 def company_data_card(request, pk):
     """The Data card alone: what the company page's card reloads while a sync runs."""
