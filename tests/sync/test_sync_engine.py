@@ -1,15 +1,14 @@
 """The sync engine against the Sage sandbox over HTTP: full, incremental, resume, 429, stop.
 
-PostgreSQL: the upsert is INSERT ... ON CONFLICT, the data JSONB, and the claim a
-row lock with SKIP LOCKED (SQLite runs the same code without the locks: these tests
-say what the production database does).
+They run on SQLite (`make run`'s database: bulk_create's upsert, no row locks) and on
+PostgreSQL (production's: one INSERT ... ON CONFLICT into JSONB a page, the claim a row
+lock with SKIP LOCKED); tests/sync/test_sync_workers.py needs PostgreSQL.
 """
 
 import json
 from datetime import timedelta
 
 import pytest
-from django.db import connection as db_connection
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -21,14 +20,7 @@ from integrations.sync.services import sync_connection, sync_request
 from integrations.sync.types import SYNC_TYPES, types_for_version
 from tests.link_flow import expire_access_token
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        db_connection.vendor != "postgresql",
-        reason="INSERT ... ON CONFLICT into JSONB and SKIP LOCKED: PostgreSQL's behaviour",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
