@@ -71,6 +71,8 @@ def test_full_then_incremental_sync_with_created_updated_and_deleted_records(
     assert one.data == contacts[0]
     assert one.displayed_as == contacts[0]["displayed_as"]
     assert [q.get("page") for q in list_queries(sage_sandbox)] == ["1", "2", "3"]
+    assert all(q["items_per_page"] == "10" for q in list_queries(sage_sandbox))
+    assert all(q["attributes"] == "all" for q in list_queries(sage_sandbox))
     assert all("updated_or_created_since" not in q for q in list_queries(sage_sandbox))
     cursor = SyncCursor.objects.get(connection=connection, data_type="contacts")
     assert cursor.synced_at is not None
