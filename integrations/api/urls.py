@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import docs, views
+from integrations.api import docs, views
 
 app_name = "api"
 

@@ -35,20 +35,18 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 
-from ..models import Connection, Integration
-
-# The one import of the Sage package here: the seam (integrations/accounting.py) routes it.
-from ..sage.errors import SageApiError
-from ..services.connection_client import connection_ensure_fresh, connection_fixed_client
-from ..services.connections import RelinkRequired, TokenError, connection_refresh
-from ..services.webhooks import webhook_emit
-from ..webhook_models import WebhookEndpoint, WebhookEvent
-from .models import SyncCursor, SyncedRecord, SyncRun
-from .retention import records_forget
-from .types import SyncType, types_for_version
+from integrations.accounting import AccountingApiError
+from integrations.connections.client import connection_ensure_fresh, connection_fixed_client
+from integrations.connections.lifecycle import RelinkRequired, TokenError, connection_refresh
+from integrations.models import Connection, Integration
+from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
+from integrations.sync.retention import records_forget
+from integrations.sync.types import SyncType, types_for_version
+from integrations.webhooks.models import WebhookEndpoint, WebhookEvent
+from integrations.webhooks.services import webhook_emit
 
 if TYPE_CHECKING:
-    from ..sage.client import SageClient
+    from integrations.accounting import AccountingClient
 
 logger = logging.getLogger(__name__)
 
@@ -356,7 +354,7 @@ class _Sync:
         self.lease = timedelta(seconds=float(settings.SYNC_LEASE_SECONDS))
         self.per_page = int(settings.SYNC_PAGE_SIZE)
         self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
-        self._client: SageClient | None = None
+        self._client: AccountingClient | None = None
         self._events: set[str] | None = None
         self._client_until: datetime | None = None
 
@@ -375,7 +373,7 @@ class _Sync:
             self._stop()
         except TokenError as error:
             self._finish(SyncRun.Status.FAILED, "token", str(error))
-        except SageApiError as error:
+        except AccountingApiError as error:
             if error.status == 429:
                 self._later(error)
             else:
@@ -406,7 +404,7 @@ class _Sync:
             message = gettext("The company is no longer linked to Sage.")
         self._finish(SyncRun.Status.STOPPED, code, message)
 
-    def _later(self, error: SageApiError) -> None:
+    def _later(self, error: AccountingApiError) -> None:
         """Sage kept answering 429 after the client's bounded waits: try again later."""
         delay = float(settings.SYNC_RATE_LIMITED_DELAY)
         with transaction.atomic():
@@ -504,7 +502,7 @@ class _Sync:
                     read.in_flight -= 1
                     try:
                         page = future.result()
-                    except SageApiError as error:
+                    except AccountingApiError as error:
                         if error.status != 401:
                             raise
                         page = self._fetch(read.path, self._params(read.cursor, number))
@@ -552,7 +550,7 @@ class _Sync:
             params["deleted_since"] = cursor.run_deleted_since.isoformat()
         return params
 
-    def _client_now(self) -> "SageClient":
+    def _client_now(self) -> "AccountingClient":
         """A client with a token good for a while; made again before it runs short."""
         now = timezone.now()
         if self._client is None or self._client_until is None or now >= self._client_until:
@@ -566,7 +564,7 @@ class _Sync:
         """One page; after a 401 (the token refused early), refresh once and ask again."""
         try:
             return self._client_now().page(path, params)
-        except SageApiError as error:
+        except AccountingApiError as error:
             if error.status != 401:
                 raise
         self.connection = connection_refresh(

@@ -12,9 +12,9 @@ import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from integrations.connections.lifecycle import connection_deauthorize
 from integrations.models import Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
-from integrations.services.connections import connection_deauthorize
 from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
 from integrations.sync.services import sync_connection, sync_request
 from integrations.sync.types import SYNC_TYPES, types_for_version

@@ -8,9 +8,9 @@ from django.tasks import task_backends
 from django.tasks.backends.immediate import ImmediateBackend
 from django.utils import timezone
 
+from integrations.companies.services import company_delete
+from integrations.connections.lifecycle import connection_unlink
 from integrations.models import Company
-from integrations.services.companies import company_delete
-from integrations.services.connections import connection_unlink
 from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
 from integrations.sync.retention import records_forget
 from integrations.sync.services import sync_connection, sync_request, sync_sweep
