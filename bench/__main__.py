@@ -354,6 +354,8 @@ def sync_part(args, workdir: Path, outcome: Outcome) -> None:
                 concurrency=concurrency,
                 latency_ms=args.latency_ms,
                 workdir=workdir,
+                sandbox_pid=process.pid,
+                database=os.environ["DATABASE_URL"].rsplit("/", 1)[-1],
             )
             step(
                 f"  {workers} worker(s): {result.pages:,} pages in {result.seconds:.1f} s = "

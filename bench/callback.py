@@ -24,10 +24,10 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from integrations.link_session import BROWSER_KEY
+from integrations.linking.services import browser_binding, callback_url
+from integrations.linking.session import BROWSER_KEY
 from integrations.models import AuthorizationRequest, Company, Connection
 from integrations.sage import oauth
-from integrations.services.linking import browser_binding, callback_url
 
 from . import cpu, report, rounds, seed
 from .load import WALK_SCRIPT, LoadResult, wrk

@@ -17,8 +17,8 @@ from http import HTTPStatus
 
 from django.urls import reverse
 
+from integrations.connections.live_data import company_live_data
 from integrations.models import Connection
-from integrations.services.live_data import company_live_data
 
 from . import cpu, keepalive, rounds, seed
 from .load import LoadResult, wrk

@@ -6,7 +6,10 @@ from django.urls import NoReverseMatch, reverse
 PAGES = [
     ("baseline", ["bench_baseline"]),
     ("accounting integrations", ["integrations:accounting_list"]),
-    ("integration settings", ["integrations:sage_settings", "integrations:integration_settings"]),
+    (
+        "integration settings",
+        ["integrations:integration_settings", "integrations:integration_settings"],
+    ),
     ("companies list", ["integrations:company_list"]),
 ]
 

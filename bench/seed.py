@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from integrations.models import Company, Connection, CredentialSet, Integration
 from integrations.sage.versions import ApiVersion
-from portal.models import Membership, Organization
+from portal.organizations.models import Membership, Organization
 
 from . import credentials
 

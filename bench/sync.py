@@ -16,9 +16,10 @@ records (pg_total_relation_size: rows, TOAST and indexes).
 """
 
 import json
+import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -33,7 +34,7 @@ from integrations.sage.versions import ApiVersion
 from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
 from integrations.sync.types import types_for_version
 
-from . import environment, seed
+from . import cpu, environment, seed
 
 SHARE_OF_IDEAL = 0.8
 MAX_REQUESTS_PER_TYPE = 2
@@ -49,10 +50,19 @@ class Result:
     rows: int  # records stored in the window
     seconds: float
     note: str = ""
+    # CPU ms per page in the window: the db_workers, the bench database's PostgreSQL
+    # backends, the sandbox (bench/cpu.py's groups; "portal" = the workers).
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
         return self.pages / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpu_bound_rate(self) -> float:
+        """Pages/s the machine's cores could give at this CPU per page, with nothing else."""
+        total = sum(self.cpu_ms.values())
+        return (os.cpu_count() or 1) * 1000 / total if total else 0.0
 
     @property
     def rows_rate(self) -> float:
@@ -176,6 +186,8 @@ def measure(
     concurrency: int,
     latency_ms: float,
     workdir: Path,
+    sandbox_pid: int,
+    database: str,
     timeout: float = 600,
 ) -> Result:
     """A first sync of every connection by `workers` db_workers; pages/s from the first page."""
@@ -191,11 +203,17 @@ def measure(
             if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
                 raise RuntimeError("no db_worker stored a sync page within 60 s")
             time.sleep(0.05)
+        groups = [
+            cpu.Processes(portal=p.pid, sandbox=sandbox_pid if n == 0 else None, database=database)
+            for n, p in enumerate(processes)
+        ]
+        ticks = _ticks(groups)
         start, (pages0, rows0, _) = time.monotonic(), progress
         end = start + timeout
         while (progress := _progress(ids))[2] and time.monotonic() < end:
             time.sleep(0.2)
         elapsed = time.monotonic() - start
+        used = _ticks(groups, ticks)
         pages, rows, active = _progress(ids)
         if active:
             note = f"{active} runs unfinished after {timeout:g} s"
@@ -214,7 +232,16 @@ def measure(
         rows=rows - rows0,
         seconds=elapsed,
         note=note,
+        cpu_ms={g: t * cpu.TICK_MS / (pages - pages0) for g, t in used.items()}
+        if pages > pages0
+        else {},
     )
+
+
+def _ticks(groups: list[cpu.Processes], since: dict | None = None) -> dict:
+    from .keepalive import _ticks as ticks
+
+    return ticks(groups, since)
 
 
 def incremental(
@@ -257,15 +284,15 @@ def table(results: list[Result], again: Incremental | None, measured: Size | Non
         return ""
     lines = [
         "| sync | C per worker | L (ms) | companies | pages | seconds | pages/s | ideal/s "
-        "| × ideal | rows/s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| × ideal | rows/s | CPU ms/page: worker, PostgreSQL, sandbox | CPU-bound pages/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r.workers} db_worker{'s' if r.workers > 1 else ''} | {r.concurrency} "
             f"| {r.latency_ms:g} | {r.connections:,} | {r.pages:,} | {r.seconds:.1f} "
-            f"| {r.rate:.1f} | {r.ideal:.0f} | {r.rate / r.ideal:.2f} | {r.rows_rate:,.0f} |"
-            + (f" {r.note}" if r.note else "")
+            f"| {r.rate:.1f} | {r.ideal:.0f} | {r.rate / r.ideal:.2f} | {r.rows_rate:,.0f} "
+            f"| {_cpu(r)} | {r.cpu_bound_rate:.0f} |" + (f" {r.note}" if r.note else "")
         )
     out = "\n".join(lines)
     if again:
@@ -281,6 +308,11 @@ def table(results: list[Result], again: Incremental | None, measured: Size | Non
             f"{measured.per_100k_mb:.1f} MB per 100,000 records."
         )
     return out
+
+
+def _cpu(r: Result) -> str:
+    names = (cpu.PORTAL, cpu.POSTGRES, cpu.SANDBOX)
+    return ", ".join(f"{r.cpu_ms.get(name, 0):.0f}" for name in names)
 
 
 def targets(results: list[Result], again: Incremental | None) -> list[tuple[str, bool | None, str]]:

@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from portal.tenancy import member_required
+from portal.organizations.tenancy import member_required
 from portal.urls import urlpatterns as portal_urlpatterns
 
 

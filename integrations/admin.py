@@ -14,12 +14,12 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
-from . import models
-from .admin_support import SupportAction, SupportActionAdmin
-from .crypto import DecryptionError
-from .history import history_details_text
-from .services.connections import connection_mark_for_relink
-from .services.credentials import integration_disable
+from integrations import models
+from integrations.admin_support import SupportAction, SupportActionAdmin
+from integrations.audit.history import history_details_text
+from integrations.configuration.services import integration_disable
+from integrations.connections.lifecycle import connection_mark_for_relink
+from integrations.crypto import DecryptionError
 
 
 def secret_status(obj, name: str, *, last_four: bool = True) -> str:

@@ -18,7 +18,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from .forms.support import SupportReasonForm
+from integrations.forms.support import SupportReasonForm
 
 
 @dataclass(frozen=True)

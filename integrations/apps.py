@@ -9,7 +9,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self) -> None:
-        from .sage.http import plain_http_configured
+        from integrations.accounting import plain_http_configured
 
         if plain_http_configured():
             # oauthlib refuses plain http unless told otherwise, and reads this variable at

@@ -1,4 +1,4 @@
-from .urls import NAV_SECTIONS
+from integrations.urls import NAV_SECTIONS
 
 
 def navigation(request):

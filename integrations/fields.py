@@ -8,7 +8,7 @@ Models using it need a primary key known before the first save (a UUID).
 
 from django.db import models
 
-from . import crypto
+from integrations import crypto
 
 
 class Ciphertext(str):

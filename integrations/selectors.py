@@ -7,35 +7,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Invitation, Membership, Organization
-
-from .connection_states import (
+from integrations import accounting
+from integrations.accounting import ApiVersion
+from integrations.audit.history import HISTORY_SIZE
+from integrations.connections.states import (
     LIFECYCLE_KINDS,
     ConnectionState,
     LastEvent,
     State,
     connection_state,
 )
-from .models import (
+from integrations.models import (
     Company,
     Connection,
     CredentialSet,
     HistoryEvent,
     Integration,
-    OrganizationAPIKey,
 )
-from .sage.versions import ApiVersion
-from .webhook_models import WebhookDelivery, WebhookEndpoint
+from portal.organizations.models import Organization
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -47,7 +45,6 @@ COMPANY_LIST_FIELDS = (
     "connection__refresh_token_expires_at",
     "connection__last_error",
 )
-HISTORY_SIZE = 50
 
 
 class IntegrationState(models.TextChoices):
@@ -194,7 +191,7 @@ def credential_cards(*, integration: Integration | None) -> list[CredentialCard]
         CredentialCard(
             api_version=s.api_version,
             label=ApiVersion(s.api_version).short_label,
-            is_legacy=s.api_version == ApiVersion.V30,
+            is_legacy=accounting.is_legacy(s.api_version),
             client_id=s.client_id,
             used_for_new_links=s.api_version == integration.new_links_api_version,
             linked_count=getattr(s, "linked_count", 0),
@@ -412,20 +409,6 @@ def credentials_rejected_at(*, integration: Integration | None) -> datetime | No
     return None if cleared.exists() else rejected
 
 
-def api_keys_for(*, organization: Organization) -> QuerySet[OrganizationAPIKey]:
-    """The organization's API keys, newest first (revoked ones included, marked)."""
-    return OrganizationAPIKey.objects.for_org(organization).order_by("-created")
-
-
-def api_key_for(*, organization: Organization, prefix: str) -> OrganizationAPIKey:
-    """Return the organization's key with `prefix`; raise DoesNotExist."""
-    return (
-        OrganizationAPIKey.objects.for_org(organization)
-        .select_related("organization")
-        .get(prefix=prefix)
-    )
-
-
 def api_companies(
     *, organization: Organization, status: str = "", search: str = ""
 ) -> QuerySet[Company]:
@@ -443,108 +426,3 @@ def api_companies(
     if search:
         companies = companies.filter(Q(name__icontains=search) | Q(external_id=search))
     return companies
-
-
-API_KEY_EVENTS = (HistoryEvent.Kind.API_KEY_CREATED, HistoryEvent.Kind.API_KEY_REVOKED)
-
-
-def api_key_history(*, organization: Organization) -> QuerySet[HistoryEvent]:
-    """The organization's latest key creations and revocations, with who did them."""
-    return (
-        HistoryEvent.objects.for_org(organization)
-        .filter(kind__in=API_KEY_EVENTS)
-        .select_related("actor")[:HISTORY_SIZE]
-    )
-
-
-def brand_organization(*, pk: int | None) -> Organization | None:
-    """The organization whose brand a customer's page shows (its session names it)."""
-    return Organization.objects.filter(pk=pk).first() if pk else None
-
-
-def organization_logo(*, organization_id: int, version: str) -> Organization | None:
-    """The organization whose current logo has this content hash, or None."""
-    organization = Organization.objects.filter(pk=organization_id).exclude(logo="").first()
-    if organization is None or organization.logo_version != version:
-        return None
-    return organization
-
-
-def webhook_endpoints_for(*, organization: Organization) -> QuerySet[WebhookEndpoint]:
-    """The organization's webhook endpoints (no secret is read: it is only decrypted on use)."""
-    return WebhookEndpoint.objects.for_org(organization)
-
-
-def webhook_endpoint_for(*, organization: Organization, pk: Any) -> WebhookEndpoint:
-    """Return the organization's endpoint `pk`; raise DoesNotExist."""
-    return WebhookEndpoint.objects.for_org(organization).select_related("organization").get(pk=pk)
-
-
-WEBHOOK_LOG_SIZE = 50
-
-
-def webhook_deliveries_for(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
-    """The endpoint's latest deliveries, newest first (the payload left out)."""
-    return endpoint.deliveries.defer("payload")[:WEBHOOK_LOG_SIZE]
-
-
-WEBHOOK_EVENTS = (
-    HistoryEvent.Kind.WEBHOOK_ENDPOINT_CREATED,
-    HistoryEvent.Kind.WEBHOOK_ENDPOINT_UPDATED,
-    HistoryEvent.Kind.WEBHOOK_SECRET_ROTATED,
-    HistoryEvent.Kind.WEBHOOK_ENDPOINT_DELETED,
-    HistoryEvent.Kind.WEBHOOK_ENDPOINT_DISABLED,
-)
-
-
-def webhook_history(*, organization: Organization) -> QuerySet[HistoryEvent]:
-    """The organization's latest changes to its webhook endpoints, with who made them."""
-    return (
-        HistoryEvent.objects.for_org(organization)
-        .filter(kind__in=WEBHOOK_EVENTS)
-        .select_related("actor")[:HISTORY_SIZE]
-    )
-
-
-TEAM_EVENTS = (
-    HistoryEvent.Kind.MEMBER_INVITED,
-    HistoryEvent.Kind.INVITATION_RESENT,
-    HistoryEvent.Kind.INVITATION_REVOKED,
-    HistoryEvent.Kind.INVITATION_ACCEPTED,
-    HistoryEvent.Kind.MEMBER_ROLE_CHANGED,
-    HistoryEvent.Kind.MEMBER_REMOVED,
-    HistoryEvent.Kind.TWO_FACTOR_REQUIREMENT_CHANGED,
-)
-
-
-def team_members(*, organization: Organization) -> list[Membership]:
-    """The organization's members with their users, admins first; `two_factor` says
-    whether each signs in with a second factor (an authenticator app or a security key)."""
-    second_factor = Authenticator.objects.filter(
-        user=OuterRef("user"),
-        type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN],
-    )
-    return list(
-        Membership.objects.filter(organization=organization)
-        .select_related("user")
-        .annotate(two_factor=Exists(second_factor))
-        .order_by("role", "user__email")
-    )
-
-
-def team_invitations(*, organization: Organization) -> QuerySet[Invitation]:
-    """Invitations neither accepted nor revoked (expired ones too: they can be sent again)."""
-    return (
-        Invitation.objects.for_org(organization)
-        .filter(accepted_at__isnull=True, revoked_at__isnull=True)
-        .select_related("invited_by")
-    )
-
-
-def team_history(*, organization: Organization) -> QuerySet[HistoryEvent]:
-    """The organization's latest team changes, with who made them."""
-    return (
-        HistoryEvent.objects.for_org(organization)
-        .filter(kind__in=TEAM_EVENTS)
-        .select_related("actor")[:HISTORY_SIZE]
-    )

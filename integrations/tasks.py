@@ -22,11 +22,15 @@ from django.conf import settings
 from django.tasks import TaskResult, TaskResultStatus, task
 from django.utils import timezone
 
-from .services.housekeeping import expired_purge
-from .services.keepalive import connection_keepalive, connections_keepalive, keepalive_due_ids
-from .services.webhook_delivery import deliver_webhook, webhooks_sweep
-from .sync.retention import sync_forget
-from .sync.services import sync_run, sync_sweep
+from integrations.connections.keepalive import (
+    connection_keepalive,
+    connections_keepalive,
+    keepalive_due_ids,
+)
+from integrations.services.housekeeping import expired_purge
+from integrations.sync.retention import sync_forget
+from integrations.sync.services import sync_run, sync_sweep
+from integrations.webhooks.delivery import deliver_webhook, webhooks_sweep
 
 # Defined beside their services (the services enqueue them after their transaction commits).
 __all__ = ["deliver_webhook", "sync_forget", "sync_run"]

@@ -14,23 +14,29 @@
 
 from django.urls import include, path
 
-from .services.live_data import LiveList
-from .sync import views as sync
-from .views import api_keys, branding, companies, integrations, link, team, webhooks
+from integrations.api_keys import views as api_keys
+from integrations.branding import views as branding
+from integrations.companies import views as companies
+from integrations.configuration import views as configuration
+from integrations.connections.live_data import LiveList
+from integrations.linking import views as link
+from integrations.sync import views as sync
+from integrations.webhooks import views as webhooks
+from portal.organizations import views as team
 
 app_name = "integrations"
 
-sage_settings_patterns = [
-    path("", integrations.sage_settings, name="sage_settings"),
-    path("enable/", integrations.sage_enable, name="sage_enable"),
-    path("check/", integrations.credentials_check_view, name="credentials_check"),
-    path("redirect-url/", integrations.sage_redirect_url, name="sage_redirect_url"),
+integration_settings_patterns = [
+    path("", configuration.integration_settings, name="integration_settings"),
+    path("enable/", configuration.integration_enable, name="integration_enable"),
+    path("check/", configuration.credentials_check_view, name="credentials_check"),
+    path("redirect-url/", configuration.integration_redirect_url, name="integration_redirect_url"),
     path("sync-schedule/", sync.sync_schedule, name="sync_schedule"),
 ]
 settings_patterns = [
-    path("sage/", include(sage_settings_patterns)),
-    path("", integrations.accounting_list, name="accounting_list"),
-    path("<int:pk>/toggle/", integrations.integration_toggle, name="integration_toggle"),
+    path("sage/", include(integration_settings_patterns)),
+    path("", configuration.accounting_list, name="accounting_list"),
+    path("<int:pk>/toggle/", configuration.integration_toggle, name="integration_toggle"),
 ]
 company_patterns = [
     path("", companies.company_list, name="company_list"),

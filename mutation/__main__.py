@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .targets import EXCLUDED_OPERATORS, TARGETS, Target
+from mutation.targets import EXCLUDED_OPERATORS, TARGETS, Target
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation"

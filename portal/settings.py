@@ -67,7 +67,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "portal",
+    "portal.organizations",
     "integrations",
 ]
 
@@ -84,8 +84,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "portal.middleware.CurrentOrganizationMiddleware",
-    "portal.middleware.TwoFactorRequiredMiddleware",
+    "portal.organizations.middleware.CurrentOrganizationMiddleware",
+    "portal.organizations.middleware.TwoFactorRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -106,6 +106,11 @@ TEMPLATES = [
                 "portal.context_processors.organization",
                 "integrations.context_processors.navigation",
             ],
+            # The page shell's template tags live in the project package, which is no app.
+            "libraries": {
+                "dates": "portal.templatetags.dates",
+                "tables": "portal.templatetags.tables",
+            },
         },
     },
 ]
@@ -138,7 +143,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # django-allauth: login by email and password; sign-up only through an invitation.
-ACCOUNT_ADAPTER = "portal.adapters.InvitationOnlyAccountAdapter"
+ACCOUNT_ADAPTER = "portal.organizations.adapters.InvitationOnlyAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
@@ -163,10 +168,10 @@ ACCOUNT_RATE_LIMITS = {
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 # Two-factor sign-in (allauth.mfa): an authenticator app, with recovery codes, and
 # security keys (WebAuthn: allauth's script files, allowed by the CSP's 'self').
-# portal.middleware.TwoFactorRequiredMiddleware sends admins of organizations that
+# portal.organizations.middleware.TwoFactorRequiredMiddleware sends admins of organizations that
 # require it, and support staff at /admin/, to set it up first.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
-MFA_ADAPTER = "portal.adapters.EncryptingMFAAdapter"  # secrets encrypted at rest
+MFA_ADAPTER = "portal.organizations.adapters.EncryptingMFAAdapter"  # secrets encrypted at rest
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Integrations portal")
 # One 30-second step either side for a phone's clock drift (RFC 6238 §6); a code is
 # still refused a second time within the window.
@@ -248,7 +253,7 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # No inline script or style anywhere (the admin included): scripts are files,
 # loaded with the request's nonce. form-action: the link flow's country page adds
-# Sage's authorize origin (integrations/views/link.py), no other page needs it.
+# Sage's authorize origin (integrations/linking/views.py), no other page needs it.
 SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -351,7 +356,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ConnectionStatus": "integrations.models.Connection.Status"},
 }
 
-# Webhooks (integrations/services/webhook_delivery.py, docs/webhooks.md). Endpoint URLs
+# Webhooks (integrations/webhooks/delivery.py, docs/webhooks.md). Endpoint URLs
 # must be https and resolve to public addresses; WEBHOOKS_ALLOW_LOOPBACK_HTTP also lets
 # them be http on loopback (127.0.0.1, ::1): on by default with debug (`make run`), and
 # turned on by the tests that run a receiver. Never in production.

@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
 
-from . import views
+from portal import views
 
 # allauth's documented way to send the admin login through allauth.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]

@@ -6,9 +6,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .models import Membership
-from .redirects import local_path_or
-from .tenancy import SESSION_KEY, NoOrganization, member_required, membership_required
+from portal.organizations.models import Membership
+from portal.organizations.tenancy import (
+    SESSION_KEY,
+    NoOrganization,
+    member_required,
+    membership_required,
+)
+from portal.redirects import local_path_or
 
 
 def _is_id(value: str) -> bool:

@@ -34,6 +34,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from integrations.api_keys.services import api_key_create
+from integrations.configuration.services import credentials_save, integration_enable
 from integrations.models import (
     AuthorizationRequest,
     Company,
@@ -42,9 +44,7 @@ from integrations.models import (
     Integration,
 )
 from integrations.sage.versions import ApiVersion
-from integrations.services.api_keys import api_key_create
-from integrations.services.credentials import credentials_save, integration_enable
-from portal.models import Membership, Organization
+from portal.organizations.models import Membership, Organization
 from tests.link_flow import authorize_query, callback_path, exchange_through_sandbox
 
 PASSWORD = "correct-horse-battery-staple-42"

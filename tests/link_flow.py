@@ -6,9 +6,9 @@ from urllib.parse import parse_qsl, urlsplit
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.linking.services import callback_url
 from integrations.models import Connection
 from integrations.sage import oauth
-from integrations.services.linking import callback_url
 
 
 def start(client, company, country: str = "GB", **extra):

@@ -13,16 +13,16 @@ from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-from integrations.forms.credentials import validate_key
+from integrations.api_keys.services import api_key_create
+from integrations.configuration.forms import validate_key
+from integrations.linking.callback import link_complete
+from integrations.linking.services import authorization_consume
 from integrations.models import Company, Connection, HistoryEvent, Integration, OrganizationAPIKey
 from integrations.sage.signing import request_signature
-from integrations.services.api_keys import api_key_create
-from integrations.services.link_callback import link_complete
-from integrations.services.linking import authorization_consume
-from integrations.services.webhooks import webhook_endpoint_create, webhook_send_test
-from integrations.webhook_models import WebhookDelivery, WebhookEndpoint
-from portal.models import Membership, Organization
-from portal.tenancy import SESSION_KEY
+from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.services import webhook_endpoint_create, webhook_send_test
+from portal.organizations.models import Membership, Organization
+from portal.organizations.tenancy import SESSION_KEY
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +149,7 @@ def test_member_post_is_refused_on_every_portal_url(member_client, linked, sage_
 
 # The pages that only admins may even read (`admin_required`): members are refused on GET too.
 ADMIN_ONLY = {
-    "sage_enable",
+    "integration_enable",
     "credentials_check",
     "integration_toggle",
     "company_create",

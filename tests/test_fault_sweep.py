@@ -14,12 +14,12 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.urls import reverse
 
+from integrations.connections.lifecycle import TokenError, connection_refresh
 from integrations.models import (
     Connection,
     CredentialSet,
     HistoryEvent,
 )
-from integrations.services.connections import TokenError, connection_refresh
 from tests.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db

@@ -13,15 +13,15 @@ import pytest
 from django.urls import reverse
 from django.views.debug import get_exception_reporter_class, get_exception_reporter_filter
 
-from integrations.link_session import BROWSER_KEY
-from integrations.models import (
-    AuthorizationRequest,
-    Connection,
-)
-from integrations.services.connections import (
+from integrations.connections.lifecycle import (
     RefreshFailed,
     connection_refresh,
     connection_unlink,
+)
+from integrations.linking.session import BROWSER_KEY
+from integrations.models import (
+    AuthorizationRequest,
+    Connection,
 )
 from tests.factories import CLIENT_SECRET
 
@@ -146,7 +146,7 @@ def test_token_exchange_raising_reports_no_secret(
     ("url_name", "data"),
     [
         (
-            "integrations:sage_settings",
+            "integrations:integration_settings",
             {"credential_type": "3.1", "v31-client_id": "id", "v31-client_secret": CLIENT_SECRET},
         ),
         ("account_login", {"login": "admin@alphaltd.example", "password": CLIENT_SECRET}),

@@ -129,7 +129,7 @@ def enabled_integration(org_a, sage_sandbox, make_integration, make_credential_s
     ],
 )
 def test_credentials_form(admin_client, org_a, base, field):
-    url = reverse("integrations:sage_settings")
+    url = reverse("integrations:integration_settings")
     version = ApiVersion.V31 if base is V31 else ApiVersion.V30
 
     @sweeps_values

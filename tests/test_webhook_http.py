@@ -5,10 +5,10 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from integrations.services.webhook_delivery import webhook_attempt
-from integrations.services.webhooks import webhook_send_test
-from integrations.webhook_http import Refusal, UnsafeUrl, resolve
-from integrations.webhook_models import WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.delivery import webhook_attempt
+from integrations.webhooks.http import Refusal, UnsafeUrl, resolve
+from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.services import webhook_send_test
 
 PUBLIC = "93.184.215.14"
 

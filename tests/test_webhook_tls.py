@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from integrations.services.webhook_delivery import webhook_attempt
-from integrations.services.webhooks import webhook_send_test
-from integrations.webhook_models import WebhookDelivery
+from integrations.webhooks.delivery import webhook_attempt
+from integrations.webhooks.models import WebhookDelivery
+from integrations.webhooks.services import webhook_send_test
 
 pytestmark = pytest.mark.django_db
 

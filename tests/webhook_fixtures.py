@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from integrations.services.webhooks import webhook_endpoint_create
-from integrations.webhook_models import WebhookEvent
+from integrations.webhooks.models import WebhookEvent
+from integrations.webhooks.services import webhook_endpoint_create
 
 
 @dataclass

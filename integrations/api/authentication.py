@@ -16,10 +16,9 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
-from portal.models import Organization
-
-from ..models import OrganizationAPIKey
-from ..services.api_keys import api_key_touch
+from integrations.api_keys.services import api_key_touch
+from integrations.models import OrganizationAPIKey
+from portal.organizations.models import Organization
 
 SCHEME = "Api-Key"
 # "<prefix>.<secret>" as djangorestframework-api-key makes them (8 + 32 characters).

@@ -4,10 +4,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import selectors
-from ..models import Company, Connection
-from ..redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
-from ..redirect_urls import validate_redirect_url
+from integrations import selectors
+from integrations.models import Company, Connection
+from integrations.redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
+from integrations.redirect_urls import validate_redirect_url
 
 REDIRECT_URL_HELP = _(
     "Where the customer goes after linking, cancelling or failing, instead of the "

@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..sync.models import SyncedRecord, SyncRun
+from integrations.sync.models import SyncedRecord, SyncRun
 
 RECORDS_PAGE_SIZE = 100
 RECORDS_MAX_PAGE_SIZE = 500

@@ -17,13 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from ..models import Company, Connection
-from ..sync import selectors
-from ..sync.models import SyncedRecord, SyncRun
-from ..sync.services import sync_request
-from ..sync.types import SYNC_TYPES_BY_KEY
-from .problems import Conflict
-from .sync_serializers import (
+from integrations.api.problems import Conflict
+from integrations.api.sync_serializers import (
     DataTypesSerializer,
     RecordFilterSerializer,
     RecordPageSerializer,
@@ -31,7 +26,12 @@ from .sync_serializers import (
     SyncRunSerializer,
     cursor_encode,
 )
-from .views import OrganizationView, company_of, problems
+from integrations.api.views import OrganizationView, company_of, problems
+from integrations.models import Company, Connection
+from integrations.sync import selectors
+from integrations.sync.models import SyncedRecord, SyncRun
+from integrations.sync.services import sync_request
+from integrations.sync.types import SYNC_TYPES_BY_KEY
 
 TYPE_PARAMETER = OpenApiParameter(
     "type",

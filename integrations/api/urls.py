@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import docs, sync_views, views
+from integrations.api import docs, sync_views, views
 
 app_name = "api"
 

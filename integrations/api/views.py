@@ -25,18 +25,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors
-from ..fields import unreadable_fields
-from ..history import acting_with_api_key
-from ..models import Company, Connection
-from ..sage.errors import SageApiError
-from ..services import companies as company_service
-from ..services import sage_proxy
-from ..services.connections import ConnectionBusy, TokenError, connection_unlink
-from .authentication import organization_of
-from .problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
-from .problems import BadGateway, Conflict, Unavailable
-from .serializers import (
+from integrations import selectors
+from integrations.accounting import AccountingApiError
+from integrations.api.authentication import organization_of
+from integrations.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
+from integrations.api.problems import BadGateway, Conflict, Unavailable
+from integrations.api.serializers import (
     CompanyFilterSerializer,
     CompanySerializer,
     CompanyUpdateSerializer,
@@ -46,6 +40,12 @@ from .serializers import (
     ProblemSerializer,
     UnlinkSerializer,
 )
+from integrations.audit.history import acting_with_api_key
+from integrations.companies import services as company_service
+from integrations.connections import proxy as sage_proxy
+from integrations.connections.lifecycle import ConnectionBusy, TokenError, connection_unlink
+from integrations.fields import unreadable_fields
+from integrations.models import Company, Connection
 
 
 def problems(
@@ -280,7 +280,7 @@ class SageProxy(OrganizationView):
             raise Conflict(
                 _("The company must relink its Sage business: Sage no longer accepts it.")
             ) from None
-        except SageApiError as error:
+        except AccountingApiError as error:
             if error.status is None and error.retryable:
                 raise Unavailable(str(error)) from None
             raise BadGateway(str(error)) from None

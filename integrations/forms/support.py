@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .widgets import BoundedTextInput
+from integrations.forms.widgets import BoundedTextInput
 
 
 class SupportReasonForm(forms.Form):

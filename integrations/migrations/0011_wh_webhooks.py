@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import integrations.fields
-import integrations.webhook_models
+import integrations.webhooks.models
 import uuid
 from django.db import migrations, models
 
@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
             name='WebhookDelivery',
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('message_id', models.CharField(default=integrations.webhook_models.new_message_id, max_length=40, verbose_name='message ID')),
+                ('message_id', models.CharField(default=integrations.webhooks.models.new_message_id, max_length=40, verbose_name='message ID')),
                 ('event_type', models.CharField(max_length=40, verbose_name='event')),
                 ('payload', models.JSONField(verbose_name='payload')),
                 ('state', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('failed', 'Failed')], default='pending', max_length=10, verbose_name='state')),

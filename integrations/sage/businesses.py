@@ -5,8 +5,8 @@ from itertools import islice
 
 from django.views.decorators.debug import sensitive_variables
 
-from .client import ApiAuth, SageClient
-from .versions import ApiVersion
+from integrations.sage.client import ApiAuth, SageClient
+from integrations.sage.versions import ApiVersion
 
 MAX_PAGES = 10  # 2,000 businesses: more than any one Sage user holds
 ITEMS_PER_PAGE = 200

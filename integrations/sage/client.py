@@ -21,11 +21,11 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
-from . import endpoints
-from .errors import SageApiError
-from .http import SageSession, check_transport
-from .signing import new_nonce, request_signature
-from .versions import ApiVersion
+from integrations.sage import endpoints
+from integrations.sage.errors import SageApiError
+from integrations.sage.http import SageSession, check_transport
+from integrations.sage.signing import new_nonce, request_signature
+from integrations.sage.versions import ApiVersion
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
-from .versions import ApiVersion
+from integrations.sage.versions import ApiVersion
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise

@@ -6,7 +6,7 @@ sandbox can point the portal at a loopback server.
 
 from django.conf import settings
 
-from .versions import ApiVersion
+from integrations.sage.versions import ApiVersion
 
 # The settings that hold a Sage URL.
 URL_SETTINGS = (

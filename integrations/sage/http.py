@@ -23,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth2Session
 
-from .endpoints import URL_SETTINGS
+from integrations.sage.endpoints import URL_SETTINGS
 
 LOOPBACK_NAMES = frozenset({"localhost"})
 

@@ -21,10 +21,10 @@ import requests
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import OAuth2Error
 
-from . import endpoints
-from .errors import OAuthErrorKind, SageOAuthError
-from .http import SageOAuthSession, SageSession, check_transport
-from .versions import ApiVersion
+from integrations.sage import endpoints
+from integrations.sage.errors import OAuthErrorKind, SageOAuthError
+from integrations.sage.http import SageOAuthSession, SageSession, check_transport
+from integrations.sage.versions import ApiVersion
 
 SCOPE = "full_access"
 LIFETIMES = ("expires_in", "refresh_token_expires_in")

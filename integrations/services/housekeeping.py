@@ -8,7 +8,7 @@ from importlib import import_module
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import AuthorizationRequest
+from integrations.models import AuthorizationRequest
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import OrganizationScopedQuerySet
+from portal.organizations.models import OrganizationScopedQuerySet
 
 # No `choices`: adding a type to types.SYNC_TYPES needs no migration.
 DATA_TYPE_MAX_LENGTH = 40

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.tasks import task
 
-from .models import SyncCursor, SyncedRecord
+from integrations.sync.models import SyncCursor, SyncedRecord
 
 
 def records_forget(connection_id: uuid.UUID, *, batch: int | None = None) -> int:

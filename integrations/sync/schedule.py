@@ -2,8 +2,8 @@
 
 from django.db import transaction
 
-from ..history import Actor, history_record
-from ..models import HistoryEvent, Integration
+from integrations.audit.history import Actor, history_record
+from integrations.models import HistoryEvent, Integration
 
 
 def sync_schedule_set(*, integration: Integration, minutes: int, actor: Actor) -> bool:

@@ -6,9 +6,9 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Connection
-from .models import SyncCursor, SyncedRecord, SyncRun
-from .types import SYNC_TYPES, types_for_version
+from integrations.models import Connection
+from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
+from integrations.sync.types import SYNC_TYPES, types_for_version
 
 # Why a sync did not finish, in the reader's words, by SyncRun.error_code.
 SYNC_ERROR_WORDS = {

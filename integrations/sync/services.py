@@ -14,6 +14,7 @@ runs out. A worker fetches up to SYNC_PAGE_CONCURRENCY pages of a type at once
 (threads; HTTP only) and stores them in order in its own thread. See docs/sync.md.
 """
 
+import json
 import logging
 import math
 import secrets
@@ -27,26 +28,25 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db import connection as db_connection
 from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 
-from ..models import Connection, Integration
-
-# The one import of the Sage package here: the seam (integrations/accounting.py) routes it.
-from ..sage.errors import SageApiError
-from ..services.connection_client import connection_ensure_fresh, connection_fixed_client
-from ..services.connections import RelinkRequired, TokenError, connection_refresh
-from ..services.webhooks import webhook_emit
-from ..webhook_models import WebhookEndpoint, WebhookEvent
-from .models import SyncCursor, SyncedRecord, SyncRun
-from .retention import records_forget
-from .types import SyncType, types_for_version
+from integrations.accounting import AccountingApiError
+from integrations.connections.client import connection_ensure_fresh, connection_fixed_client
+from integrations.connections.lifecycle import RelinkRequired, TokenError, connection_refresh
+from integrations.models import Connection, Integration
+from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
+from integrations.sync.retention import records_forget
+from integrations.sync.types import SyncType, types_for_version
+from integrations.webhooks.models import WebhookEndpoint, WebhookEvent
+from integrations.webhooks.services import webhook_emit
 
 if TYPE_CHECKING:
-    from ..sage.client import SageClient
+    from integrations.accounting import AccountingClient
 
 logger = logging.getLogger(__name__)
 
@@ -182,16 +182,26 @@ def records_store(
 
     A record is new, or changed when Sage's `updated_at` or its contents differ from
     our copy, or when our copy was flagged deleted; an unchanged one keeps its
-    `modified_at`. One INSERT ... ON CONFLICT DO UPDATE for the changed ones.
-    `none_stored`: the caller knows the type had no records (a first sync): no lookup.
+    `modified_at`. On PostgreSQL one statement does it all (_upsert_page); elsewhere
+    (SQLite, `make run`) the stored copies are read first and the changed ones written
+    with one bulk INSERT ... ON CONFLICT DO UPDATE. `none_stored`: the caller knows the
+    type had no records yet (a first sync): nothing to read first.
     """
     by_id = _by_sage_id(items)
-    stored = {} if none_stored else {
-        sage_id: (updated_at, data, deleted_at)
-        for sage_id, updated_at, data, deleted_at in SyncedRecord.objects.filter(
-            connection_id=connection_id, data_type=data_type, sage_id__in=list(by_id)
-        ).values_list("sage_id", "sage_updated_at", "data", "deleted_at")
-    }
+    if not by_id:
+        return Changes()
+    if db_connection.vendor == "postgresql":
+        return _upsert_page(connection_id, data_type, by_id, now)
+    stored = (
+        {}
+        if none_stored
+        else {
+            sage_id: (updated_at, data, deleted_at)
+            for sage_id, updated_at, data, deleted_at in SyncedRecord.objects.filter(
+                connection_id=connection_id, data_type=data_type, sage_id__in=list(by_id)
+            ).values_list("sage_id", "sage_updated_at", "data", "deleted_at")
+        }
+    )
     changes = Changes()
     rows = []
     for sage_id, item in by_id.items():
@@ -211,7 +221,7 @@ def records_store(
                 sage_updated_at=updated_at,
                 deleted_at=None,
                 data=item,
-                displayed_as=str(item.get("displayed_as") or "")[:255],
+                displayed_as=_displayed_as(item),
                 modified_at=now,
             )
         )
@@ -222,6 +232,52 @@ def records_store(
             unique_fields=["connection", "data_type", "sage_id"],
             update_fields=SYNCED_FIELDS,
         )
+    return changes
+
+
+def _displayed_as(item: dict[str, Any]) -> str:
+    return str(item.get("displayed_as") or "")[:255]
+
+
+# The page travels as one JSON parameter, [[sage_id, updated_at, displayed_as, record], ...];
+# PostgreSQL compares each with the stored copy (jsonb equality ignores key order) and
+# updates only what changed. RETURNING says which rows were written, and `xmax = 0` which
+# of them were inserted rather than updated (PostgreSQL's marker of a row version no
+# transaction has replaced). Three times less CPU per page than bulk_create's, whose
+# 1,600 parameters psycopg quotes one by one (docs/performance.md, sync).
+UPSERT_PAGE = """
+INSERT INTO integrations_syncedrecord AS stored
+    (connection_id, data_type, sage_id, sage_updated_at, deleted_at, data, displayed_as,
+     modified_at)
+SELECT %s, %s, e->>0, (e->>1)::timestamptz, NULL, e->3, e->>2, %s
+FROM jsonb_array_elements(%s::jsonb) AS e
+ON CONFLICT (connection_id, data_type, sage_id) DO UPDATE SET
+    sage_updated_at = EXCLUDED.sage_updated_at,
+    deleted_at = NULL,
+    data = EXCLUDED.data,
+    displayed_as = EXCLUDED.displayed_as,
+    modified_at = EXCLUDED.modified_at
+WHERE stored.deleted_at IS NOT NULL
+    OR stored.sage_updated_at IS DISTINCT FROM EXCLUDED.sage_updated_at
+    OR stored.data IS DISTINCT FROM EXCLUDED.data
+RETURNING stored.sage_id, stored.xmax = 0
+"""
+
+
+def _upsert_page(
+    connection_id: uuid.UUID, data_type: str, by_id: dict[str, dict[str, Any]], now: datetime
+) -> Changes:
+    page = []
+    for sage_id, item in by_id.items():
+        updated_at = sage_time(item.get("updated_at"))
+        stamp = updated_at.isoformat() if updated_at else None
+        page.append([sage_id, stamp, _displayed_as(item), item])
+    with db_connection.cursor() as cursor:
+        cursor.execute(UPSERT_PAGE, [connection_id, data_type, now, json.dumps(page)])
+        written = cursor.fetchall()
+    changes = Changes()
+    for sage_id, created in written:
+        (changes.created if created else changes.updated).append(sage_id)
     return changes
 
 
@@ -298,7 +354,7 @@ class _Sync:
         self.lease = timedelta(seconds=float(settings.SYNC_LEASE_SECONDS))
         self.per_page = int(settings.SYNC_PAGE_SIZE)
         self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
-        self._client: SageClient | None = None
+        self._client: AccountingClient | None = None
         self._events: set[str] | None = None
         self._client_until: datetime | None = None
 
@@ -317,7 +373,7 @@ class _Sync:
             self._stop()
         except TokenError as error:
             self._finish(SyncRun.Status.FAILED, "token", str(error))
-        except SageApiError as error:
+        except AccountingApiError as error:
             if error.status == 429:
                 self._later(error)
             else:
@@ -348,7 +404,7 @@ class _Sync:
             message = gettext("The company is no longer linked to Sage.")
         self._finish(SyncRun.Status.STOPPED, code, message)
 
-    def _later(self, error: SageApiError) -> None:
+    def _later(self, error: AccountingApiError) -> None:
         """Sage kept answering 429 after the client's bounded waits: try again later."""
         delay = float(settings.SYNC_RATE_LIMITED_DELAY)
         with transaction.atomic():
@@ -446,7 +502,7 @@ class _Sync:
                     read.in_flight -= 1
                     try:
                         page = future.result()
-                    except SageApiError as error:
+                    except AccountingApiError as error:
                         if error.status != 401:
                             raise
                         page = self._fetch(read.path, self._params(read.cursor, number))
@@ -494,7 +550,7 @@ class _Sync:
             params["deleted_since"] = cursor.run_deleted_since.isoformat()
         return params
 
-    def _client_now(self) -> "SageClient":
+    def _client_now(self) -> "AccountingClient":
         """A client with a token good for a while; made again before it runs short."""
         now = timezone.now()
         if self._client is None or self._client_until is None or now >= self._client_until:
@@ -508,7 +564,7 @@ class _Sync:
         """One page; after a 401 (the token refused early), refresh once and ask again."""
         try:
             return self._client_now().page(path, params)
-        except SageApiError as error:
+        except AccountingApiError as error:
             if error.status != 401:
                 raise
         self.connection = connection_refresh(

@@ -8,15 +8,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.tenancy import admin_required, member_required
-
-from .. import selectors as portal_selectors
-from ..models import Company, Connection, Integration
-from .forms import SyncScheduleForm
-from .models import SyncRun
-from .schedule import sync_schedule_set
-from .selectors import sync_card
-from .services import sync_request
+from integrations import selectors as portal_selectors
+from integrations.models import Company, Connection, Integration
+from integrations.sync.forms import SyncScheduleForm
+from integrations.sync.models import SyncRun
+from integrations.sync.schedule import sync_schedule_set
+from integrations.sync.selectors import sync_card
+from integrations.sync.services import sync_request
+from portal.organizations.tenancy import admin_required, member_required
 
 
 def _connection(request, pk) -> tuple[Company, Connection]:
@@ -71,4 +70,4 @@ def sync_schedule(request):
             messages.success(request, _("Sync schedule saved."))
     else:
         messages.error(request, _("Choose one of the schedules offered."))
-    return redirect(reverse("integrations:sage_settings") + "#sync-schedule")
+    return redirect(reverse("integrations:integration_settings") + "#sync-schedule")

@@ -1,7 +1,6 @@
 from django import template
 
-from ..sage.countries import COUNTRIES
-from ..sage.versions import ApiVersion
+from integrations.accounting import COUNTRIES, ApiVersion
 
 register = template.Library()
 

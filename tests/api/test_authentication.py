@@ -7,8 +7,8 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
+from integrations.api_keys.services import api_key_revoke
 from integrations.models import OrganizationAPIKey
-from integrations.services.api_keys import api_key_revoke
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 
 from integrations import crypto
+from integrations.connections.lifecycle import connection_deauthorize
 from integrations.models import Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
-from integrations.services.connections import connection_deauthorize
 from tests.concurrency import run_at_once
 from tests.db_faults import needs_postgres
 from tests.link_flow import expire_access_token

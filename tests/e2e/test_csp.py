@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.models import Integration
-from portal.models import Membership
+from portal.organizations.models import Membership
 from tests.e2e.csp import csp_refusals
 from tests.factories import PASSWORD
 from tests.two_factor import totp_code

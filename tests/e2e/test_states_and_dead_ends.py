@@ -9,8 +9,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 from playwright.sync_api import expect
 
+from integrations.connections.lifecycle import connection_mark_for_relink
 from integrations.models import HistoryEvent
-from integrations.services.connections import connection_mark_for_relink
 from tests.factories import PASSWORD
 from tests.link_flow import authorize_query, callback_path
 

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from playwright.sync_api import expect
 
-from portal.models import Membership
+from portal.organizations.models import Membership
 from tests.e2e.csp import csp_refusals
 from tests.factories import PASSWORD
 from tests.two_factor import totp_code, wrong_code

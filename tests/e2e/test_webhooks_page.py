@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 from standardwebhooks.webhooks import Webhook
 
-from integrations.webhook_models import WebhookEndpoint
+from integrations.webhooks.models import WebhookEndpoint
 from tests.e2e.csp import csp_refusals
 from tests.factories import PASSWORD
 

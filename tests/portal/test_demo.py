@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from portal.models import Membership
+from portal.organizations.models import Membership
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,13 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from portal.models import Membership, Organization
-from portal.tenancy import SESSION_KEY, admin_required, member_required, membership_required
+from portal.organizations.models import Membership, Organization
+from portal.organizations.tenancy import (
+    SESSION_KEY,
+    admin_required,
+    member_required,
+    membership_required,
+)
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

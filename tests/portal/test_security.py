@@ -197,7 +197,7 @@ def _portal_pages() -> list[str]:
     for name in [
         "integrations:company_list",
         "integrations:accounting_list",
-        "integrations:sage_settings",
+        "integrations:integration_settings",
         "integrations:company_create",
         "account_change_password",
     ]:

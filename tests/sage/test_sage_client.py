@@ -6,11 +6,11 @@ from http import HTTPStatus
 import pytest
 import requests
 
+from integrations.connections.client import connection_client
 from integrations.sage.client import retry_wait
 from integrations.sage.errors import SageApiError
 from integrations.sage.signing import request_signature
 from integrations.sage.versions import ApiVersion
-from integrations.services.connection_client import connection_client
 from tests.factories import NO_SUBSCRIPTION, SIGNING_SECRET, SUBSCRIPTION_KEY
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,7 @@ import pytest
 import requests
 
 from integrations.sage.sandbox import SageSandbox
-
-from .test_sandbox import CLIENT_ID, SECRET, api_get, exchange, token_post
+from tests.sage.test_sandbox import CLIENT_ID, SECRET, api_get, exchange, token_post
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
 import portal.wsgi
+from integrations.linking.services import callback_url
 from integrations.sage.http import check_transport
 from integrations.sage.sandbox.server import QuietHandler, ThreadingWSGIServer
-from integrations.services.linking import callback_url
 
 pytestmark = pytest.mark.django_db
 

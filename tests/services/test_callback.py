@@ -14,12 +14,12 @@ from django.db import connection as db
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.link_session import BROWSER_KEY
+from integrations.configuration.services import credentials_save, integration_disable
+from integrations.linking.callback import Result, link_complete
+from integrations.linking.services import BadState, authorization_consume, browser_binding
+from integrations.linking.session import BROWSER_KEY
 from integrations.models import AuthorizationRequest, Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
-from integrations.services.credentials import credentials_save, integration_disable
-from integrations.services.link_callback import Result, link_complete
-from integrations.services.linking import BadState, authorization_consume, browser_binding
 from tests.db_faults import needs_postgres
 from tests.factories import CLIENT_SECRET
 from tests.link_flow import authorize_query, callback_path

@@ -20,7 +20,7 @@ UNREACHABLE = "Sage could not be reached"
 
 def settings_url() -> str:
     try:
-        return reverse("integrations:sage_settings")
+        return reverse("integrations:integration_settings")
     except NoReverseMatch:
         return reverse("integrations:accounting_list")
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import translation
 
-from integrations.connection_states import (
+from integrations.connections.states import (
     STATES,
     Action,
     Health,

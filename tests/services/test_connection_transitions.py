@@ -2,8 +2,8 @@
 
 import pytest
 
+from integrations.connections.lifecycle import connection_deauthorize, connection_mark_for_relink
 from integrations.models import Connection, HistoryEvent, TransitionNotAllowed
-from integrations.services.connections import connection_deauthorize, connection_mark_for_relink
 
 pytestmark = pytest.mark.django_db
 

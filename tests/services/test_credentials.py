@@ -1,15 +1,8 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from integrations.forms.credentials import CredentialsForm
-from integrations.models import (
-    Connection,
-    CredentialSet,
-    HistoryEvent,
-    Integration,
-)
-from integrations.sage.versions import ApiVersion
-from integrations.services.credentials import (
+from integrations.configuration.forms import CredentialsForm
+from integrations.configuration.services import (
     IntegrationNotReady,
     RelinkNotConfirmed,
     credentials_save,
@@ -17,6 +10,13 @@ from integrations.services.credentials import (
     integration_enable,
     integration_missing_fields,
 )
+from integrations.models import (
+    Connection,
+    CredentialSet,
+    HistoryEvent,
+    Integration,
+)
+from integrations.sage.versions import ApiVersion
 from tests.factories import CLIENT_SECRET, V30_SECRETS
 
 pytestmark = pytest.mark.django_db

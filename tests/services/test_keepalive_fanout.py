@@ -23,12 +23,12 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 from django_tasks_rq import Job, RQBackend
 
-from integrations.models import Connection
-from integrations.services.keepalive import (
+from integrations.connections.keepalive import (
     KeepaliveOutcome,
     connection_keepalive,
     keepalive_due_ids,
 )
+from integrations.models import Connection
 from integrations.tasks import keepalive_connection, keepalive_periodic, keepalive_schedule_next
 from tests.keepalive_helpers import due_and_not_due, expiring_in
 from tests.worker_processes import WorkerProcess, wait_until, worker_environment

@@ -12,10 +12,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from integrations.connections.keepalive import NOT_PROCESSED
+from integrations.connections.lifecycle import TOKENS_NOT_SAVED
 from integrations.fields import Ciphertext
 from integrations.models import Connection, HistoryEvent
-from integrations.services.connections import TOKENS_NOT_SAVED
-from integrations.services.keepalive import NOT_PROCESSED
 from integrations.tasks import keepalive_pass
 from tests.concurrency import row_lock_held
 from tests.db_faults import postgres_only, token_change_of

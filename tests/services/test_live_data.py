@@ -8,10 +8,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from integrations.connections.live_data import PREVIEW_SIZE, LiveState, company_live_data
+from integrations.connections.live_data_cache import fresh_key, last_key
 from integrations.models import Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
-from integrations.services.live_data import PREVIEW_SIZE, LiveState, company_live_data
-from integrations.services.live_data_cache import fresh_key, last_key
 from tests.factories import NO_SUBSCRIPTION
 from tests.link_flow import expire_access_token
 
@@ -196,7 +196,7 @@ def test_the_three_reads_overlap(sage_sandbox, org_a, link_connection):
 def test_live_data_is_cached_then_read_again_after_a_change(
     sage_sandbox, org_a, link_connection, django_capture_on_commit_callbacks
 ):
-    from integrations.services.connections import connection_mark_for_relink
+    from integrations.connections.lifecycle import connection_mark_for_relink
 
     connection = link_connection(sage_sandbox, org_a)
     first = company_live_data(connection=connection)

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from integrations.connections.client import connection_client
+from integrations.connections.live_data import LiveState, company_live_data
 from integrations.sage.errors import SageApiError
-from integrations.services.connection_client import connection_client
-from integrations.services.live_data import LiveState, company_live_data
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.models import Connection, HistoryEvent
-from integrations.services.connection_client import connection_client, connection_ensure_fresh
-from integrations.services.connections import (
+from integrations.connections.client import connection_client, connection_ensure_fresh
+from integrations.connections.lifecycle import (
     REFRESH_REFUSED,
     REFRESH_UNAVAILABLE,
     RefreshFailed,
@@ -16,6 +15,7 @@ from integrations.services.connections import (
     connection_deauthorize,
     connection_refresh,
 )
+from integrations.models import Connection, HistoryEvent
 from tests.concurrency import run_at_once
 from tests.db_faults import needs_postgres
 from tests.factories import CLIENT_SECRET

@@ -16,10 +16,10 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
+from integrations.connections import lifecycle as connections
+from integrations.connections.client import connection_client
+from integrations.connections.live_data import LiveState, company_live_data
 from integrations.models import Connection, HistoryEvent
-from integrations.services import connections
-from integrations.services.connection_client import connection_client
-from integrations.services.live_data import LiveState, company_live_data
 from tests.concurrency import row_lock_held
 from tests.db_faults import postgres_only, token_change_of
 from tests.factories import CLIENT_SECRET, NO_SUBSCRIPTION

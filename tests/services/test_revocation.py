@@ -6,12 +6,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.companies.services import company_link_renew
+from integrations.configuration.services import credentials_save
+from integrations.connections.lifecycle import connection_mark_for_relink
+from integrations.linking.outcomes import LinkFailure
+from integrations.linking.services import link_token_hash
 from integrations.models import Connection, HistoryEvent
-from integrations.services.companies import company_link_renew
-from integrations.services.connections import connection_mark_for_relink
-from integrations.services.credentials import credentials_save
-from integrations.services.link_outcomes import LinkFailure
-from integrations.services.linking import link_token_hash
 from tests.factories import CLIENT_SECRET
 from tests.link_flow import authorize_query, callback_path
 

@@ -8,7 +8,8 @@ from django.core import mail
 from django.utils import timezone
 
 from integrations.models import HistoryEvent
-from integrations.services.team import (
+from portal.organizations.models import Invitation, Membership, invitation_token_hash
+from portal.organizations.services import (
     TeamError,
     invitation_accept,
     invitation_create,
@@ -19,7 +20,6 @@ from integrations.services.team import (
     member_role_change,
     two_factor_requirement_set,
 )
-from portal.models import Invitation, Membership, invitation_token_hash
 from tests.concurrency import run_at_once
 from tests.db_faults import needs_postgres
 

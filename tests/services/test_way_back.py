@@ -10,10 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from integrations.configuration.services import integration_disable
 from integrations.models import Company, Connection, Integration
 from integrations.redirect_urls import redirect_url_fill, validate_redirect_url
 from integrations.sage.versions import ApiVersion
-from integrations.services.credentials import integration_disable
 from tests.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db

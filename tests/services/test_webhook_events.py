@@ -2,13 +2,13 @@
 
 import pytest
 
-from integrations.models import Connection
-from integrations.services.connections import (
+from integrations.connections.lifecycle import (
     RefreshFailed,
     RelinkRequired,
     connection_refresh,
 )
-from integrations.webhook_models import WebhookDelivery
+from integrations.models import Connection
+from integrations.webhooks.models import WebhookDelivery
 from tests.link_flow import authorize_query, callback_path, expire_access_token
 
 pytestmark = pytest.mark.django_db

@@ -9,16 +9,16 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from integrations.companies.services import company_create
 from integrations.models import HistoryEvent
-from integrations.services.companies import company_create
-from integrations.services.webhook_delivery import webhook_attempt, webhooks_sweep
-from integrations.services.webhooks import (
+from integrations.webhooks.delivery import webhook_attempt, webhooks_sweep
+from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from integrations.webhooks.services import (
     webhook_emit,
     webhook_resend,
     webhook_secret_rotate,
     webhook_send_test,
 )
-from integrations.webhook_models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -275,7 +275,7 @@ def test_payloads_carry_no_token_or_secret(
     sage_sandbox,
     django_capture_on_commit_callbacks,
 ):
-    from integrations.services.connections import connection_unlink
+    from integrations.connections.lifecycle import connection_unlink
 
     _endpoint, secret = make_endpoint(org_a, webhook_receiver.url)
     connection = link_connection(sage_sandbox, org_a)

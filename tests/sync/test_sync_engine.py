@@ -1,34 +1,26 @@
 """The sync engine against the Sage sandbox over HTTP: full, incremental, resume, 429, stop.
 
-PostgreSQL: the upsert is INSERT ... ON CONFLICT, the data JSONB, and the claim a
-row lock with SKIP LOCKED (SQLite runs the same code without the locks: these tests
-say what the production database does).
+They run on SQLite (`make run`'s database: bulk_create's upsert, no row locks) and on
+PostgreSQL (production's: one INSERT ... ON CONFLICT into JSONB a page, the claim a row
+lock with SKIP LOCKED); tests/sync/test_sync_workers.py needs PostgreSQL.
 """
 
 import json
 from datetime import timedelta
 
 import pytest
-from django.db import connection as db_connection
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from integrations.connections.lifecycle import connection_deauthorize
 from integrations.models import Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
-from integrations.services.connections import connection_deauthorize
 from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
 from integrations.sync.services import sync_connection, sync_request
 from integrations.sync.types import SYNC_TYPES, types_for_version
 from tests.link_flow import expire_access_token
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        db_connection.vendor != "postgresql",
-        reason="INSERT ... ON CONFLICT into JSONB and SKIP LOCKED: PostgreSQL's behaviour",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -79,6 +71,8 @@ def test_full_then_incremental_sync_with_created_updated_and_deleted_records(
     assert one.data == contacts[0]
     assert one.displayed_as == contacts[0]["displayed_as"]
     assert [q.get("page") for q in list_queries(sage_sandbox)] == ["1", "2", "3"]
+    assert all(q["items_per_page"] == "10" for q in list_queries(sage_sandbox))
+    assert all(q["attributes"] == "all" for q in list_queries(sage_sandbox))
     assert all("updated_or_created_since" not in q for q in list_queries(sage_sandbox))
     cursor = SyncCursor.objects.get(connection=connection, data_type="contacts")
     assert cursor.synced_at is not None

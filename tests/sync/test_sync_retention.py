@@ -4,26 +4,18 @@ nothing else's; the schedule queues the due syncs."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection as db_connection
 from django.tasks import task_backends
 from django.tasks.backends.immediate import ImmediateBackend
 from django.utils import timezone
 
+from integrations.companies.services import company_delete
+from integrations.connections.lifecycle import connection_unlink
 from integrations.models import Company
-from integrations.services.companies import company_delete
-from integrations.services.connections import connection_unlink
 from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
 from integrations.sync.retention import records_forget
 from integrations.sync.services import sync_connection, sync_request, sync_sweep
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        db_connection.vendor != "postgresql",
-        reason="the synced data's upserts are PostgreSQL's (INSERT ... ON CONFLICT into JSONB)",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from integrations.history import history_details_text
+from integrations.audit.history import history_details_text
 from integrations.models import HistoryEvent, Integration
 
 pytestmark = pytest.mark.django_db
 
-SETTINGS_URL = reverse("integrations:sage_settings")
+SETTINGS_URL = reverse("integrations:integration_settings")
 SAVE_URL = reverse("integrations:sync_schedule")
 
 

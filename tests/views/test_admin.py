@@ -4,9 +4,9 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
+from integrations.configuration.services import credentials_save, integration_enable
+from integrations.connections.lifecycle import connection_mark_for_relink
 from integrations.models import Connection, CredentialSet, HistoryEvent, Integration
-from integrations.services.connections import connection_mark_for_relink
-from integrations.services.credentials import credentials_save, integration_enable
 
 pytestmark = pytest.mark.django_db
 

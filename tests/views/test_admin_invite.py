@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from integrations.models import HistoryEvent
-from portal.models import Invitation
+from portal.organizations.models import Invitation
 
 pytestmark = pytest.mark.django_db
 

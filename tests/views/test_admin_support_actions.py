@@ -7,8 +7,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
+from integrations.configuration.services import integration_enable
 from integrations.models import Connection, HistoryEvent, Integration
-from integrations.services.credentials import integration_enable
 
 pytestmark = pytest.mark.django_db
 REASON = "Sage support ticket 4411: the customer changed their Sage subscription."
@@ -185,7 +185,10 @@ def test_disable_asks_why_and_the_organization_reads_it(support, org_a, setup_sa
     event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.DISABLED)
     assert event.details == {"via": "admin", "note": REASON}
     assert event.actor.email == "support@portal.example"
-    for url in [reverse("integrations:accounting_list"), reverse("integrations:sage_settings")]:
+    for url in [
+        reverse("integrations:accounting_list"),
+        reverse("integrations:integration_settings"),
+    ]:
         html = admin_client.get(url).content.decode()
         assert "Disabled by support on" in html, url
         assert REASON in html, url

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, ImageCms, PngImagePlugin
 
-from portal.models import Organization
+from portal.organizations.models import Organization
 
 pytestmark = pytest.mark.django_db
 

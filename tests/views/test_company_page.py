@@ -11,10 +11,10 @@ from django.template import Context, Template
 from django.urls import reverse
 from django.utils import translation
 
-from integrations.history import history_details_text
+from integrations.audit.history import history_details_text
+from integrations.connections.live_data import LIST_PAGE_SIZE, PREVIEW_SIZE
 from integrations.models import Company, Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
-from integrations.services.live_data import LIST_PAGE_SIZE, PREVIEW_SIZE
 
 pytestmark = pytest.mark.django_db
 

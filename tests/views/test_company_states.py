@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.connections.lifecycle import connection_mark_for_relink
 from integrations.models import Company, HistoryEvent
-from integrations.services.connections import connection_mark_for_relink
 from tests.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db

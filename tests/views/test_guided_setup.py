@@ -8,16 +8,16 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from integrations.configuration.services import credentials_save
 from integrations.models import CredentialSet, HistoryEvent, Integration
-from integrations.services.credentials import credentials_save
 from tests.factories import CLIENT_ID, CLIENT_SECRET, V30_SECRETS
 from tests.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db
 
-SETTINGS_URL = reverse("integrations:sage_settings")
+SETTINGS_URL = reverse("integrations:integration_settings")
 LIST_URL = reverse("integrations:accounting_list")
-ENABLE_URL = reverse("integrations:sage_enable")
+ENABLE_URL = reverse("integrations:integration_enable")
 COMPANIES_URL = reverse("integrations:company_list")
 ACCEPTED = re.compile(r"Accepted by Sage on \w")
 REJECTED = "Rejected by Sage on"
@@ -448,7 +448,10 @@ def test_sign_in_lands_on_the_checklist_of_an_empty_organization(client, org_a):
     assert response.redirect_chain[-1][0] == COMPANIES_URL
     assert 'data-testid="setup-checklist"' in page
     assert "No companies yet." not in page
-    assert reverse("integrations:sage_settings") in page.split('data-testid="checklist-set-up"')[1]
+    assert (
+        reverse("integrations:integration_settings")
+        in page.split('data-testid="checklist-set-up"')[1]
+    )
 
 
 def test_the_checklist_ticks_off_what_is_done(admin_client, org_a, setup_sage):
@@ -485,7 +488,7 @@ def test_members_see_the_checklist_without_actions(member_client):
     page = text(member_client, COMPANIES_URL)
     checklist = page.split('data-testid="setup-checklist"')[1].split("</section>")[0]
     assert "Only admins can do these steps." in checklist
-    assert reverse("integrations:sage_settings") not in checklist
+    assert reverse("integrations:integration_settings") not in checklist
 
 
 def test_the_checklist_in_french(admin_client):

@@ -3,8 +3,8 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
+from integrations.configuration.services import credentials_save, integration_enable
 from integrations.models import Connection, CredentialSet, HistoryEvent, Integration
-from integrations.services.credentials import credentials_save, integration_enable
 from tests.factories import CLIENT_SECRET as SECRET
 from tests.factories import SIGNING_SECRET, SUBSCRIPTION_KEY
 
@@ -17,8 +17,8 @@ V30_SECRETS = {
     "subscription_key": SUBSCRIPTION_KEY,
 }
 LIST_URL = reverse("integrations:accounting_list")
-SETTINGS_URL = reverse("integrations:sage_settings")
-ENABLE_URL = reverse("integrations:sage_enable")
+SETTINGS_URL = reverse("integrations:integration_settings")
+ENABLE_URL = reverse("integrations:integration_enable")
 
 
 def v31_post(**overrides):

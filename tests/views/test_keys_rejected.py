@@ -24,7 +24,7 @@ def rejected_link(sage_sandbox, client, keys_rejected_company):
 
 
 def pages(client, company):
-    settings_page = client.get(reverse("integrations:sage_settings")).content.decode()
+    settings_page = client.get(reverse("integrations:integration_settings")).content.decode()
     company_page = client.get(reverse("integrations:company_detail", args=[company.pk]))
     return settings_page, company_page.content.decode()
 
@@ -56,7 +56,7 @@ def test_admins_read_that_sage_rejected_the_keys_and_when(rejected_link, admin_c
 def test_saving_new_keys_clears_the_notice(rejected_link, admin_client, org_a):
     company = rejected_link
     admin_client.post(
-        reverse("integrations:sage_settings"),
+        reverse("integrations:integration_settings"),
         {
             "credential_type": "3.1",
             "v31-client_id": CLIENT_ID["3.1"],

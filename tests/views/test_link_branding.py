@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from integrations.models import Connection
 from integrations.sage.versions import ApiVersion
-from portal.models import Organization
+from portal.organizations.models import Organization
 from tests.link_flow import authorize_query, callback_path
 from tests.views.test_branding import png_with_metadata, upload
 

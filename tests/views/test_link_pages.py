@@ -9,14 +9,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.link_session import BROWSER_KEY
+from integrations.configuration.services import integration_disable
+from integrations.linking.session import BROWSER_KEY
 from integrations.models import (
     AuthorizationRequest,
     Connection,
     HistoryEvent,
 )
 from integrations.sage.versions import ApiVersion
-from integrations.services.credentials import integration_disable
 from tests.link_flow import start
 
 pytestmark = pytest.mark.django_db
@@ -221,8 +221,8 @@ def test_link_pages_speak_french(client, org_a, sage_sandbox, make_company, setu
 def test_start_refuses_a_country_the_chosen_set_does_not_offer(
     org_a, sage_sandbox, make_company, setup_sage
 ):
+    from integrations.linking.services import CountryNotOffered, link_start
     from integrations.models import AuthorizationRequest, Connection
-    from integrations.services.linking import CountryNotOffered, link_start
 
     setup_sage(org_a, version=ApiVersion.V30)
     company = make_company(org_a)

@@ -6,18 +6,18 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
-from integrations import link_session
-from integrations.link_session import LinkOutcome
-from integrations.services.link_callback import Result
-from integrations.services.link_outcomes import (
+from integrations.linking import session as link_session
+from integrations.linking.callback import Result
+from integrations.linking.outcomes import (
     FAILURE_MESSAGES,
     NOTICE_WORDING,
     TOKEN_ERROR_NOTICES,
     LinkFailure,
     Notice,
 )
-from integrations.services.linking import UNAVAILABLE_WORDING, Unavailable
-from integrations.views.link import UNAVAILABLE_STATUS
+from integrations.linking.services import UNAVAILABLE_WORDING, Unavailable
+from integrations.linking.session import LinkOutcome
+from integrations.linking.views import UNAVAILABLE_STATUS
 
 pytestmark = pytest.mark.django_db
 

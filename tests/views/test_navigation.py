@@ -13,7 +13,7 @@ ACCOUNTING_LINK = '<a href="/settings/integrations/accounting/" aria-current="pa
         ("integrations:company_list", COMPANIES_LINK, ACCOUNTING_LINK),
         ("integrations:company_create", COMPANIES_LINK, ACCOUNTING_LINK),
         ("integrations:accounting_list", ACCOUNTING_LINK, COMPANIES_LINK),
-        ("integrations:sage_settings", ACCOUNTING_LINK, COMPANIES_LINK),
+        ("integrations:integration_settings", ACCOUNTING_LINK, COMPANIES_LINK),
     ],
 )
 def test_the_navigation_marks_the_pages_section(admin_client, url_name, current, other):

@@ -5,15 +5,15 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from portal.models import Membership
-from portal.tenancy import SESSION_KEY
+from portal.organizations.models import Membership
+from portal.organizations.tenancy import SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 
 NOT_LOCAL = [
     "0",
     "home",
-    "integrations:sage_settings",
+    "integrations:integration_settings",
     "https://evil.example/",
     "//evil.example/",
     "/\\evil.example/",
@@ -40,7 +40,7 @@ def test_the_toggle_ignores_a_next_that_is_not_a_local_path(
 def test_the_toggle_follows_a_local_next(admin_client, org_a, setup_sage):
     integration, _ = setup_sage(org_a)
     url = reverse("integrations:integration_toggle", args=[integration.pk])
-    target = reverse("integrations:sage_settings")
+    target = reverse("integrations:integration_settings")
     response = admin_client.post(url, {"enabled": "false", "next": target, "confirmed": "true"})
     assert response["Location"] == target
 

@@ -27,14 +27,14 @@ def test_a_megabyte_client_id_is_not_echoed(admin_client, version):
         f"{prefix}-client_id": MEGABYTE,
         f"{prefix}-client_secret": "a-secret-value",
     }
-    response = admin_client.post(reverse("integrations:sage_settings"), data)
+    response = admin_client.post(reverse("integrations:integration_settings"), data)
     assert response.status_code == HTTPStatus.OK
     assert len(response.content) < 100_000
 
 
 def test_a_short_invalid_value_is_still_shown_for_correction(admin_client):
     data = {"credential_type": "3.1", "v31-client_id": "has a space", "v31-client_secret": "x"}
-    response = admin_client.post(reverse("integrations:sage_settings"), data)
+    response = admin_client.post(reverse("integrations:integration_settings"), data)
     assert 'value="has a space"' in response.content.decode()
 
 
@@ -46,7 +46,7 @@ def test_the_company_page_is_not_cached(admin_client, make_company, org_a):
     assert "private" in response["Cache-Control"]
 
 
-@pytest.mark.parametrize("name", ["sage_settings", "company_list", "accounting_list"])
+@pytest.mark.parametrize("name", ["integration_settings", "company_list", "accounting_list"])
 def test_admin_pages_let_forms_end_here_only(admin_client, sage_sandbox, org_a, setup_sage, name):
     # Already true before this change (the country page alone adds Sage's origin,
     # tests/views/test_link_pages.py); this covers the admin pages too.

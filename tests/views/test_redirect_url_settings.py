@@ -9,8 +9,8 @@ from integrations.models import HistoryEvent, Integration
 
 pytestmark = pytest.mark.django_db
 
-SETTINGS_URL = reverse("integrations:sage_settings")
-SAVE_URL = reverse("integrations:sage_redirect_url")
+SETTINGS_URL = reverse("integrations:integration_settings")
+SAVE_URL = reverse("integrations:integration_redirect_url")
 URL = "https://app.example.com/sage?company={companyId}&status={status}"
 
 

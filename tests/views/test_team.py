@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from integrations.models import HistoryEvent
 from portal.logging import redact
-from portal.models import Invitation, Membership
+from portal.organizations.models import Invitation, Membership
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

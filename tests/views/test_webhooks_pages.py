@@ -8,8 +8,8 @@ from django.db import connection as db
 from django.urls import reverse
 
 from integrations.models import HistoryEvent
-from integrations.services.webhooks import webhook_endpoint_update, webhook_send_test
-from integrations.webhook_models import WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.services import webhook_endpoint_update, webhook_send_test
 
 pytestmark = pytest.mark.django_db
 

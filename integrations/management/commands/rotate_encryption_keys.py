@@ -7,7 +7,7 @@ from django.db import transaction
 
 from integrations.crypto import DecryptionError, current_key_id, stored_key_id
 from integrations.fields import EncryptedTextField, reencrypt
-from portal.adapters import MFA_SECRET_KEYS, EncryptingMFAAdapter
+from portal.organizations.adapters import MFA_SECRET_KEYS, EncryptingMFAAdapter
 
 BATCH = 200
 

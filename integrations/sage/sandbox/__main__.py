@@ -3,8 +3,8 @@
 import argparse
 from pathlib import Path
 
-from .core import SageSandbox
-from .server import serve_in_thread
+from integrations.sage.sandbox.core import SageSandbox
+from integrations.sage.sandbox.server import serve_in_thread
 
 
 def main() -> None:

@@ -3,9 +3,9 @@
 from http import HTTPStatus
 from urllib.parse import urlencode
 
-from .oauth import V30, V31
-from .protocol import error_array, json_response
-from .records import KINDS, parse_since
+from integrations.sage.sandbox.oauth import V30, V31
+from integrations.sage.sandbox.protocol import error_array, json_response
+from integrations.sage.sandbox.records import KINDS, parse_since
 
 V30_PREFIXES = ("/v30/accounts/v3", "/v30/core/v3")
 V30_HEADERS = ("Ocp-Apim-Subscription-Key", "X-Site", "X-Nonce", "X-Signature")

@@ -4,9 +4,9 @@ import secrets
 from html import escape
 from http import HTTPStatus
 
-from .data import COUNTRIES
-from .oauth import AUTHORIZE_COUNTRIES
-from .protocol import Response, html_response
+from integrations.sage.sandbox.data import COUNTRIES
+from integrations.sage.sandbox.oauth import AUTHORIZE_COUNTRIES
+from integrations.sage.sandbox.protocol import Response, html_response
 
 CSS = """
 body { font: 16px/1.5 system-ui, sans-serif; background: #f2f5f3; color: #1b1f1d; margin: 0; }

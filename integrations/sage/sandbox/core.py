@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TypedDict
 
-from . import data, records
-from .api import handle_api
-from .authorize import handle_authorize
-from .oauth import OAuthState
-from .protocol import (
+from integrations.sage.sandbox import data, records
+from integrations.sage.sandbox.api import handle_api
+from integrations.sage.sandbox.authorize import handle_authorize
+from integrations.sage.sandbox.oauth import OAuthState
+from integrations.sage.sandbox.protocol import (
     RecordedRequest,
     Response,
     error_array,
@@ -21,7 +21,7 @@ from .protocol import (
     oauth_error,
     read_request,
 )
-from .token import handle_revoke, handle_token
+from integrations.sage.sandbox.token import handle_revoke, handle_token
 
 logger = logging.getLogger(__name__)
 

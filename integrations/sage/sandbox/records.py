@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from . import data
+from integrations.sage.sandbox import data
 
 # The list types the sandbox serves (v3.1 and v3.0 alike): the synced data types.
 KINDS = (

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from .core import SageSandbox
+from integrations.sage.sandbox.core import SageSandbox
 
 _default: SageSandbox | None = None
 _default_lock = threading.Lock()

@@ -5,8 +5,8 @@ import binascii
 from http import HTTPStatus
 from urllib.parse import unquote_plus
 
-from .oauth import V30, V31, OAuthError
-from .protocol import json_response, oauth_error
+from integrations.sage.sandbox.oauth import V30, V31, OAuthError
+from integrations.sage.sandbox.protocol import json_response, oauth_error
 
 NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
 

@@ -1,0 +1,104 @@
+"""The link flow's state in the customer's session: the browser secret, the outcome, the choice.
+
+Like allauth's statekit: views stash and pop typed values, never build session dicts.
+"""
+
+import secrets
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+from integrations.linking.callback import Result
+from integrations.linking.outcomes import NOTICE_WORDING, Notice
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+BROWSER_KEY = "sage_link_browser"
+OUTCOME_KEY = "sage_link_outcome"
+CHOICE_KEY = "sage_link_choice"
+
+
+def browser_secret(request) -> str:
+    """Return this browser's secret, made on first use; its hash binds the OAuth state."""
+    return request.session.setdefault(BROWSER_KEY, secrets.token_urlsafe(32))
+
+
+def peek_browser_secret(request) -> str | None:
+    return request.session.get(BROWSER_KEY)
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    """How the trip to Sage ended, as the done page shows it."""
+
+    result: Result
+    notice: Notice
+    company: str
+    token: str = ""  # the link URL's token while it can still be used: "Try again"
+    business: str = ""
+    organization: int = 0  # the organization that asked: its brand on the pages back
+    way_back: str = ""  # the platform's redirect URL, filled in: sent there instead
+
+    @property
+    def title(self) -> "StrOrPromise":
+        return NOTICE_WORDING[self.notice].title
+
+    @property
+    def message(self) -> str:
+        names = {"company": self.company, "business": self.business}
+        return NOTICE_WORDING[self.notice].message % names
+
+    @property
+    def success(self) -> bool:
+        return self.notice.success
+
+
+def stash_outcome(request, outcome: LinkOutcome) -> None:
+    request.session[OUTCOME_KEY] = asdict(outcome)
+
+
+def peek_outcome(request) -> LinkOutcome | None:
+    """The outcome stashed by the callback, or None (none, or one this code cannot read)."""
+    stashed = request.session.get(OUTCOME_KEY)
+    try:
+        return LinkOutcome(
+            result=Result(stashed["result"]),
+            notice=Notice(stashed["notice"]),
+            company=str(stashed["company"]),
+            token=str(stashed.get("token", "")),
+            business=str(stashed.get("business", "")),
+            organization=int(stashed.get("organization") or 0),
+            way_back=str(stashed.get("way_back", "")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+@dataclass(frozen=True)
+class BusinessChoice:
+    """The businesses the customer may pick from for the connection being linked."""
+
+    connection: str
+    businesses: tuple[tuple[str, str], ...]  # (id, name)
+
+
+def stash_choice(request, choice: BusinessChoice) -> None:
+    request.session[CHOICE_KEY] = {
+        "connection": choice.connection,
+        "businesses": [list(b) for b in choice.businesses],
+    }
+
+
+def peek_choice(request) -> BusinessChoice | None:
+    stashed = request.session.get(CHOICE_KEY)
+    try:
+        businesses = tuple((str(i), str(n)) for i, n in stashed["businesses"])
+        return BusinessChoice(connection=str(stashed["connection"]), businesses=businesses)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def pop_choice(request) -> BusinessChoice | None:
+    choice = peek_choice(request)
+    request.session.pop(CHOICE_KEY, None)
+    return choice

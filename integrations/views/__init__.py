@@ -1,1 +1,0 @@
-"""Views, one module per area; their URL patterns are in integrations/urls.py."""

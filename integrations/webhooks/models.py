@@ -1,0 +1,141 @@
+"""Webhook endpoints of an organization and the deliveries made to them (imported by models).
+
+An endpoint's signing secret is encrypted at rest and shown once; a delivery keeps its
+message id (`msg_…`) across every attempt, so that receivers can de-duplicate.
+"""
+
+import base64
+import secrets
+import uuid
+from typing import Self
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from integrations.fields import EncryptedTextField
+from portal.organizations.models import Organization, OrganizationScopedQuerySet
+
+
+class WebhookEvent(models.TextChoices):
+    """The events an endpoint can subscribe to (`type` in the payload)."""
+
+    COMPANY_CREATED = "company.created", _("A company was created")
+    CONNECTION_LINKED = "connection.linked", _("A company linked its Sage business")
+    CONNECTION_RELINKED = "connection.relinked", _("A company linked its Sage business again")
+    CONNECTION_DEAUTHORIZED = "connection.deauthorized", _("Sage no longer accepts a connection")
+    CONNECTION_UNLINKED = "connection.unlinked", _("A connection was unlinked")
+    CONNECTION_REFRESH_FAILED = "connection.refresh_failed", _("A token refresh failed")
+    LINK_FAILED = "link.failed", _("A link was cancelled or failed")
+    SYNC_COMPLETED = "sync.completed", _("A sync of a company's Sage data ended")
+    DATA_CHANGED = "data.changed", _("A company's Sage data changed")
+
+
+# Sent by "Send a test event" only, whatever the endpoint subscribes to.
+TEST_EVENT = "webhook.test"
+
+
+def new_signing_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+class WebhookEndpointQuerySet(OrganizationScopedQuerySet["WebhookEndpoint"]):
+    def enabled(self) -> Self:
+        return self.filter(enabled=True)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of the platform's backend that hears about the events it subscribes to."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
+        verbose_name=_("organization"),
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    signing_secret = EncryptedTextField(_("signing secret"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Since the first failed attempt with no success after it; None while it works.
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
+    disabled_at = models.DateTimeField(_("disabled automatically"), null=True, blank=True)
+
+    objects = WebhookEndpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return self.url
+
+    def subscribes_to(self, event: str) -> bool:
+        return event in self.events
+
+    def event_labels(self) -> list[str]:
+        return [str(WebhookEvent(e).label) for e in self.events if e in WebhookEvent.values]
+
+
+class WebhookDeliveryQuerySet(OrganizationScopedQuerySet["WebhookDelivery"]):
+    organization_path = "endpoint__organization"
+
+    def due(self) -> Self:
+        return self.filter(
+            state=WebhookDelivery.State.PENDING, next_attempt_at__lte=timezone.now()
+        ).order_by("next_attempt_at")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, and how its attempts went (never a secret)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("endpoint"),
+    )
+    message_id = models.CharField(_("message ID"), max_length=40, default=new_message_id)
+    event_type = models.CharField(_("event"), max_length=40)
+    payload = models.JSONField(_("payload"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # Failed attempts since the event was sent (or resent): the step of the retry schedule.
+    retry_step = models.PositiveIntegerField(_("retry step"), default=0)
+    last_status = models.PositiveIntegerField(_("response status"), null=True, blank=True)
+    last_duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    objects = WebhookDeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="webhookdelivery_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} · {self.message_id}"

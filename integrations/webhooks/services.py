@@ -1,0 +1,187 @@
+"""Webhooks: the organization's endpoints (add, change, rotate, delete) and the events sent.
+
+`webhook_emit` is called by the services where an event happens, inside their
+transaction: it writes one delivery per subscribed endpoint, and the deliveries are
+enqueued only once that transaction commits (a rolled-back change sends nothing).
+Payloads hold names, ids and statuses, never a token or a secret.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from integrations.audit.history import Actor, history_record
+from integrations.models import Company, Connection, HistoryEvent
+from integrations.webhooks.delivery import webhook_enqueue_after_commit
+from integrations.webhooks.models import (
+    TEST_EVENT,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    new_signing_secret,
+)
+from portal.organizations.models import Organization
+
+
+def _record(
+    endpoint: WebhookEndpoint, kind: HistoryEvent.Kind, actor: Actor, **details: Any
+) -> None:
+    history_record(
+        organization=endpoint.organization,
+        actor=actor,
+        kind=kind,
+        details={"url": endpoint.url, **details},
+    )
+
+
+@sensitive_variables("secret")
+@transaction.atomic
+def webhook_endpoint_create(
+    *, organization: Organization, url: str, events: list[str], enabled: bool, actor: Actor
+) -> tuple[WebhookEndpoint, str]:
+    """Add an endpoint; return it with its signing secret (shown once, stored encrypted)."""
+    secret = new_signing_secret()
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization,
+        url=url,
+        events=sorted(events),
+        enabled=enabled,
+        signing_secret=secret,
+    )
+    _record(endpoint, HistoryEvent.Kind.WEBHOOK_ENDPOINT_CREATED, actor, events=endpoint.events)
+    return endpoint, secret
+
+
+@transaction.atomic
+def webhook_endpoint_update(
+    *, endpoint: WebhookEndpoint, url: str, events: list[str], enabled: bool, actor: Actor
+) -> WebhookEndpoint:
+    """Change the URL, events or enabled; enabling again forgets the failing streak."""
+    changes = {
+        name: value
+        for name, value in {"url": url, "events": sorted(events), "enabled": enabled}.items()
+        if getattr(endpoint, name) != value
+    }
+    if not changes:
+        return endpoint
+    for name, value in changes.items():
+        setattr(endpoint, name, value)
+    if changes.get("enabled"):
+        endpoint.failing_since = None
+        endpoint.disabled_at = None
+    endpoint.save()
+    # "changed", not "fields": history_details_text reads "fields" as credential fields.
+    _record(endpoint, HistoryEvent.Kind.WEBHOOK_ENDPOINT_UPDATED, actor, changed=sorted(changes))
+    return endpoint
+
+
+@sensitive_variables("secret")
+@transaction.atomic
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint, actor: Actor) -> str:
+    """Give the endpoint a new signing secret (the old one stops signing at once); return it."""
+    secret = new_signing_secret()
+    endpoint.signing_secret = secret
+    endpoint.save(update_fields=["signing_secret", "updated_at"])
+    _record(endpoint, HistoryEvent.Kind.WEBHOOK_SECRET_ROTATED, actor)
+    return secret
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Actor) -> None:
+    """Delete the endpoint and its delivery log."""
+    _record(endpoint, HistoryEvent.Kind.WEBHOOK_ENDPOINT_DELETED, actor)
+    endpoint.delete()
+
+
+def _company_data(company: Company) -> dict[str, Any]:
+    return {"id": company.pk, "external_id": company.external_id, "name": company.name}
+
+
+def _connection_data(connection: Connection) -> dict[str, Any]:
+    refreshed = connection.last_refreshed_at
+    return {
+        "id": str(connection.pk),
+        "status": connection.status,
+        "api_version": connection.api_version,
+        "country": connection.country,
+        "business_id": connection.business_id,
+        "business_name": connection.business_name,
+        "last_refreshed_at": refreshed.isoformat() if refreshed else None,
+        "last_error": connection.last_error,
+    }
+
+
+def webhook_payload(event: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": event, "timestamp": timezone.now().isoformat(), "data": data}
+
+
+def webhook_emit(
+    *,
+    event: WebhookEvent,
+    company: Company,
+    connection: Connection | None = None,
+    **details: Any,
+) -> list[WebhookDelivery]:
+    """Queue `event` for every enabled endpoint of the company's organization that wants it.
+
+    The deliveries are written in the caller's transaction and enqueued after it commits.
+    `details` (e.g. reason="access_denied") go into `data` beside the company.
+    """
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.for_org(company.organization).enabled()
+        if e.subscribes_to(event)
+    ]
+    if not endpoints:
+        return []
+    data: dict[str, Any] = {"company": _company_data(company)}
+    if connection is not None:
+        data["connection"] = _connection_data(connection)
+    data.update(details)
+    payload = webhook_payload(event.value, data)
+    now = timezone.now()
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(endpoint=e, event_type=event.value, payload=payload, next_attempt_at=now)
+        for e in endpoints
+    )
+    webhook_enqueue_after_commit(deliveries)
+    return deliveries
+
+
+def webhook_link_event(connection: Connection) -> WebhookEvent:
+    """`connection.relinked` when the company was linked before, else `connection.linked`.
+
+    Call it before recording this link's own history event.
+    """
+    linked_before = HistoryEvent.objects.filter(
+        company_id=connection.company_id, kind=HistoryEvent.Kind.LINKED
+    ).exists()
+    return WebhookEvent.CONNECTION_RELINKED if linked_before else WebhookEvent.CONNECTION_LINKED
+
+
+def webhook_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """Queue a `webhook.test` event for this endpoint alone, whatever it subscribes to."""
+    payload = webhook_payload(TEST_EVENT, {"test": True})
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event_type=TEST_EVENT, payload=payload, next_attempt_at=timezone.now()
+    )
+    webhook_enqueue_after_commit([delivery])
+    return delivery
+
+
+def webhook_resend(*, delivery: WebhookDelivery) -> bool:
+    """Send a finished delivery again, with its same message id, from the retry schedule's start.
+
+    False when it is still pending (its next attempt is already on its way).
+    """
+    resent = (
+        WebhookDelivery.objects.filter(pk=delivery.pk)
+        .exclude(state=WebhookDelivery.State.PENDING)
+        .update(state=WebhookDelivery.State.PENDING, retry_step=0, next_attempt_at=timezone.now())
+    )
+    if resent:
+        delivery.refresh_from_db()
+        webhook_enqueue_after_commit([delivery])
+    return bool(resent)
