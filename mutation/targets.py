@@ -53,11 +53,6 @@ TARGETS = {
             "_begin_pass",
             "_params",
             "_end_phase",
-            "can_ask",
-            "ask",
-            "answered",
-            "next_phase",
-            "_start",
         ),
     ),
     # The callback's state check: exists, unused, unexpired, this browser; consumed once.
