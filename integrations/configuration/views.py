@@ -113,9 +113,7 @@ def integration_settings(request):
         "developer_portal_url": settings.SAGE_DEVELOPER_PORTAL_URL,
     }
     if integration is not None:
-        context["sync_schedule_form"] = SyncScheduleForm(
-            initial={"sync_interval": integration.sync_interval}
-        )
+        context["sync_schedule_form"] = SyncScheduleForm.showing(integration)
         context["sync_schedule_label"] = Integration.SyncInterval.label_of(
             integration.sync_interval
         )

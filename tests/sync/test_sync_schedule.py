@@ -93,3 +93,12 @@ def test_an_admin_of_another_organization_changes_only_their_own(
 def test_no_integration_yet_is_a_404(admin_client):
     assert admin_client.post(SAVE_URL, {"sync_interval": "15"}).status_code == 404
     assert 'data-testid="sync-schedule"' not in admin_client.get(SETTINGS_URL).content.decode()
+
+
+def test_a_schedule_set_elsewhere_is_shown_as_it_is(admin_client, integration):
+    Integration.objects.filter(pk=integration.pk).update(sync_interval=30)
+    section = (
+        admin_client.get(SETTINGS_URL).content.decode().split('data-testid="sync-schedule"')[1]
+    )
+    assert '<option value="30" selected>Every 30 minutes</option>' in section
+    assert '<option value="60">Every hour</option>' in section
