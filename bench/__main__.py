@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.client import HTTPConnection
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -160,8 +161,8 @@ class Outcome:
     live: list = field(default_factory=list)  # bench.live.Result
     keepalive: list = field(default_factory=list)  # bench.keepalive.Result
     sync: list = field(default_factory=list)  # bench.sync.Result
-    sync_again: object = None  # bench.sync.Incremental
-    sync_size: object = None  # bench.sync.Size
+    sync_again: Any = None  # bench.sync.Incremental
+    sync_size: Any = None  # bench.sync.Size
     postgres_version: str = ""
     settings_line: str = ""
 

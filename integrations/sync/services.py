@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -39,7 +39,7 @@ from integrations.accounting import AccountingApiError
 from integrations.connections.client import connection_ensure_fresh, connection_fixed_client
 from integrations.connections.lifecycle import RelinkRequired, TokenError, connection_refresh
 from integrations.models import Connection, Integration
-from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
+from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun, SyncRunQuerySet
 from integrations.sync.retention import records_forget
 from integrations.sync.types import SyncType, types_for_version
 from integrations.webhooks.models import WebhookEndpoint, WebhookEvent
@@ -49,6 +49,18 @@ if TYPE_CHECKING:
     from integrations.accounting import AccountingClient
 
 logger = logging.getLogger(__name__)
+
+
+class Page(Protocol):
+    """One page of a list, as the accounting client answers it."""
+
+    @property
+    def items(self) -> list[dict[str, Any]]: ...
+    @property
+    def total(self) -> int | None: ...
+    @property
+    def next_path(self) -> str | None: ...
+
 
 UPDATED, DELETED = SyncCursor.Phase.UPDATED, SyncCursor.Phase.DELETED
 SYNCED_FIELDS = ["sage_updated_at", "deleted_at", "data", "displayed_as", "modified_at"]
@@ -449,7 +461,7 @@ class _Sync:
             self._events = {e for ep in endpoints.enabled() for e in ep.events}
         return event in self._events
 
-    def _mine(self):
+    def _mine(self) -> SyncRunQuerySet:
         return SyncRun.objects.filter(
             pk=self.run.pk, claim=self.run.claim, status=SyncRun.Status.RUNNING
         )
@@ -484,7 +496,7 @@ class _Sync:
             if not cursor.phase:
                 self._begin_pass(cursor, sync_type)
             reads.append(_Read(cursor, path))
-        ahead: deque[tuple[_Read, int, int, Future]] = deque()
+        ahead: deque[tuple[_Read, int, int, Future[Any]]] = deque()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             try:
                 while True:
@@ -501,7 +513,7 @@ class _Sync:
                     read, generation, number, future = ahead.popleft()
                     read.in_flight -= 1
                     try:
-                        page = future.result()
+                        page: Page = future.result()
                     except AccountingApiError as error:
                         if error.status != 401:
                             raise
@@ -560,7 +572,7 @@ class _Sync:
             self._client_until = expires - Connection.REFRESH_MARGIN - TOKEN_SLACK
         return self._client
 
-    def _fetch(self, path: str, params: dict[str, object]):
+    def _fetch(self, path: str, params: dict[str, object]) -> Page:
         """One page; after a 401 (the token refused early), refresh once and ask again."""
         try:
             return self._client_now().page(path, params)
@@ -574,7 +586,13 @@ class _Sync:
         return self._client_now().page(path, params)
 
     def _store(
-        self, cursor: SyncCursor, number: int, items: list, *, last: bool, none_stored: bool
+        self,
+        cursor: SyncCursor,
+        number: int,
+        items: list[dict[str, Any]],
+        *,
+        last: bool,
+        none_stored: bool,
     ) -> None:
         """One page's rows, the cursor and the run's counts, in one transaction."""
         now = timezone.now()
@@ -686,7 +704,7 @@ class _Read:
         self.in_flight += 1
         return number
 
-    def answered(self, page, per_page: int, number: int) -> None:
+    def answered(self, page: Page, per_page: int, number: int) -> None:
         if self.pages is None:
             if page.total is not None and page.next_path:
                 self.pages = max(number, math.ceil(page.total / per_page))
@@ -694,7 +712,7 @@ class _Read:
                 self.next = number + 1  # no $total: follow $next a page at a time
 
     @staticmethod
-    def last(number: int, page) -> bool:
+    def last(number: int, page: Page) -> bool:
         return not page.next_path
 
     def next_phase(self) -> None:
