@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
+from django.db import transaction
 from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
@@ -75,19 +75,17 @@ def sync_request(connection: Connection, trigger: str) -> SyncRun:
     """Queue a sync of `connection`, unless one is queued or running: return that one.
 
     The partial unique constraint `syncrun_one_active_per_connection` makes the
-    check and the insert one step, whatever races to queue a sync. The run's task
-    is enqueued once the caller's transaction commits.
+    check and the insert one step, whatever races to queue a sync: the INSERT is
+    ignored when an active run exists, and the active run is read back (two queries,
+    also inside a link's transaction). The run's task is enqueued once the caller's
+    transaction commits.
     """
-    existing = SyncRun.objects.active().filter(connection=connection).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            run = SyncRun.objects.create(connection=connection, trigger=trigger)
-    except IntegrityError:
-        return SyncRun.objects.active().get(connection=connection)
-    sync_enqueue_after_commit(run)
-    return run
+    run = SyncRun(connection=connection, trigger=trigger)
+    SyncRun.objects.bulk_create([run], ignore_conflicts=True)
+    active = SyncRun.objects.active().get(connection=connection)
+    if active.pk == run.pk:
+        sync_enqueue_after_commit(active)
+    return active
 
 
 def sync_enqueue_after_commit(run: SyncRun, *, delay: float = 0) -> None:
