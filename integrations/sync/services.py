@@ -202,6 +202,18 @@ def records_store(
         return Changes()
     if db_connection.vendor == "postgresql":
         return _upsert_page(connection_id, data_type, by_id, now)
+    return _upsert_compared(connection_id, data_type, by_id, now, none_stored=none_stored)
+
+
+def _upsert_compared(
+    connection_id: uuid.UUID,
+    data_type: str,
+    by_id: dict[str, dict[str, Any]],
+    now: datetime,
+    *,
+    none_stored: bool,
+) -> Changes:
+    """Read the stored copies, compare in Python, bulk-upsert the changed ones (SQLite)."""
     stored = (
         {}
         if none_stored

@@ -98,6 +98,8 @@ def test_full_then_incremental_sync_with_created_updated_and_deleted_records(
     since = cursor.updated_since - timedelta(seconds=300)
     assert asked[0]["updated_or_created_since"] == since.isoformat()
     assert asked[-1]["deleted_since"] == since.isoformat()
+    assert "updated_or_created_since" not in asked[-1]
+    assert "deleted_since" not in asked[0]
     assert len(asked) == 2  # the changes fit one page; the deletions another
     assert records(connection).count() == 26
     assert records(connection).get(sage_id=created["id"]).data["name"] == "New Customer"
