@@ -325,6 +325,45 @@ SAGE_PAGE_BUDGET = env.float("SAGE_PAGE_BUDGET", default=5.0)
 # "busy, try again" and the keep-alive tries on its next pass (PostgreSQL lock_timeout).
 REFRESH_LOCK_TIMEOUT = env.float("REFRESH_LOCK_TIMEOUT", default=3.0)
 
+# A ceiling on the requests in flight to Sage (integrations/sage/concurrency.py), shared
+# by every worker and machine through Redis: per Sage app (Sage allows 150 at once) and
+# per linked business, so one busy customer cannot take every slot. Over it the API
+# answers 429 with Retry-After, and nothing queues. Without Redis: per process.
+SAGE_CONCURRENCY_PER_APP = env.int("SAGE_CONCURRENCY_PER_APP", default=150)
+SAGE_CONCURRENCY_PER_BUSINESS = env.int("SAGE_CONCURRENCY_PER_BUSINESS", default=20)
+_cache_redis = (
+    CACHES["default"].get("LOCATION", "")
+    if CACHES["default"].get("BACKEND", "").endswith("RedisCache")
+    else ""
+)
+SAGE_CONCURRENCY_REDIS_URL = env.str(
+    "SAGE_CONCURRENCY_REDIS_URL", default=_cache_redis if isinstance(_cache_redis, str) else ""
+)
+# The API's pass-through to Sage (/api/v1/companies/{id}/sage/{resource}): the Sage
+# resources it reads (the first segment of the path; not the user's own record `user`
+# nor the list of all the user's `businesses`), and the largest answer it passes on.
+SAGE_PROXY_RESOURCES = env.list(
+    "SAGE_PROXY_RESOURCES",
+    default=[
+        "addresses", "address_types", "analysis_types", "attachments", "bank_accounts",
+        "bank_deposits", "bank_reconciliations", "bank_transfers", "business_exchange_rates",
+        "business_settings", "catalog_item_types", "contact_allocations",
+        "contact_opening_balances", "contact_payments", "contact_persons",
+        "contact_person_types", "contact_types", "contacts", "countries", "currencies",
+        "financial_settings", "invoice_settings", "journal_codes", "journals",
+        "ledger_account_classifications", "ledger_account_opening_balances",
+        "ledger_account_types", "ledger_accounts", "ledger_entries", "opening_balance_journals",
+        "other_payments", "payment_methods", "products", "product_sales_price_types",
+        "purchase_corrective_invoices", "purchase_credit_notes", "purchase_invoices",
+        "purchase_quick_entries", "sales_corrective_invoices", "sales_credit_notes",
+        "sales_estimates", "sales_invoices", "sales_quick_entries", "sales_quotes", "services",
+        "service_rate_types", "stock_items", "stock_movements", "tax_profiles", "tax_rates",
+        "tax_return_frequencies", "tax_schemes", "transaction_types", "transactions",
+        "unallocated_artefacts",
+    ],
+)  # fmt: skip
+SAGE_PROXY_MAX_BYTES = env.int("SAGE_PROXY_MAX_BYTES", default=10 * 1024 * 1024)
+
 # The way back (integrations/redirect_urls.py): a platform's redirect URL after a link
 # is https; plain http to a loopback host only under DEBUG or with this (tests, demos).
 REDIRECT_URLS_ALLOW_LOOPBACK_HTTP = env.bool("REDIRECT_URLS_ALLOW_LOOPBACK_HTTP", default=False)

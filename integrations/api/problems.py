@@ -46,6 +46,19 @@ class Unavailable(exceptions.APIException):
         self.wait = wait  # seconds: DRF's handler sends it as Retry-After
 
 
+class ProxyProblem(exceptions.APIException):
+    """A problem of the Sage proxy, with a stable `code` and members of its own (`sage`)."""
+
+    def __init__(
+        self, status: int, detail: str, *, code: str, wait: int | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail)
+        self.status_code = status
+        self.problem_code = code
+        self.wait = wait  # seconds: DRF's handler sends it as Retry-After
+        self.extra = extra
+
+
 def problem(
     status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
 ) -> Response:
@@ -99,6 +112,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         extra["errors"] = _field_errors(exc.detail)
     if isinstance(exc, Conflict):
         extra |= exc.extra
+    if isinstance(exc, ProxyProblem):
+        extra |= {"code": exc.problem_code, **exc.extra}
     headers = {
         k: v for k, v in response.headers.items() if k in ("WWW-Authenticate", "Retry-After")
     }

@@ -163,3 +163,39 @@ class ProblemSerializer(serializers.Serializer):
 
 class Conflict409(ProblemSerializer):
     existing_company_id = serializers.IntegerField(required=False)
+
+
+class SageErrorSerializer(serializers.Serializer):
+    """One of Sage's errors, as Sage sent it."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Sage's own member names start with `$`, which a class attribute cannot.
+        return {
+            "$severity": serializers.CharField(required=False),
+            "$dataCode": serializers.CharField(required=False),
+            "$message": serializers.CharField(required=False),
+            "$source": serializers.CharField(required=False),
+        }
+
+
+class SageAnswerSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text=_("The status Sage answered."))
+    request_id = serializers.CharField(
+        help_text=_("Sage's x_request_id, for Sage's support (empty when Sage sent none).")
+    )
+    errors = SageErrorSerializer(many=True, help_text=_("Sage's error array, as it came."))
+
+
+class SageProblemSerializer(ProblemSerializer):
+    """A problem of the Sage pass-through: Sage's own error inside `sage`."""
+
+    code = serializers.CharField(
+        required=False,
+        help_text=_(
+            "sage_error: Sage refused or failed (its answer in `sage`); sage_busy: too many "
+            "requests to Sage under way for the app or the company (retry after Retry-After); "
+            "resource_not_allowed: not a Sage resource this API reads; "
+            "sage_answer_too_large: Sage's answer is larger than this API passes on."
+        ),
+    )
+    sage = SageAnswerSerializer(required=False)

@@ -26,10 +26,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations import selectors
-from integrations.accounting import AccountingApiError
+from integrations.accounting import AccountingAnswerTooLarge, AccountingApiError, AccountingBusy
 from integrations.api.authentication import organization_of
 from integrations.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
-from integrations.api.problems import BadGateway, Conflict, Unavailable
+from integrations.api.problems import Conflict, ProxyProblem, Unavailable
 from integrations.api.serializers import (
     CompanyFilterSerializer,
     CompanySerializer,
@@ -38,6 +38,7 @@ from integrations.api.serializers import (
     ConnectionSerializer,
     LinkUrlSerializer,
     ProblemSerializer,
+    SageProblemSerializer,
     UnlinkSerializer,
 )
 from integrations.audit.history import acting_with_api_key
@@ -229,6 +230,69 @@ class ConnectionUnlink(OrganizationView):
         )
 
 
+# Sage's list parameters (its OpenAPI, v3.1), passed on as they came; any other
+# parameter is passed on too.
+SAGE_QUERY_PARAMETERS = [
+    OpenApiParameter(
+        "items_per_page", int, description="Items per page of a list, 1 to 200 (Sage's default 20)."
+    ),
+    OpenApiParameter("page", int, description="The page of a list, from 1."),
+    OpenApiParameter("search", str, description="Sage's search of a list (name, reference...)."),
+    OpenApiParameter(
+        "updated_or_created_since",
+        OpenApiTypes.DATETIME,
+        description="Only items created or changed at or after this time (ISO 8601).",
+    ),
+    OpenApiParameter(
+        "deleted_since",
+        OpenApiTypes.DATETIME,
+        description="Only items deleted after this time (ISO 8601): the list of deletions.",
+    ),
+    OpenApiParameter(
+        "attributes", str, description="Comma-separated attributes of each item, or `all`."
+    ),
+    OpenApiParameter("sort", str, description="Sort order, e.g. `created_at:desc`."),
+    OpenApiParameter("from_date", OpenApiTypes.DATE, description="Items dated from this day."),
+    OpenApiParameter("to_date", OpenApiTypes.DATE, description="Items dated up to this day."),
+]
+
+
+def sage_problem(error: AccountingApiError) -> ProxyProblem | Unavailable:
+    """The problem answering a Sage failure that came with no answer to pass on."""
+    if isinstance(error, AccountingBusy):
+        return ProxyProblem(
+            HTTPStatus.TOO_MANY_REQUESTS, error.message, code="sage_busy", wait=error.retry_after
+        )
+    if isinstance(error, AccountingAnswerTooLarge):
+        return ProxyProblem(HTTPStatus.BAD_GATEWAY, error.message, code="sage_answer_too_large")
+    if error.status is None and error.retryable:
+        return Unavailable(error.message)
+    return ProxyProblem(HTTPStatus.BAD_GATEWAY, error.message, code="sage_error")
+
+
+def sage_error_problem(answer: sage_proxy.ProxyAnswer) -> ProxyProblem:
+    """Sage's error answer (its status, its error array) wrapped as a problem document."""
+    body = answer.body
+    errors = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
+    if answer.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        detail = _("Sage failed to answer the request; Sage's answer is in `sage`.")
+    else:
+        detail = _("Sage refused the request; Sage's answer is in `sage`.")
+    retry_after = answer.retry_after or ""
+    wait = int(retry_after) if retry_after.isdigit() else None
+    return ProxyProblem(
+        answer.status,
+        detail,
+        code="sage_error",
+        wait=wait,
+        sage={
+            "status": answer.status,
+            "request_id": answer.request_id,
+            "errors": [e for e in errors if isinstance(e, dict)],
+        },
+    )
+
+
 class SageProxy(OrganizationView):
     """Read-only pass-through to Sage for the company's connection."""
 
@@ -236,8 +300,11 @@ class SageProxy(OrganizationView):
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,
             **problems(409, 502, 503),
-            # Sage's own refusals and failures pass through as they came (its JSON).
-            **{(status, "application/json"): OpenApiTypes.ANY for status in SAGE_STATUSES},
+            # Sage's own refusals and failures, wrapped: Sage's answer is in `sage`.
+            **{
+                (status, PROBLEM_CONTENT_TYPE): SageProblemSerializer
+                for status in (*SAGE_STATUSES, 429, 502)
+            },
         },
         parameters=[
             OpenApiParameter("id", int, OpenApiParameter.PATH),
@@ -247,12 +314,17 @@ class SageProxy(OrganizationView):
                 OpenApiParameter.PATH,
                 description="A Sage API resource, e.g. `ledger_accounts` or `contacts/{id}`.",
             ),
+            *SAGE_QUERY_PARAMETERS,
         ],
         summary="Read Sage data of the company (GET only), e.g. ledger_accounts",
         description=(
-            "Sage's status and JSON as they came, with `$next` and `$back` turned into "
-            "URLs of this proxy. `path` is a Sage API resource of the connection's API "
-            "version (v3.1, or v3.0's accounts API): no `..`, no absolute URL."
+            "Sage's JSON as it came, with `$next` and `$back` turned into URLs of this "
+            "proxy. `path` is a Sage API resource of the connection's API version (v3.1, "
+            "or v3.0's accounts API) among those this API reads (not `user` nor "
+            "`businesses`): no `..`, no absolute URL. When Sage refuses or fails, the "
+            "answer has Sage's status and is a problem document (`code` `sage_error`) with "
+            "Sage's error array in `sage.errors`. Too many requests to Sage under way for "
+            "the app or the company: 429 (`sage_busy`) with Retry-After."
         ),
     )
     def get(self, request: Request, pk: int, path: str) -> Response:
@@ -270,6 +342,12 @@ class SageProxy(OrganizationView):
             )
         except sage_proxy.ProxyPathRefused:
             raise NotFound(_("Not a Sage API resource.")) from None
+        except sage_proxy.ResourceNotAllowed:
+            raise ProxyProblem(
+                HTTPStatus.FORBIDDEN,
+                _("This API does not read this Sage resource."),
+                code="resource_not_allowed",
+            ) from None
         except ConnectionBusy:
             raise Unavailable(
                 _("The connection to Sage is being renewed; retry shortly."), wait=1
@@ -281,9 +359,9 @@ class SageProxy(OrganizationView):
                 _("The company must relink its Sage business: Sage no longer accepts it.")
             ) from None
         except AccountingApiError as error:
-            if error.status is None and error.retryable:
-                raise Unavailable(str(error)) from None
-            raise BadGateway(str(error)) from None
+            raise sage_problem(error) from None
+        if answer.status >= HTTPStatus.BAD_REQUEST:
+            raise sage_error_problem(answer)
         body = answer.body
         if answer.links:
             base = settings.PORTAL_BASE_URL + reverse(
