@@ -306,3 +306,27 @@ def test_a_link_queues_a_first_sync(sage_sandbox, org_a, make_company, setup_sag
 
     run = SyncRun.objects.get(connection=connection)
     assert (run.trigger, run.status) == (SyncRun.Trigger.LINK, SyncRun.Status.QUEUED)
+
+
+def test_an_incremental_pass_that_fails_resumes_with_the_same_question(connection, sage_sandbox):
+    run_sync(connection)
+    created = [sage_sandbox.create_record("contacts", name=f"New {n}") for n in range(12)]
+    gone = sage_sandbox.items(sage_sandbox.businesses[0], "contacts")[0]
+    sage_sandbox.delete_record("contacts", gone["id"])
+    sage_sandbox.fail_page("contacts", 2)  # 12 changes at 10 a page: page 2 fails
+    failed = run_sync(connection)
+    assert failed.status == SyncRun.Status.FAILED
+    asked_before = len(sage_sandbox.list_requests("contacts"))
+
+    resumed = run_sync(connection)  # the cursor is read back from the database
+
+    assert resumed.status == SyncRun.Status.SUCCEEDED, resumed.error
+    asked = list_queries(sage_sandbox)[asked_before:]
+    cursor = SyncCursor.objects.get(connection=connection, data_type="contacts")
+    assert [q.get("page") for q in asked] == ["2", "1"]
+    assert "updated_or_created_since" in asked[0]  # page 2 of the same question
+    assert "deleted_since" in asked[1]  # then the deletions
+    assert not cursor.phase
+    assert cursor.updated_since == cursor.run_started_at
+    assert records(connection).filter(sage_id__in=[c["id"] for c in created]).count() == 12
+    assert records(connection).get(sage_id=gone["id"]).deleted_at is not None
