@@ -330,3 +330,26 @@ def test_an_incremental_pass_that_fails_resumes_with_the_same_question(connectio
     assert cursor.updated_since == cursor.run_started_at
     assert records(connection).filter(sage_id__in=[c["id"] for c in created]).count() == 12
     assert records(connection).get(sage_id=gone["id"]).deleted_at is not None
+
+
+def test_a_failed_deletions_read_resumes_asking_for_deletions_only(connection, sage_sandbox):
+    run_sync(connection)
+    gone = sage_sandbox.items(sage_sandbox.businesses[0], "contacts")[1]
+    sage_sandbox.delete_record("contacts", gone["id"])
+
+    def deletions(request):
+        listed = request.path.endswith("/contacts")
+        return listed and "deleted_since" in request.query
+
+    sage_sandbox.fail_next("api", "status_500", when=deletions)
+    assert run_sync(connection).status == SyncRun.Status.FAILED
+    cursor = SyncCursor.objects.get(connection=connection, data_type="contacts")
+    assert (cursor.phase, cursor.page) == ("deleted", 0)
+
+    resumed = run_sync(connection)  # the phase is read back from the database
+
+    assert resumed.status == SyncRun.Status.SUCCEEDED, resumed.error
+    assert resumed.counts["contacts"]["deleted"] == 1
+    assert list(
+        records(connection).filter(deleted_at__isnull=False).values_list("sage_id", flat=True)
+    ) == [gone["id"]]
