@@ -120,6 +120,18 @@ TARGETS = {
     "signing": Target(
         "integrations/sage/signing.py", ("tests/sage/test_signing.py", "tests/test_audit.py")
     ),
+    # Where a webhook may go (no SSRF): public addresses only, IPv4 inside IPv6 unwrapped.
+    "webhook_http": Target(
+        "integrations/webhooks/http.py",
+        ("tests/test_webhook_http.py", "tests/test_webhook_tls.py"),
+        ("embedded_ipv4", "_one_allowed", "address_allowed", "resolve"),
+    ),
+    # The REST API's key check: one 401 for every bad key, and wrong keys counted per
+    # address and per key prefix, refused (429) past the limit (issue 20).
+    "api_key_auth": Target(
+        "integrations/api/authentication.py",
+        ("tests/api/test_authentication.py", "tests/api/test_contract.py"),
+    ),
     # Key validation of the settings form.
     "validate_key": Target(
         "integrations/configuration/forms.py",
