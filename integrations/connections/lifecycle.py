@@ -177,12 +177,13 @@ def _record(
 
 
 def _record_linked(connection: Connection) -> None:
-    """A link (or the business chosen): the events, and a first sync of its Sage data."""
-    # Imported here: the sync engine reads Sage through connection_client, which imports
+    """A link (or the business chosen): the events, and a first sync of its Sage data,
+    queued once the link has committed (a link rolled back syncs nothing)."""
+    # Imported here: the sync engine reads Sage through connections.client, which imports
     # this module.
     from integrations.sync.services import sync_request
 
-    sync_request(connection, "link")
+    transaction.on_commit(lambda: sync_request(connection, "link"))
     webhook_emit(
         event=webhook_link_event(connection), company=connection.company, connection=connection
     )

@@ -298,14 +298,22 @@ def test_the_webhooks_sync_completed_and_data_changed_are_signed_and_hold_no_con
     assert completed["counts"]["contacts"]["updated"] == 1
 
 
-def test_a_link_queues_a_first_sync(sage_sandbox, org_a, make_company, setup_sage, link):
+def test_a_link_syncs_once_it_has_committed(
+    sage_sandbox, org_a, make_company, setup_sage, link, django_capture_on_commit_callbacks
+):
     setup_sage(org_a)
     company = make_company(org_a)
 
-    connection = link(sage_sandbox, company)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        connection = link(sage_sandbox, company)
+    assert not SyncRun.objects.filter(connection=connection).exists()  # not before the commit
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
 
-    run = SyncRun.objects.get(connection=connection)
-    assert (run.trigger, run.status) == (SyncRun.Trigger.LINK, SyncRun.Status.QUEUED)
+    run = SyncRun.objects.get(connection=connection)  # queued, then run by the test's backend
+    assert (run.trigger, run.status) == (SyncRun.Trigger.LINK, SyncRun.Status.SUCCEEDED)
+    assert SyncedRecord.objects.filter(connection=connection).count() == 90
 
 
 def test_an_incremental_pass_that_fails_resumes_with_the_same_question(connection, sage_sandbox):
