@@ -53,8 +53,10 @@ demo: install .env translations
 	$(PY) manage.py migrate --verbosity 0
 	@$(PY) manage.py create_demo
 
+# The Procfile's web server and task worker (webhooks, keep-alive), run by honcho;
+# Ctrl-C stops both.
 run: demo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	PY=$(PY) PORTAL_PORT=$(PORT) $(VENV)/bin/honcho start
 
 chromium:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

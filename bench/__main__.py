@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.client import HTTPConnection
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -25,7 +26,7 @@ from . import cpu, environment, report, rounds
 from .load import LoadResult, wrk
 
 SIZES = (10, 10_000)
-PARTS = ("pages", "live", "callback", "keepalive", "sync")
+PARTS = ("pages", "live", "callback", "keepalive", "proxy", "sync")
 
 
 def arguments(argv):
@@ -104,6 +105,18 @@ def arguments(argv):
         "the setting's)",
     )
     parser.add_argument(
+        "--proxy-servers",
+        default="sync,gthread,asgi",
+        help="server kinds the Sage proxy is measured on, comma separated, among "
+        "sync, gthread (the README's), asgi (default: all three)",
+    )
+    parser.add_argument(
+        "--proxy-workers",
+        type=int,
+        default=3,
+        help="worker processes of each server the Sage proxy is measured on (the README's 3)",
+    )
+    parser.add_argument(
         "--parts",
         default=",".join(PARTS),
         help=f"what to measure, comma separated, among {','.join(PARTS)} (default: all); "
@@ -120,6 +133,7 @@ def arguments(argv):
         args.sync_workers = [int(n) for n in args.sync_workers.split(",")]
     except ValueError:
         parser.error("--keepalive-workers, --sync-workers: comma separated numbers")
+    args.proxy_servers = [kind.strip() for kind in args.proxy_servers.split(",") if kind.strip()]
     args.parts = {part.strip() for part in args.parts.split(",") if part.strip()}
     if args.parts - set(PARTS):
         parser.error(f"--parts: among {', '.join(PARTS)}")
@@ -160,8 +174,9 @@ class Outcome:
     live: list = field(default_factory=list)  # bench.live.Result
     keepalive: list = field(default_factory=list)  # bench.keepalive.Result
     sync: list = field(default_factory=list)  # bench.sync.Result
-    sync_again: object = None  # bench.sync.Incremental
-    sync_size: object = None  # bench.sync.Size
+    sync_again: Any = None  # bench.sync.Incremental
+    sync_size: Any = None  # bench.sync.Size
+    proxy: list = field(default_factory=list)  # bench.proxy.Result
     postgres_version: str = ""
     settings_line: str = ""
 
@@ -185,7 +200,7 @@ def run(args, workdir: Path) -> Outcome:
         django.setup()
         from django.db import connection
 
-        from . import callback, keepalive, live, peer, seed
+        from . import callback, keepalive, live, peer, proxy, seed
 
         step("migrating and collecting static files")
         seed.prepare()
@@ -193,8 +208,9 @@ def run(args, workdir: Path) -> Outcome:
         keepalive_world = seed.world_create(name="Keepalive Ltd")
         # Tokens the sandbox knows from its start: the keep-alive's and the live company's.
         pairs = keepalive.token_pairs(args.keepalive_connections + 1)
+        proxy_pairs = keepalive.token_pairs(proxy.COMPANIES)
         tokens = keepalive.tokens_file(
-            workdir / "tokens.txt", world.credential_set.client_id, pairs
+            workdir / "tokens.txt", world.credential_set.client_id, pairs + proxy_pairs
         )
         postgres_version = connection.cursor().connection.info.parameter_status("server_version")
         sandbox = server = cold_server = None
@@ -255,6 +271,21 @@ def run(args, workdir: Path) -> Outcome:
                     ),
                     step=step,
                 )
+            if sandbox and "proxy" in args.parts:
+                step(f"Sage proxy, L = {args.latency_ms:g} ms: {', '.join(args.proxy_servers)}")
+                outcome.proxy = proxy.measure(
+                    kinds=args.proxy_servers,
+                    world=world,
+                    pairs=proxy_pairs,
+                    workers=args.proxy_workers,
+                    sandbox_pid=sandbox.pid,
+                    sandbox_url=sandbox_url,
+                    database=database_name,
+                    args=args,
+                    slice_seconds=slice_seconds(args),
+                    workdir=workdir,
+                    step=step,
+                )
             if "callback" in args.parts:
                 step("OAuth callback")
                 walk = callback.Walk(
@@ -302,7 +333,8 @@ def run(args, workdir: Path) -> Outcome:
             environment.stop(sandbox)
             connection.close()
     outcome.settings_line = (
-        f"gunicorn {args.workers} sync workers; wrk -t{args.threads} -c{args.connections}; "
+        f"gunicorn {args.workers} {environment.PRODUCTION_SERVER} workers "
+        f"({environment.THREADS} threads each); wrk -t{args.threads} -c{args.connections}; "
         f"per company count, {args.warmup} s warm-up per page, then {args.rounds} interleaved "
         f"rounds of {slice_seconds(args)} s per page (the baseline, then each page); "
         "DEBUG off, SSL redirect and secure cookies on (wrk sends X-Forwarded-Proto: https), "
@@ -456,6 +488,12 @@ def rows_at(size, port, world, args, processes) -> tuple[list[report.Row], Calla
     return rows, (None if base.failure else baseline)
 
 
+def proxy_table(results, args) -> str:
+    from . import proxy
+
+    return proxy.table(results, latency_ms=args.latency_ms, workers=args.proxy_workers)
+
+
 def failure_row(label: str, size: int, error: Exception) -> report.Row:
     step(f"  WARNING: {label}: {error!r:.200}")
     return report.Row(label, size, None, None, note=f"failed: {error!r:.120}")
@@ -500,6 +538,12 @@ def main(argv=None) -> int:
 
         results += sync.targets(outcome.sync, outcome.sync_again)
     results += report.callback_targets(rows)
+    if outcome.proxy:
+        from . import proxy
+
+        results += proxy.targets(
+            outcome.proxy, latency_ms=args.latency_ms, chosen=environment.PRODUCTION_SERVER
+        )
     targets_md = report.targets_text(results)
     cpu_md = report.cpu_table(rows)
     extra_md = "\n\n".join(
@@ -508,6 +552,7 @@ def main(argv=None) -> int:
             report.live_table(outcome.live, args=args, slice_s=slice_seconds(args)),
             report.keepalive_table(outcome.keepalive),
             sync_table(outcome),
+            proxy_table(outcome.proxy, args),
         )
         if part
     )

@@ -117,18 +117,24 @@ def sandbox_command(port: int, *, latency_ms: float = 0, tokens: Path | None = N
     return command + (["--tokens", str(tokens)] if tokens else [])
 
 
-def gunicorn_command(port: int, workers: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "portal.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        "--graceful-timeout",
-        "5",
-    ]
+# The server as the README starts it in production: gunicorn's threaded workers, so a
+# worker process serves THREADS requests at once while they wait on Sage (docs/performance.md).
+PRODUCTION_SERVER = "gthread"
+THREADS = 16
+
+
+def gunicorn_command(port: int, workers: int, kind: str = PRODUCTION_SERVER) -> list[str]:
+    """gunicorn on `port`: `gthread` (production), `sync`, or `asgi` (uvicorn workers)."""
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(workers), "--graceful-timeout", "5"]
+    if kind == "gthread":
+        return [*command, "--worker-class", "gthread", "--threads", str(THREADS), WSGI_APP]
+    if kind == "sync":
+        return [*command, "--worker-class", "sync", WSGI_APP]
+    if kind == "asgi":
+        return [*command, "--worker-class", "uvicorn.workers.UvicornWorker", ASGI_APP]
+    raise ValueError(f"unknown server kind {kind!r}")
+
+
+WSGI_APP = "portal.wsgi:application"
+ASGI_APP = "portal.asgi:application"

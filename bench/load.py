@@ -22,6 +22,23 @@ request = function()
 end
 """
 
+# Cycles through a file of paths, one request each, with an API key (the Sage proxy).
+CYCLE_SCRIPT = """
+local paths = {}
+local key = ""
+local i = 0
+init = function(args)
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  key = args[2]
+end
+request = function()
+  i = i + 1
+  local path = paths[(i % #paths) + 1]
+  local headers = {["Authorization"] = "Api-Key " .. key, ["X-Forwarded-Proto"] = "https"}
+  return wrk.format("GET", path, headers)
+end
+"""
+
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 

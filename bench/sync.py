@@ -20,6 +20,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -124,7 +125,7 @@ def linked_connections(world: seed.World, pairs: list[tuple[str, str]]) -> list[
             access_token=access,
             refresh_token=refresh,
             access_token_expires_at=now,  # the first use refreshes (see bench/keepalive.py)
-            refresh_token_expires_at=now + timezone.timedelta(days=31),
+            refresh_token_expires_at=now + timedelta(days=31),
             last_refreshed_at=now,
         )
         for n, (company, (access, refresh)) in enumerate(zip(companies, pairs, strict=True))

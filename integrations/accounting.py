@@ -18,9 +18,12 @@ from integrations.sage import endpoints, oauth
 from integrations.sage.businesses import Business, list_businesses
 from integrations.sage.client import ApiAuth
 from integrations.sage.client import SageClient as AccountingClient
+from integrations.sage.concurrency import sage_slot as accounting_slot
 from integrations.sage.countries import COUNTRIES, UNSUPPORTED_REGIONS, countries_for
 from integrations.sage.errors import OAuthErrorKind
+from integrations.sage.errors import SageAnswerTooLarge as AccountingAnswerTooLarge
 from integrations.sage.errors import SageApiError as AccountingApiError
+from integrations.sage.errors import SageBusy as AccountingBusy
 from integrations.sage.errors import SageOAuthError as AccountingOAuthError
 from integrations.sage.http import plain_http_configured
 from integrations.sage.oauth import TokenSet, token_lifetime
@@ -32,7 +35,9 @@ __all__ = [
     "FIELDS_BY_VERSION",
     "LEGACY_VERSION",
     "UNSUPPORTED_REGIONS",
+    "AccountingAnswerTooLarge",
     "AccountingApiError",
+    "AccountingBusy",
     "AccountingClient",
     "AccountingOAuthError",
     "ApiAuth",
@@ -40,6 +45,7 @@ __all__ = [
     "Business",
     "OAuthErrorKind",
     "TokenSet",
+    "accounting_slot",
     "can_revoke",
     "countries_for",
     "endpoints",

@@ -9,7 +9,13 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self) -> None:
+        from django.tasks.signals import task_started
+
         from integrations.accounting import plain_http_configured
+        from integrations.webhooks.worker import worker_seen
+
+        # Every task a worker starts stamps its heartbeat (the Webhooks page's warning).
+        task_started.connect(worker_seen, dispatch_uid="integrations.worker_seen")
 
         if plain_http_configured():
             # oauthlib refuses plain http unless told otherwise, and reads this variable at

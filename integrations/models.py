@@ -375,6 +375,10 @@ class Connection(models.Model):
     )
     last_refreshed_at = models.DateTimeField(_("last refresh"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # What went wrong for a program (the API's last_error_code), set with last_error:
+    # must_relink, refresh_unavailable, refresh_refused, tokens_not_saved,
+    # keepalive_failed, or link_<reason> (link_access_denied, link_invalid_grant, …).
+    last_error_code = models.CharField(_("last error code"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -448,6 +452,7 @@ class Connection(models.Model):
                 self.refresh_token_expires_at = now + timedelta(seconds=seconds)
         self.last_refreshed_at = now
         self.last_error = ""
+        self.last_error_code = ""
 
     def forget_tokens(self) -> None:
         """Drop every token and its expiry (the row is not saved)."""
@@ -545,9 +550,14 @@ class OrganizationAPIKey(AbstractAPIKey):
 # The audit log lives in its own room; imported here so that Django registers it.
 from integrations.audit.models import HistoryEvent as HistoryEvent  # noqa: E402
 
+# The REST API's idempotency records.
+from integrations.idempotency_models import IdempotentRequest as IdempotentRequest  # noqa: E402
+
 # The synced data (issue 19), in its own sub-package.
 from integrations.sync.models import SyncCursor as SyncCursor  # noqa: E402
 from integrations.sync.models import SyncedRecord as SyncedRecord  # noqa: E402
 from integrations.sync.models import SyncRun as SyncRun  # noqa: E402
+from integrations.webhooks.models import PlatformEvent as PlatformEvent  # noqa: E402
 from integrations.webhooks.models import WebhookDelivery as WebhookDelivery  # noqa: E402
 from integrations.webhooks.models import WebhookEndpoint as WebhookEndpoint  # noqa: E402
+from integrations.webhooks.models import WorkerHeartbeat as WorkerHeartbeat  # noqa: E402

@@ -4,10 +4,13 @@ An integration (and a company, through the API) may name a URL the customer is s
 to after linking, cancelling or failing, instead of the portal's own result page.
 `{companyId}`, `{externalId}` and `{status}` are filled in, URL-encoded. One validator
 serves the settings form, the API and the admin (it is the model fields' validator).
+An organization may list the origins its redirect URLs may use (Settings › Branding):
+the settings form and the API then refuse a URL outside them.
 """
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from urllib.parse import quote, urlsplit
 
@@ -43,8 +46,49 @@ def loopback_http_allowed() -> bool:
     return settings.DEBUG or settings.REDIRECT_URLS_ALLOW_LOOPBACK_HTTP
 
 
-def validate_redirect_url(value: str) -> None:
-    """Refuse anything but an absolute https URL with only our placeholders in it."""
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of `url`, lower case, without the scheme's default port."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    default = {"https": 443, "http": 80}.get(parts.scheme.lower())
+    return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def validate_origin(value: str) -> str:
+    """An origin an organization allows (`https://app.example.com`), normalised; or refused."""
+    try:
+        parts = urlsplit(value)
+        valid = bool(parts.hostname) and parts.scheme in ("https", "http")
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError:
+        valid = False
+    if (
+        not valid
+        or not value.isascii()
+        or any(ch.isspace() for ch in value)
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ValidationError(
+            gettext("%(value)s is not an origin: write https://app.example.com, nothing after it.")
+            % {"value": value[:100]},
+            code="origin_invalid",
+        )
+    if parts.scheme == "http" and not (
+        _is_loopback(parts.hostname or "") and loopback_http_allowed()
+    ):
+        raise ValidationError(gettext("An origin must start with https://."), code="origin_https")
+    return origin_of(value)
+
+
+def validate_redirect_url(value: str, *, allowed_origins: Sequence[str] = ()) -> None:
+    """Refuse anything but an absolute https URL with only our placeholders in it, and,
+    when the organization lists `allowed_origins`, one outside them."""
     if not value:
         return
     if len(value) > MAX_LENGTH:
@@ -86,6 +130,15 @@ def validate_redirect_url(value: str) -> None:
         )
     if parts.scheme == "http" and not (_is_loopback(host) and loopback_http_allowed()):
         raise ValidationError(gettext("The redirect URL must start with https://."), code="https")
+    if allowed_origins and origin_of(value) not in allowed_origins:
+        raise ValidationError(
+            gettext(
+                "The redirect URL must start with one of your organization's allowed "
+                "origins: %(origins)s (Settings › Branding)."
+            )
+            % {"origins": ", ".join(allowed_origins)},
+            code="origin",
+        )
 
 
 def redirect_url_fill(template: str, *, company_id: int, external_id: str, status: str) -> str:

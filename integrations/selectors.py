@@ -8,8 +8,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db import models
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats
@@ -32,6 +43,7 @@ from integrations.models import (
     CredentialSet,
     HistoryEvent,
     Integration,
+    keepalive_deadline,
 )
 from portal.organizations.models import Organization
 
@@ -51,6 +63,8 @@ class IntegrationState(models.TextChoices):
     NOT_CONFIGURED = "NotConfigured", _("Not configured")
     DISABLED = "Disabled", _("Disabled")
     ENABLED = "Enabled", _("Enabled")
+    # Enabled, but Sage rejected the keys new links use when last asked: links fail.
+    ENABLED_KEYS_REJECTED = "EnabledKeysRejected", _("Enabled · keys rejected")
 
     @property
     def is_configured(self) -> bool:
@@ -67,7 +81,14 @@ def integration_state(integration: Integration | None) -> IntegrationState:
         has_sets = bool(integration.credential_sets.all())
     if not has_sets:
         return IntegrationState.NOT_CONFIGURED
-    return IntegrationState.ENABLED if integration.enabled else IntegrationState.DISABLED
+    if not integration.enabled:
+        return IntegrationState.DISABLED
+    if hasattr(integration, "check_result"):  # integration_summary_for's annotation
+        rejected = integration.check_result == CredentialSet.Check.REJECTED
+    else:
+        chosen = integration.chosen_credential_set()
+        rejected = chosen is not None and chosen.keys_rejected
+    return IntegrationState.ENABLED_KEYS_REJECTED if rejected else IntegrationState.ENABLED
 
 
 def integration_for(
@@ -233,19 +254,24 @@ def linked_counts(*, integration: Integration | None) -> dict[str, int]:
     return {api_version: count for api_version, count in counts if count}
 
 
-def integration_history(*, integration: Integration | None, limit: int) -> list[HistoryEvent]:
-    """The integration's own latest events, each with the labels of the fields it names."""
+def integration_history(
+    *, integration: Integration | None, limit: int, page: int | str | None = 1
+) -> Page | None:
+    """One page (`limit` a page, newest first) of the integration's own events, each with
+    the labels of the fields it names; None without an integration."""
     if integration is None:
-        return []
-    events = list(HistoryEvent.objects.for_integration(integration).select_related("actor")[:limit])
+        return None
+    events = HistoryEvent.objects.for_integration(integration).select_related("actor")
+    found = Paginator(events, limit).get_page(page)
+    found.object_list = list(found.object_list)
     answers = dict(CredentialSet.Check.choices)
-    for event in events:
+    for event in found.object_list:
         event.field_labels = [CredentialSet.field_label(n) for n in event.details.get("fields", [])]
         # What Sage answered, for "Credentials checked" events.
         event.check_label = str(answers.get(event.details.get("result", ""), ""))
         if event.kind == HistoryEvent.Kind.SYNC_SCHEDULE_CHANGED:
             event.check_label = Integration.SyncInterval.label_of(event.details.get("schedule", 0))
-    return events
+    return found
 
 
 def company_for(*, organization: Organization, pk: int) -> Company:
@@ -314,21 +340,177 @@ def company_link_url(company: Company) -> str:
     return settings.PORTAL_BASE_URL + reverse("integrations:link", args=[company.link_token])
 
 
-def companies_for_list(*, organization: Organization, query: str = "") -> QuerySet[Company]:
-    """The organization's companies with their connection, by name.
+class CompanyFilter(models.TextChoices):
+    """The companies list's status filters; a company may be in two (Linked, Needs attention)."""
 
-    Only the columns the list shows are read: not the encrypted tokens (kilobytes a row).
+    LINKED = "linked", _("Linked")
+    WAITING = "waiting", _("Waiting")
+    CANCELLED = "cancelled", _("Cancelled")
+    ATTENTION = "attention", _("Needs attention")
+    UNLINKED = "unlinked", _("Unlinked")
+
+
+# Which filter each state of connection_states falls under (needs attention aside).
+FILTER_OF_STATE: dict[State, CompanyFilter] = {
+    State.NOT_LINKED: CompanyFilter.WAITING,
+    State.WAITING: CompanyFilter.WAITING,
+    State.CHOOSING_BUSINESS: CompanyFilter.WAITING,
+    State.CANCELLED: CompanyFilter.CANCELLED,
+    State.LINK_FAILED: CompanyFilter.ATTENTION,
+    State.LINKED: CompanyFilter.LINKED,
+    State.RELINK_REQUESTED: CompanyFilter.ATTENTION,
+    State.TOKENS_REFUSED: CompanyFilter.ATTENTION,
+    State.UNLINKED: CompanyFilter.UNLINKED,
+}
+
+
+def _state_in_sql() -> Case:
+    """connection_states' state of each company, worked out by the database.
+
+    The same rules as `connection_states.connection_state` (tests/views/test_company_filters.py
+    checks every state both ways), so that the list can filter, count and sort 10,000
+    companies without reading them. The history is read (one subquery, answering the
+    state itself) only for a connection waiting for Sage: PostgreSQL evaluates a CASE's
+    branches lazily.
     """
-    events = HistoryEvent.objects.filter(company=OuterRef("pk"))
-    companies = (
-        Company.objects.for_org(organization)
-        .select_related("connection")
-        .only(*COMPANY_LIST_FIELDS)
-        .annotate(**_last_event_fields(events))
+    status = Connection.Status
+    failed = HistoryEvent.Kind.LINK_FAILED
+    pending_state = (
+        HistoryEvent.objects.filter(company=OuterRef("pk"), kind__in=LIFECYCLE_KINDS)
+        .order_by("-created_at", "-pk")
+        .annotate(
+            state=Case(
+                When(
+                    kind=failed,
+                    details__reason="access_denied",
+                    then=Value(State.CANCELLED.value),
+                ),
+                When(kind=failed, then=Value(State.LINK_FAILED.value)),
+                default=Value(State.WAITING.value),
+                output_field=models.CharField(),
+            )
+        )
+        .values("state")[:1]
     )
+    deauthorized_state = (
+        HistoryEvent.objects.filter(company=OuterRef("pk"), kind__in=LIFECYCLE_KINDS)
+        .order_by("-created_at", "-pk")
+        .annotate(
+            state=Case(
+                When(
+                    kind=HistoryEvent.Kind.MARKED_FOR_RELINK,
+                    then=Value(State.RELINK_REQUESTED.value),
+                ),
+                default=Value(State.TOKENS_REFUSED.value),
+                output_field=models.CharField(),
+            )
+        )
+        .values("state")[:1]
+    )
+    return Case(
+        When(connection__isnull=True, then=Value(State.NOT_LINKED.value)),
+        When(connection__status=status.LINKED, then=Value(State.LINKED.value)),
+        When(connection__status=status.UNLINKED, then=Value(State.UNLINKED.value)),
+        When(
+            connection__status=status.DEAUTHORIZED,
+            then=Coalesce(Subquery(deauthorized_state), Value(State.TOKENS_REFUSED.value)),
+        ),
+        When(~Q(connection__access_token=""), then=Value(State.CHOOSING_BUSINESS.value)),
+        default=Coalesce(Subquery(pending_state), Value(State.WAITING.value)),
+        output_field=models.CharField(),
+    )
+
+
+# A linked company needs attention when its authorization expires soon or its last
+# refresh failed (as connection_state says): read from the connection's own columns.
+def _linked_needs_attention() -> Q:
+    return Q(connection__status=Connection.Status.LINKED) & (
+        ~Q(connection__last_error="")
+        | Q(connection__refresh_token_expires_at__lte=keepalive_deadline())
+    )
+
+
+def _filter_q(choice: CompanyFilter) -> Q:
+    """The companies under `choice`, on `list_state` (referred to once)."""
+    states = [s.value for s, f in FILTER_OF_STATE.items() if f == choice]
+    q = Q(list_state__in=states)
+    if choice == CompanyFilter.ATTENTION:
+        q |= _linked_needs_attention()
+    return q
+
+
+def _with_list_state(companies: QuerySet[Company], *, select: bool = False) -> QuerySet[Company]:
+    """`list_state` on each company, for filtering, counting and sorting; selected (as an
+    attribute of each company) only when `select`."""
+    if select:
+        return companies.annotate(list_state=_state_in_sql())
+    return companies.alias(list_state=_state_in_sql())
+
+
+def company_filter_counts(*, organization: Organization, query: str = "") -> dict[str, int]:
+    """How many of the organization's companies each filter holds ("all" too), in one query
+    (grouped by state, so that each company's state is worked out once)."""
+    companies = Company.objects.for_org(organization).order_by()
     if query:
         companies = companies.filter(name__icontains=query)
-    return companies.order_by("name", "pk")
+    grouped = (
+        companies.annotate(
+            list_state=_state_in_sql(),
+            linked_attention=Case(
+                When(_linked_needs_attention(), then=Value(True)),
+                default=Value(False),
+                output_field=models.BooleanField(),
+            ),
+        )
+        .values("list_state", "linked_attention")
+        .annotate(n=Count("pk"))
+    )
+    counts = dict.fromkeys(["all", *CompanyFilter.values], 0)
+    for group in grouped:
+        counts["all"] += group["n"]
+        counts[FILTER_OF_STATE[State(group["list_state"])].value] += group["n"]
+        if group["linked_attention"]:
+            counts[CompanyFilter.ATTENTION.value] += group["n"]
+    return counts
+
+
+def companies_for_list(
+    *, organization: Organization, query: str = "", status: str = ""
+) -> QuerySet[Company]:
+    """The organization's companies, those needing attention first, then by last activity
+    (the connection's last change, or the company's creation); only their ids.
+
+    `status`: a CompanyFilter value keeps only those companies. Page through it, then read
+    a page's rows with `company_list_page`: sorting 10,000 companies then reads no history.
+    """
+    companies = _with_list_state(Company.objects.for_org(organization).only("pk"))
+    if query:
+        companies = companies.filter(name__icontains=query)
+    if status in CompanyFilter.values:
+        companies = companies.filter(_filter_q(CompanyFilter(status)))
+    attention = Case(
+        When(_filter_q(CompanyFilter.ATTENTION), then=Value(0)),
+        default=Value(1),
+        output_field=models.IntegerField(),
+    )
+    activity = Coalesce("connection__updated_at", "created_at")
+    return companies.order_by(attention, activity.desc(), "pk")
+
+
+def company_list_page(companies) -> list[Company]:
+    """One page of `companies_for_list`, in its order, each company with its connection and
+    what its row shows (only the columns the list shows: not the encrypted tokens)."""
+    pks = [company.pk for company in companies]
+    events = HistoryEvent.objects.filter(company=OuterRef("pk"))
+    found = _with_list_state(
+        Company.objects.filter(pk__in=pks)
+        .select_related("connection")
+        .only(*COMPANY_LIST_FIELDS)
+        .annotate(**_last_event_fields(events)),
+        select=True,
+    )
+    by_pk = {company.pk: company for company in found}
+    return [by_pk[pk] for pk in pks]
 
 
 @dataclass(frozen=True)
@@ -410,11 +592,12 @@ def credentials_rejected_at(*, integration: Integration | None) -> datetime | No
 
 
 def api_companies(
-    *, organization: Organization, status: str = "", search: str = ""
+    *, organization: Organization, status: str = "", search: str = "", external_id: str = ""
 ) -> QuerySet[Company]:
     """The organization's companies with their connection, for the API (no token columns).
 
-    `status`: a connection status; `search`: part of the name, or the whole external ID.
+    `status`: a connection status; `search`: part of the name, or the whole external ID;
+    `external_id`: exactly this external ID.
     """
     companies = (
         Company.objects.for_org(organization)
@@ -425,4 +608,19 @@ def api_companies(
         companies = companies.filter(connection__status=status)
     if search:
         companies = companies.filter(Q(name__icontains=search) | Q(external_id=search))
+    if external_id:
+        companies = companies.filter(external_id=external_id)
     return companies
+
+
+def connection_unlink_revoked(connection: Connection) -> bool:
+    """Whether Sage confirmed the revocation of the company's last unlink."""
+    event = (
+        HistoryEvent.objects.filter(
+            company_id=connection.company_id, kind=HistoryEvent.Kind.UNLINKED
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("details", flat=True)
+        .first()
+    )
+    return bool(event and event.get("revoked"))

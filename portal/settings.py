@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer, even one refused by a later middleware, carries its id.
+    "portal.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -152,10 +154,17 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
-# The admin login goes through allauth (portal/urls.py), so these cover it too:
-# 5 wrong passwords per account in 5 minutes, 10 per minute per IP.
+# The admin login goes through allauth (portal/urls.py), so these cover it too.
+# Wrong passwords: 5 for one account from one address in LOGIN_LOCKOUT_SECONDS (the
+# key is the account and the address: portal.adapters), so that someone else's guesses
+# never lock the real user out; 10 a minute from one address; and, against guesses
+# spread over many addresses, 30 for one account from anywhere in the same window.
+# The sign-in page says how long, and links to password reset.
+LOGIN_LOCKOUT_SECONDS = 300
+ACCOUNT_FORMS = {"login": "portal.organizations.adapters.LoginForm"}
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/300s/key",
+    "login_failed": f"10/m/ip,5/{LOGIN_LOCKOUT_SECONDS}s/key",
+    "login_failed_account": f"30/{LOGIN_LOCKOUT_SECONDS}s/key",
     "login": "30/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
@@ -325,6 +334,45 @@ SAGE_PAGE_BUDGET = env.float("SAGE_PAGE_BUDGET", default=5.0)
 # "busy, try again" and the keep-alive tries on its next pass (PostgreSQL lock_timeout).
 REFRESH_LOCK_TIMEOUT = env.float("REFRESH_LOCK_TIMEOUT", default=3.0)
 
+# A ceiling on the requests in flight to Sage (integrations/sage/concurrency.py), shared
+# by every worker and machine through Redis: per Sage app (Sage allows 150 at once) and
+# per linked business, so one busy customer cannot take every slot. Over it the API
+# answers 429 with Retry-After, and nothing queues. Without Redis: per process.
+SAGE_CONCURRENCY_PER_APP = env.int("SAGE_CONCURRENCY_PER_APP", default=150)
+SAGE_CONCURRENCY_PER_BUSINESS = env.int("SAGE_CONCURRENCY_PER_BUSINESS", default=20)
+_cache_redis = (
+    CACHES["default"].get("LOCATION", "")
+    if CACHES["default"].get("BACKEND", "").endswith("RedisCache")
+    else ""
+)
+SAGE_CONCURRENCY_REDIS_URL = env.str(
+    "SAGE_CONCURRENCY_REDIS_URL", default=_cache_redis if isinstance(_cache_redis, str) else ""
+)
+# The API's pass-through to Sage (/api/v1/companies/{id}/sage/{resource}): the Sage
+# resources it reads (the first segment of the path; not the user's own record `user`
+# nor the list of all the user's `businesses`), and the largest answer it passes on.
+SAGE_PROXY_RESOURCES = env.list(
+    "SAGE_PROXY_RESOURCES",
+    default=[
+        "addresses", "address_types", "analysis_types", "attachments", "bank_accounts",
+        "bank_deposits", "bank_reconciliations", "bank_transfers", "business_exchange_rates",
+        "business_settings", "catalog_item_types", "contact_allocations",
+        "contact_opening_balances", "contact_payments", "contact_persons",
+        "contact_person_types", "contact_types", "contacts", "countries", "currencies",
+        "financial_settings", "invoice_settings", "journal_codes", "journals",
+        "ledger_account_classifications", "ledger_account_opening_balances",
+        "ledger_account_types", "ledger_accounts", "ledger_entries", "opening_balance_journals",
+        "other_payments", "payment_methods", "products", "product_sales_price_types",
+        "purchase_corrective_invoices", "purchase_credit_notes", "purchase_invoices",
+        "purchase_quick_entries", "sales_corrective_invoices", "sales_credit_notes",
+        "sales_estimates", "sales_invoices", "sales_quick_entries", "sales_quotes", "services",
+        "service_rate_types", "stock_items", "stock_movements", "tax_profiles", "tax_rates",
+        "tax_return_frequencies", "tax_schemes", "transaction_types", "transactions",
+        "unallocated_artefacts",
+    ],
+)  # fmt: skip
+SAGE_PROXY_MAX_BYTES = env.int("SAGE_PROXY_MAX_BYTES", default=10 * 1024 * 1024)
+
 # The way back (integrations/redirect_urls.py): a platform's redirect URL after a link
 # is https; plain http to a loopback host only under DEBUG or with this (tests, demos).
 REDIRECT_URLS_ALLOW_LOOPBACK_HTTP = env.bool("REDIRECT_URLS_ALLOW_LOOPBACK_HTTP", default=False)
@@ -333,27 +381,54 @@ REDIRECT_URLS_ALLOW_LOOPBACK_HTTP = env.bool("REDIRECT_URLS_ALLOW_LOOPBACK_HTTP"
 # organization each (`Authorization: Api-Key <key>`), throttled per key in the
 # default cache (shared by every worker in production: CACHE_URL).
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+# Wrong API keys: past this many in a window (seconds) from one address, or for one key
+# prefix, both are refused (429) until the window ends (integrations/api/authentication.py).
+API_AUTH_FAILURE_LIMIT = env.int("API_AUTH_FAILURE_LIMIT", default=20)
+API_AUTH_FAILURE_WINDOW = env.int("API_AUTH_FAILURE_WINDOW", default=300)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["integrations.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["integrations.api.authentication.HasOrganizationKey"],
     "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.ApiKeyThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["integrations.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "integrations.api.problems.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "integrations.api.schema.PortalAutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Integrations portal API",
     "DESCRIPTION": (
         "Create companies and their link URLs, read their Sage connection, and read their "
-        "Sage data through the proxy. Errors are RFC 9457 problem details."
+        "Sage data through the proxy.\n\n"
+        "**Errors** are RFC 9457 problem details (`application/problem+json`) with a stable "
+        "`code` to branch on (see the `code` enum of the Problem schema); `detail` is for "
+        "people. Every answer carries an `X-Request-ID` (yours when you send a sane one): "
+        "quote it to support.\n\n"
+        "**Input** is strict: a field an operation does not take is a 400 naming it, text "
+        "fields take strings only, bodies are at most 2.5 MB (413) and JSON.\n\n"
+        "**Limits**: each key may send API_THROTTLE_RATE requests (600 a minute by "
+        "default); every answer says where it stands in `RateLimit-Limit`, "
+        "`RateLimit-Remaining` and `RateLimit-Reset` (seconds), and a 429 says when to "
+        "retry in `Retry-After`. Wrong keys from one address, or for one key prefix, are "
+        "refused with a 429 `too_many_failed_attempts` after 20 in 5 minutes.\n\n"
+        "**Retries**: send an `Idempotency-Key` with a POST to retry it safely.\n\n"
+        "**Times** are ISO 8601 in UTC (`2026-12-01T09:30:00Z`). Lists are cursor-paginated: "
+        "follow `next`. Answers are never cached (`Cache-Control: no-store`)."
     ),
-    "VERSION": "1.0.0",
+    "VERSION": "1.1.0",
+    # The portal's own origin (PORTAL_BASE_URL), where its API is served.
+    "SERVERS": [{"url": PORTAL_BASE_URL, "description": "This portal"}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ConnectionStatus": "integrations.models.Connection.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "ConnectionStatus": "integrations.models.Connection.Status",
+        "WebhookEventType": "integrations.webhooks.models.WebhookEvent",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.api.schema.refuse_unknown_fields",
+    ],
 }
 
 # Webhooks (integrations/webhooks/delivery.py, docs/webhooks.md). Endpoint URLs
@@ -365,6 +440,8 @@ WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10.0)
 # After a timeout, a connection error, 429 or 5xx: the waits (s) before each retry.
 WEBHOOKS_RETRY_DELAYS = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600]
 WEBHOOKS_DISABLE_AFTER_DAYS = env.int("WEBHOOKS_DISABLE_AFTER_DAYS", default=5)
+# How long the events feed (GET /api/v1/events) keeps an event; the daily purge drops older.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=30)
 # The sweep that enqueues due deliveries (lost ones, or all retries when the task
 # backend cannot defer) runs this often.
 WEBHOOKS_SWEEP_INTERVAL_MINUTES = env.float("WEBHOOKS_SWEEP_INTERVAL_MINUTES", default=5.0)
@@ -407,12 +484,20 @@ if TASKS_BACKEND == "django_tasks_rq.RQBackend":
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "portal.logging.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "portal.logging.RedactSecretsFilter"},
+        "request_id": {"()": "portal.request_ids.RequestIdFilter"},
+    },
+    # Each line names the request it belongs to (the X-Request-ID of its answer).
+    "formatters": {
+        "request": {"format": "%(levelname)s %(name)s [request %(request_id)s] %(message)s"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "stream": sys.stderr,
-            "filters": ["redact_secrets"],
+            "filters": ["redact_secrets", "request_id"],
+            "formatter": "request",
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -22,8 +22,17 @@ def _is_id(value: str) -> bool:
     return value.isascii() and value.isdecimal() and len(value) <= 18
 
 
-@member_required
 def home(request):
+    """Where signing in lands: the companies list; support staff without an organization
+    go to the admin (they work there, and have nothing to see in the portal)."""
+    user = request.user
+    if user.is_authenticated and user.is_staff and getattr(request, "organization", None) is None:
+        return redirect("admin:index")
+    return _companies(request)
+
+
+@member_required
+def _companies(request):
     return redirect("integrations:company_list")
 
 

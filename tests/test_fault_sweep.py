@@ -180,8 +180,9 @@ API_FAULTS = [f for f in FAULTS if f[0] != "status_429"] + [
 @pytest.mark.parametrize(("kind", "options", "reason"), API_FAULTS, ids=[f[0] for f in API_FAULTS])
 def test_live_data_fault(admin_client, org_a, fast, trap, kind, options, reason, link_connection):
     connection = link_connection(fast, org_a)
-    # Enough failures to outlast the client's retries of a 429.
-    fail(fast, "api", kind, options, trap, times=10)
+    # Enough failures to outlast the client's retries of a 429, in each of the three reads
+    # (one read that came back would be shown beside the others' errors).
+    fail(fast, "api", kind, options, trap, times=20)
     before = Connection.objects.filter(pk=connection.pk).values().get()
 
     response = admin_client.get(

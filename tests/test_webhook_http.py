@@ -1,12 +1,13 @@
 """No SSRF: where a webhook may go, checked at save and again, after resolving, at send time."""
 
+import ipaddress
 from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
 
 from integrations.webhooks.delivery import webhook_attempt
-from integrations.webhooks.http import Refusal, UnsafeUrl, resolve
+from integrations.webhooks.http import Refusal, UnsafeUrl, address_allowed, embedded_ipv4, resolve
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from integrations.webhooks.services import webhook_send_test
 
@@ -166,3 +167,117 @@ def test_check_deploy_fails_while_loopback_webhooks_are_allowed(settings):
     assert "portal.E004" in {e.id for e in run_checks(include_deployment_checks=True)}
     settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP = False
     assert "portal.E004" not in {e.id for e in run_checks(include_deployment_checks=True)}
+
+
+# IPv4 carried inside IPv6: the IPv4 address is checked as any other.
+@pytest.mark.parametrize(
+    ("address", "carried"),
+    [
+        ("64:ff9b::7f00:1", ["127.0.0.1"]),  # NAT64, well-known prefix
+        ("64:ff9b::a00:1", ["10.0.0.1"]),
+        ("2002:7f00:1::1", ["127.0.0.1"]),  # 6to4
+        ("2002:a9fe:a9fe::", ["169.254.169.254"]),
+        # Teredo: the server, then the client (its bits inverted).
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", ["65.54.227.120", "127.0.0.1"]),
+        ("::ffff:127.0.0.1", ["127.0.0.1"]),  # IPv4-mapped
+        ("::7f00:1", ["127.0.0.1"]),  # IPv4-compatible
+        ("::808:808", ["8.8.8.8"]),
+        ("::2", ["0.0.0.2"]),  # the first IPv4-compatible address
+        ("::1", []),  # IPv6's own loopback, not an IPv4-compatible address
+        ("::", []),
+        ("2606:4700::6810:84e5", []),
+    ],
+)
+def test_the_ipv4_carried_inside_ipv6_is_found(address, carried):
+    assert [str(a) for a in embedded_ipv4(ipaddress.IPv6Address(address))] == carried
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b::c0a8:1",
+        "64:ff9b:1::808:808",  # local-use NAT64: refused whole
+        "64:ff9b:1:ffff::7f00:1",
+        "2002:7f00:1::1",
+        "2002:808:808::1",  # 6to4 of a public address: 2002::/16 is not global
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo to 127.0.0.1
+        "2001:0:808:808:8000:63bf:f7f7:f7f7",  # Teredo between public addresses
+        "::7f00:1",
+        "::a00:1",
+        "::2",
+        "::ffff:10.0.0.1",
+        "::ffff:127.0.0.1",
+    ],
+)
+def test_ipv6_carrying_a_forbidden_ipv4_is_refused(address):
+    assert not address_allowed(ipaddress.IPv6Address(address), allow_loopback=False)
+
+
+def test_the_loopback_setting_does_not_reach_into_ipv6():
+    """Loopback is allowed for tests and `make run`: the host's own (127/8, ::1, and
+    ::ffff:127.0.0.1, which is 127.0.0.1), never one reached through a NAT64 gateway."""
+    allowed = [
+        a
+        for a in ("::1", "::ffff:127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::1", "::7f00:1")
+        if address_allowed(ipaddress.ip_address(a), allow_loopback=True)
+    ]
+    assert allowed == ["::1", "::ffff:127.0.0.1"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::808:808", "64:ff9b::5db8:d70e", "::ffff:8.8.8.8", "::808:808", "2606:4700::1"],
+)
+def test_ipv6_carrying_a_public_ipv4_is_allowed(address):
+    assert address_allowed(ipaddress.IPv6Address(address), allow_loopback=False)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[64:ff9b::7f00:1]/",
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "https://[2002:7f00:1::]/",
+        "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+        "https://[::7f00:1]/",
+        "https://[::ffff:a00:1]/",
+    ],
+)
+def test_urls_with_ipv4_inside_ipv6_are_refused(url):
+    with pytest.raises(UnsafeUrl) as refused:
+        resolve(url, allow_loopback_http=True)
+    assert refused.value.refusal == Refusal.FORBIDDEN_ADDRESS
+
+
+def test_a_name_resolving_to_nat64_of_loopback_is_refused(resolver):
+    resolver.names["hooks.example"] = ["64:ff9b::7f00:1"]
+    with pytest.raises(UnsafeUrl) as refused:
+        resolve("https://hooks.example/in", allow_loopback_http=False)
+    assert refused.value.refusal == Refusal.FORBIDDEN_ADDRESS
+
+
+def test_the_default_port_follows_the_scheme(resolver):
+    resolver.names["hooks.example"] = [PUBLIC]
+    assert resolve("https://hooks.example/in", allow_loopback_http=False).port == 443
+    assert resolve("http://127.0.0.1/in", allow_loopback_http=True).port == 80
+
+
+def test_a_user_name_alone_is_refused(resolver):
+    resolver.names["hooks.example"] = [PUBLIC]
+    with pytest.raises(UnsafeUrl) as refused:
+        resolve("https://user@hooks.example/in", allow_loopback_http=False)
+    assert refused.value.refusal == Refusal.CREDENTIALS
+
+
+def test_a_scoped_link_local_address_is_refused_as_such(resolver):
+    resolver.names["hooks.example"] = ["fe80::1%2"]
+    with pytest.raises(UnsafeUrl) as refused:
+        resolve("https://hooks.example/in", allow_loopback_http=False)
+    assert refused.value.refusal == Refusal.FORBIDDEN_ADDRESS
+
+
+def test_the_first_address_is_the_one_connected_to(resolver):
+    resolver.names["hooks.example"] = [PUBLIC, "93.184.215.15"]
+    assert resolve("https://hooks.example/in", allow_loopback_http=False).address == PUBLIC

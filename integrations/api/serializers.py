@@ -1,10 +1,26 @@
-"""What the API reads and writes: companies, their link URL and their connection."""
+"""What the API reads and writes: companies, their link URL and their connection.
 
+Input is strict: a field the operation does not take is refused (400 naming it),
+and text fields take JSON strings only (`123` is not a name). Times are ISO 8601
+in UTC with a `Z`, everywhere.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations import selectors
+from integrations.api.problems import Code
+from integrations.companies.representation import (
+    COMPANY_FIELDS,
+    CompanyDataSerializer,
+    UtcDateTimeField,
+)
 from integrations.models import Company, Connection
 from integrations.redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
 from integrations.redirect_urls import validate_redirect_url
@@ -15,6 +31,49 @@ REDIRECT_URL_HELP = _(
     "{status} (linked, cancelled, failed) are filled in, URL-encoded. https only. "
     "Empty: the integration's redirect URL, if any."
 )
+
+
+class StrictCharField(serializers.CharField):
+    """Text from a JSON string only: a number or a boolean is refused, not turned into text."""
+
+    default_error_messages = {"not_a_string": _("Send a string.")}
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return str(super().to_internal_value(data))
+
+
+class StrictInputMixin:
+    """Refuse fields the operation does not take, naming each (a typo must not lose data)."""
+
+    fields: Any
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(name) for name in data if name not in writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [_("Unknown field: this operation does not take it.")]
+                        for name in unknown
+                    }
+                )
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictModelSerializer(StrictInputMixin, serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UtcDateTimeField,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
+
+
+class StrictSerializer(StrictInputMixin, serializers.Serializer):
+    pass
 
 
 def _clean_text(value: str) -> str:
@@ -30,7 +89,7 @@ class HealthSerializer(serializers.Serializer):
     last_refresh_failed = serializers.BooleanField()
 
 
-class ConnectionSerializer(serializers.ModelSerializer):
+class ConnectionSerializer(StrictModelSerializer):
     linked_at = serializers.SerializerMethodField()
     health = serializers.SerializerMethodField()
 
@@ -46,14 +105,17 @@ class ConnectionSerializer(serializers.ModelSerializer):
             "last_refreshed_at",
             "refresh_token_expires_at",
             "last_error",
+            "last_error_code",
             "health",
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    @extend_schema_field(UtcDateTimeField(allow_null=True))
     def get_linked_at(self, connection: Connection) -> str | None:
         """When the connection was made (its record); null unless Linked."""
-        return connection.created_at.isoformat() if connection.is_linked else None
+        if not connection.is_linked:
+            return None
+        return str(UtcDateTimeField().to_representation(connection.created_at))
 
     @extend_schema_field(HealthSerializer)
     def get_health(self, connection: Connection) -> dict[str, bool]:
@@ -65,12 +127,14 @@ class ConnectionSerializer(serializers.ModelSerializer):
         }
 
 
-class CompanySerializer(serializers.ModelSerializer):
-    name = serializers.CharField(max_length=200)
-    external_id = serializers.CharField(
-        max_length=200, required=False, allow_null=True, default=None
-    )
-    redirect_url = serializers.CharField(
+class CompanySerializer(StrictModelSerializer, CompanyDataSerializer):
+    """A company, as webhooks and the events feed describe it, and its link URL."""
+
+    # The description is integrations/companies/representation.py's, shared with the events.
+
+    name = StrictCharField(max_length=200)
+    external_id = StrictCharField(max_length=200, required=False, allow_null=True, default=None)
+    redirect_url = StrictCharField(
         max_length=REDIRECT_URL_MAX_LENGTH,
         required=False,
         allow_blank=True,
@@ -79,24 +143,31 @@ class CompanySerializer(serializers.ModelSerializer):
         help_text=REDIRECT_URL_HELP,
     )
     link_url = serializers.SerializerMethodField()
-    connection_status = serializers.SerializerMethodField()
 
     class Meta:
         model = Company
-        read_only_fields = ["id", "link_expires_at", "created_at", "updated_at"]
-        fields = [
-            "name",
-            "external_id",
-            "redirect_url",
-            "link_url",
+        read_only_fields = [
+            "id",
             "connection_status",
-            *read_only_fields,
+            "link_expires_at",
+            "created_at",
+            "updated_at",
         ]
+        fields = [*COMPANY_FIELDS, "link_url"]
 
     def validate_name(self, value: str) -> str:
         value = _clean_text(value)
         if not value:
             raise serializers.ValidationError(_("This field may not be blank."))
+        return value
+
+    def validate_redirect_url(self, value: str) -> str:
+        organization = self.context.get("organization")
+        if organization is not None:
+            try:
+                validate_redirect_url(value, allowed_origins=organization.allowed_redirect_origins)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.messages) from None
         return value
 
     def validate_external_id(self, value: str | None) -> str | None:
@@ -111,18 +182,11 @@ class CompanySerializer(serializers.ModelSerializer):
         """The URL to send the business customer to (valid until link_expires_at)."""
         return selectors.company_link_url(company)
 
-    @extend_schema_field(
-        serializers.ChoiceField(choices=Connection.Status.choices, allow_null=True)
-    )
-    def get_connection_status(self, company: Company) -> str | None:
-        connection = getattr(company, "connection", None)
-        return connection.status if connection is not None else None
-
 
 class CompanyUpdateSerializer(CompanySerializer):
-    name = serializers.CharField(max_length=200, required=False)
-    external_id = serializers.CharField(max_length=200, required=False, allow_null=True)
-    redirect_url = serializers.CharField(
+    name = StrictCharField(max_length=200, required=False)
+    external_id = StrictCharField(max_length=200, required=False, allow_null=True)
+    redirect_url = StrictCharField(
         max_length=REDIRECT_URL_MAX_LENGTH,
         required=False,
         allow_blank=True,
@@ -132,13 +196,29 @@ class CompanyUpdateSerializer(CompanySerializer):
 
 
 class CompanyFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Connection.Status.choices, required=False)
-    search = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    status = serializers.ChoiceField(
+        choices=Connection.Status.choices,
+        required=False,
+        help_text=_("Only the companies whose connection has this status."),
+    )
+    search = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "Only the companies whose name contains this text, or whose external_id is it."
+        ),
+    )
+    external_id = serializers.CharField(
+        max_length=200,
+        required=False,
+        help_text=_("Only the company with exactly this external_id (your own id for it)."),
+    )
 
 
 class LinkUrlSerializer(serializers.Serializer):
     link_url = serializers.CharField()
-    expires_at = serializers.DateTimeField()
+    expires_at = UtcDateTimeField()
 
 
 class UnlinkSerializer(serializers.Serializer):
@@ -157,9 +237,59 @@ class ProblemSerializer(serializers.Serializer):
     type = serializers.CharField()
     title = serializers.CharField()
     status = serializers.IntegerField()
-    detail = serializers.CharField()
+    detail = serializers.CharField(help_text=_("For people; may change. Branch on code."))
+    code = serializers.ChoiceField(
+        choices=[(code.value, code.value) for code in Code],
+        help_text=_(
+            "Stable, machine-readable: invalid_request (400, see errors), malformed_body "
+            "(400), api_key_required (401), forbidden (403), not_found (404), "
+            "method_not_allowed (405), not_acceptable (406), conflict, external_id_taken, "
+            "not_linked, idempotency_key_in_use (409), body_too_large (413), "
+            "unsupported_media_type (415), idempotency_key_reused (422), rate_limited, "
+            "too_many_failed_attempts (429), server_error (500), bad_gateway (502), "
+            "unavailable (503); from the Sage proxy: sage_error (Sage's status, its answer "
+            "in sage), sage_busy (429), resource_not_allowed (404), sage_answer_too_large "
+            "(502)."
+        ),
+    )
     errors = FieldErrorSerializer(many=True, required=False)
 
 
 class Conflict409(ProblemSerializer):
     existing_company_id = serializers.IntegerField(required=False)
+
+
+class SageErrorSerializer(serializers.Serializer):
+    """One of Sage's errors, as Sage sent it."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Sage's own member names start with `$`, which a class attribute cannot.
+        return {
+            "$severity": serializers.CharField(required=False),
+            "$dataCode": serializers.CharField(required=False),
+            "$message": serializers.CharField(required=False),
+            "$source": serializers.CharField(required=False),
+        }
+
+
+class SageAnswerSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text=_("The status Sage answered."))
+    request_id = serializers.CharField(
+        help_text=_("Sage's x_request_id, for Sage's support (empty when Sage sent none).")
+    )
+    errors = SageErrorSerializer(many=True, help_text=_("Sage's error array, as it came."))
+
+
+class SageProblemSerializer(ProblemSerializer):
+    """A problem of the Sage pass-through: Sage's own error inside `sage`."""
+
+    code = serializers.CharField(
+        required=False,
+        help_text=_(
+            "sage_error: Sage refused or failed (its answer in `sage`); sage_busy: too many "
+            "requests to Sage under way for the app or the company (retry after Retry-After); "
+            "resource_not_allowed: not a Sage resource this API reads; "
+            "sage_answer_too_large: Sage's answer is larger than this API passes on."
+        ),
+    )
+    sage = SageAnswerSerializer(required=False)

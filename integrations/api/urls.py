@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from integrations.api import docs, sync_views, views
+from integrations.api import docs, sync_views, views, webhooks
 
 app_name = "api"
 
@@ -40,6 +40,25 @@ urlpatterns = [
         views.SageProxy.as_view(),
         name="sage_proxy",
     ),
+    path("webhooks", webhooks.WebhookList.as_view(), name="webhook_list"),
+    path("webhooks/<uuid:pk>", webhooks.WebhookDetail.as_view(), name="webhook_detail"),
+    path(
+        "webhooks/<uuid:pk>/rotate-secret",
+        webhooks.WebhookRotateSecret.as_view(),
+        name="webhook_rotate_secret",
+    ),
+    path("webhooks/<uuid:pk>/test", webhooks.WebhookTest.as_view(), name="webhook_test"),
+    path(
+        "webhooks/<uuid:pk>/deliveries",
+        webhooks.WebhookDeliveries.as_view(),
+        name="webhook_deliveries",
+    ),
+    path(
+        "webhooks/<uuid:pk>/deliveries/<uuid:delivery_id>/resend",
+        webhooks.WebhookResend.as_view(),
+        name="webhook_resend",
+    ),
+    path("events", webhooks.EventList.as_view(), name="event_list"),
     # Anything else under /api/v1/ is a problem-shaped 404, not the portal's HTML page:
     # a path with a newline in it too (`.` would not match it).
     re_path(r"^[\s\S]*$", views.not_found, name="not_found"),

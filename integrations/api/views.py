@@ -20,16 +20,17 @@ from rest_framework.decorators import (
 )
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations import selectors
-from integrations.accounting import AccountingApiError
+from integrations.accounting import AccountingAnswerTooLarge, AccountingApiError, AccountingBusy
+from integrations.api import idempotency
 from integrations.api.authentication import organization_of
+from integrations.api.pagination import StrictCursorPagination
 from integrations.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
-from integrations.api.problems import BadGateway, Conflict, Unavailable
+from integrations.api.problems import Code, Conflict, ProxyProblem, Unavailable
 from integrations.api.serializers import (
     CompanyFilterSerializer,
     CompanySerializer,
@@ -38,14 +39,16 @@ from integrations.api.serializers import (
     ConnectionSerializer,
     LinkUrlSerializer,
     ProblemSerializer,
+    SageProblemSerializer,
     UnlinkSerializer,
 )
+from integrations.api.throttling import rate_limit_headers
 from integrations.audit.history import acting_with_api_key
 from integrations.companies import services as company_service
 from integrations.connections import proxy as sage_proxy
 from integrations.connections.lifecycle import ConnectionBusy, TokenError, connection_unlink
 from integrations.fields import unreadable_fields
-from integrations.models import Company, Connection
+from integrations.models import Company, Connection, IdempotentRequest
 
 
 def problems(
@@ -65,14 +68,25 @@ SAGE_STATUSES = (400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504)
 
 
 class OrganizationView(APIView):
-    """A view acting for the key's organization: the history events it causes name the key."""
+    """A view acting for the key's organization: the history events it causes name the key.
+
+    Its POSTs honour `Idempotency-Key` (integrations/api/idempotency.py) and its answers
+    carry the key's RateLimit-* headers.
+    """
 
     _acting: AbstractContextManager[None] | None = None
+    _idempotent: IdempotentRequest | None = None
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         super().initial(request, *args, **kwargs)  # authenticates: request.auth is the key
         self._acting = acting_with_api_key(request.auth.prefix)
         self._acting.__enter__()
+        self._idempotent = idempotency.claim(request)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, idempotency.Replay):
+            return idempotency.replay(exc.answer)
+        return super().handle_exception(exc)
 
     def finalize_response(
         self, request: Request, response: Response, *args: object, **kwargs: object
@@ -80,14 +94,17 @@ class OrganizationView(APIView):
         if self._acting is not None:
             self._acting.__exit__(None, None, None)
             self._acting = None
-        return super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self._idempotent is not None:
+            claimed, self._idempotent = self._idempotent, None
+            idempotency.complete(claimed, response)
+        for name, value in rate_limit_headers(request._request).items():
+            response[name] = value
+        return response
 
 
-class CompanyCursor(CursorPagination):
+class CompanyCursor(StrictCursorPagination):
     ordering = "-id"
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "limit"
 
 
 def company_of(request: Request, pk: int) -> Company:
@@ -108,6 +125,7 @@ def connection_of(company: Company) -> Connection:
 def _external_id_taken(error: company_service.ExternalIdTaken) -> Conflict:
     return Conflict(
         _("Another company of this organization has this external_id."),
+        code=Code.EXTERNAL_ID_TAKEN,
         existing_company_id=error.existing_id,
     )
 
@@ -122,6 +140,12 @@ class CompanyList(OrganizationView, GenericAPIView):
         # string, for the main answer (a list here: paginated).
         responses={(200, "application/json"): CompanySerializer(many=True), **problems(400)},
         summary="List the companies",
+        description=(
+            "Your organization's companies, newest first, a page at a time: follow `next` "
+            "until it is null. Filter by connection `status`, by `search` (part of the name, "
+            "or the whole external_id) or by exact `external_id` to find the company you "
+            "created for one of your customers."
+        ),
     )
     def get(self, request: Request) -> Response:
         filters = CompanyFilterSerializer(data=request.query_params)
@@ -130,6 +154,7 @@ class CompanyList(OrganizationView, GenericAPIView):
             organization=organization_of(request),
             status=filters.validated_data.get("status", ""),
             search=filters.validated_data.get("search", "").strip(),
+            external_id=filters.validated_data.get("external_id", ""),
         )
         page = self.paginate_queryset(companies)
         return self.get_paginated_response(CompanySerializer(page, many=True).data)
@@ -138,9 +163,19 @@ class CompanyList(OrganizationView, GenericAPIView):
         request=CompanySerializer,
         responses={201: CompanySerializer, **problems(400, 409, conflict=Conflict409)},
         summary="Create a company (and its link URL)",
+        description=(
+            "A company stands for one of your customers. Send its `name`, your own "
+            "`external_id` for it (unique in your organization: a second company with the "
+            "same one is a 409 naming the first) and, if you want the customer sent back to "
+            "you after linking, a `redirect_url`. The answer holds `link_url`: send it to the "
+            "customer to link their Sage business. Its URL is in `Location`. Send an "
+            "`Idempotency-Key` to retry safely."
+        ),
     )
     def post(self, request: Request) -> Response:
-        serializer = CompanySerializer(data=request.data)
+        serializer = CompanySerializer(
+            data=request.data, context={"organization": organization_of(request)}
+        )
         serializer.is_valid(raise_exception=True)
         try:
             company = company_service.company_create(
@@ -152,11 +187,22 @@ class CompanyList(OrganizationView, GenericAPIView):
             )
         except company_service.ExternalIdTaken as error:
             raise _external_id_taken(error) from None
-        return Response(CompanySerializer(company).data, status=HTTPStatus.CREATED)
+        return Response(
+            CompanySerializer(company).data,
+            status=HTTPStatus.CREATED,
+            headers={
+                "Location": settings.PORTAL_BASE_URL
+                + reverse("api:company_detail", kwargs={"pk": company.pk})
+            },
+        )
 
 
 class CompanyDetail(OrganizationView):
-    @extend_schema(responses={200: CompanySerializer, **problems()}, summary="Read a company")
+    @extend_schema(
+        responses={200: CompanySerializer, **problems()},
+        summary="Read a company",
+        description="The company with its current link URL and its connection's status.",
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(CompanySerializer(company_of(request, pk)).data)
 
@@ -164,10 +210,16 @@ class CompanyDetail(OrganizationView):
         request=CompanyUpdateSerializer,
         responses={200: CompanySerializer, **problems(400, 409, conflict=Conflict409)},
         summary="Change a company's name, external_id or redirect_url",
+        description=(
+            "Send only the fields to change. `external_id` may be set to null; a value "
+            "another company has is a 409 naming it."
+        ),
     )
     def patch(self, request: Request, pk: int) -> Response:
         company = company_of(request, pk)
-        serializer = CompanyUpdateSerializer(data=request.data, partial=True)
+        serializer = CompanyUpdateSerializer(
+            data=request.data, partial=True, context={"organization": organization_of(request)}
+        )
         serializer.is_valid(raise_exception=True)
         changes = {
             k: v
@@ -183,6 +235,10 @@ class CompanyDetail(OrganizationView):
     @extend_schema(
         responses={204: None, **problems()},
         summary="Delete a company (unlinked first: its authorization is revoked at Sage)",
+        description=(
+            "The company and its connection are gone for good; a linked one is unlinked "
+            "first, so that Sage forgets the authorization."
+        ),
     )
     def delete(self, request: Request, pk: int) -> Response:
         company_service.company_delete(company=company_of(request, pk), actor=None)
@@ -194,6 +250,10 @@ class CompanyLinkUrl(OrganizationView):
         request=None,
         responses={200: LinkUrlSerializer, **problems()},
         summary="Renew the link URL (the previous one stops working)",
+        description=(
+            "A new `link_url` for the company, valid until `expires_at`: use it when the "
+            "customer lost theirs or it expired. The previous one stops working at once."
+        ),
     )
     def post(self, request: Request, pk: int) -> Response:
         company = company_service.company_link_renew(company=company_of(request, pk), actor=None)
@@ -206,7 +266,14 @@ class CompanyLinkUrl(OrganizationView):
 
 class CompanyConnection(OrganizationView):
     @extend_schema(
-        responses={200: ConnectionSerializer, **problems()}, summary="Read the company's connection"
+        responses={200: ConnectionSerializer, **problems()},
+        summary="Read the company's connection",
+        description=(
+            "Where the company's link with Sage stands: `status` (PendingAuth, Linked, "
+            "Deauthorized, Unlinked), the Sage business, and `last_error_code` with "
+            "`last_error` when something went wrong. A 404 until the customer has opened "
+            "the link URL."
+        ),
     )
     def get(self, request: Request, pk: int) -> Response:
         connection = connection_of(company_of(request, pk))
@@ -218,15 +285,89 @@ class ConnectionUnlink(OrganizationView):
         request=None,
         responses={200: UnlinkSerializer, **problems(409)},
         summary="Unlink the company (its authorization is revoked at Sage)",
+        description=(
+            "The portal stops reading the company's Sage data and asks Sage to revoke the "
+            "authorization (`revoked` says whether Sage confirmed it). Unlinking an unlinked "
+            "company answers the same again; a company that never linked, or that Sage "
+            "deauthorized, is a 409 (`not_linked`)."
+        ),
     )
     def post(self, request: Request, pk: int) -> Response:
         connection = connection_of(company_of(request, pk))
+        if connection.status == Connection.Status.UNLINKED:
+            revoked = selectors.connection_unlink_revoked(connection)
+            return Response(
+                UnlinkSerializer({"status": Connection.Status.UNLINKED, "revoked": revoked}).data
+            )
         if not connection.can_unlink:
-            raise Conflict(_("This company is not linked."))
+            raise Conflict(_("This company is not linked."), code=Code.NOT_LINKED)
         result = connection_unlink(connection=connection, actor=None)
         return Response(
             UnlinkSerializer({"status": Connection.Status.UNLINKED, "revoked": result.revoked}).data
         )
+
+
+# Sage's list parameters (its OpenAPI, v3.1), passed on as they came; any other
+# parameter is passed on too.
+SAGE_QUERY_PARAMETERS = [
+    OpenApiParameter(
+        "items_per_page", int, description="Items per page of a list, 1 to 200 (Sage's default 20)."
+    ),
+    OpenApiParameter("page", int, description="The page of a list, from 1."),
+    OpenApiParameter("search", str, description="Sage's search of a list (name, reference...)."),
+    OpenApiParameter(
+        "updated_or_created_since",
+        OpenApiTypes.DATETIME,
+        description="Only items created or changed at or after this time (ISO 8601).",
+    ),
+    OpenApiParameter(
+        "deleted_since",
+        OpenApiTypes.DATETIME,
+        description="Only items deleted after this time (ISO 8601): the list of deletions.",
+    ),
+    OpenApiParameter(
+        "attributes", str, description="Comma-separated attributes of each item, or `all`."
+    ),
+    OpenApiParameter("sort", str, description="Sort order, e.g. `created_at:desc`."),
+    OpenApiParameter("from_date", OpenApiTypes.DATE, description="Items dated from this day."),
+    OpenApiParameter("to_date", OpenApiTypes.DATE, description="Items dated up to this day."),
+]
+
+
+def sage_problem(error: AccountingApiError) -> ProxyProblem | Unavailable:
+    """The problem answering a Sage failure that came with no answer to pass on."""
+    if isinstance(error, AccountingBusy):
+        return ProxyProblem(
+            HTTPStatus.TOO_MANY_REQUESTS, error.message, code="sage_busy", wait=error.retry_after
+        )
+    if isinstance(error, AccountingAnswerTooLarge):
+        return ProxyProblem(HTTPStatus.BAD_GATEWAY, error.message, code="sage_answer_too_large")
+    if error.status is None and error.retryable:
+        return Unavailable(error.message)
+    return ProxyProblem(HTTPStatus.BAD_GATEWAY, error.message, code="sage_error")
+
+
+def sage_error_problem(answer: sage_proxy.ProxyAnswer) -> ProxyProblem:
+    """Sage's error answer (its status, its error array) wrapped as a problem document."""
+    body = answer.body
+    errors = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
+    if answer.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        detail = _("Sage failed to answer the request; Sage's answer is in `sage`.")
+    else:
+        detail = _("Sage refused the request; Sage's answer is in `sage`.")
+    retry_after = answer.retry_after or ""
+    wait = int(retry_after) if retry_after.isdigit() else None
+    return ProxyProblem(
+        answer.status,
+        detail,
+        code="sage_error",
+        wait=wait,
+        sage={
+            "status": answer.status,
+            "request_id": answer.request_id,
+            "errors": [e for e in errors if isinstance(e, dict)],
+        },
+    )
 
 
 class SageProxy(OrganizationView):
@@ -236,8 +377,11 @@ class SageProxy(OrganizationView):
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,
             **problems(409, 502, 503),
-            # Sage's own refusals and failures pass through as they came (its JSON).
-            **{(status, "application/json"): OpenApiTypes.ANY for status in SAGE_STATUSES},
+            # Sage's own refusals and failures, wrapped: Sage's answer is in `sage`.
+            **{
+                (status, PROBLEM_CONTENT_TYPE): SageProblemSerializer
+                for status in (*SAGE_STATUSES, 429, 502)
+            },
         },
         parameters=[
             OpenApiParameter("id", int, OpenApiParameter.PATH),
@@ -247,12 +391,17 @@ class SageProxy(OrganizationView):
                 OpenApiParameter.PATH,
                 description="A Sage API resource, e.g. `ledger_accounts` or `contacts/{id}`.",
             ),
+            *SAGE_QUERY_PARAMETERS,
         ],
         summary="Read Sage data of the company (GET only), e.g. ledger_accounts",
         description=(
-            "Sage's status and JSON as they came, with `$next` and `$back` turned into "
-            "URLs of this proxy. `path` is a Sage API resource of the connection's API "
-            "version (v3.1, or v3.0's accounts API): no `..`, no absolute URL."
+            "Sage's JSON as it came, with `$next` and `$back` turned into URLs of this "
+            "proxy. `path` is a Sage API resource of the connection's API version (v3.1, "
+            "or v3.0's accounts API) among those this API reads (not `user` nor "
+            "`businesses`): no `..`, no absolute URL. When Sage refuses or fails, the "
+            "answer has Sage's status and is a problem document (`code` `sage_error`) with "
+            "Sage's error array in `sage.errors`. Too many requests to Sage under way for "
+            "the app or the company: 429 (`sage_busy`) with Retry-After."
         ),
     )
     def get(self, request: Request, pk: int, path: str) -> Response:
@@ -270,6 +419,12 @@ class SageProxy(OrganizationView):
             )
         except sage_proxy.ProxyPathRefused:
             raise NotFound(_("Not a Sage API resource.")) from None
+        except sage_proxy.ResourceNotAllowed:
+            raise ProxyProblem(
+                HTTPStatus.FORBIDDEN,
+                _("This API does not read this Sage resource."),
+                code="resource_not_allowed",
+            ) from None
         except ConnectionBusy:
             raise Unavailable(
                 _("The connection to Sage is being renewed; retry shortly."), wait=1
@@ -281,9 +436,9 @@ class SageProxy(OrganizationView):
                 _("The company must relink its Sage business: Sage no longer accepts it.")
             ) from None
         except AccountingApiError as error:
-            if error.status is None and error.retryable:
-                raise Unavailable(str(error)) from None
-            raise BadGateway(str(error)) from None
+            raise sage_problem(error) from None
+        if answer.status >= HTTPStatus.BAD_REQUEST:
+            raise sage_error_problem(answer)
         body = answer.body
         if answer.links:
             base = settings.PORTAL_BASE_URL + reverse(

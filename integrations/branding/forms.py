@@ -16,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from integrations.forms.names import printable_name
 from integrations.forms.widgets import BoundedTextInput
+from integrations.redirect_urls import validate_origin
 
 LOGO_MAX_BYTES = 1024 * 1024
 # Refused before decoding: a small file can claim a huge canvas (a decompression bomb).
@@ -97,6 +98,29 @@ class BrandingForm(forms.Form):
         help_text=_("The address of your privacy policy, linked from the customer's pages."),
     )
 
+    redirect_origins = forms.CharField(
+        label=_("Allowed redirect origins"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"}),
+        help_text=_(
+            "One a line, such as https://app.example.com. When you list any, the redirect "
+            "URLs of your integration and of your companies (set through the API) must "
+            "start with one of them. Empty: any https address."
+        ),
+    )
+
+    website_url = forms.URLField(
+        label=_("Website"),
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text=_(
+            "Your customers' way back to you: “Return to …” when they finish linking, and "
+            "whom to ask when a link has expired (a redirect URL, when set, wins)."
+        ),
+    )
+
     def __init__(self, *args, organization_name: str, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["display_name"]
@@ -113,6 +137,16 @@ class BrandingForm(forms.Form):
         if upload.size > LOGO_MAX_BYTES:
             raise _refuse(_("The logo is too big: at most 1 MB."), "logo_size")
         return logo_reencode(upload.read())
+
+    def clean_redirect_origins(self) -> str:
+        origins = [validate_origin(line) for line in self.cleaned_data["redirect_origins"].split()]
+        return "\n".join(dict.fromkeys(origins))
+
+    def clean_website_url(self) -> str:
+        url = self.cleaned_data["website_url"]
+        if url and urlsplit(url).scheme != "https" and not settings.DEBUG:
+            raise _refuse(_("The website must be an https:// address."), "website_https")
+        return url
 
     def clean_privacy_url(self) -> str:
         url = self.cleaned_data["privacy_url"]

@@ -20,8 +20,10 @@ def organization_branding_save(
     organization: Organization,
     display_name: str,
     privacy_url: str,
+    website_url: str = "",
     logo_png: bytes | None = None,
     remove_logo: bool = False,
+    redirect_origins: str | None = None,
 ) -> Organization:
     """Save the branding; `logo_png` (already re-encoded by the form) replaces the logo."""
     old_logo = organization.logo.name if organization.logo else ""
@@ -34,7 +36,12 @@ def organization_branding_save(
         organization.logo.name = ""
     organization.display_name = display_name
     organization.privacy_url = privacy_url
-    organization.save(update_fields=["display_name", "privacy_url", "logo"])
+    organization.website_url = website_url
+    fields = ["display_name", "privacy_url", "website_url", "logo"]
+    if redirect_origins is not None:  # one a line, validated by the form
+        organization.redirect_origins = redirect_origins
+        fields.append("redirect_origins")
+    organization.save(update_fields=fields)
     if old_logo and old_logo != organization.logo.name:
         # Only once the row no longer names it: a failed save keeps the old logo.
         transaction.on_commit(lambda: default_storage.delete(old_logo))

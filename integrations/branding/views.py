@@ -26,6 +26,8 @@ def branding_settings(request):
         initial={
             "display_name": organization.display_name,
             "privacy_url": organization.privacy_url,
+            "redirect_origins": organization.redirect_origins,
+            "website_url": organization.website_url,
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -33,8 +35,10 @@ def branding_settings(request):
             organization=organization,
             display_name=form.cleaned_data["display_name"],
             privacy_url=form.cleaned_data["privacy_url"],
+            website_url=form.cleaned_data["website_url"],
             logo_png=form.cleaned_data["logo"],
             remove_logo=form.cleaned_data["remove_logo"],
+            redirect_origins=form.cleaned_data["redirect_origins"],
         )
         messages.success(request, _("Your branding was saved."))
         return redirect("integrations:branding")

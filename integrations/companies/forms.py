@@ -15,6 +15,8 @@ class CompanySearchForm(forms.Form):
         strip=True,
         widget=BoundedTextInput,
     )
+    # A selectors.CompanyFilter value; anything else shows every company.
+    status = forms.CharField(required=False, max_length=20)
 
 
 class CompanyForm(forms.Form):

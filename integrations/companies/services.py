@@ -138,6 +138,7 @@ def company_delete(*, company: Company, actor: Actor) -> UnlinkResult | None:
             kind=HistoryEvent.Kind.COMPANY_DELETED,
             details={"name": company.name, "id": company.pk, "external_id": company.external_id},
         )
+        webhook_emit(event=WebhookEvent.COMPANY_DELETED, company=company)
         company.delete()
     return result
 

@@ -39,21 +39,41 @@ def _company(request, pk) -> Company:
 @member_required
 def company_list(request):
     form = CompanySearchForm(request.GET)
-    query = form.cleaned_data["q"] if form.is_valid() else ""
-    companies = selectors.companies_for_list(organization=request.organization, query=query)
+    valid = form.is_valid()
+    query = form.cleaned_data["q"] if valid else ""
+    status = form.cleaned_data["status"] if valid else ""
+    status = status if status in selectors.CompanyFilter.values else ""
+    companies = selectors.companies_for_list(
+        organization=request.organization, query=query, status=status
+    )
     page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = selectors.company_list_rows(page)
+    rows = selectors.company_list_rows(selectors.company_list_page(page))
+    counts = selectors.company_filter_counts(organization=request.organization, query=query)
+    kept = {k: v for k, v in (("q", query), ("status", status)) if v}
     context = {
         "form": form,
         "page": page,
         "rows": rows,
         "query": query,
-        # for the pager's links: the search kept, the neighbouring pages' numbers
-        "pager_query": urlencode({"q": query}) + "&" if query else "",
+        "status": status,
+        "total": counts["all"],
+        "filters": [
+            {
+                "value": choice.value,
+                "label": choice.label,
+                "count": counts[choice.value],
+                "current": choice.value == status,
+                "query": urlencode({**kept, "status": choice.value}),
+            }
+            for choice in selectors.CompanyFilter
+        ],
+        "all_query": urlencode({"q": query}) if query else "",
+        # for the pager's links: the search and filter kept, the neighbouring pages' numbers
+        "pager_query": urlencode(kept) + "&" if kept else "",
         "previous": page.previous_page_number() if page.has_previous() else None,
         "next": page.next_page_number() if page.has_next() else None,
     }
-    if not rows and not query:  # no company yet: what to do first, instead of an empty list
+    if not counts["all"] and not query:  # no company yet: what to do first, not an empty list
         context["setup_checklist"] = selectors.setup_progress(organization=request.organization)
     return render(request, "integrations/company_list.html", context)
 

@@ -141,6 +141,19 @@ class CredentialsForm:
         posted = (group["client_id"].value() or "").strip()
         return posted != group.stored.client_id
 
+    def keys_rejected(self) -> None:
+        """Sage rejected the posted keys, which would have replaced the stored ones."""
+        self.choice.add_error(
+            None,
+            gettext(
+                "Sage rejected the new keys; your previous keys are still in use. Check the "
+                "client ID and secret, or tick Save anyway to replace them."
+            ),
+        )
+        self.rejected_box_shown = True
+
+    rejected_box_shown = False
+
     @property
     def relink_box_shown(self) -> bool:
         return self.client_id_changed and bool(self.linked_counts.get(self.chosen_version()))
@@ -211,6 +224,7 @@ class CredentialsForm:
         return {
             "api_version": self.chosen_version().value,
             "confirm_relink": self.choice.cleaned_data["confirm_relink"],
+            "confirm_rejected": self.choice.cleaned_data["confirm_rejected"],
             **self.chosen.cleaned_data,
         }
 
@@ -223,6 +237,9 @@ class ChoiceForm(forms.Form):
     )
     confirm_relink = forms.BooleanField(
         label=_("I understand that the linked companies will need to relink."), required=False
+    )
+    confirm_rejected = forms.BooleanField(
+        label=_("Save anyway: new links will fail until the keys are fixed."), required=False
     )
     confirm_v30 = forms.BooleanField(
         label=_(

@@ -8,12 +8,18 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from integrations import accounting
 from integrations.configuration import services as service
-from integrations.configuration.check import CheckResult, credentials_check
+from integrations.configuration.check import (
+    CheckResult,
+    NewKeysRejected,
+    credentials_check,
+    credentials_save_checked,
+)
 from integrations.configuration.forms import CredentialsForm, ToggleForm
 from integrations.configuration.redirect_url_form import RedirectUrlForm
 from integrations.configuration.services import (
@@ -74,22 +80,37 @@ CHECK_LEVELS = {
 }
 
 
+# After a save, one message: saved, and what Sage said about the keys.
+SAVED = {
+    CheckResult.ACCEPTED: _lazy("Settings saved. Sage accepted this client ID and secret."),
+    CheckResult.REJECTED: _lazy(
+        "Settings saved, but Sage rejected this client ID or secret: new links will fail "
+        "until the keys are fixed."
+    ),
+    CheckResult.UNREACHABLE: _lazy(
+        "Settings saved. Sage could not be reached to check the keys; use Check credentials "
+        "in a few minutes."
+    ),
+}
+
+
 def _save(request, form: CredentialsForm):
     """Save the form's keys, ask Sage about them and redirect; None if the page must show errors."""
     try:
-        result = service.credentials_save(
+        result, checked = credentials_save_checked(
             organization=request.organization, actor=request.user, **form.cleaned_data
         )
+    except NewKeysRejected:
+        form.keys_rejected()
+        return None
     except RelinkNotConfirmed:
         form.chosen.add_error("client_id", _("Confirm that the companies will relink."))
         return None
     except IntegrationNotReady as error:
         form.chosen.add_error(None, _not_ready_message(error))
         return None
-    messages.success(request, _("Settings saved."))
-    # Outside the save's transaction: the keys are saved whatever Sage answers.
-    checked = credentials_check(integration=result.integration, actor=request.user)
-    messages.add_message(request, CHECK_LEVELS[checked], checked.label)
+    message = SAVED.get(checked) or f"{_('Settings saved.')} {checked.label}"
+    messages.add_message(request, CHECK_LEVELS[checked], message)
     if not result.integration.enabled:
         request.session[OFFER_ENABLE_KEY] = True
     return redirect("integrations:integration_settings")
@@ -129,6 +150,9 @@ def integration_settings(request):
         return response
     offer_enable = request.method == "GET" and request.session.pop(OFFER_ENABLE_KEY, False)
     chosen = integration.chosen_credential_set() if integration else None
+    history = integration_history(
+        integration=integration, limit=HISTORY_LIMIT, page=request.GET.get("page")
+    )
     context.update(
         {
             "deprecated_version": accounting.LEGACY_VERSION,
@@ -138,7 +162,18 @@ def integration_settings(request):
             "keys_rejected": chosen is not None and chosen.keys_rejected,
             "offer_enable": offer_enable and integration is not None,
             "rejected_at": credentials_rejected_at(integration=integration),
-            "history": integration_history(integration=integration, limit=HISTORY_LIMIT),
+            "history": history,
+            "history_previous": (
+                history.previous_page_number() if history and history.has_previous() else None
+            ),
+            "history_next": history.next_page_number() if history and history.has_next() else None,
+            # Once keys are saved, the setup steps fold ("Change keys" opens them); a
+            # posted form (with its errors), or keys Sage rejected, keep them open.
+            "steps_open": (
+                not context["cards"]
+                or form.data is not None
+                or (chosen is not None and chosen.keys_rejected)
+            ),
         }
     )
     return render(request, "integrations/settings/sage.html", context)
@@ -235,7 +270,7 @@ def integration_redirect_url(request):
     integration = get_object_or_404(
         Integration.objects.for_org(request.organization), platform=Integration.Platform.SAGE
     )
-    form = RedirectUrlForm(request.POST)
+    form = RedirectUrlForm(request.POST, organization=request.organization)
     if not form.is_valid():
         context = {"integration": integration, "redirect_url_form": form}
         return render(request, "integrations/settings/redirect_url.html", context, status=400)

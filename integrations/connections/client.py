@@ -1,10 +1,12 @@
 """A Sage API client for a linked connection, refreshing its access token as needed."""
 
+import functools
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from django.views.decorators.debug import sensitive_variables
 
-from integrations.accounting import AccountingClient, ApiAuth
+from integrations.accounting import AccountingClient, ApiAuth, accounting_slot
 from integrations.connections.lifecycle import check_usable, connection_refresh
 from integrations.models import Connection
 
@@ -42,7 +44,13 @@ def connection_client(*, connection: Connection, budget: float | None = None) ->
             connection=current["connection"], rejected_access_token=rejected.access_token
         )
 
-    return AccountingClient(auth, api_version=connection.api_version, renew=renew, budget=budget)
+    return AccountingClient(
+        auth,
+        api_version=connection.api_version,
+        renew=renew,
+        budget=budget,
+        slot=connection_slot(connection),
+    )
 
 
 @sensitive_variables()
@@ -60,7 +68,21 @@ def connection_fixed_client(
     """
     fresh = connection_ensure_fresh(connection=connection)
     auth = _api_auth(fresh)
-    return AccountingClient(lambda: auth, api_version=fresh.api_version, renew=renew, budget=budget)
+    return AccountingClient(
+        lambda: auth,
+        api_version=fresh.api_version,
+        renew=renew,
+        budget=budget,
+        slot=connection_slot(fresh),
+    )
+
+
+def connection_slot(connection: Connection) -> Callable[[], AbstractContextManager[None]]:
+    """What every request of the connection holds while in flight: a slot of its Sage app
+    (the client ID) and one of its business (the connection), shared by every worker."""
+    return functools.partial(
+        accounting_slot, app=connection.credential_set.client_id, business=str(connection.pk)
+    )
 
 
 @sensitive_variables()

@@ -62,7 +62,12 @@ def _record_not_processed(pk: uuid.UUID, error: Exception) -> None:
         "Keep-alive could not process connection %s (%s)", pk, type(error).__name__, exc_info=error
     )
     try:
-        connection_record_error(connection_id=pk, message=NOT_PROCESSED, error=type(error).__name__)
+        connection_record_error(
+            connection_id=pk,
+            message=NOT_PROCESSED,
+            code="keepalive_failed",
+            error=type(error).__name__,
+        )
     except DatabaseError:
         logger.exception("Keep-alive could not record the failure on connection %s", pk)
 

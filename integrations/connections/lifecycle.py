@@ -79,6 +79,7 @@ LINK_FIELDS = (
     "business_name",
     "last_refreshed_at",
     "last_error",
+    "last_error_code",
     "status",
     "updated_at",
 )
@@ -176,12 +177,13 @@ def _record(
 
 
 def _record_linked(connection: Connection) -> None:
-    """A link (or the business chosen): the events, and a first sync of its Sage data."""
-    # Imported here: the sync engine reads Sage through connection_client, which imports
+    """A link (or the business chosen): the events, and a first sync of its Sage data,
+    queued once the link has committed (a link rolled back syncs nothing)."""
+    # Imported here: the sync engine reads Sage through connections.client, which imports
     # this module.
     from integrations.sync.services import sync_request
 
-    sync_request(connection, "link")
+    transaction.on_commit(lambda: sync_request(connection, "link"))
     webhook_emit(
         event=webhook_link_event(connection), company=connection.company, connection=connection
     )
@@ -275,13 +277,14 @@ def _record_refresh_failure(connection: Connection, error: AccountingOAuthError)
         _record(connection, HistoryEvent.Kind.REFRESH_FAILED, error=error.error or error.kind)
         _emit_refresh_failed(connection, error=str(error.error or error.kind))
     connection.last_error = message
-    connection.save(update_fields=["last_error", "updated_at"])
+    connection.last_error_code = "refresh_unavailable" if unavailable else "refresh_refused"
+    connection.save(update_fields=["last_error", "last_error_code", "updated_at"])
     live_data_forget(connection.pk)
     return gettext(message)
 
 
 def connection_record_error(
-    *, connection_id: uuid.UUID, message: str, error: str, always: bool = False
+    *, connection_id: uuid.UUID, message: str, code: str, error: str, always: bool = False
 ) -> None:
     """Set `last_error` (untranslated) without touching the tokens; record history.
 
@@ -295,7 +298,7 @@ def connection_record_error(
             pk=connection_id
         )
         Connection.objects.filter(pk=connection_id).update(
-            last_error=message, updated_at=timezone.now()
+            last_error=message, last_error_code=code, updated_at=timezone.now()
         )
     if always or not connection.last_error:
         with transaction.atomic():
@@ -353,7 +356,11 @@ def _report_tokens_not_saved(locked: Connection, error: Exception) -> None:
         logger.exception("Could not mail the admins about connection %s", locked.pk)
     try:
         connection_record_error(
-            connection_id=locked.pk, message=TOKENS_NOT_SAVED, error="tokens_not_saved", always=True
+            connection_id=locked.pk,
+            message=TOKENS_NOT_SAVED,
+            code="tokens_not_saved",
+            error="tokens_not_saved",
+            always=True,
         )
     except DatabaseError:
         logger.exception("Could not record the lost tokens on connection %s", locked.pk)
@@ -425,6 +432,7 @@ def connection_deauthorize(
     locked.move_to(Connection.Status.DEAUTHORIZED)
     locked.forget_tokens()
     locked.last_error = MUST_RELINK
+    locked.last_error_code = "must_relink"
     locked.save()
     live_data_forget(locked.pk)
     _record(locked, HistoryEvent.Kind.DEAUTHORIZED, actor=actor, reason=HistoryEvent.Reason(reason))
@@ -489,6 +497,7 @@ def connection_unlink(*, connection: Connection, actor: Actor) -> UnlinkResult:
         locked.move_to(Connection.Status.UNLINKED)
         locked.forget_tokens()
         locked.last_error = ""
+        locked.last_error_code = ""
         locked.save()
         live_data_forget(locked.pk)
         event = _record(

@@ -3,13 +3,15 @@
 The three reads (business, ledger accounts, contacts) run at the same time, with an
 access token made fresh beforehand. What they read is cached per connection for
 LIVE_DATA_CACHE_SECONDS, and the last good read is kept longer: when Sage is down,
-the page shows it, with when it was read.
+the page shows it, with when it was read. When one or two of the reads fail, the
+page shows what the others brought, and the failed part says why (not cached: the
+next visit reads again).
 """
 
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -83,6 +85,8 @@ class LiveData(_Outcome):
     request_id: str = ""
     read_at: datetime | None = None
     stale: bool = False  # Sage failed just now: this is the data read at `read_at`
+    # The parts whose read failed while the others came back: part -> why, in words.
+    failed_parts: dict[str, str] = field(default_factory=dict)
 
 
 def _text(value: object) -> str:
@@ -148,7 +152,7 @@ def _contact(item: dict[str, Any]) -> dict[str, str]:
 
 
 def _in_parallel(*reads: Callable[[], Any]) -> list[Any]:
-    """Run `reads` at once, in the caller's language; raise the first failure, in order."""
+    """Run `reads` at once, in the caller's language; each one's result, or what it raised."""
     language = translation.get_language()
 
     def run(read: Callable[[], T]) -> T:
@@ -157,7 +161,7 @@ def _in_parallel(*reads: Callable[[], Any]) -> list[Any]:
 
     with ThreadPoolExecutor(max_workers=len(reads)) as pool:
         futures = [pool.submit(run, read) for read in reads]
-    return [future.result() for future in futures]
+    return [future.exception() if future.exception() else future.result() for future in futures]
 
 
 class _TokenRefused(Exception):
@@ -172,6 +176,9 @@ def _refused(auth: ApiAuth) -> None:
     raise _TokenRefused(auth)  # out of the reading thread, to the caller's
 
 
+PARTS = ("business", "ledger_accounts", "contacts")
+
+
 def _read_all(client: AccountingClient, connection: Connection) -> list[Any]:
     return _in_parallel(
         lambda: _business(client, connection),
@@ -184,26 +191,39 @@ def _read(connection: Connection) -> LiveData:
     """Read the three parts from Sage, within SAGE_PAGE_BUDGET (TokenError, AccountingApiError).
 
     The reads run in threads that never touch the database: a token refused early is
-    refreshed here, under the row lock, and the reads run once more.
+    refreshed here, under the row lock, and the reads run once more. When every read
+    failed, the first failure is raised; when some did, the others are kept.
     """
     budget: float | None = float(settings.SAGE_PAGE_BUDGET)
     for renew in (_refused, None):
         client = connection_fixed_client(connection=connection, budget=budget, renew=renew)
-        try:
-            business, ledger_accounts, contacts = _read_all(client, connection)
-        except _TokenRefused as refused:
+        outcomes = _read_all(client, connection)
+        refused = next((o for o in outcomes if isinstance(o, _TokenRefused)), None)
+        if refused is not None and renew is not None:
             connection = connection_refresh(
                 connection=connection, rejected_access_token=refused.auth.access_token
             )
             budget = client.time_left()
             continue
         break
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    unexpected = next((f for f in failures if not isinstance(f, AccountingApiError)), None)
+    if unexpected is not None or len(failures) == len(outcomes):
+        raise unexpected or failures[0]
+    parts = dict(zip(PARTS, outcomes, strict=True))
+    failed = {name: o for name, o in parts.items() if isinstance(o, AccountingApiError)}
+    for name, error in failed.items():
+        logger.warning(
+            "Live data %s for connection %s failed: %s", name, connection.pk, error.data_code
+        )
     return LiveData(
         state=LiveState.OK,
-        business=business,
-        ledger_accounts=ledger_accounts,
-        contacts=contacts,
+        business=None if "business" in failed else parts["business"],
+        ledger_accounts=None if "ledger_accounts" in failed else parts["ledger_accounts"],
+        contacts=None if "contacts" in failed else parts["contacts"],
         read_at=timezone.now(),
+        failed_parts={name: error.message for name, error in failed.items()},
+        request_id=next((e.request_id for e in failed.values() if e.request_id), ""),
     )
 
 
@@ -230,6 +250,8 @@ def company_live_data(*, connection: Connection) -> LiveData:
         if error.retryable and isinstance(last, LiveData):
             return replace(last, stale=True, error=error.message, request_id=error.request_id)
         return LiveData(state=LiveState.ERROR, error=error.message, request_id=error.request_id)
+    if live.failed_parts:
+        return live  # read again on the next visit; the last whole read stays the last good one
     cache.set(fresh_key(connection.pk), live, settings.LIVE_DATA_CACHE_SECONDS)
     cache.set(last_key(connection.pk), live, settings.LIVE_DATA_LAST_SECONDS)
     return live

@@ -80,7 +80,9 @@ def _fail(authorization: AuthorizationRequest, *, reason: LinkFailure) -> None:
     connection = authorization.connection
     with transaction.atomic():
         Connection.objects.filter(pk=connection.pk).update(
-            last_error=FAILURE_MESSAGES[reason], updated_at=timezone.now()
+            last_error=FAILURE_MESSAGES[reason],
+            last_error_code=f"link_{LinkFailure(reason).value}",
+            updated_at=timezone.now(),
         )
         history_record(
             organization=connection.company.organization,

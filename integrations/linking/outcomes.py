@@ -103,7 +103,7 @@ NOTICE_WORDING = {
     Notice.LINKED: Wording(_LINKED, _("Sage is now linked for %(company)s.")),
     Notice.BUSINESS_LINKED: Wording(_LINKED, _("%(business)s is now linked for %(company)s.")),
     Notice.CANCELLED: Wording(
-        _("You cancelled"), _("You did not allow access at Sage, so nothing was linked.")
+        _("Linking cancelled"), _("You did not allow access at Sage, so nothing was linked.")
     ),
     Notice.SAGE_BUSY: Wording(
         _NOT_COMPLETED,

@@ -8,10 +8,12 @@ timeout. A `budget` bounds the time all of a client's calls take, 429 waits
 included (a page cannot wait half a minute). Tokens are never logged.
 """
 
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
@@ -22,7 +24,7 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
 from integrations.sage import endpoints
-from integrations.sage.errors import SageApiError
+from integrations.sage.errors import SageAnswerTooLarge, SageApiError
 from integrations.sage.http import SageSession, check_transport
 from integrations.sage.signing import new_nonce, request_signature
 from integrations.sage.versions import ApiVersion
@@ -49,6 +51,7 @@ class RawAnswer:
     status: int
     body: Any
     retry_after: str | None = None  # Sage's Retry-After, on a 429 or 503
+    request_id: str = ""  # Sage's x_request_id
 
 
 @dataclass(frozen=True)
@@ -122,15 +125,19 @@ class SageClient:
         renew: Callable[[ApiAuth], None] | None = None,
         budget: float | None = None,
         base_url: str | None = None,
+        slot: Callable[[], AbstractContextManager[None]] | None = None,
     ) -> None:
         """`renew(rejected)`: get a new token after Sage answered 401 to `rejected`.
 
         `budget`: seconds from now that every call of this client may take in all
         (requests, 429 waits); None bounds each request by SAGE_HTTP_TIMEOUT only.
         `base_url`: another API base than the version's own (v3.0's core API).
+        `slot()`: held around each request while it is in flight (concurrency.sage_slot:
+        the app's and the business's ceiling); it raises SageBusy when none is free.
         """
         self._auth = auth
         self._renew = renew
+        self._slot = slot or contextlib.nullcontext
         self._deadline = None if budget is None else time.monotonic() + budget
         self.api_version = api_version
         self.base_url = (base_url or endpoints.api_url(api_version)).rstrip("/")
@@ -139,7 +146,11 @@ class SageClient:
     def with_base_url(self, base_url: str) -> "SageClient":
         """The same credentials, renewal and budget, under another API base."""
         other = SageClient(
-            self._auth, api_version=self.api_version, renew=self._renew, base_url=base_url
+            self._auth,
+            api_version=self.api_version,
+            renew=self._renew,
+            base_url=base_url,
+            slot=self._slot,
         )
         other._deadline = self._deadline
         return other
@@ -186,15 +197,20 @@ class SageClient:
         query += [(k, str(v)) for k, v in (params or {}).items()]
         return self._send("GET", urlunsplit(parts._replace(query="")), query)
 
-    def get_raw(self, path: str, params: Sequence[tuple[str, str]] = ()) -> RawAnswer:
+    def get_raw(
+        self, path: str, params: Sequence[tuple[str, str]] = (), *, max_bytes: int | None = None
+    ) -> RawAnswer:
         """GET `path` and return Sage's status and JSON, a 4xx or 5xx included.
 
         Still raises SageApiError when Sage cannot be reached, redirects (never
-        followed) or answers something that is not JSON.
+        followed) or answers something that is not JSON; SageAnswerTooLarge when its
+        answer is longer than `max_bytes` (read no further).
         """
         parts = urlsplit(self.url_for(path))
         query = parse_qsl(parts.query, keep_blank_values=True) + list(params)
-        answer = self._send("GET", urlunsplit(parts._replace(query="")), query, raw=True)
+        answer = self._send(
+            "GET", urlunsplit(parts._replace(query="")), query, raw=True, max_bytes=max_bytes
+        )
         assert isinstance(answer, RawAnswer)
         return answer
 
@@ -256,7 +272,13 @@ class SageClient:
 
     @sensitive_variables()
     def _send(
-        self, method: str, url: str, query: list[tuple[str, str]], *, raw: bool = False
+        self,
+        method: str,
+        url: str,
+        query: list[tuple[str, str]],
+        *,
+        raw: bool = False,
+        max_bytes: int | None = None,
     ) -> Any:
         attempts = max(1, int(settings.SAGE_API_MAX_ATTEMPTS))
         attempt = 0
@@ -265,13 +287,17 @@ class SageClient:
             while True:
                 auth = self._auth()
                 try:
-                    response = session.request(
-                        method,
-                        url,
-                        params=query,
-                        headers=self._headers(auth, method, url, query),
-                        timeout=self._timeout(),
-                    )
+                    with self._slot():
+                        response = session.request(
+                            method,
+                            url,
+                            params=query,
+                            headers=self._headers(auth, method, url, query),
+                            timeout=self._timeout(),
+                            stream=max_bytes is not None,
+                        )
+                        if max_bytes is not None:
+                            _read_at_most(response, max_bytes)
                 except requests.RequestException:
                     logger.warning("Sage API %s %s could not be reached", method, url)
                     raise SageApiError(
@@ -304,7 +330,9 @@ class SageClient:
         _refuse_redirect(response, request_id)
         body = _json_body(response, request_id)
         retry_after = response.headers.get("Retry-After")
-        return RawAnswer(status=response.status_code, body=body, retry_after=retry_after)
+        return RawAnswer(
+            status=response.status_code, body=body, retry_after=retry_after, request_id=request_id
+        )
 
     @sensitive_variables()
     def _parse(self, method: str, url: str, response: requests.Response) -> Any:
@@ -322,6 +350,26 @@ class SageClient:
             )
             raise error
         return _json_body(response, request_id)
+
+
+def _read_at_most(response: requests.Response, max_bytes: int) -> None:
+    """Read the body of a streamed answer, decoded, unless it is longer than `max_bytes`."""
+    too_large = SageAnswerTooLarge(
+        gettext("Sage's answer is larger than this API passes on; ask for fewer items."),
+        request_id=response.headers.get("x_request_id", ""),
+        status=response.status_code,
+    )
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        response.close()
+        raise too_large
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        body += chunk
+        if len(body) > max_bytes:
+            response.close()
+            raise too_large
+    response._content = bytes(body)  # what .text and .json() read from now on
 
 
 def _refuse_redirect(response: requests.Response, request_id: str) -> None:

@@ -51,3 +51,19 @@ class SageApiError(SageError):
         self.data_code = data_code
         self.request_id = request_id
         self.status = status
+
+
+class SageBusy(SageApiError):
+    """No slot for another request to Sage now: the app's or the business's ceiling is full.
+
+    Nothing was sent to Sage; try again after `retry_after` seconds.
+    """
+
+    def __init__(self, message: str, *, scope: str, retry_after: int = 1) -> None:
+        super().__init__(message, retryable=True)
+        self.scope = scope  # "app" or "business": which ceiling is full
+        self.retry_after = retry_after
+
+
+class SageAnswerTooLarge(SageApiError):
+    """Sage's answer is larger than the caller accepts (SAGE_PROXY_MAX_BYTES): not read further."""

@@ -22,6 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import OAuth2Error
 
 from integrations.sage import endpoints
+from integrations.sage.countries import authorize_country
 from integrations.sage.errors import OAuthErrorKind, SageOAuthError
 from integrations.sage.http import SageOAuthSession, SageSession, check_transport
 from integrations.sage.versions import ApiVersion
@@ -74,10 +75,11 @@ def authorization_url(
         "redirect_uri": redirect_uri,
         "scope": SCOPE,
         "state": state,
-        "country": country.lower(),
         "code_challenge": code_challenge,
         "code_challenge_method": "S256",
     }
+    if (sage_country := authorize_country(country)) is not None:
+        params["country"] = sage_country
     if credential_set.api_version == ApiVersion.V31:
         params["filter"] = "apiv3.1"
     parts = urlsplit(endpoints.authorize_url())

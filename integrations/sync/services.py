@@ -24,11 +24,11 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
+from django.db import transaction
 from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
@@ -39,7 +39,7 @@ from integrations.accounting import AccountingApiError
 from integrations.connections.client import connection_ensure_fresh, connection_fixed_client
 from integrations.connections.lifecycle import RelinkRequired, TokenError, connection_refresh
 from integrations.models import Connection, Integration
-from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
+from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun, SyncRunQuerySet
 from integrations.sync.retention import records_forget
 from integrations.sync.types import SyncType, types_for_version
 from integrations.webhooks.models import WebhookEndpoint, WebhookEvent
@@ -49,6 +49,18 @@ if TYPE_CHECKING:
     from integrations.accounting import AccountingClient
 
 logger = logging.getLogger(__name__)
+
+
+class Page(Protocol):
+    """One page of a list, as the accounting client answers it."""
+
+    @property
+    def items(self) -> list[dict[str, Any]]: ...
+    @property
+    def total(self) -> int | None: ...
+    @property
+    def next_path(self) -> str | None: ...
+
 
 UPDATED, DELETED = SyncCursor.Phase.UPDATED, SyncCursor.Phase.DELETED
 SYNCED_FIELDS = ["sage_updated_at", "deleted_at", "data", "displayed_as", "modified_at"]
@@ -63,19 +75,17 @@ def sync_request(connection: Connection, trigger: str) -> SyncRun:
     """Queue a sync of `connection`, unless one is queued or running: return that one.
 
     The partial unique constraint `syncrun_one_active_per_connection` makes the
-    check and the insert one step, whatever races to queue a sync. The run's task
-    is enqueued once the caller's transaction commits.
+    check and the insert one step, whatever races to queue a sync: the INSERT is
+    ignored when an active run exists, and the active run is read back (two queries,
+    also inside a link's transaction). The run's task is enqueued once the caller's
+    transaction commits.
     """
-    existing = SyncRun.objects.active().filter(connection=connection).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            run = SyncRun.objects.create(connection=connection, trigger=trigger)
-    except IntegrityError:
-        return SyncRun.objects.active().get(connection=connection)
-    sync_enqueue_after_commit(run)
-    return run
+    run = SyncRun(connection=connection, trigger=trigger)
+    SyncRun.objects.bulk_create([run], ignore_conflicts=True)
+    active = SyncRun.objects.active().get(connection=connection)
+    if active.pk == run.pk:
+        sync_enqueue_after_commit(active)
+    return active
 
 
 def sync_enqueue_after_commit(run: SyncRun, *, delay: float = 0) -> None:
@@ -192,6 +202,18 @@ def records_store(
         return Changes()
     if db_connection.vendor == "postgresql":
         return _upsert_page(connection_id, data_type, by_id, now)
+    return _upsert_compared(connection_id, data_type, by_id, now, none_stored=none_stored)
+
+
+def _upsert_compared(
+    connection_id: uuid.UUID,
+    data_type: str,
+    by_id: dict[str, dict[str, Any]],
+    now: datetime,
+    *,
+    none_stored: bool,
+) -> Changes:
+    """Read the stored copies, compare in Python, bulk-upsert the changed ones (SQLite)."""
     stored = (
         {}
         if none_stored
@@ -449,7 +471,7 @@ class _Sync:
             self._events = {e for ep in endpoints.enabled() for e in ep.events}
         return event in self._events
 
-    def _mine(self):
+    def _mine(self) -> SyncRunQuerySet:
         return SyncRun.objects.filter(
             pk=self.run.pk, claim=self.run.claim, status=SyncRun.Status.RUNNING
         )
@@ -484,7 +506,7 @@ class _Sync:
             if not cursor.phase:
                 self._begin_pass(cursor, sync_type)
             reads.append(_Read(cursor, path))
-        ahead: deque[tuple[_Read, int, int, Future]] = deque()
+        ahead: deque[tuple[_Read, int, int, Future[Any]]] = deque()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             try:
                 while True:
@@ -501,7 +523,7 @@ class _Sync:
                     read, generation, number, future = ahead.popleft()
                     read.in_flight -= 1
                     try:
-                        page = future.result()
+                        page: Page = future.result()
                     except AccountingApiError as error:
                         if error.status != 401:
                             raise
@@ -560,7 +582,7 @@ class _Sync:
             self._client_until = expires - Connection.REFRESH_MARGIN - TOKEN_SLACK
         return self._client
 
-    def _fetch(self, path: str, params: dict[str, object]):
+    def _fetch(self, path: str, params: dict[str, object]) -> Page:
         """One page; after a 401 (the token refused early), refresh once and ask again."""
         try:
             return self._client_now().page(path, params)
@@ -574,7 +596,13 @@ class _Sync:
         return self._client_now().page(path, params)
 
     def _store(
-        self, cursor: SyncCursor, number: int, items: list, *, last: bool, none_stored: bool
+        self,
+        cursor: SyncCursor,
+        number: int,
+        items: list[dict[str, Any]],
+        *,
+        last: bool,
+        none_stored: bool,
     ) -> None:
         """One page's rows, the cursor and the run's counts, in one transaction."""
         now = timezone.now()
@@ -686,7 +714,7 @@ class _Read:
         self.in_flight += 1
         return number
 
-    def answered(self, page, per_page: int, number: int) -> None:
+    def answered(self, page: Page, per_page: int, number: int) -> None:
         if self.pages is None:
             if page.total is not None and page.next_path:
                 self.pages = max(number, math.ceil(page.total / per_page))
@@ -694,7 +722,7 @@ class _Read:
                 self.next = number + 1  # no $total: follow $next a page at a time
 
     @staticmethod
-    def last(number: int, page) -> bool:
+    def last(number: int, page: Page) -> bool:
         return not page.next_path
 
     def next_phase(self) -> None:

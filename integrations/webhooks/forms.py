@@ -19,6 +19,14 @@ URL_REFUSALS = {
 }
 
 
+def validate_webhook_url(url: str) -> None:
+    """Refuse a URL a webhook may not go to (the SSRF check), in the words of URL_REFUSALS."""
+    try:
+        resolve(url, allow_loopback_http=settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP)
+    except UnsafeUrl as error:
+        raise forms.ValidationError(URL_REFUSALS[error.refusal], code=error.refusal.value) from None
+
+
 class WebhookEndpointForm(forms.Form):
     url = forms.URLField(
         label=_("Endpoint URL"),
@@ -37,12 +45,15 @@ class WebhookEndpointForm(forms.Form):
         label=_("Send events to this endpoint"), required=False, initial=True
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP:  # development: say what the check allows
+            self.fields["url"].help_text = _(
+                "Your backend's URL that receives the events, over https (http is allowed "
+                "to 127.0.0.1 and localhost here, for development)."
+            )
+
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
-        try:
-            resolve(url, allow_loopback_http=settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP)
-        except UnsafeUrl as error:
-            raise forms.ValidationError(
-                URL_REFUSALS[error.refusal], code=error.refusal.value
-            ) from None
+        validate_webhook_url(url)
         return url

@@ -9,8 +9,10 @@ import secrets
 import uuid
 from typing import Self
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations.fields import EncryptedTextField
@@ -21,6 +23,7 @@ class WebhookEvent(models.TextChoices):
     """The events an endpoint can subscribe to (`type` in the payload)."""
 
     COMPANY_CREATED = "company.created", _("A company was created")
+    COMPANY_DELETED = "company.deleted", _("A company was deleted")
     CONNECTION_LINKED = "connection.linked", _("A company linked its Sage business")
     CONNECTION_RELINKED = "connection.relinked", _("A company linked its Sage business again")
     CONNECTION_DEAUTHORIZED = "connection.deauthorized", _("Sage no longer accepts a connection")
@@ -139,3 +142,91 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} · {self.message_id}"
+
+    # The words of `last_error`'s codes (webhooks.http's Failure and Refusal, and
+    # webhooks.delivery's reasons to give up), as the delivery log shows them.
+    ERROR_WORDS = {
+        "timeout": _("Timed out"),
+        "connection_error": _("Could not connect"),
+        "not_https": _("Refused: not an https:// address"),
+        "no_host": _("Refused: the address has no host"),
+        "credentials": _("Refused: the address holds a user name or password"),
+        "unresolvable": _("Could not find the host"),
+        "forbidden_address": _("Refused: the host's address is not public"),
+        "endpoint_disabled": _("Not sent: the endpoint is stopped"),
+        "secret_unreadable": _("Not sent: the signing secret cannot be read"),
+    }
+
+    @property
+    def state_label(self) -> str:
+        """The state in words: a retry says which attempt comes next, of how many."""
+        if self.state == self.State.PENDING and self.retry_step:
+            return gettext("Retrying (attempt %(number)d of %(total)d)") % {
+                "number": self.retry_step + 1,
+                "total": len(settings.WEBHOOKS_RETRY_DELAYS) + 1,
+            }
+        return str(self.get_state_display())
+
+    @property
+    def error_label(self) -> str:
+        """What went wrong in words ("Could not connect"), not the stored code."""
+        return str(self.ERROR_WORDS.get(self.last_error, self.last_error))
+
+
+class PlatformEventQuerySet(OrganizationScopedQuerySet["PlatformEvent"]):
+    pass
+
+
+class PlatformEvent(models.Model):
+    """An event as told to the platform: the payload its webhooks get, kept for the feed.
+
+    `sequence` counts the company's events (1, 2, ...), given in the transaction that
+    makes the event, so that a receiver can put them in order (deliveries are retried
+    and may arrive out of order). `company_id` is a plain number, not a foreign key:
+    the events of a deleted company stay in the feed, `company.deleted` last.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("organization"),
+    )
+    company_id = models.BigIntegerField(_("company"))
+    sequence = models.PositiveBigIntegerField(_("sequence"))
+    type = models.CharField(_("event"), max_length=40)
+    payload = models.JSONField(_("payload"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    objects = PlatformEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company_id", "sequence"], name="platformevent_company_sequence"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "id"], name="platformevent_org_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} · {self.company_id} #{self.sequence}"
+
+
+class WorkerHeartbeat(models.Model):
+    """When a task worker last started a task (services/worker.py): one row per worker."""
+
+    worker = models.CharField(_("worker"), max_length=200, primary_key=True)
+    seen_at = models.DateTimeField(_("seen"))
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.worker

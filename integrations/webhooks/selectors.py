@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from integrations.audit.history import HISTORY_SIZE
 from integrations.models import HistoryEvent
-from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.models import PlatformEvent, WebhookDelivery, WebhookEndpoint
 from portal.organizations.models import Organization
 
 
@@ -26,6 +26,23 @@ WEBHOOK_LOG_SIZE = 50
 def webhook_deliveries_for(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     """The endpoint's latest deliveries, newest first (the payload left out)."""
     return endpoint.deliveries.defer("payload")[:WEBHOOK_LOG_SIZE]
+
+
+def webhook_delivery_log(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """Every delivery of the endpoint, newest first (the API pages through them)."""
+    return endpoint.deliveries.all()
+
+
+def platform_events(
+    *, organization: Organization, type: str = "", company_id: int | None = None
+) -> QuerySet[PlatformEvent]:
+    """The organization's events, oldest first, of one type and one company if given."""
+    events = PlatformEvent.objects.for_org(organization)
+    if type:
+        events = events.filter(type=type)
+    if company_id is not None:
+        events = events.filter(company_id=company_id)
+    return events.order_by("id")
 
 
 WEBHOOK_EVENTS = (

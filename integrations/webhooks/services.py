@@ -1,22 +1,27 @@
 """Webhooks: the organization's endpoints (add, change, rotate, delete) and the events sent.
 
 `webhook_emit` is called by the services where an event happens, inside their
-transaction: it writes one delivery per subscribed endpoint, and the deliveries are
-enqueued only once that transaction commits (a rolled-back change sends nothing).
-Payloads hold names, ids and statuses, never a token or a secret.
+transaction: it numbers the event in its company's sequence, keeps it for the events
+feed (PlatformEvent) and writes one delivery per subscribed endpoint; the deliveries
+are enqueued only once that transaction commits (a rolled-back change sends nothing).
+Payloads hold names, ids and statuses, never a token or a secret; a company is
+described as the REST API describes it (companies/representation.py).
 """
 
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from integrations.audit.history import Actor, history_record
+from integrations.companies.representation import company_data
 from integrations.models import Company, Connection, HistoryEvent
 from integrations.webhooks.delivery import webhook_enqueue_after_commit
 from integrations.webhooks.models import (
     TEST_EVENT,
+    PlatformEvent,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
@@ -95,10 +100,6 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Actor) -> None:
     endpoint.delete()
 
 
-def _company_data(company: Company) -> dict[str, Any]:
-    return {"id": company.pk, "external_id": company.external_id, "name": company.name}
-
-
 def _connection_data(connection: Connection) -> dict[str, Any]:
     refreshed = connection.last_refreshed_at
     return {
@@ -113,10 +114,19 @@ def _connection_data(connection: Connection) -> dict[str, Any]:
     }
 
 
-def webhook_payload(event: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"type": event, "timestamp": timezone.now().isoformat(), "data": data}
+def webhook_payload(event: str, data: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": event, "timestamp": timezone.now().isoformat(), **extra, "data": data}
 
 
+def _next_sequence(company: Company) -> int:
+    """The company's next event number; its row stays locked until the transaction ends,
+    so that two events of one company are numbered (and committed) one after the other."""
+    Company.objects.select_for_update().filter(pk=company.pk).values_list("pk").first()
+    last = PlatformEvent.objects.filter(company_id=company.pk).aggregate(last=Max("sequence"))
+    return (last["last"] or 0) + 1
+
+
+@transaction.atomic(savepoint=False)  # the caller's transaction: all or nothing with it
 def webhook_emit(
     *,
     event: WebhookEvent,
@@ -124,11 +134,26 @@ def webhook_emit(
     connection: Connection | None = None,
     **details: Any,
 ) -> list[WebhookDelivery]:
-    """Queue `event` for every enabled endpoint of the company's organization that wants it.
+    """Record `event` (numbered in the company's sequence, kept for the events feed) and
+    queue it for every enabled endpoint of the company's organization that wants it.
 
-    The deliveries are written in the caller's transaction and enqueued after it commits.
+    Call it in the transaction that makes the change: the event, its number and the
+    deliveries are written with it, and the deliveries enqueued after it commits.
     `details` (e.g. reason="access_denied") go into `data` beside the company.
     """
+    data: dict[str, Any] = {"company": company_data(company)}
+    if connection is not None:
+        data["connection"] = _connection_data(connection)
+    data.update(details)
+    sequence = _next_sequence(company)
+    payload = webhook_payload(event.value, data, sequence=sequence)
+    PlatformEvent.objects.create(
+        organization_id=company.organization_id,
+        company_id=company.pk,
+        sequence=sequence,
+        type=event.value,
+        payload=payload,
+    )
     endpoints = [
         e
         for e in WebhookEndpoint.objects.for_org(company.organization).enabled()
@@ -136,11 +161,6 @@ def webhook_emit(
     ]
     if not endpoints:
         return []
-    data: dict[str, Any] = {"company": _company_data(company)}
-    if connection is not None:
-        data["connection"] = _connection_data(connection)
-    data.update(details)
-    payload = webhook_payload(event.value, data)
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(endpoint=e, event_type=event.value, payload=payload, next_attempt_at=now)
@@ -161,8 +181,17 @@ def webhook_link_event(connection: Connection) -> WebhookEvent:
     return WebhookEvent.CONNECTION_RELINKED if linked_before else WebhookEvent.CONNECTION_LINKED
 
 
+class EndpointDisabled(Exception):
+    """A test event or a resend for a disabled endpoint: enable it first."""
+
+
 def webhook_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
-    """Queue a `webhook.test` event for this endpoint alone, whatever it subscribes to."""
+    """Queue a `webhook.test` event for this endpoint alone, whatever it subscribes to.
+
+    Raise EndpointDisabled when the endpoint is disabled.
+    """
+    if not endpoint.enabled:
+        raise EndpointDisabled
     payload = webhook_payload(TEST_EVENT, {"test": True})
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint, event_type=TEST_EVENT, payload=payload, next_attempt_at=timezone.now()
@@ -174,8 +203,11 @@ def webhook_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
 def webhook_resend(*, delivery: WebhookDelivery) -> bool:
     """Send a finished delivery again, with its same message id, from the retry schedule's start.
 
-    False when it is still pending (its next attempt is already on its way).
+    False when it is still pending (its next attempt is already on its way); raise
+    EndpointDisabled when its endpoint is disabled.
     """
+    if not delivery.endpoint.enabled:
+        raise EndpointDisabled
     resent = (
         WebhookDelivery.objects.filter(pk=delivery.pk)
         .exclude(state=WebhookDelivery.State.PENDING)

@@ -17,6 +17,7 @@ from integrations.webhooks import selectors
 from integrations.webhooks import services as service
 from integrations.webhooks.forms import WebhookEndpointForm
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.worker import webhooks_wait_for_a_worker
 from portal.organizations.tenancy import admin_required, member_required
 
 
@@ -42,6 +43,7 @@ def webhook_list(request):
             if request.membership.is_admin
             else None
         ),
+        "no_worker": webhooks_wait_for_a_worker(organization=organization),
     }
     return render(request, "integrations/webhooks/list.html", context)
 

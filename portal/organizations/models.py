@@ -27,6 +27,11 @@ class Organization(models.Model):
     # served by the portal (integrations:brand_logo), never from MEDIA_URL.
     logo = models.FileField(_("logo"), upload_to="logos/", blank=True, max_length=200)
     privacy_url = models.URLField(_("privacy page"), max_length=500, blank=True)
+    # One origin a line (https://app.example.com): when any, the redirect URLs of the
+    # organization's integration and companies must use one of them.
+    redirect_origins = models.TextField(_("allowed redirect origins"), blank=True)
+    # Where the customer's pages send them back when no redirect URL is set.
+    website_url = models.URLField(_("website"), max_length=500, blank=True)
     require_two_factor_for_admins = models.BooleanField(
         _("require two-factor sign-in for admins"),
         default=False,
@@ -40,6 +45,11 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def allowed_redirect_origins(self) -> list[str]:
+        """The origins its redirect URLs may use; empty: any."""
+        return self.redirect_origins.split()
 
     @property
     def public_name(self) -> str:

@@ -68,13 +68,65 @@ def test_an_expired_access_token_is_refreshed_first(
     assert connection.status == Connection.Status.LINKED
 
 
-def test_sages_errors_come_back_as_they_came(api_a, org_a, sage_sandbox, link_connection):
+def test_sages_errors_come_back_wrapped_in_a_problem(api_a, org_a, sage_sandbox, link_connection):
     connection = link_connection(sage_sandbox, org_a)
     response = api_a.get(proxy(connection.company, "ledger_accounts/nope"))
     assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response["Content-Type"] == "application/problem+json"
     body = response.json()
-    assert isinstance(body, list)
-    assert body[0]["$dataCode"] == "RecordNotFound"
+    assert body["status"] == 404
+    assert body["code"] == "sage_error"
+    assert body["sage"]["status"] == 404
+    assert body["sage"]["request_id"]
+    assert body["sage"]["errors"][0]["$dataCode"] == "RecordNotFound"
+    assert "$message" in body["sage"]["errors"][0]
+
+
+def test_a_sage_error_object_is_wrapped_as_a_list(api_a, org_a, sage_sandbox, link_connection):
+    connection = link_connection(sage_sandbox, org_a)
+    sage_sandbox.fail_next("api", "error_array", status=422, data_code="Invalid", message="No.")
+    response = api_a.get(proxy(connection.company, "contacts"))
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    body = response.json()
+    assert body["code"] == "sage_error"
+    assert body["detail"] == "Sage refused the request; Sage's answer is in `sage`."
+    assert [e["$dataCode"] for e in body["sage"]["errors"]] == ["Invalid"]
+
+
+@pytest.mark.parametrize("resource", ["user", "businesses", "businesses/lead", "nonsense"])
+def test_resources_off_the_allowlist_are_refused(
+    api_a, org_a, sage_sandbox, link_connection, resource
+):
+    connection = link_connection(sage_sandbox, org_a)
+    response = api_a.get(proxy(connection.company, resource))
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "resource_not_allowed"
+    assert api_calls(sage_sandbox) == []
+
+
+def test_the_allowlist_is_a_setting(api_a, org_a, sage_sandbox, link_connection, settings):
+    settings.SAGE_PROXY_RESOURCES = ["user"]
+    connection = link_connection(sage_sandbox, org_a)
+    assert api_a.get(proxy(connection.company, "user")).status_code == HTTPStatus.OK
+    response = api_a.get(proxy(connection.company, "contacts"))
+    assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+def test_an_answer_over_the_size_cap_is_a_502(
+    api_a, org_a, sage_sandbox, link_connection, settings
+):
+    connection = link_connection(sage_sandbox, org_a)
+    whole = api_a.get(proxy(connection.company, "contacts"), {"items_per_page": 5})
+    assert whole.status_code == HTTPStatus.OK
+    size = len(whole.content)
+    settings.SAGE_PROXY_MAX_BYTES = size // 2
+    response = api_a.get(proxy(connection.company, "contacts"), {"items_per_page": 5})
+    assert response.status_code == HTTPStatus.BAD_GATEWAY
+    assert response.json()["code"] == "sage_answer_too_large"
+    settings.SAGE_PROXY_MAX_BYTES = size * 2
+    ok = api_a.get(proxy(connection.company, "contacts"), {"items_per_page": 5})
+    assert ok.status_code == HTTPStatus.OK
 
 
 @pytest.mark.parametrize(
@@ -177,6 +229,8 @@ def test_sages_429_comes_back_with_its_retry_after(
     response = api_a.get(proxy(connection.company, "contacts"))
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert response["Retry-After"] == "7"
+    assert response.json()["code"] == "sage_error"
+    assert response.json()["sage"]["errors"][0]["$dataCode"] == "TooManyRequests"
 
 
 @needs_postgres("SQLite has no row locks: select_for_update is a no-op there")

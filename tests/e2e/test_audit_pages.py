@@ -48,7 +48,7 @@ def test_the_customer_switches_the_country_page_to_french(
         "Où est établie votre entreprise Sage ?"
     )
     flags = page.get_by_role("list", name="Pays").get_by_role("button")
-    expect(flags).to_have_count(7)
+    expect(flags).to_have_count(9)
     expect(page.get_by_role("button", name="Royaume-Uni")).to_be_visible()
     expect(page.get_by_test_id("unsupported")).to_contain_text("Australie")
     expect(page.locator("html")).to_have_attribute("lang", "fr")

@@ -121,7 +121,10 @@ def test_the_three_steps_v30_confirmation_and_focus(setting, live_server, org_a,
     expect(page.get_by_test_id("credential-card-3.1")).to_contain_text(words["accepted"])
     dialog.get_by_role("button", name=words["later"]).click()
     expect(dialog).to_be_hidden()
-    expect(page.locator("#save")).to_be_focused()
+    # Keys saved: the steps are folded, and focus goes back to what opens them.
+    expect(page.locator("#change-keys")).to_be_focused()
+    expect(page.get_by_test_id("step-1")).to_be_hidden()
+    page.locator("#change-keys").click()
 
     # v3.0 for new links: the dialog asks; Cancel leaves everything as it was.
     page.get_by_label(words["v30"]).check()
@@ -189,7 +192,7 @@ def test_keys_rejected_on_save_then_enabling_asks(page, live_server, org_a, logi
     page.get_by_role("button", name="Sage Accounting enabled").click()
     confirm = page.get_by_role("dialog", name="Enable Sage Accounting with rejected keys?")
     confirm.get_by_role("button", name="Enable anyway").click()
-    expect(page.get_by_test_id("integration-state")).to_have_text("Enabled")
+    expect(page.get_by_test_id("integration-state")).to_have_text("Enabled · keys rejected")
 
 
 def test_the_relink_box_appears_when_the_client_id_changes(
@@ -199,6 +202,7 @@ def test_the_relink_box_appears_when_the_client_id_changes(
     make_connection(make_company(org_a), credential_set)
     login(page, org_a.admin.email, PASSWORD)
     page.goto(f"{live_server.url}{SETTINGS}")
+    page.locator("#change-keys").click()  # keys saved: the steps are folded
     box = page.get_by_test_id("relink-box")
     expect(box).to_be_hidden()
     page.locator("#id_v31-client_id").fill("a-new-client-id")

@@ -53,5 +53,5 @@ def test_check_credentials_says_sage_accepted_them(
     page.goto(f"{live_server.url}/settings/integrations/accounting/sage/")
     page.get_by_role("button", name="Check credentials").click()
 
-    expect(page.get_by_text("Sage accepted this client ID and secret")).to_be_visible()
+    expect(page.get_by_text("Sage accepted this client ID and secret.")).to_be_visible()
     assert [r.route for r in sage_sandbox.requests] == ["token"]

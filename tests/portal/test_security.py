@@ -284,20 +284,55 @@ def test_session_key_changes_at_login(client, org_a):
     assert not Session.objects.filter(session_key=before).exists()
 
 
-def _login(client, email, password):
-    return client.post(reverse("account_login"), {"login": email, "password": password})
+LOCKED = b"Too many wrong passwords. Try again in 5 minutes, or reset your password."
+
+
+def _login(client, email, password, address="127.0.0.1"):
+    return client.post(
+        reverse("account_login"), {"login": email, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def test_someone_elses_wrong_passwords_do_not_lock_the_real_admin_out(client, org_a):
+    for n in range(12):
+        _login(client, org_a.admin.email, "wrong-password", address=f"203.0.113.{n // 5}")
+    response = _login(client, org_a.admin.email, PASSWORD, address="198.51.100.7")
+    assert response.status_code == HTTPStatus.FOUND
+    assert client.session["_auth_user_id"] == str(org_a.admin.pk)
+
+
+def test_a_locked_out_sign_in_says_how_long_and_links_to_password_reset(client, org_a):
+    for _ in range(6):
+        response = _login(client, org_a.admin.email, "wrong-password")
+    page = response.content.decode()
+    assert LOCKED.decode() in page
+    assert f'href="{reverse("account_reset_password")}"' in page
+    french = client.post(
+        reverse("account_login"),
+        {"login": org_a.admin.email, "password": "wrong-password"},
+        headers={"accept-language": "fr"},
+    ).content.decode()
+    assert "Réessayez dans 5 minutes" in french
+
+
+def test_guesses_spread_over_many_addresses_still_stop_at_thirty(client, org_a):
+    for n in range(30):
+        _login(client, org_a.admin.email, "wrong-password", address=f"203.0.113.{n}")
+    response = _login(client, org_a.admin.email, PASSWORD, address="198.51.100.7")
+    assert LOCKED in response.content
+    assert "_auth_user_id" not in client.session
 
 
 def test_sixth_wrong_password_is_refused(client, org_a):
     for _ in range(5):
         response = _login(client, org_a.admin.email, "wrong-password")
-        assert b"Too many failed login attempts" not in response.content
+        assert LOCKED not in response.content
     response = _login(client, org_a.admin.email, "wrong-password")
-    assert b"Too many failed login attempts" in response.content
+    assert LOCKED in response.content
     # The limit holds even for the right password until the window passes.
     response = _login(client, org_a.admin.email, PASSWORD)
     assert response.status_code == HTTPStatus.OK
-    assert b"Too many failed login attempts" in response.content
+    assert LOCKED in response.content
     assert "_auth_user_id" not in client.session
 
 
@@ -312,7 +347,7 @@ def test_rate_limit_is_per_account_and_per_address(client, org_a, org_b, make_us
     for n in range(5):
         _login(client, f"nobody{n}@example.com", "wrong-password")
     response = _login(client, org_b.member.email, PASSWORD)
-    assert b"Too many failed login attempts" in response.content
+    assert LOCKED in response.content
     assert "_auth_user_id" not in client.session
 
 

@@ -72,8 +72,8 @@ def test_an_admin_of_an_organization_that_requires_it_must_set_it_up_first(clien
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == ACTIVATE
     assert client.get(reverse("integrations:team"))["Location"] == ACTIVATE
-    # Their own two-factor pages (allauth asks for the password again first) stay open.
-    assert client.get(ACTIVATE)["Location"].startswith(reverse("account_reauthenticate"))
+    # Their own two-factor pages stay open, without asking for the password just given.
+    assert client.get(ACTIVATE).status_code == HTTPStatus.OK
     enroll_totp(client)
     assert client.get(HOME).status_code == HTTPStatus.OK
 
@@ -150,3 +150,56 @@ def test_a_secret_stored_in_the_clear_still_works_and_rotation_encrypts_it(clien
     assert client.post(AUTHENTICATE, {"code": totp_code(user.totp_secret)}).status_code == 302
     call_command("rotate_encryption_keys", stdout=StringIO())
     assert user.totp_secret not in str(Authenticator.objects.get(user=user).data)
+
+
+# Support's way in (issue 21 item 3).
+
+
+def test_staff_without_an_organization_land_on_the_admin_after_sign_in(client, make_user):
+    staff = make_user("support4@portal.example", is_staff=True, is_superuser=True)
+    response = password_login(client, staff.email)
+    assert response.status_code == HTTPStatus.FOUND
+    landing = client.get(response["Location"])
+    assert landing.status_code == HTTPStatus.FOUND
+    assert landing["Location"] == reverse("admin:index")
+    # The admin asks for two-factor sign-in first: its set-up opens without the password.
+    admin = client.get(landing["Location"])
+    assert admin["Location"] == ACTIVATE
+    assert client.get(ACTIVATE).status_code == HTTPStatus.OK
+    enroll_totp(client, password="not-asked")
+    assert client.get(reverse("admin:index")).status_code == HTTPStatus.OK
+
+
+def test_staff_of_an_organization_still_land_on_its_companies(client, org_a):
+    org_a.admin.is_staff = True
+    org_a.admin.save()
+    response = password_login(client, org_a.admin.email)
+    assert client.get(response["Location"])["Location"] == HOME
+
+
+def test_members_without_an_organization_still_read_the_no_organization_page(client, make_user):
+    user = make_user("lonely@portal.example")
+    response = password_login(client, user.email)
+    landing = client.get(response["Location"])
+    assert landing.status_code == HTTPStatus.NOT_FOUND
+    assert "No organization yet" in landing.content.decode()
+
+
+def test_setting_up_two_factor_right_after_sign_in_does_not_ask_for_the_password(client, org_a):
+    password_login(client, org_a.member.email)
+    assert client.get(ACTIVATE).status_code == HTTPStatus.OK
+
+
+def test_setting_up_two_factor_long_after_sign_in_asks_for_the_password(client, org_a):
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+
+    password_login(client, org_a.member.email)
+    session = client.session
+    records = session[AUTHENTICATION_METHODS_SESSION_KEY]
+    for record in records:
+        record["at"] -= 301  # allauth's reauthentication window is 5 minutes
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session.save()
+    response = client.get(ACTIVATE)
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith(reverse("account_reauthenticate"))

@@ -1,14 +1,16 @@
 """The Sage API client against the sandbox over HTTP: headers, pages, 429, errors."""
 
 import math
+import threading
 from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 from integrations.connections.client import connection_client
-from integrations.sage.client import retry_wait
-from integrations.sage.errors import SageApiError
+from integrations.sage.client import ApiAuth, SageClient, retry_wait
+from integrations.sage.errors import SageAnswerTooLarge, SageApiError
 from integrations.sage.signing import request_signature
 from integrations.sage.versions import ApiVersion
 from tests.factories import NO_SUBSCRIPTION, SIGNING_SECRET, SUBSCRIPTION_KEY
@@ -205,3 +207,45 @@ def test_relative_path_keeps_links_inside_the_api(sage_sandbox, org_a, link_conn
     assert client.relative_path(f"{client.base_url}/contacts?page=3") == "contacts?page=3"
     with pytest.raises(SageApiError):
         client.relative_path("https://example.com/contacts")
+
+
+class _Chunked(BaseHTTPRequestHandler):
+    """Streams a JSON list in chunks, without Content-Length (as a gzip proxy would)."""
+
+    protocol_version = "HTTP/1.1"
+    items = 2000
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        parts = [b'{"$items": ['] + [b'{"id": "%d"},' % n for n in range(self.items)] + [b"{}]}"]
+        for part in parts:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize(("max_bytes", "too_large"), [(10_000, True), (100_000, False)])
+def test_a_streamed_answer_is_read_no_further_than_the_cap(max_bytes, too_large):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Chunked)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        auth = ApiAuth(api_version=ApiVersion.V31, access_token="t")
+        client = SageClient(
+            lambda: auth,
+            api_version=ApiVersion.V31,
+            base_url=f"http://127.0.0.1:{server.server_port}/v3.1",
+        )
+        if too_large:
+            with pytest.raises(SageAnswerTooLarge):
+                client.get_raw("contacts", max_bytes=max_bytes)
+        else:
+            answer = client.get_raw("contacts", max_bytes=max_bytes)
+            assert len(answer.body["$items"]) == _Chunked.items + 1
+    finally:
+        server.shutdown()
+        server.server_close()

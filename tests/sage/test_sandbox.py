@@ -528,6 +528,16 @@ def test_api_faults(sage_sandbox, kind, options, check):
     assert api_get(sage_sandbox, "/v3.1/contacts", token).status_code == HTTPStatus.OK
 
 
+def test_an_api_fault_for_one_resource_spares_the_others(sage_sandbox):
+    token = exchange(sage_sandbox).json()["access_token"]
+    sage_sandbox.fail_next("api", "status_500", path="contacts")
+    assert api_get(sage_sandbox, "/v3.1/ledger_accounts", token).status_code == HTTPStatus.OK
+    assert api_get(sage_sandbox, "/v3.1/businesses/lead", token).status_code == HTTPStatus.OK
+    failed = api_get(sage_sandbox, "/v3.1/contacts", token)
+    assert failed.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    assert api_get(sage_sandbox, "/v3.1/contacts", token).status_code == HTTPStatus.OK
+
+
 @pytest.mark.parametrize("route", ["revoke", "v30_token"])
 def test_faults_on_other_routes(sage_sandbox, route):
     sage_sandbox.fail_next(route, "status_500")

@@ -212,7 +212,7 @@ def test_access_denied_shows_you_cancelled(client, company, sage_sandbox):
     response = client.get(callback_path(sage_sandbox.deny(query)), follow=True)
 
     assert response.status_code == HTTPStatus.OK
-    assert b"You cancelled" in response.content
+    assert b"Linking cancelled" in response.content
     assert reverse("integrations:link", args=[company.link_token]).encode() in response.content
     assert sage_sandbox.token_requests() == []
     connection = Connection.objects.get(company=company)
@@ -367,7 +367,7 @@ def test_an_error_with_a_valid_code_is_an_error_and_exchanges_nothing(
 
     response = client.get(f"{path}&error={error}", follow=True)
 
-    expected = b"You cancelled" if error == "access_denied" else b"Please try again"
+    expected = b"Linking cancelled" if error == "access_denied" else b"Please try again"
     assert expected in response.content
     assert sage_sandbox.token_requests() == []
     connection = Connection.objects.get(company=company)

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 URL = reverse("integrations:credentials_check")
-ACCEPTED = "Sage accepted this client ID and secret"
-REJECTED = "Sage rejected this client ID or secret"
+ACCEPTED = "Sage accepted this client ID and secret."
+REJECTED = "Sage rejected this client ID or secret."
 UNREACHABLE = "Sage could not be reached"
 
 
@@ -98,7 +98,7 @@ def test_unreachable_sage(sage_sandbox, integration, admin_client, settings, kin
 def test_answer_is_in_french(sage_sandbox, integration, admin_client):
     response = admin_client.post(URL, follow=True, headers={"accept-language": "fr"})
 
-    assert shown_messages(response) == ["Sage a accepté ce Client ID et ce Client secret"]
+    assert shown_messages(response) == ["Sage a accepté ce Client ID et ce Client secret."]
 
 
 def test_incomplete_credentials_are_not_sent(sage_sandbox, org_a, admin_client, make_integration):
@@ -106,7 +106,7 @@ def test_incomplete_credentials_are_not_sent(sage_sandbox, org_a, admin_client, 
 
     response = admin_client.post(URL, follow=True)
 
-    assert shown_messages(response) == ["Save the client ID and secret before checking them"]
+    assert shown_messages(response) == ["Save the client ID and secret before checking them."]
     assert sage_sandbox.requests == []
     assert not HistoryEvent.objects.exists()
 

@@ -89,7 +89,7 @@ def test_revoked_at_sage_becomes_deauthorized_with_a_relink_prompt(
 
 def test_sage_error_is_shown_in_plain_words(sage_sandbox, org_a, link_connection):
     connection = link_connection(sage_sandbox, org_a)
-    sage_sandbox.fail_next("api", "error_array", **NO_SUBSCRIPTION)
+    sage_sandbox.fail_next("api", "error_array", times=3, **NO_SUBSCRIPTION)  # all three reads
 
     live = company_live_data(connection=connection)
 
@@ -100,6 +100,53 @@ def test_sage_error_is_shown_in_plain_words(sage_sandbox, org_a, link_connection
     assert live.request_id in html
     assert "Traceback" not in html
     assert "AuthorizationFailure" not in html
+
+
+@pytest.mark.parametrize(
+    ("resource", "part", "shown"),
+    [
+        ("contacts", "contacts", ("business-name", "ledger-accounts-total")),
+        ("ledger_accounts", "ledger-accounts", ("business-name", "contacts-total")),
+        ("businesses/{id}", "business", ("ledger-accounts-total", "contacts-total")),
+    ],
+)
+def test_one_failed_read_leaves_the_other_two_on_the_page(
+    sage_sandbox, org_a, member_client, link_connection, resource, part, shown
+):
+    connection = link_connection(sage_sandbox, org_a)
+    # Twice: the read here, then the page's own (a partial read is not cached).
+    path = resource.format(id=connection.business_id)
+    sage_sandbox.fail_next("api", "status_500", times=2, path=path)
+
+    live = company_live_data(connection=connection)
+
+    assert live.state == LiveState.OK
+    assert list(live.failed_parts) == [part.replace("-", "_")]
+    assert "unavailable" in live.failed_parts[part.replace("-", "_")]
+    assert cache.get(fresh_key(connection.pk)) is None  # read again on the next visit
+    assert cache.get(last_key(connection.pk)) is None
+    html = member_client.get(
+        reverse("integrations:company_detail", args=[connection.company_id])
+    ).content.decode()
+    assert f'data-testid="live-part-error-{part}"' in html
+    assert "The rest of the page was read." in html
+    for testid in shown:
+        assert f'data-testid="{testid}"' in html
+    assert 'data-testid="live-data-error"' not in html
+    # Sage answers again: the whole page is read and cached.
+    cache.clear()
+    again = company_live_data(connection=connection)
+    assert again.failed_parts == {}
+    assert cache.get(fresh_key(connection.pk)) == again
+
+
+def test_one_failed_read_is_shown_in_french(sage_sandbox, org_a, link_connection):
+    connection = link_connection(sage_sandbox, org_a)
+    sage_sandbox.fail_next("api", "status_500", path="contacts")
+    live = company_live_data(connection=connection)
+    with translation.override("fr"):
+        html = render(live)
+    assert "Sage n’a pas pu nous donner cette partie pour le moment" in html
 
 
 def test_unreachable_token_endpoint_is_an_error_not_a_crash(sage_sandbox, org_a, link_connection):
@@ -238,7 +285,7 @@ def test_a_refused_read_is_an_error_even_with_an_earlier_read(sage_sandbox, org_
     connection = link_connection(sage_sandbox, org_a)
     company_live_data(connection=connection)
     cache.delete(fresh_key(connection.pk))
-    sage_sandbox.fail_next("api", "error_array", **NO_SUBSCRIPTION)
+    sage_sandbox.fail_next("api", "error_array", times=3, **NO_SUBSCRIPTION)
 
     live = company_live_data(connection=connection)
 

@@ -45,7 +45,7 @@ def test_a_page_stops_waiting_for_a_slow_answer_at_its_budget(
 ):
     settings.SAGE_PAGE_BUDGET = 0.5  # the fixture's SAGE_HTTP_TIMEOUT is 2 s
     connection = link_connection(sage_sandbox, org_a)
-    sage_sandbox.fail_next("api", "slow", seconds=3)
+    sage_sandbox.fail_next("api", "slow", times=3, seconds=3)  # each of the three reads
 
     live, took = timed(lambda: company_live_data(connection=connection))
 

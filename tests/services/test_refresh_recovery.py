@@ -164,7 +164,7 @@ def test_a_token_refused_again_after_the_refresh_is_an_error_not_a_loop(
 
 def test_no_subscription_is_not_cured_by_a_refresh(sage_sandbox, org_a, link_connection):
     connection = link_connection(sage_sandbox, org_a)
-    sage_sandbox.fail_next("api", "error_array", **NO_SUBSCRIPTION)
+    sage_sandbox.fail_next("api", "error_array", times=3, **NO_SUBSCRIPTION)
 
     live = company_live_data(connection=connection)
 

@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from integrations.api.serializers import CompanySerializer
 from integrations.companies.services import company_create
-from integrations.models import HistoryEvent
+from integrations.models import Company, HistoryEvent
 from integrations.webhooks.delivery import webhook_attempt, webhooks_sweep
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from integrations.webhooks.services import (
@@ -47,11 +48,18 @@ def test_company_created_is_delivered_signed_after_commit(
     received = webhook_receiver.requests[0]
     payload = verified(received, secret)
     assert payload["type"] == "company.created"
-    assert payload["data"]["company"] == {
+    described = payload["data"]["company"]
+    assert {k: described[k] for k in ("id", "external_id", "name", "connection_status")} == {
         "id": company.pk,
         "external_id": None,
         "name": "Acme Bakery",
+        "connection_status": None,
     }
+    # The REST API describes the company the same way (and gives its link URL besides).
+    rest = dict(CompanySerializer(Company.objects.get(pk=company.pk)).data)
+    assert rest.pop("link_url")
+    assert described == rest
+    assert payload["sequence"] == 1
     assert received.headers["webhook-id"].startswith("msg_")
     assert received.headers["Content-Type"] == "application/json"
     delivery = WebhookDelivery.objects.get()

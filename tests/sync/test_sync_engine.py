@@ -98,6 +98,8 @@ def test_full_then_incremental_sync_with_created_updated_and_deleted_records(
     since = cursor.updated_since - timedelta(seconds=300)
     assert asked[0]["updated_or_created_since"] == since.isoformat()
     assert asked[-1]["deleted_since"] == since.isoformat()
+    assert "updated_or_created_since" not in asked[-1]
+    assert "deleted_since" not in asked[0]
     assert len(asked) == 2  # the changes fit one page; the deletions another
     assert records(connection).count() == 26
     assert records(connection).get(sage_id=created["id"]).data["name"] == "New Customer"
@@ -296,11 +298,66 @@ def test_the_webhooks_sync_completed_and_data_changed_are_signed_and_hold_no_con
     assert completed["counts"]["contacts"]["updated"] == 1
 
 
-def test_a_link_queues_a_first_sync(sage_sandbox, org_a, make_company, setup_sage, link):
+def test_a_link_syncs_once_it_has_committed(
+    sage_sandbox, org_a, make_company, setup_sage, link, django_capture_on_commit_callbacks
+):
     setup_sage(org_a)
     company = make_company(org_a)
 
-    connection = link(sage_sandbox, company)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        connection = link(sage_sandbox, company)
+    assert not SyncRun.objects.filter(connection=connection).exists()  # not before the commit
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
 
-    run = SyncRun.objects.get(connection=connection)
-    assert (run.trigger, run.status) == (SyncRun.Trigger.LINK, SyncRun.Status.QUEUED)
+    run = SyncRun.objects.get(connection=connection)  # queued, then run by the test's backend
+    assert (run.trigger, run.status) == (SyncRun.Trigger.LINK, SyncRun.Status.SUCCEEDED)
+    assert SyncedRecord.objects.filter(connection=connection).count() == 90
+
+
+def test_an_incremental_pass_that_fails_resumes_with_the_same_question(connection, sage_sandbox):
+    run_sync(connection)
+    created = [sage_sandbox.create_record("contacts", name=f"New {n}") for n in range(12)]
+    gone = sage_sandbox.items(sage_sandbox.businesses[0], "contacts")[0]
+    sage_sandbox.delete_record("contacts", gone["id"])
+    sage_sandbox.fail_page("contacts", 2)  # 12 changes at 10 a page: page 2 fails
+    failed = run_sync(connection)
+    assert failed.status == SyncRun.Status.FAILED
+    asked_before = len(sage_sandbox.list_requests("contacts"))
+
+    resumed = run_sync(connection)  # the cursor is read back from the database
+
+    assert resumed.status == SyncRun.Status.SUCCEEDED, resumed.error
+    asked = list_queries(sage_sandbox)[asked_before:]
+    cursor = SyncCursor.objects.get(connection=connection, data_type="contacts")
+    assert [q.get("page") for q in asked] == ["2", "1"]
+    assert "updated_or_created_since" in asked[0]  # page 2 of the same question
+    assert "deleted_since" in asked[1]  # then the deletions
+    assert not cursor.phase
+    assert cursor.updated_since == cursor.run_started_at
+    assert records(connection).filter(sage_id__in=[c["id"] for c in created]).count() == 12
+    assert records(connection).get(sage_id=gone["id"]).deleted_at is not None
+
+
+def test_a_failed_deletions_read_resumes_asking_for_deletions_only(connection, sage_sandbox):
+    run_sync(connection)
+    gone = sage_sandbox.items(sage_sandbox.businesses[0], "contacts")[1]
+    sage_sandbox.delete_record("contacts", gone["id"])
+
+    def deletions(request):
+        listed = request.path.endswith("/contacts")
+        return listed and "deleted_since" in request.query
+
+    sage_sandbox.fail_next("api", "status_500", when=deletions)
+    assert run_sync(connection).status == SyncRun.Status.FAILED
+    cursor = SyncCursor.objects.get(connection=connection, data_type="contacts")
+    assert (cursor.phase, cursor.page) == ("deleted", 0)
+
+    resumed = run_sync(connection)  # the phase is read back from the database
+
+    assert resumed.status == SyncRun.Status.SUCCEEDED, resumed.error
+    assert resumed.counts["contacts"]["deleted"] == 1
+    assert list(
+        records(connection).filter(deleted_at__isnull=False).values_list("sage_id", flat=True)
+    ) == [gone["id"]]

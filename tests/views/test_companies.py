@@ -42,10 +42,12 @@ def test_list_is_searchable_and_paginated(member_client, org_a, make_company):
 
     first = member_client.get(LIST)
     assert first.status_code == HTTPStatus.OK
-    assert first.content.count(b"Bakery ") == 25
+    # Newest activity first: the company created last leads.
+    assert first.content.count(b"Bakery ") == 24
+    assert b"Zebra Garage" in first.content
     second = member_client.get(LIST, {"page": 2})
-    assert b"Bakery 29" in second.content
-    assert b"Zebra Garage" in second.content
+    assert b"Bakery 00" in second.content
+    assert b"Zebra Garage" not in second.content
     found = member_client.get(LIST, {"q": "zebra"})
     assert b"Zebra Garage" in found.content
     assert b"Bakery" not in found.content

@@ -89,8 +89,14 @@ def test_the_page_leads_with_the_state_and_the_actions_that_fit_it(
     assert connection.business_name in head
     assert "United Kingdom" in head
     assert "API v3.1" in head
-    assert reverse("integrations:connection_unlink", args=[connection.company_id]) in head
     assert "Copy the link URL" not in head  # a linked company needs no link URL
+    # Unlink is not the page's main action: a danger action at the end of the Connection card.
+    unlink = reverse("integrations:connection_unlink", args=[connection.company_id])
+    assert unlink not in head
+    assert 'data-testid="view-data"' in head
+    zone = html[html.index('data-testid="unlink-zone"') :]
+    assert unlink in zone[: zone.index("</section>")]
+    assert "button--danger-outline" in zone[: zone.index("</section>")]
 
 
 def test_a_company_not_linked_offers_its_link_url_first(admin_client, org_a, make_company):

@@ -31,7 +31,8 @@ def test_a_user_without_an_organization_is_told_to_ask_for_an_invitation(client,
 
 def test_support_staff_following_view_site_are_sent_to_the_admin(client, make_user):
     client.force_login(make_user("support@portal.example", is_staff=True, two_factor=True))
-    response = client.get(reverse("home"))
+    assert client.get(reverse("home"))["Location"] == reverse("admin:index")
+    response = client.get(reverse("integrations:company_list"))
     html = response.content.decode()
     assert "You are signed in as support staff" in html
     assert reverse("admin:index") in html

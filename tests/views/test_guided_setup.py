@@ -73,8 +73,7 @@ def test_keys_accepted_by_sage_on_save(sage_sandbox, admin_client, org_a):
     response = admin_client.post(SETTINGS_URL, v31_post(), follow=True)
 
     assert [str(m) for m in response.context["messages"]] == [
-        "Settings saved.",
-        "Sage accepted this client ID and secret",
+        "Settings saved. Sage accepted this client ID and secret."
     ]
     assert stored_check(org_a)[0] == CredentialSet.Check.ACCEPTED
     assert stored_check(org_a)[1] is not None
@@ -459,7 +458,12 @@ def test_the_checklist_ticks_off_what_is_done(admin_client, org_a, setup_sage):
     page = text(admin_client, COMPANIES_URL)
     assert "checklist__item--done" in page.split('data-testid="checklist-set-up"')[0][-200:]
     enable_item = page.split('data-testid="checklist-enable"')[1].split("</li>")[0]
-    assert LIST_URL in enable_item  # the next thing to do
+    # The next thing to do: Enable opens the page that enables (and asks, if it must).
+    enable_url = reverse("integrations:integration_enable")
+    assert f'href="{enable_url}"' in enable_item
+    enabled = admin_client.post(enable_url, {"confirmed": ""})
+    assert enabled["Location"] == LIST_URL
+    assert Integration.objects.get(organization=org_a).enabled
 
 
 def test_no_checklist_once_there_are_companies(

@@ -3,6 +3,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
+from integrations.audit.history import history_record
 from integrations.configuration.services import credentials_save, integration_enable
 from integrations.models import Connection, CredentialSet, HistoryEvent, Integration
 from tests.factories import CLIENT_SECRET as SECRET
@@ -335,3 +336,43 @@ def test_relink_warning_counts_only_this_sets_linked_connections(
     page = admin_client.get(SETTINGS_URL).content.decode()
     assert "2 linked companies use this client ID" in page
     assert page.count('data-testid="relink-warning"') == 1
+
+
+# Issue 21 item 7: the setup steps fold once keys are saved; the history is paged.
+
+
+def test_the_setup_steps_fold_once_keys_are_saved_and_open_on_an_error(
+    admin_client, org_a, setup_sage
+):
+    url = reverse("integrations:integration_settings")
+    first = admin_client.get(url).content.decode()
+    assert 'data-testid="setup-steps"' not in first  # nothing saved: the steps, open
+    assert 'data-testid="step-1"' in first
+    setup_sage(org_a)
+    page = admin_client.get(url).content.decode()
+    details = page[page.index('<details class="setup-steps"') :].split(">", 1)[0]
+    assert " open" not in details
+    assert 'id="change-keys">Change keys</summary>' in page
+    refused = admin_client.post(
+        url, {"credential_type": "3.1", "v31-client_id": "with space"}
+    ).content.decode()
+    assert '<details class="setup-steps" data-testid="setup-steps" open>' in refused
+
+
+def test_the_settings_history_is_paged(admin_client, org_a, setup_sage):
+    integration, _ = setup_sage(org_a)
+    for _ in range(25):
+        history_record(
+            organization=org_a,
+            kind=HistoryEvent.Kind.CREDENTIALS_CHECKED,
+            integration=integration,
+            details={"api_version": "3.1", "result": "accepted"},
+        )
+    url = reverse("integrations:integration_settings")
+    first = admin_client.get(url).content.decode()
+    history = first.split('data-testid="history"')[1].split("</ul>")[0]
+    assert history.count("<li>") == 20
+    assert 'rel="next"' in first
+    second = admin_client.get(url, {"page": 2}).content.decode()
+    assert "Page 2 of 2" in second
+    assert 'rel="prev"' in second

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from integrations.models import Company
+from integrations.models import Company, Connection, CredentialSet
 from tests.factories import CLIENT_ID, CLIENT_SECRET
 from tests.link_flow import authorize_query, callback_path
 
@@ -93,3 +93,88 @@ def test_other_token_failures_do_not_say_the_keys_were_rejected(
 
     assert REJECTED not in settings_page
     assert REJECTED not in company_page
+
+
+# A typo never breaks working keys (issue 21, item 1).
+
+SETTINGS = reverse("integrations:integration_settings")
+KEPT = "your previous keys are still in use"
+
+
+@pytest.fixture
+def working_keys(sage_sandbox, org_a, setup_sage):
+    """Org A's enabled integration, whose keys Sage accepts (and no others for that app)."""
+    integration, credential_set = setup_sage(org_a)
+    sage_sandbox.register_client(credential_set.client_id, CLIENT_SECRET)
+    return integration
+
+
+def post_secret(client, secret: str, headers=None, **extra):
+    data = {"credential_type": "3.1", "v31-client_id": CLIENT_ID["3.1"]}
+    data["v31-client_secret"] = secret
+    return client.post(SETTINGS, {**data, **extra}, follow=True, headers=headers)
+
+
+def flash(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_a_typo_in_the_secret_keeps_the_keys_in_use(
+    working_keys, admin_client, sage_sandbox, make_company, link, org_a
+):
+    response = post_secret(admin_client, "s3cret-client-secret-value-12345")  # one key too many
+
+    page = response.content.decode()
+    assert response.redirect_chain == []  # the page again, nothing saved
+    assert KEPT in page
+    assert page.count(KEPT) <= 2  # the error summary and beside the keys: one message
+    assert 'data-testid="rejected-box"' in page
+    assert flash(response) == []  # no green "Settings saved." beside it
+    credential_set = CredentialSet.objects.get(integration=working_keys)
+    assert credential_set.client_secret == CLIENT_SECRET
+    assert not credential_set.keys_rejected
+    # A customer who links now still succeeds.
+    connection = link(sage_sandbox, make_company(org_a))
+    assert connection.status == Connection.Status.LINKED
+
+
+def test_saving_anyway_replaces_the_keys_and_says_so_once(working_keys, admin_client):
+    response = post_secret(admin_client, "a-typo-in-the-secret", **{"confirm_rejected": "on"})
+
+    assert [m for m in flash(response)] == [
+        "Settings saved, but Sage rejected this client ID or secret: new links will fail "
+        "until the keys are fixed."
+    ]
+    credential_set = CredentialSet.objects.get(integration=working_keys)
+    assert credential_set.client_secret == "a-typo-in-the-secret"
+    assert credential_set.keys_rejected
+    # The badge turns amber, on the list and on the settings page.
+    for url in (reverse("integrations:accounting_list"), SETTINGS):
+        page = admin_client.get(url).content.decode()
+        assert "badge--enabledkeysrejected" in page
+        assert "Enabled · keys rejected" in page
+
+
+def test_new_keys_sage_accepts_are_saved_with_one_message(working_keys, admin_client, sage_sandbox):
+    sage_sandbox.register_client(CLIENT_ID["3.1"], "the-rotated-secret")  # rotated at Sage
+    response = post_secret(admin_client, "the-rotated-secret")
+
+    assert flash(response) == ["Settings saved. Sage accepted this client ID and secret."]
+    page = admin_client.get(reverse("integrations:accounting_list")).content.decode()
+    assert 'badge--enabled"' in page
+
+
+def test_first_keys_sage_rejects_are_saved_with_one_message(sage_sandbox, admin_client, org_a):
+    sage_sandbox.register_client(CLIENT_ID["3.1"], "what-sage-expects")
+    response = post_secret(admin_client, CLIENT_SECRET)  # nothing stored yet: nothing to keep
+
+    assert len(flash(response)) == 1
+    assert "Settings saved, but Sage rejected" in flash(response)[0]
+    assert CredentialSet.objects.filter(integration__organization=org_a).exists()
+
+
+def test_a_typo_in_french_is_said_in_french(working_keys, admin_client):
+    response = post_secret(admin_client, "a-typo", headers={"accept-language": "fr"})
+    page = response.content.decode()
+    assert "vos clés précédentes restent utilisées" in page
+    assert "Enregistrer quand même" in page

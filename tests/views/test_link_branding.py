@@ -154,7 +154,7 @@ def test_an_expired_link_still_says_who_sent_it(client, company):
     response = client.get(link_url(company))
 
     assert response.status_code == HTTPStatus.GONE
-    assert 'data-testid="brand-name">Alpha Pay<' in response.content.decode()
+    assert 'alt="Alpha Pay" data-testid="brand-logo"' in response.content.decode()
 
 
 def test_the_pages_back_from_sage_carry_the_brand(client, branded, company, sage_sandbox):
@@ -169,7 +169,7 @@ def test_the_pages_back_from_sage_carry_the_brand(client, branded, company, sage
 
     client.post(reverse("integrations:link_business"), {"business": businesses[0]["id"]})
     done = client.get(reverse("integrations:link_done")).content.decode()
-    assert 'data-testid="brand-name">Alpha Pay<' in done
+    assert 'alt="Alpha Pay" data-testid="brand-logo"' in done
     assert f'src="{logo_url(branded)}"' in done
 
 
@@ -179,3 +179,69 @@ def test_the_link_pages_speak_french(client, company):
     assert "Alpha Pay souhaite se connecter à votre Sage Accounting" in page
     assert "Votre pays ne figure pas dans la liste" in page
     assert "Ce qui sera partagé" in page
+
+
+# The platform's brand owns the customer's pages (issue 21 item 5).
+
+
+def test_the_link_pages_carry_no_portal_bar_and_the_platforms_name_once(client, company):
+    page = client.get(link_url(company)).content.decode()
+    assert 'class="topbar"' not in page
+    assert 'id="sidenav"' not in page
+    assert "<title>Link your accounting software · Alpha Pay</title>" in page
+    assert 'data-testid="brand-name"' not in page  # the logo says it (its alt text)
+    assert 'alt="Alpha Pay" data-testid="brand-logo"' in page
+    assert 'data-testid="link-footer"' in page
+    assert 'id="language-select"' in page  # the language switch, in the footer
+
+
+def test_what_is_shared_is_in_full_on_the_first_step_and_folded_after(client, company):
+    first = client.get(link_url(company)).content.decode()
+    assert '<section class="card shared"' in first
+    second = client.get(country_url(company)).content.decode()
+    assert '<details class="card shared shared--folded" data-testid="shared">' in second
+
+
+def test_success_ends_with_return_to_the_platform(client, branded, company, sage_sandbox):
+    branded.website_url = "https://alpha.example/"
+    branded.save()
+    client.get(callback_path(sage_sandbox.approve(authorize_query(client, company))))
+    done = client.get(reverse("integrations:link_done")).content.decode()
+    assert 'href="https://alpha.example/" rel="noopener noreferrer" data-testid="return-to"' in done
+    assert "Return to Alpha Pay" in done
+    assert "You can close this window." not in done
+
+
+def test_an_expired_link_names_the_platform_and_how_to_reach_it(client, branded, company):
+    branded.website_url = "https://alpha.example/"
+    branded.save()
+    company.link_expires_at = timezone.now()
+    company.save()
+    page = client.get(link_url(company)).content.decode()
+    assert "This link was sent to you by Alpha Pay: contact them for a new one." in page
+    assert 'data-testid="return-to">Return to Alpha Pay</a>' in page
+    french = client.get(link_url(company), headers={"accept-language": "fr"}).content.decode()
+    assert "Revenir à Alpha Pay" in french
+
+
+def test_an_unknown_link_names_no_platform(client, company):
+    page = client.get(reverse("integrations:link", args=["x" * 43])).content.decode()
+    assert "Alpha Pay" not in page
+    assert "<title>This link cannot be used · Sage Accounting</title>" in page
+
+
+def test_the_branding_page_saves_the_website(client, org_a):
+    client.force_login(org_a.admin)
+    response = client.post(
+        reverse("integrations:branding"),
+        {"display_name": "", "privacy_url": "", "website_url": "https://alpha.example/"},
+    )
+    assert response.status_code == 302
+    org_a.refresh_from_db()
+    assert org_a.website_url == "https://alpha.example/"
+    refused = client.post(
+        reverse("integrations:branding"),
+        {"display_name": "", "privacy_url": "", "website_url": "http://alpha.example/"},
+    )
+    assert refused.status_code == 400
+    assert "The website must be an https:// address." in refused.content.decode()

@@ -1,6 +1,7 @@
 """Settings › Webhooks: admins manage, members read, other organizations see nothing."""
 
 import logging
+from datetime import UTC, datetime
 from http import HTTPStatus
 
 import pytest
@@ -210,3 +211,39 @@ def test_the_admin_lists_endpoints_and_deliveries_without_the_secret(
         endpoint.url in response.content.decode()
         or delivery.message_id in response.content.decode()
     )
+
+
+# Webhook words (issue 21 item 9).
+
+
+def test_a_retry_says_which_attempt_and_a_refused_connection_says_so_in_words(
+    admin_client, org_a, make_endpoint, django_capture_on_commit_callbacks, settings
+):
+    settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP = True
+    endpoint, _ = make_endpoint(org_a, "http://127.0.0.1:9/hooks")  # nothing listens on 9
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("integrations:webhook_test", args=[endpoint.pk]))
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.state, delivery.last_error) == ("pending", "connection_error")
+    total = len(settings.WEBHOOKS_RETRY_DELAYS) + 1
+    html = admin_client.get(reverse("integrations:webhook_detail", args=[endpoint.pk])).content
+    page = html.decode()
+    assert f"Retrying (attempt 2 of {total})" in page
+    assert "Could not connect" in page
+    assert "connection_error" not in page
+    french = admin_client.get(
+        reverse("integrations:webhook_detail", args=[endpoint.pk]),
+        headers={"accept-language": "fr"},
+    ).content.decode()
+    assert "Connexion impossible" in french
+    assert f"Nouvel essai (tentative 2 sur {total})" in french
+
+
+def test_the_failing_badge_uses_the_portals_date_format(admin_client, org_a, make_endpoint):
+    endpoint, _ = make_endpoint(org_a, "https://hooks.example/in")
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        failing_since=datetime(2026, 11, 30, 17, 14, tzinfo=UTC)
+    )
+    page = admin_client.get(reverse("integrations:webhook_list")).content.decode()
+    assert "Failing since <time" in page
+    assert "30 Nov 2026, 17:14" in page

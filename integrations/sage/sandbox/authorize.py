@@ -5,7 +5,7 @@ from html import escape
 from http import HTTPStatus
 
 from integrations.sage.sandbox.data import COUNTRIES
-from integrations.sage.sandbox.oauth import AUTHORIZE_COUNTRIES
+from integrations.sage.sandbox.oauth import SIGN_IN_COUNTRIES
 from integrations.sage.sandbox.protocol import Response, html_response
 
 CSS = """
@@ -67,11 +67,13 @@ def error_page(problems: list[str]) -> Response:
 
 
 def consent_page(sandbox, query: dict) -> Response:
-    wanted = (query.get("country") or "GB").upper()
-    options = "".join(
+    # Without a `country` parameter the user picks one (as on Sage's sign-in page).
+    wanted = (query.get("country") or "").upper()
+    options = "" if wanted else '<option value="">Choose your country</option>'
+    options += "".join(
         f'<option value="{code}"{" selected" if code == wanted else ""}>'
         f"{escape(COUNTRIES[code])} ({code})</option>"
-        for code in AUTHORIZE_COUNTRIES
+        for code in SIGN_IN_COUNTRIES
     )
     hidden = "".join(
         f'<input type="hidden" name="{name}" value="{escape(query[name])}">'

@@ -105,6 +105,17 @@ class _Initial(TypedDict):
     redirect_uris: tuple[str, ...] | None
 
 
+def _fault_applies(fault: "Fault", request: RecordedRequest) -> bool:
+    """Whether `fault` applies to `request`: any, unless it names a resource (`path=`,
+    e.g. "contacts") or was given a `when` test (e.g. one page of one list)."""
+    if fault.when is not None and not fault.when(request):
+        return False
+    resource = fault.options.get("path")
+    if not resource:
+        return True
+    return request.path.rstrip("/").endswith(f"/{resource}")
+
+
 class SageSandbox(OAuthState):
     """Serve Sage's OAuth and API routes from memory (see docs/sandbox.md)."""
 
@@ -305,9 +316,10 @@ class SageSandbox(OAuthState):
         self.fail_next("api", fault, times, when=asks_for_it, **options)
 
     def _take_fault(self, route: str, request: RecordedRequest) -> Fault | None:
+        """The next fault of `route` that applies to `request` (see _fault_applies)."""
         with self._lock:
             queue = self._faults.get(route) or []
-            fault = next((f for f in queue if f.when is None or f.when(request)), None)
+            fault = next((f for f in queue if _fault_applies(f, request)), None)
             if fault is None:
                 return None
             fault.times -= 1

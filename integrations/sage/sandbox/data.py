@@ -11,6 +11,8 @@ COUNTRIES = {
     "DE": "Germany",
     "ES": "Spain",
     "FR": "France",
+    "PT": "Portugal",
+    "AE": "United Arab Emirates",
 }
 CURRENCIES = {
     "GB": "GBP",
@@ -20,12 +22,15 @@ CURRENCIES = {
     "DE": "EUR",
     "ES": "EUR",
     "FR": "EUR",
+    "PT": "EUR",
+    "AE": "AED",
 }
 CURRENCY_NAMES = {
     "GBP": "Pound Sterling",
     "EUR": "Euro",
     "USD": "US Dollar",
     "CAD": "Canadian Dollar",
+    "AED": "UAE Dirham",
 }
 BUSINESS_NAMES = [
     "Bright Ideas Ltd",
@@ -48,6 +53,8 @@ CITIES = [
         "Hauptstraße 7 | Berlin | 10115",
         "Calle Mayor 3 | Madrid | 28013",
         "8 rue de la Paix | Paris | 75002",
+        "Rua Augusta 24 | Lisboa | 1100-053",
+        "Sheikh Zayed Road 1 | Dubai | 00000",
     )
 ]
 TIMESTAMP = "2024-01-15T09:30:00Z"

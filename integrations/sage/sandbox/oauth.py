@@ -13,7 +13,10 @@ from urllib.parse import urlencode, urlsplit
 
 V31 = "3.1"
 V30 = "3.0"
+# The values Sage documents for the authorize `country` parameter; its sign-in page
+# offers more countries (Portugal, the United Arab Emirates) to pick from.
 AUTHORIZE_COUNTRIES = ("GB", "IE", "US", "CA", "DE", "ES", "FR")
+SIGN_IN_COUNTRIES = (*AUTHORIZE_COUNTRIES, "PT", "AE")
 
 
 class OAuthError(Exception):
@@ -108,6 +111,9 @@ class OAuthState:
             *self.redirect_uris,
         ):
             problems.append("This redirect_uri is not registered for the application.")
+        country = query.get("country")
+        if country and country.upper() not in AUTHORIZE_COUNTRIES:
+            problems.append("The country parameter must be one of gb, ie, us, ca, de, es, fr.")
         method = query.get("code_challenge_method")
         if query.get("code_challenge") and method not in (None, "S256", "plain"):
             problems.append("The code_challenge_method must be S256.")
@@ -121,7 +127,7 @@ class OAuthState:
         """Approve an authorize request as the Approve button does; return the redirect URL."""
         problems = self.authorize_problems(query)
         country = (country or "").upper()
-        if country not in AUTHORIZE_COUNTRIES:
+        if country not in SIGN_IN_COUNTRIES:
             problems.append("This country is not offered.")
         if problems:
             raise ValueError(" ".join(problems))

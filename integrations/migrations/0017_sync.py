@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0014_history_kinds"),
+        ("integrations", "0016_platform_events_worker_heartbeat"),
     ]
 
     operations = [

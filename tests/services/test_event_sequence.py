@@ -1,0 +1,88 @@
+"""Each event is numbered in its company's sequence, in the transaction that makes it.
+
+Deliveries are retried, so they may arrive out of order: `sequence` (1, 2, ...) lets a
+receiver order a company's events. `company.deleted` is the last of its company's.
+"""
+
+import pytest
+from django.db import transaction
+
+from integrations.companies.services import company_create, company_delete
+from integrations.webhooks.models import PlatformEvent, WebhookEvent
+from integrations.webhooks.services import webhook_emit
+from tests.concurrency import run_at_once
+from tests.db_faults import needs_postgres
+
+pytestmark = pytest.mark.django_db
+
+
+def sequences(company_id):
+    return list(
+        PlatformEvent.objects.filter(company_id=company_id)
+        .order_by("id")
+        .values_list("type", "sequence")
+    )
+
+
+def test_each_company_counts_its_own_events(org_a, org_b):
+    acme = company_create(organization=org_a, name="Acme", actor=None)
+    beta = company_create(organization=org_b, name="Beta", actor=None)
+    webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="access_denied")
+    webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="access_denied")
+
+    assert sequences(acme.pk) == [
+        ("company.created", 1),
+        ("link.failed", 2),
+        ("link.failed", 3),
+    ]
+    assert sequences(beta.pk) == [("company.created", 1)]
+    event = PlatformEvent.objects.get(company_id=acme.pk, sequence=3)
+    assert event.payload["sequence"] == 3
+    assert event.payload["data"]["reason"] == "access_denied"
+    assert event.organization == org_a
+
+
+def test_a_rolled_back_change_leaves_no_event_and_no_gap(org_a):
+    acme = company_create(organization=org_a, name="Acme", actor=None)
+
+    def change_that_fails():
+        with transaction.atomic():
+            webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="x")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        change_that_fails()
+    webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="y")
+
+    assert sequences(acme.pk) == [("company.created", 1), ("link.failed", 2)]
+    assert PlatformEvent.objects.get(sequence=2).payload["data"]["reason"] == "y"
+
+
+def test_company_deleted_is_the_last_event_and_the_events_stay(org_a):
+    acme = company_create(organization=org_a, name="Acme", actor=None)
+    acme_id = acme.pk
+    company_delete(company=acme, actor=None)
+
+    assert sequences(acme_id) == [("company.created", 1), ("company.deleted", 2)]
+    deleted = PlatformEvent.objects.get(type="company.deleted")
+    assert deleted.payload["data"]["company"]["id"] == acme_id
+    assert deleted.payload["data"]["company"]["name"] == "Acme"
+
+
+@needs_postgres(
+    "SQLite serialises writers, so two events cannot race there; on PostgreSQL the "
+    "company's row lock numbers them one after the other"
+)
+@pytest.mark.django_db(transaction=True)
+def test_events_made_at_once_get_distinct_numbers_in_commit_order(org_a):
+    acme = company_create(organization=org_a, name="Acme", actor=None)
+
+    def emit(wait):
+        with transaction.atomic():
+            wait()
+            webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="x")
+
+    results, errors = run_at_once(4, emit)
+    assert errors == []
+    numbers = [s for _, s in sequences(acme.pk)]
+    assert numbers == [1, 2, 3, 4, 5]  # in the order they were written (and committed)
