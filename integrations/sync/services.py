@@ -37,7 +37,8 @@ from django.utils.translation import gettext
 
 from integrations.accounting import AccountingApiError
 from integrations.connections.client import connection_ensure_fresh, connection_fixed_client
-from integrations.connections.lifecycle import RelinkRequired, TokenError, connection_refresh
+from integrations.connections.errors import RelinkRequired, TokenError
+from integrations.connections.refresh import connection_refresh
 from integrations.models import Connection, Integration
 from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun, SyncRunQuerySet
 from integrations.sync.retention import records_forget
