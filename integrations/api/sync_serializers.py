@@ -11,10 +11,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from integrations.api.pagination import StrictCursorPagination, cursor_refused, limit_read
+from integrations.api.serializers import StrictModelSerializer, StrictSerializer
+from integrations.companies.representation import UtcDateTimeField
 from integrations.sync.models import SyncedRecord, SyncRun
 
-RECORDS_PAGE_SIZE = 100
-RECORDS_MAX_PAGE_SIZE = 500
+# The API's page sizes (integrations/api/pagination.py): the same limits, the same errors.
+RECORDS_PAGE_SIZE = StrictCursorPagination.page_size
+RECORDS_MAX_PAGE_SIZE = StrictCursorPagination.max_page_size
 
 type Position = tuple[datetime, int]
 
@@ -53,13 +57,20 @@ class AwareDateTimeField(serializers.DateTimeField):
         return when
 
 
-class RecordFilterSerializer(serializers.Serializer):
+class LimitField(serializers.IntegerField):
+    """`limit` read as the API's lists read it (`limit_read`): the same refusals."""
+
+    def to_internal_value(self, data: object) -> int:
+        return limit_read(str(data), RECORDS_MAX_PAGE_SIZE)
+
+
+class RecordFilterSerializer(StrictSerializer):
     cursor = serializers.CharField(
         required=False,
         max_length=200,
         help_text=_("The `next` of the previous answer: where the next page starts."),
     )
-    limit = serializers.IntegerField(
+    limit = LimitField(
         required=False,
         min_value=1,
         max_value=RECORDS_MAX_PAGE_SIZE,
@@ -83,12 +94,10 @@ class RecordFilterSerializer(serializers.Serializer):
         try:
             return cursor_decode(value)
         except ValueError:
-            raise serializers.ValidationError(
-                _("Not a cursor of this API: pass the `next` URL as it came.")
-            ) from None
+            raise serializers.ValidationError(cursor_refused()) from None
 
 
-class SyncedRecordSerializer(serializers.ModelSerializer):
+class SyncedRecordSerializer(StrictModelSerializer):
     id = serializers.CharField(source="sage_id", help_text=_("Sage's id of the record."))
     type = serializers.CharField(source="data_type")
     data = serializers.SerializerMethodField()
@@ -125,7 +134,7 @@ class SyncedRecordSerializer(serializers.ModelSerializer):
 
 class RecordPageSerializer(serializers.Serializer):
     type = serializers.CharField()
-    synced_at = serializers.DateTimeField(
+    synced_at = UtcDateTimeField(
         allow_null=True,
         help_text=_("When this type was last synced without error: the answer is as of then."),
     )
@@ -139,7 +148,7 @@ class DataTypeSerializer(serializers.Serializer):
     type = serializers.CharField(source="key")
     label = serializers.CharField()
     count = serializers.IntegerField(help_text=_("Records stored, deleted ones not counted."))
-    synced_at = serializers.DateTimeField(
+    synced_at = UtcDateTimeField(
         allow_null=True, help_text=_("When this type was last synced without error.")
     )
 
@@ -155,7 +164,7 @@ class TypeCountsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
-class SyncRunSerializer(serializers.ModelSerializer):
+class SyncRunSerializer(StrictModelSerializer):
     """A sync, as the API and the `sync.completed` webhook show it."""
 
     counts = serializers.SerializerMethodField()

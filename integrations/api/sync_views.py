@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from integrations.api.problems import Conflict
+from integrations.api.pagination import StrictCursorPagination
+from integrations.api.problems import Code, Conflict, UnknownDataType
 from integrations.api.sync_serializers import (
     DataTypesSerializer,
     RecordFilterSerializer,
@@ -44,8 +44,9 @@ TYPE_PARAMETER = OpenApiParameter(
 
 def _data_type(type_: str) -> str:
     if type_ not in SYNC_TYPES_BY_KEY:
-        raise NotFound(
-            _("No such data type: use one of %(types)s.") % {"types": ", ".join(SYNC_TYPES_BY_KEY)}
+        raise UnknownDataType(
+            _("No such data type: use one of %(types)s.") % {"types": ", ".join(SYNC_TYPES_BY_KEY)},
+            types=list(SYNC_TYPES_BY_KEY),
         )
     return type_
 
@@ -141,11 +142,8 @@ class CompanyRecord(OrganizationView):
         return Response(SyncedRecordSerializer(record).data)
 
 
-class SyncRunCursor(CursorPagination):
+class SyncRunCursor(StrictCursorPagination):
     ordering = ("-created_at", "-id")
-    page_size = 20
-    max_page_size = 100
-    page_size_query_param = "limit"
 
 
 class CompanySyncs(OrganizationView, GenericAPIView):
@@ -169,6 +167,8 @@ class CompanySyncs(OrganizationView, GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         connection = _connection(company_of(request, pk))
         if connection is None or not connection.is_linked:
-            raise Conflict(_("This company is not linked: there is nothing to sync."))
+            raise Conflict(
+                _("This company is not linked: there is nothing to sync."), code=Code.NOT_LINKED
+            )
         run = sync_request(connection=connection, trigger=SyncRun.Trigger.API)
         return Response(SyncRunSerializer(run).data, status=HTTPStatus.ACCEPTED)

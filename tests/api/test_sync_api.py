@@ -238,6 +238,8 @@ def test_an_unknown_data_type_is_a_404_problem_naming_the_types(api_a, linked, t
     assert response["Content-Type"] == PROBLEM
     if "%00" not in tail:
         assert "contacts, ledger_accounts" in response.json()["detail"]
+        assert response.json()["code"] == "unknown_data_type"
+        assert response.json()["types"] == [t.key for t in SYNC_TYPES]
 
 
 @pytest.mark.parametrize(
@@ -246,7 +248,8 @@ def test_an_unknown_data_type_is_a_404_problem_naming_the_types(api_a, linked, t
         ("cursor=not-a-cursor", "cursor"),
         ("cursor=WyJ4IiwgMV0", "cursor"),  # ["x", 1]: ours in shape, not in content
         ("limit=0", "limit"),
-        ("limit=501", "limit"),
+        ("limit=201", "limit"),
+        ("limt=2", "limt"),  # a typo is named, not ignored
         ("limit=ten", "limit"),
         ("modified_since=yesterday", "modified_since"),
         ("modified_since=2026-11-01T09:00:00", "modified_since"),  # no time zone
@@ -258,6 +261,23 @@ def test_bad_query_parameters_are_a_400_problem_with_the_field(api_a, linked, qu
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response["Content-Type"] == PROBLEM
     assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert response.json()["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize("tail", ["/data/contacts?limit=201", "/syncs?limit=201"])
+def test_limit_is_refused_in_the_words_of_every_list(api_a, linked, tail):
+    """The API's one pagination rule: limit 1-200, the same error as /companies."""
+    company = linked().company
+    mine = api_a.get(url(company, tail)).json()["errors"]
+    companies = api_a.get("/api/v1/companies?limit=201").json()["errors"]
+    assert mine == companies == [{"field": "limit", "detail": "Send a whole number from 1 to 200."}]
+
+
+def test_a_cursor_not_ours_is_refused_in_the_words_of_every_list(api_a, linked):
+    company = linked().company
+    mine = api_a.get(url(company, "/data/contacts?cursor=xyz")).json()["errors"]
+    companies = api_a.get("/api/v1/companies?cursor=xyz").json()["errors"]
+    assert mine == companies
 
 
 def test_the_syncs_newest_first_with_counts_and_errors(api_a, linked):
@@ -326,7 +346,20 @@ def test_sync_now_of_a_company_not_linked_is_a_409(api_a, linked, status):
     response = api_a.post(url(connection.company, "/syncs"))
     assert response.status_code == HTTPStatus.CONFLICT
     assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "not_linked"
     assert not SyncRun.objects.exists()
+
+
+def test_sync_now_honours_the_idempotency_key_and_says_the_rate_limit(api_a, linked):
+    connection = linked()
+    headers = {"HTTP_IDEMPOTENCY_KEY": "sync-now-1"}
+    first = api_a.post(url(connection.company, "/syncs"), **headers)
+    SyncRun.objects.all().delete()  # a second sync now would queue a new one
+    again = api_a.post(url(connection.company, "/syncs"), **headers)
+    assert first.status_code == again.status_code == HTTPStatus.ACCEPTED
+    assert again.json() == first.json()  # the first answer, replayed
+    assert not SyncRun.objects.exists()  # nothing done the second time
+    assert "RateLimit-Limit" in first and "RateLimit-Remaining" in first
 
 
 def test_sync_now_of_a_company_that_never_linked_is_a_409(api_a, org_a, make_company):
@@ -380,7 +413,7 @@ def test_the_schema_documents_the_data_and_sync_endpoints(client):
     parameters = {p["name"]: p for p in records["parameters"]}
     assert set(parameters) == {"id", "type", "cursor", "limit", "modified_since", "include_deleted"}
     assert sorted(parameters["type"]["schema"]["enum"]) == sorted(t.key for t in SYNC_TYPES)
-    assert set(records["responses"]) == {"200", "400", "401", "404", "429"}
+    assert {"200", "400", "401", "404", "429"} <= set(records["responses"])
     page = schema["components"]["schemas"]["RecordPage"]["properties"]
     assert {"synced_at", "next", "results"} <= set(page)
     assert set(paths["/api/v1/companies/{id}/data"]["get"]["responses"]) >= {"200", "404"}
