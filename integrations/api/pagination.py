@@ -24,7 +24,7 @@ def cursor_refused() -> str:
 
 
 class StrictCursorPagination(CursorPagination):
-    ordering = "-id"
+    ordering: str | tuple[str, ...] = "-id"
     page_size = 50
     max_page_size = 200
     page_size_query_param = "limit"

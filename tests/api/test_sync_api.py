@@ -359,7 +359,8 @@ def test_sync_now_honours_the_idempotency_key_and_says_the_rate_limit(api_a, lin
     assert first.status_code == again.status_code == HTTPStatus.ACCEPTED
     assert again.json() == first.json()  # the first answer, replayed
     assert not SyncRun.objects.exists()  # nothing done the second time
-    assert "RateLimit-Limit" in first and "RateLimit-Remaining" in first
+    assert "RateLimit-Limit" in first
+    assert "RateLimit-Remaining" in first
 
 
 def test_sync_now_of_a_company_that_never_linked_is_a_409(api_a, org_a, make_company):
