@@ -19,6 +19,8 @@ from integrations.admin_support import SupportAction, SupportActionAdmin
 from integrations.audit.history import history_details_text
 from integrations.configuration.services import integration_disable
 from integrations.connections.lifecycle import connection_mark_for_relink
+from integrations.connections.selectors import connection_state_of
+from integrations.connections.states import Action, actions_of, event_what, event_who
 from integrations.crypto import DecryptionError
 
 
@@ -164,6 +166,7 @@ class ConnectionAdmin(ReadOnlyAdminMixin, SupportActionAdmin):
         "integration",
         "credential_set",
         "status",
+        "state",
         "country",
         "api_version",
         "business_id",
@@ -193,7 +196,7 @@ class ConnectionAdmin(ReadOnlyAdminMixin, SupportActionAdmin):
             " each company must link again through its link URL.",
             n,
         ),
-        applies=lambda connection: connection.can_move_to(models.Connection.Status.DEAUTHORIZED),
+        applies=lambda connection: Action.MARK_FOR_RELINK in actions_of(connection),
         run=lambda connection, **kw: connection_mark_for_relink(
             connection=connection, reason=models.HistoryEvent.Reason.SUPPORT, **kw
         ),
@@ -214,8 +217,8 @@ class ConnectionAdmin(ReadOnlyAdminMixin, SupportActionAdmin):
                 (
                     (
                         date_format(e.created_at, "DATETIME_FORMAT"),
-                        e.get_kind_display(),
-                        e.actor.email if e.actor else gettext("system"),
+                        event_what(e),
+                        event_who(e),
                         history_details_text(e),
                     )
                     for e in events
@@ -223,6 +226,12 @@ class ConnectionAdmin(ReadOnlyAdminMixin, SupportActionAdmin):
             )
             or "—"
         )
+
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        """The state as the organization's pages and the API say it."""
+        answer = connection_state_of(obj)
+        return f"{answer.word} · {answer.detail}" if answer.detail != answer.word else answer.word
 
     def has_mark_for_relink_permission(self, request) -> bool:
         return request.user.has_perm("integrations.change_connection")

@@ -387,14 +387,6 @@ class Connection(models.Model):
         return self.status == self.Status.LINKED
 
     @property
-    def can_unlink(self) -> bool:
-        return self.status != self.Status.UNLINKED
-
-    @property
-    def needs_relink(self) -> bool:
-        return self.status in (self.Status.DEAUTHORIZED, self.Status.UNLINKED)
-
-    @property
     def refresh_expires_soon(self) -> bool:
         """Linked, and the refresh token expires within the keep-alive window."""
         expires = self.refresh_token_expires_at

@@ -24,6 +24,14 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _LOOPBACK_NAMES = {"localhost"}
 
 
+def url_origin(url: str) -> str:
+    """`scheme://host[:port]` of a URL, or "" for none: what a CSP source names."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class WayBackStatus(StrEnum):
     """How the customer's trip ended, as the platform reads it in `{status}`."""
 

@@ -5,9 +5,8 @@ Writes live in `services/`; these functions only read, and never call Sage.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import (
@@ -22,7 +21,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -30,13 +28,8 @@ from django.utils.translation import gettext_lazy as _
 from integrations import accounting
 from integrations.accounting import ApiVersion
 from integrations.audit.history import HISTORY_SIZE
-from integrations.connections.states import (
-    LIFECYCLE_KINDS,
-    ConnectionState,
-    LastEvent,
-    State,
-    connection_state,
-)
+from integrations.connections.selectors import company_state, last_event_annotations
+from integrations.connections.states import LIFECYCLE_KINDS, ConnectionState, State
 from integrations.models import (
     Company,
     Connection,
@@ -46,6 +39,7 @@ from integrations.models import (
     keepalive_deadline,
 )
 from portal.organizations.models import Organization
+from portal.public_urls import public_url
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -56,6 +50,9 @@ COMPANY_LIST_FIELDS = (
     "connection__last_refreshed_at",
     "connection__refresh_token_expires_at",
     "connection__last_error",
+    "connection__access_token_expires_at",  # held tokens: a business still to choose
+    "connection__business_name",  # "previously linked to …" after an unlink
+    "connection__country",
 )
 
 
@@ -289,53 +286,9 @@ def company_history(*, company: Company) -> QuerySet[HistoryEvent]:
     )
 
 
-def _last_event_fields(events: QuerySet[HistoryEvent]) -> dict[str, Subquery]:
-    """The newest of `events` (an OuterRef-filtered queryset), as annotations."""
-    newest = events.filter(kind__in=LIFECYCLE_KINDS).order_by("-created_at", "-pk")
-    return {
-        "last_kind": Subquery(newest.values("kind")[:1]),
-        "last_at": Subquery(newest.values("created_at")[:1]),
-        "last_details": Subquery(newest.values("details")[:1]),
-        "last_actor": Subquery(newest.values("actor__email")[:1]),
-    }
-
-
-def _last_event_of(annotated: Any) -> LastEvent | None:
-    if not getattr(annotated, "last_kind", None):
-        return None
-    return LastEvent(
-        kind=annotated.last_kind,
-        created_at=annotated.last_at,
-        details=annotated.last_details or {},
-        actor=annotated.last_actor or "",
-    )
-
-
-def company_state(company: Company) -> ConnectionState:
-    """The state of the company's connection, from it and its last lifecycle event."""
-    event = (
-        HistoryEvent.objects.for_company(company)
-        .filter(kind__in=LIFECYCLE_KINDS)
-        .select_related("actor")
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    last = (
-        LastEvent(
-            kind=event.kind,
-            created_at=event.created_at,
-            details=event.details,
-            actor=event.actor.email if event.actor else "",
-        )
-        if event
-        else None
-    )
-    return connection_state(getattr(company, "connection", None), last)
-
-
 def company_link_url(company: Company) -> str:
     """The link URL to send to the business customer: PORTAL_BASE_URL, never the Host header."""
-    return settings.PORTAL_BASE_URL + reverse("integrations:link", args=[company.link_token])
+    return public_url("integrations:link", company.link_token)
 
 
 class CompanyFilter(models.TextChoices):
@@ -413,7 +366,11 @@ def _state_in_sql() -> Case:
             connection__status=status.DEAUTHORIZED,
             then=Coalesce(Subquery(deauthorized_state), Value(State.TOKENS_REFUSED.value)),
         ),
-        When(~Q(connection__access_token=""), then=Value(State.CHOOSING_BUSINESS.value)),
+        # Tokens held (their expiry says so): a business to choose, as connection_state.
+        When(
+            connection__access_token_expires_at__isnull=False,
+            then=Value(State.CHOOSING_BUSINESS.value),
+        ),
         default=Coalesce(Subquery(pending_state), Value(State.WAITING.value)),
         output_field=models.CharField(),
     )
@@ -504,27 +461,11 @@ def company_list_page(companies) -> list[Company]:
         Company.objects.filter(pk__in=pks)
         .select_related("connection")
         .only(*COMPANY_LIST_FIELDS)
-        .annotate(**_last_event_fields(events)),
+        .annotate(**last_event_annotations(events)),
         select=True,
     )
     by_pk = {company.pk: company for company in found}
     return [by_pk[pk] for pk in pks]
-
-
-@dataclass(frozen=True)
-class Health:
-    warning: bool
-    refresh_expires_soon: bool
-    last_refresh_failed: bool
-
-
-def connection_health(connection: Connection | None) -> Health:
-    """Whether a connection needs attention: refresh token expiring soon, or a failed refresh."""
-    if connection is None:
-        return Health(False, False, False)
-    soon = connection.refresh_expires_soon
-    failed = bool(connection.last_error)
-    return Health(soon or failed, soon, failed)
 
 
 @dataclass(frozen=True)
@@ -533,38 +474,20 @@ class CompanyRow:
 
     name: str
     url: str
-    status: str  # the connection's status, for the badge's CSS class; "" without one
-    is_linked: bool
-    status_label: str
+    state: ConnectionState
+    # None after an unlink: the list says "previously linked" rather than a stale refresh.
     last_refreshed_at: datetime | None
-    warnings: list[str]
-    state: ConnectionState | None = None
 
 
 def company_list_rows(companies) -> list[CompanyRow]:
-    """Build the rows of one page of `companies_for_list`."""
+    """Build the rows of one page of `company_list_page`."""
     rows = []
     for company in companies:
         connection = getattr(company, "connection", None)
-        state = connection_state(connection, _last_event_of(company))
-        warnings = []
-        if state.state == State.LINKED and connection is not None:
-            if connection.refresh_expires_soon:
-                warnings.append(gettext("Authorization expires soon"))
-            if connection.last_error:
-                warnings.append(gettext("Last refresh failed"))
-        rows.append(
-            CompanyRow(
-                name=company.name,
-                url=company.get_absolute_url(),
-                status=connection.status if connection else "",
-                is_linked=connection is not None and connection.is_linked,
-                status_label=state.label,
-                last_refreshed_at=connection.last_refreshed_at if connection else None,
-                warnings=warnings,
-                state=state,
-            )
-        )
+        state = company_state(company)
+        unlinked = connection is None or state.state == State.UNLINKED
+        refreshed = None if connection is None or unlinked else connection.last_refreshed_at
+        rows.append(CompanyRow(company.name, company.get_absolute_url(), state, refreshed))
     return rows
 
 
@@ -597,10 +520,12 @@ def api_companies(
     `status`: a connection status; `search`: part of the name, or the whole external ID;
     `external_id`: exactly this external ID.
     """
+    events = HistoryEvent.objects.filter(company=OuterRef("pk"))
     companies = (
         Company.objects.for_org(organization)
         .select_related("connection")
         .defer("connection__access_token", "connection__refresh_token")
+        .annotate(**last_event_annotations(events))  # each company's state, in this query
     )
     if status:
         companies = companies.filter(connection__status=status)

@@ -105,7 +105,7 @@ TARGETS = {
     ),
     # The token refresh under its row lock (PostgreSQL runs the concurrent test).
     "refresh": Target(
-        "integrations/connections/lifecycle.py",
+        "integrations/connections/refresh.py",
         (
             "tests/services/test_refresh.py",
             "tests/services/test_keepalive.py",
@@ -114,7 +114,7 @@ TARGETS = {
             # A failed refresh told to the platform's webhooks, with Sage's error.
             "tests/services/test_webhook_events.py",
         ),
-        ("connection_refresh", "_locked", "check_usable", "_record_refresh_failure"),
+        ("connection_refresh", "locked_row", "check_usable", "_record_refresh_failure"),
     ),
     # The v3.0 request signer.
     "signing": Target(

@@ -423,6 +423,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ConnectionStatus": "integrations.models.Connection.Status",
+        "ConnectionState": "integrations.connections.states.State",
+        "WebhookDeliveryState": "integrations.webhooks.models.WebhookDelivery.State",
         "WebhookEventType": "integrations.webhooks.models.WebhookEvent",
     },
     "POSTPROCESSING_HOOKS": [

@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.urls import reverse
 
-from integrations.connections.lifecycle import TokenError, connection_refresh
+from integrations.connections.errors import TokenError
+from integrations.connections.refresh import connection_refresh
 from integrations.models import (
     Connection,
     CredentialSet,

@@ -13,11 +13,9 @@ import pytest
 from django.urls import reverse
 from django.views.debug import get_exception_reporter_class, get_exception_reporter_filter
 
-from integrations.connections.lifecycle import (
-    RefreshFailed,
-    connection_refresh,
-    connection_unlink,
-)
+from integrations.connections.errors import RefreshFailed
+from integrations.connections.lifecycle import connection_unlink
+from integrations.connections.refresh import connection_refresh
 from integrations.linking.session import BROWSER_KEY
 from integrations.models import (
     AuthorizationRequest,

@@ -5,7 +5,7 @@ and text fields take JSON strings only (`123` is not a name). Times are ISO 8601
 in UTC with a `Z`, everywhere.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,6 +21,8 @@ from integrations.companies.representation import (
     CompanyDataSerializer,
     UtcDateTimeField,
 )
+from integrations.connections.selectors import company_state, connection_state_of
+from integrations.connections.states import Action, ConnectionState, State, Warning
 from integrations.models import Company, Connection
 from integrations.redirect_urls import MAX_LENGTH as REDIRECT_URL_MAX_LENGTH
 from integrations.redirect_urls import validate_redirect_url
@@ -84,12 +86,33 @@ def _clean_text(value: str) -> str:
 
 
 class HealthSerializer(serializers.Serializer):
-    warning = serializers.BooleanField()
+    warning = serializers.BooleanField(help_text=_("Whether the connection needs attention."))
     refresh_expires_soon = serializers.BooleanField()
     last_refresh_failed = serializers.BooleanField()
 
 
+STATE_HELP = _(
+    "The connection's state, in the words the portal's pages use: not_linked, waiting, "
+    "choosing_business, cancelled, link_failed, linked, relink_requested, tokens_refused, "
+    "unlinked."
+)
+
+
+def _state[T: Company | Connection](
+    serializer: serializers.Serializer, obj: T, read: Callable[[T], ConnectionState]
+) -> ConnectionState:
+    """The one state answer for `obj`, worked out once per object and serializer."""
+    cache: dict[tuple[str, object], ConnectionState] = serializer.context.setdefault("_states", {})
+    key = (type(obj).__name__, obj.pk)
+    if key not in cache:
+        cache[key] = read(obj)
+    return cache[key]
+
+
 class ConnectionSerializer(StrictModelSerializer):
+    state = serializers.SerializerMethodField(help_text=STATE_HELP)
+    actions = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField()
     linked_at = serializers.SerializerMethodField()
     health = serializers.SerializerMethodField()
 
@@ -97,6 +120,9 @@ class ConnectionSerializer(StrictModelSerializer):
         model = Connection
         fields = [
             "status",
+            "state",
+            "actions",
+            "warnings",
             "api_version",
             "country",
             "business_id",
@@ -110,6 +136,23 @@ class ConnectionSerializer(StrictModelSerializer):
         ]
         read_only_fields = fields
 
+    def _answer(self, connection: Connection) -> ConnectionState:
+        return _state(self, connection, connection_state_of)
+
+    @extend_schema_field(serializers.ChoiceField(choices=State.choices))
+    def get_state(self, connection: Connection) -> str:
+        return self._answer(connection).state.value
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Action.choices)))
+    def get_actions(self, connection: Connection) -> list[str]:
+        """What fits the state (unlink: POST …/connection/unlink succeeds)."""
+        return sorted(a.value for a in self._answer(connection).actions)
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Warning.choices)))
+    def get_warnings(self, connection: Connection) -> list[str]:
+        """Why the connection needs attention; empty when it does not."""
+        return [w.value for w in self._answer(connection).warnings]
+
     @extend_schema_field(UtcDateTimeField(allow_null=True))
     def get_linked_at(self, connection: Connection) -> str | None:
         """When the connection was made (its record); null unless Linked."""
@@ -119,11 +162,11 @@ class ConnectionSerializer(StrictModelSerializer):
 
     @extend_schema_field(HealthSerializer)
     def get_health(self, connection: Connection) -> dict[str, bool]:
-        health = selectors.connection_health(connection)
+        answer = self._answer(connection)
         return {
-            "warning": health.warning,
-            "refresh_expires_soon": health.refresh_expires_soon,
-            "last_refresh_failed": health.last_refresh_failed,
+            "warning": answer.needs_attention,
+            "refresh_expires_soon": answer.refresh_expires_soon,
+            "last_refresh_failed": answer.last_refresh_failed,
         }
 
 
@@ -143,17 +186,19 @@ class CompanySerializer(StrictModelSerializer, CompanyDataSerializer):
         help_text=REDIRECT_URL_HELP,
     )
     link_url = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField(help_text=STATE_HELP)
 
     class Meta:
         model = Company
         read_only_fields = [
             "id",
             "connection_status",
+            "state",
             "link_expires_at",
             "created_at",
             "updated_at",
         ]
-        fields = [*COMPANY_FIELDS, "link_url"]
+        fields = [*COMPANY_FIELDS, "state", "link_url"]
 
     def validate_name(self, value: str) -> str:
         value = _clean_text(value)
@@ -181,6 +226,10 @@ class CompanySerializer(StrictModelSerializer, CompanyDataSerializer):
     def get_link_url(self, company: Company) -> str:
         """The URL to send the business customer to (valid until link_expires_at)."""
         return selectors.company_link_url(company)
+
+    @extend_schema_field(serializers.ChoiceField(choices=State.choices))
+    def get_state(self, company: Company) -> str:
+        return _state(self, company, company_state).state.value
 
 
 class CompanyUpdateSerializer(CompanySerializer):

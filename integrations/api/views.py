@@ -7,8 +7,6 @@ through the key's organization.
 from contextlib import AbstractContextManager
 from http import HTTPStatus
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -46,9 +44,12 @@ from integrations.api.throttling import rate_limit_headers
 from integrations.audit.history import acting_with_api_key
 from integrations.companies import services as company_service
 from integrations.connections import proxy as sage_proxy
-from integrations.connections.lifecycle import ConnectionBusy, TokenError, connection_unlink
+from integrations.connections.errors import ConnectionBusy, TokenError
+from integrations.connections.lifecycle import connection_unlink
+from integrations.connections.selectors import company_state
 from integrations.fields import unreadable_fields
 from integrations.models import Company, Connection, IdempotentRequest
+from portal.public_urls import public_url
 
 
 def problems(
@@ -190,10 +191,7 @@ class CompanyList(OrganizationView, GenericAPIView):
         return Response(
             CompanySerializer(company).data,
             status=HTTPStatus.CREATED,
-            headers={
-                "Location": settings.PORTAL_BASE_URL
-                + reverse("api:company_detail", kwargs={"pk": company.pk})
-            },
+            headers={"Location": public_url("api:company_detail", pk=company.pk)},
         )
 
 
@@ -293,13 +291,14 @@ class ConnectionUnlink(OrganizationView):
         ),
     )
     def post(self, request: Request, pk: int) -> Response:
-        connection = connection_of(company_of(request, pk))
+        company = company_of(request, pk)
+        connection = connection_of(company)
         if connection.status == Connection.Status.UNLINKED:
             revoked = selectors.connection_unlink_revoked(connection)
             return Response(
                 UnlinkSerializer({"status": Connection.Status.UNLINKED, "revoked": revoked}).data
             )
-        if not connection.can_unlink:
+        if not company_state(company).can_unlink:
             raise Conflict(_("This company is not linked."), code=Code.NOT_LINKED)
         result = connection_unlink(connection=connection, actor=None)
         return Response(
@@ -441,9 +440,7 @@ class SageProxy(OrganizationView):
             raise sage_error_problem(answer)
         body = answer.body
         if answer.links:
-            base = settings.PORTAL_BASE_URL + reverse(
-                "api:sage_proxy", kwargs={"pk": company.pk, "path": ""}
-            )
+            base = public_url("api:sage_proxy", pk=company.pk, path="")
             body = body | {k: base + v if v else None for k, v in answer.links.items()}
         headers = {"Retry-After": answer.retry_after} if answer.retry_after else None
         return Response(body, status=answer.status, headers=headers)

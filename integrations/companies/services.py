@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from integrations.audit.history import Actor, history_record
 from integrations.connections.lifecycle import UnlinkResult, connection_unlink
+from integrations.connections.states import Action, actions_of
 from integrations.models import Company, HistoryEvent, default_link_expiry, new_link_token
 from integrations.sync.retention import records_forget
 from integrations.webhooks.models import WebhookEvent
@@ -124,7 +125,7 @@ def company_delete(*, company: Company, actor: Actor) -> UnlinkResult | None:
     """
     connection = getattr(company, "connection", None)
     result = None
-    if connection is not None and connection.can_unlink:
+    if connection is not None and Action.UNLINK in actions_of(connection):
         result = connection_unlink(connection=connection, actor=actor)
     if connection is not None:
         records_forget(connection.pk)  # in batches, before the company's own deletion

@@ -16,6 +16,7 @@ from integrations.companies import services as service
 from integrations.companies.forms import CompanyForm, CompanySearchForm, ConfirmForm, LivePageForm
 from integrations.connections import lifecycle as connections
 from integrations.connections.live_data import LiveList, company_live_data, company_live_list
+from integrations.connections.selectors import company_state
 from integrations.fields import unreadable_fields
 from integrations.models import Company, Connection
 from portal.organizations.tenancy import admin_required, member_required
@@ -102,8 +103,7 @@ def company_detail(request, pk):
         "company": company,
         "connection": connection,
         "link_url": selectors.company_link_url(company),
-        "health": selectors.connection_health(connection),
-        "state": selectors.company_state(company),
+        "state": company_state(company),
         "history": selectors.company_history(company=company),
         "secrets_unreadable": unreadable,
         "rejected_at": (
@@ -151,7 +151,7 @@ def company_link_renew(request, pk):
 def connection_unlink(request, pk):
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
-    if connection is None or not selectors.company_state(company).can_unlink:
+    if connection is None or not company_state(company).can_unlink:
         messages.info(request, _("This company is not linked."))
         return redirect("integrations:company_detail", pk=company.pk)
     if request.method == "POST":

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from django.views.decorators.debug import sensitive_variables
 
 from integrations.accounting import AccountingClient, ApiAuth, accounting_slot
-from integrations.connections.lifecycle import check_usable, connection_refresh
+from integrations.connections.refresh import check_usable, connection_refresh
 from integrations.models import Connection
 
 

@@ -19,14 +19,13 @@ from enum import StrEnum
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext_noop
 
-from integrations.connections.lifecycle import (
+from integrations.connections.errors import (
     ConnectionBusy,
     RelinkRequired,
     TokenError,
     TokensNotSaved,
-    connection_record_error,
-    connection_refresh,
 )
+from integrations.connections.refresh import connection_record_error, connection_refresh
 from integrations.models import Connection
 
 logger = logging.getLogger(__name__)

@@ -24,8 +24,9 @@ from django.utils.translation import gettext
 from integrations import accounting
 from integrations.accounting import AccountingApiError, AccountingClient, ApiAuth, endpoints
 from integrations.connections.client import connection_client, connection_fixed_client
-from integrations.connections.lifecycle import RelinkRequired, TokenError, connection_refresh
+from integrations.connections.errors import RelinkRequired, TokenError
 from integrations.connections.live_data_cache import fresh_key, last_key
+from integrations.connections.refresh import connection_refresh
 from integrations.models import Connection
 
 T = TypeVar("T")

@@ -3,9 +3,10 @@
 import contextlib
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -18,11 +19,16 @@ from integrations.accounting import (
     list_businesses,
     oauth,
 )
-from integrations.audit.history import history_record
-from integrations.connections.lifecycle import AlreadyLinked, connection_link
+from integrations.connections.errors import AlreadyLinked
+from integrations.connections.link import (
+    connection_business_choose,
+    connection_link,
+    connection_link_failed,
+)
 from integrations.fields import unreadable_fields
 from integrations.linking.outcomes import (
     FAILURE_MESSAGES,
+    NOTICE_WORDING,
     PROVIDER_ERROR_NOTICES,
     TOKEN_ERROR_NOTICES,
     LinkFailure,
@@ -36,11 +42,11 @@ from integrations.models import (
     Company,
     Connection,
     CredentialSet,
-    HistoryEvent,
 )
 from integrations.redirect_urls import WayBackStatus
-from integrations.webhooks.models import WebhookEvent
-from integrations.webhooks.services import webhook_emit
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +72,43 @@ WAY_BACK_STATUS = {
 
 
 @dataclass(frozen=True)
+class LinkOutcome:
+    """How the trip to Sage ended, as the done page shows it (kept in the session)."""
+
+    result: Result
+    notice: Notice
+    company: str
+    token: str = ""  # the link URL's token while it can still be used: "Try again"
+    business: str = ""
+    organization: int = 0  # the organization that asked: its brand on the pages back
+    way_back: str = ""  # the platform's redirect URL, filled in: sent there instead
+
+    @property
+    def title(self) -> "StrOrPromise":
+        return NOTICE_WORDING[self.notice].title
+
+    @property
+    def message(self) -> str:
+        names = {"company": self.company, "business": self.business}
+        return NOTICE_WORDING[self.notice].message % names
+
+    @property
+    def success(self) -> bool:
+        return self.notice.success
+
+
+@dataclass(frozen=True)
+class BusinessChoice:
+    """The businesses the customer may pick from for the connection being linked."""
+
+    connection: str
+    businesses: tuple[tuple[str, str], ...]  # (id, name)
+    # Where the trip ends once linked, worked out at the callback: the business page's
+    # form may redirect there (its CSP names the origin) and reads nothing to know it.
+    way_back: str = ""
+
+
+@dataclass(frozen=True)
 class Outcome:
     result: Result
     company: Company
@@ -73,30 +116,46 @@ class Outcome:
     notice: Notice
     businesses: list[Business] = field(default_factory=list)
     way_back: str = ""  # the platform's redirect URL, filled in, or "" for our own page
+    linked_way_back: str = ""  # a business to choose: the way back once it is chosen
+
+    @property
+    def stored(self) -> LinkOutcome:
+        """What the view keeps in the session for the done page."""
+        company = self.company
+        return LinkOutcome(
+            result=self.result,
+            notice=self.notice,
+            company=company.name,
+            organization=company.organization_id,
+            # "Try again" with the current link URL, but never hand a renewed one to
+            # whoever came back with the old.
+            token=(
+                company.link_token
+                if company.link_is_valid and self.notice != Notice.LINK_REPLACED
+                else ""
+            ),
+            business=self.connection.business_name,
+            way_back=self.way_back,
+        )
+
+    @property
+    def choice(self) -> BusinessChoice | None:
+        """The businesses to pick from, when Sage listed several; None otherwise."""
+        if self.result != Result.CHOOSE_BUSINESS:
+            return None
+        businesses = tuple((b.id, b.name) for b in self.businesses)
+        return BusinessChoice(str(self.connection.pk), businesses, self.linked_way_back)
 
 
 def _fail(authorization: AuthorizationRequest, *, reason: LinkFailure) -> None:
     """Record a failed link: last_error set, history, nothing else touched."""
-    connection = authorization.connection
-    with transaction.atomic():
-        Connection.objects.filter(pk=connection.pk).update(
-            last_error=FAILURE_MESSAGES[reason],
-            last_error_code=f"link_{LinkFailure(reason).value}",
-            updated_at=timezone.now(),
-        )
-        history_record(
-            organization=connection.company.organization,
-            integration=authorization.credential_set.integration,
-            company=connection.company,
-            kind=HistoryEvent.Kind.LINK_FAILED,
-            details={"reason": LinkFailure(reason).value},
-        )
-        webhook_emit(
-            event=WebhookEvent.LINK_FAILED,
-            company=connection.company,
-            connection=connection,
-            reason=LinkFailure(reason).value,
-        )
+    connection_link_failed(
+        connection=authorization.connection,
+        integration=authorization.credential_set.integration,
+        reason=LinkFailure(reason).value,
+        message=FAILURE_MESSAGES[reason],
+        code=f"link_{LinkFailure(reason).value}",
+    )
 
 
 def _refusal(authorization: AuthorizationRequest) -> LinkFailure | None:
@@ -127,7 +186,9 @@ def _outcome(
     businesses: Iterable[Business] = (),
 ) -> Outcome:
     connection = authorization.connection
-    status = WAY_BACK_STATUS.get(result)
+    choosing = result == Result.CHOOSE_BUSINESS
+    # Worked out once: for the end of this trip, or for its end once a business is chosen.
+    status = WayBackStatus.LINKED if choosing else WAY_BACK_STATUS.get(result)
     way_back = (
         way_back_url(
             company=connection.company,
@@ -137,7 +198,33 @@ def _outcome(
         if status is not None
         else ""
     )
-    return Outcome(result, connection.company, connection, notice, list(businesses), way_back)
+    ending, later = ("", way_back) if choosing else (way_back, "")
+    return Outcome(result, connection.company, connection, notice, list(businesses), ending, later)
+
+
+def link_business_choose(
+    *, choice: BusinessChoice, business_id: str, outcome: LinkOutcome | None
+) -> LinkOutcome:
+    """Link the business the customer picked; return what the done page shows.
+
+    `business_id` is one of `choice.businesses` (the form checked it); `outcome` is the
+    one the callback stored. Raise ChoiceTooLate when the connection waits no more.
+    """
+    business = Business(id=business_id, name=dict(choice.businesses)[business_id])
+    connection = connection_business_choose(connection_id=choice.connection, business=business)
+    before = outcome or LinkOutcome(
+        result=Result.LINKED,
+        notice=Notice.LINKED,
+        company=connection.company.name,
+        organization=connection.company.organization_id,
+    )
+    return replace(
+        before,
+        result=Result.LINKED,
+        notice=Notice.linked(business.name),
+        business=business.name,
+        way_back=choice.way_back,
+    )
 
 
 @sensitive_variables("params", "tokens")

@@ -1,11 +1,73 @@
-"""How a trip to Sage can end: why a link failed, and what the customer reads then."""
+"""How a trip to Sage can end: why a link URL cannot be used, why a link failed, and what
+the customer reads then."""
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from integrations.linking.services import Wording
+from integrations.models import Company
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+class Wording(NamedTuple):
+    """What a link page says: its heading and its message (translated when shown)."""
+
+    title: "StrOrPromise"
+    message: "StrOrPromise"
+
+
+class Unavailable(StrEnum):
+    """Why a link URL cannot be used."""
+
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    DISABLED = "disabled"
+    LINKED = "linked"
+    TOO_MANY = "too_many"  # too many starts for this link URL or from this address
+
+
+_CANNOT_BE_USED = _("This link cannot be used")
+UNAVAILABLE_WORDING = {
+    Unavailable.UNKNOWN: Wording(
+        _CANNOT_BE_USED,
+        _(
+            "This link is not valid. Check that you copied it completely, "
+            "or ask the company that sent it to you for a new one."
+        ),
+    ),
+    Unavailable.EXPIRED: Wording(
+        _CANNOT_BE_USED,
+        _("This link has expired. Ask the company that sent it to you for a new one."),
+    ),
+    Unavailable.DISABLED: Wording(
+        _CANNOT_BE_USED,
+        _(
+            "This integration is not available for linking at the moment. "
+            "Please contact the company that sent you this link."
+        ),
+    ),
+    Unavailable.LINKED: Wording(
+        _CANNOT_BE_USED,
+        _("This company is already linked to Sage. There is nothing more to do."),
+    ),
+    Unavailable.TOO_MANY: Wording(
+        _("Too many attempts"),
+        _("This link was used too often just now. Wait a few minutes, then try again."),
+    ),
+}
+
+
+class LinkUnavailable(Exception):
+    """The link URL cannot be used, for `reason`; `company` when its link URL was found."""
+
+    def __init__(self, reason: Unavailable, company: Company | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.company = company
 
 
 class LinkFailure(StrEnum):

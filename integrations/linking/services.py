@@ -1,131 +1,34 @@
-"""Linking a company: its link URL, the pages before Sage, and the callback's state check."""
+"""Linking a company: the start of a trip to Sage, and the callback's state check.
+
+What the pages before Sage read is in `linking.selectors`."""
 
 import hashlib
 import hmac
 import secrets
-from enum import StrEnum
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from integrations.accounting import countries_for, oauth
-from integrations.models import AuthorizationRequest, Company, Connection, Integration
+from integrations.accounting import oauth
+from integrations.connections.link import connection_for_trip
+from integrations.linking.outcomes import LinkUnavailable, Unavailable
+from integrations.linking.selectors import link_integration
+from integrations.models import AuthorizationRequest, Company, Connection
+from portal.public_urls import public_url
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
-
-    from integrations.models import CredentialSet  # annotations only
+    pass  # annotations only
 
 
 def callback_url() -> str:
     """The redirect URI to register with Sage: built from PORTAL_BASE_URL, never the Host header."""
-    base_url: str = settings.PORTAL_BASE_URL
-    return base_url + reverse("integrations:oauth_callback")
-
-
-class Wording(NamedTuple):
-    """What a link page says: its heading and its message (translated when shown)."""
-
-    title: "StrOrPromise"
-    message: "StrOrPromise"
-
-
-class Unavailable(StrEnum):
-    """Why a link URL cannot be used."""
-
-    UNKNOWN = "unknown"
-    EXPIRED = "expired"
-    DISABLED = "disabled"
-    LINKED = "linked"
-    TOO_MANY = "too_many"  # too many starts for this link URL or from this address
-
-
-_CANNOT_BE_USED = _("This link cannot be used")
-UNAVAILABLE_WORDING = {
-    Unavailable.UNKNOWN: Wording(
-        _CANNOT_BE_USED,
-        _(
-            "This link is not valid. Check that you copied it completely, "
-            "or ask the company that sent it to you for a new one."
-        ),
-    ),
-    Unavailable.EXPIRED: Wording(
-        _CANNOT_BE_USED,
-        _("This link has expired. Ask the company that sent it to you for a new one."),
-    ),
-    Unavailable.DISABLED: Wording(
-        _CANNOT_BE_USED,
-        _(
-            "This integration is not available for linking at the moment. "
-            "Please contact the company that sent you this link."
-        ),
-    ),
-    Unavailable.LINKED: Wording(
-        _CANNOT_BE_USED,
-        _("This company is already linked to Sage. There is nothing more to do."),
-    ),
-    Unavailable.TOO_MANY: Wording(
-        _("Too many attempts"),
-        _("This link was used too often just now. Wait a few minutes, then try again."),
-    ),
-}
-
-
-class LinkUnavailable(Exception):
-    """The link URL cannot be used, for `reason`; `company` when its link URL was found."""
-
-    def __init__(self, reason: Unavailable, company: Company | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.company = company
+    return public_url("integrations:oauth_callback")
 
 
 class BadState(Exception):
     """The callback's state is missing, unknown, used, expired or from another browser."""
-
-
-def company_for_link_token(*, token: str) -> Company:
-    """Return the company of a link token, or raise LinkUnavailable (unknown or expired)."""
-    if len(token) > 64 or "\x00" in token:  # never a token; PostgreSQL refuses NUL
-        raise LinkUnavailable(Unavailable.UNKNOWN)
-    company = (
-        Company.objects.select_related("organization", "connection").filter(link_token=token)
-    ).first()
-    if company is None:
-        raise LinkUnavailable(Unavailable.UNKNOWN)
-    if not company.link_is_valid:
-        raise LinkUnavailable(Unavailable.EXPIRED, company)
-    return company
-
-
-def _usable(integration: Integration) -> "CredentialSet | None":
-    chosen = integration.chosen_credential_set()
-    return chosen if integration.enabled and chosen and chosen.is_complete else None
-
-
-def link_integrations(*, company: Company) -> list[Integration]:
-    """Return the integrations this company can link with now."""
-    integrations = Integration.objects.for_org(company.organization).enabled()
-    return [i for i in integrations.prefetch_related("credential_sets") if _usable(i)]
-
-
-def link_integration(*, company: Company, platform: str) -> tuple[Integration, "CredentialSet"]:
-    """Return an enabled integration and the set new links use, or raise LinkUnavailable."""
-    integration = (
-        Integration.objects.for_org(company.organization)
-        .filter(platform=platform)
-        .prefetch_related("credential_sets")
-        .first()
-    )
-    credential_set = _usable(integration) if integration else None
-    if integration is None or credential_set is None:
-        raise LinkUnavailable(Unavailable.DISABLED, company)
-    return integration, credential_set
 
 
 def link_token_hash(token: str) -> str:
@@ -144,24 +47,25 @@ class CountryNotOffered(Exception):
 
 @sensitive_variables("verifier", "browser_secret")
 @transaction.atomic
-def link_start(*, company: Company, platform: str, country: str, browser_secret: str) -> str:
-    """Create the authorization request for this browser; return Sage's authorize URL."""
+def link_start(
+    *, company: Company, platform: str, country: str, offered_version: str, browser_secret: str
+) -> str:
+    """Create the authorization request for this browser; return Sage's authorize URL.
+
+    `country` is one of the countries offered for `offered_version` (the country form
+    checked it against the list it showed): the list is not worked out again here.
+    """
     company = Company.objects.select_for_update().select_related("organization").get(pk=company.pk)
     if not company.link_is_valid:
         raise LinkUnavailable(Unavailable.EXPIRED)
     integration, credential_set = link_integration(company=company, platform=platform)
-    if country not in {c.code for c in countries_for(credential_set.api_version)}:
+    if credential_set.api_version != offered_version:
         # The admin switched the credential type while the customer chose a flag.
         raise CountryNotOffered(country)
-    connection = Connection.objects.filter(company=company).first()
-    if connection is None:
-        connection = Connection.objects.create(
-            company=company,
-            integration=integration,
-            credential_set=credential_set,
-            api_version=credential_set.api_version,
-        )
-    elif connection.status == Connection.Status.LINKED:
+    connection = connection_for_trip(
+        company=company, integration=integration, credential_set=credential_set
+    )
+    if connection.status == Connection.Status.LINKED:
         raise LinkUnavailable(Unavailable.LINKED)
     verifier, challenge = oauth.pkce_pair()
     state = secrets.token_urlsafe(32)

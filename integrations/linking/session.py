@@ -1,17 +1,15 @@
 """The link flow's state in the customer's session: the browser secret, the outcome, the choice.
 
+The outcome and the choice are what the link services return (`services.link_callback`).
+
 Like allauth's statekit: views stash and pop typed values, never build session dicts.
 """
 
 import secrets
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from dataclasses import asdict
 
-from integrations.linking.callback import Result
-from integrations.linking.outcomes import NOTICE_WORDING, Notice
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+from integrations.linking.callback import BusinessChoice, LinkOutcome, Result
+from integrations.linking.outcomes import Notice
 
 BROWSER_KEY = "sage_link_browser"
 OUTCOME_KEY = "sage_link_outcome"
@@ -25,32 +23,6 @@ def browser_secret(request) -> str:
 
 def peek_browser_secret(request) -> str | None:
     return request.session.get(BROWSER_KEY)
-
-
-@dataclass(frozen=True)
-class LinkOutcome:
-    """How the trip to Sage ended, as the done page shows it."""
-
-    result: Result
-    notice: Notice
-    company: str
-    token: str = ""  # the link URL's token while it can still be used: "Try again"
-    business: str = ""
-    organization: int = 0  # the organization that asked: its brand on the pages back
-    way_back: str = ""  # the platform's redirect URL, filled in: sent there instead
-
-    @property
-    def title(self) -> "StrOrPromise":
-        return NOTICE_WORDING[self.notice].title
-
-    @property
-    def message(self) -> str:
-        names = {"company": self.company, "business": self.business}
-        return NOTICE_WORDING[self.notice].message % names
-
-    @property
-    def success(self) -> bool:
-        return self.notice.success
 
 
 def stash_outcome(request, outcome: LinkOutcome) -> None:
@@ -74,18 +46,11 @@ def peek_outcome(request) -> LinkOutcome | None:
         return None
 
 
-@dataclass(frozen=True)
-class BusinessChoice:
-    """The businesses the customer may pick from for the connection being linked."""
-
-    connection: str
-    businesses: tuple[tuple[str, str], ...]  # (id, name)
-
-
 def stash_choice(request, choice: BusinessChoice) -> None:
     request.session[CHOICE_KEY] = {
         "connection": choice.connection,
         "businesses": [list(b) for b in choice.businesses],
+        "way_back": choice.way_back,
     }
 
 
@@ -93,7 +58,11 @@ def peek_choice(request) -> BusinessChoice | None:
     stashed = request.session.get(CHOICE_KEY)
     try:
         businesses = tuple((str(i), str(n)) for i, n in stashed["businesses"])
-        return BusinessChoice(connection=str(stashed["connection"]), businesses=businesses)
+        return BusinessChoice(
+            connection=str(stashed["connection"]),
+            businesses=businesses,
+            way_back=str(stashed.get("way_back", "")),
+        )
     except (KeyError, TypeError, ValueError):
         return None
 

@@ -1,9 +1,7 @@
 """The business customer's pages (no login): link URL, country, Sage callback, business choice."""
 
-from dataclasses import replace
 from functools import wraps
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 from allauth.core import ratelimit
 from django.conf import settings
@@ -17,20 +15,18 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
 from integrations import accounting
-from integrations.accounting import UNSUPPORTED_REGIONS, Business, endpoints
+from integrations.accounting import UNSUPPORTED_REGIONS, endpoints
 from integrations.branding.selectors import brand_organization
-from integrations.connections import lifecycle as connections
+from integrations.connections import errors as connection_errors
 from integrations.linking import callback as link_callback
+from integrations.linking import selectors as link_reads
 from integrations.linking import services as linking
 from integrations.linking import session as link_session
-from integrations.linking import way_back
-from integrations.linking.callback import Result
+from integrations.linking.callback import LinkOutcome, Result
 from integrations.linking.forms import BusinessForm, CountryForm
-from integrations.linking.outcomes import Notice
-from integrations.linking.services import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
-from integrations.linking.session import BusinessChoice, LinkOutcome
+from integrations.linking.outcomes import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
 from integrations.models import Connection, Integration
-from integrations.redirect_urls import WayBackStatus
+from integrations.redirect_urls import url_origin
 
 # allauth's rate limiter (the shared cache, the client address behind
 # ALLAUTH_TRUSTED_PROXY_COUNT proxies); the rates are in ACCOUNT_RATE_LIMITS.
@@ -75,8 +71,8 @@ def form_to_sage(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        parts = urlsplit(endpoints.authorize_url())
-        return _form_action_to(f"{parts.scheme}://{parts.netloc}", view, request, *args, **kwargs)
+        origin = url_origin(endpoints.authorize_url())
+        return _form_action_to(origin, view, request, *args, **kwargs)
 
     return wrapper
 
@@ -87,7 +83,7 @@ def form_to_way_back(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         choice = link_session.peek_choice(request)
-        origin = way_back.way_back_origin(connection_id=choice.connection) if choice else ""
+        origin = url_origin(choice.way_back) if choice else ""
         return _form_action_to(origin, view, request, *args, **kwargs)
 
     return wrapper
@@ -122,7 +118,7 @@ def _bad_state(request, context=None):
 @never_cache
 def link_integrations(request, token):
     try:
-        company = linking.company_for_link_token(token=token)
+        company = link_reads.company_for_link_token(token=token)
     except LinkUnavailable as exc:
         return _unavailable(request, exc.reason, exc.company)
     connection = getattr(company, "connection", None)
@@ -132,7 +128,7 @@ def link_integrations(request, token):
         "organization": company.organization,
         "already_linked": status == Connection.Status.LINKED,
         "relinking": status in (Connection.Status.DEAUTHORIZED, Connection.Status.UNLINKED),
-        "integrations": linking.link_integrations(company=company),
+        "integrations": link_reads.link_integrations(company=company),
         "token": token,
     }
     return _render(request, "link/choose_integration.html", context)
@@ -145,8 +141,10 @@ def link_country(request, token, platform):
     if platform not in Integration.Platform.values:
         raise Http404
     try:
-        company = linking.company_for_link_token(token=token)
-        _integration, credential_set = linking.link_integration(company=company, platform=platform)
+        company = link_reads.company_for_link_token(token=token)
+        _integration, credential_set = link_reads.link_integration(
+            company=company, platform=platform
+        )
     except LinkUnavailable as exc:
         return _unavailable(request, exc.reason, exc.company)
     connection = getattr(company, "connection", None)
@@ -162,6 +160,7 @@ def link_country(request, token, platform):
                 company=company,
                 platform=platform,
                 country=form.cleaned_data["country"],
+                offered_version=credential_set.api_version,
                 browser_secret=link_session.browser_secret(request),
             )
         except LinkUnavailable as exc:
@@ -200,29 +199,9 @@ def oauth_callback(request):
         # this page leaves out the language switch form.
         return _bad_state(request, {"hide_language_switch": True})
     outcome = link_callback.link_complete(authorization=authorization, params=request.GET)
-    company = outcome.company
-    link_session.stash_outcome(
-        request,
-        LinkOutcome(
-            result=outcome.result,
-            notice=outcome.notice,
-            company=company.name,
-            organization=company.organization_id,
-            # "Try again" with the current link URL, but never hand a renewed one to
-            # whoever came back with the old.
-            token=(
-                company.link_token
-                if company.link_is_valid and outcome.notice != Notice.LINK_REPLACED
-                else ""
-            ),
-            business=outcome.connection.business_name,
-            way_back=outcome.way_back,
-        ),
-    )
-    if outcome.result == Result.CHOOSE_BUSINESS:
-        businesses = tuple((b.id, b.name) for b in outcome.businesses)
-        choice = BusinessChoice(connection=str(outcome.connection.pk), businesses=businesses)
-        link_session.stash_choice(request, choice)
+    link_session.stash_outcome(request, outcome.stored)
+    if outcome.choice is not None:
+        link_session.stash_choice(request, outcome.choice)
         return redirect("integrations:link_business")
     return redirect("integrations:link_done")
 
@@ -237,32 +216,13 @@ def link_business(request):
     form = BusinessForm(request.POST or None, businesses=list(choice.businesses))
     outcome = link_session.peek_outcome(request)
     if request.method == "POST" and form.is_valid():
-        chosen = form.cleaned_data["business"]
-        business = Business(id=chosen, name=dict(choice.businesses)[chosen])
         link_session.pop_choice(request)
         try:
-            connection = connections.connection_business_choose(
-                connection_id=choice.connection, business=business
+            linked = link_callback.link_business_choose(
+                choice=choice, business_id=form.cleaned_data["business"], outcome=outcome
             )
-        except LinkUnavailable:
+        except connection_errors.ChoiceTooLate:
             return _bad_state(request)
-        outcome = outcome or LinkOutcome(
-            result=Result.LINKED,
-            notice=Notice.LINKED,
-            company=connection.company.name,
-            organization=connection.company.organization_id,
-        )
-        linked = replace(
-            outcome,
-            result=Result.LINKED,
-            notice=Notice.linked(business.name),
-            business=business.name,
-            way_back=way_back.way_back_url(
-                company=connection.company,
-                integration=connection.integration,
-                status=WayBackStatus.LINKED,
-            ),
-        )
         link_session.stash_outcome(request, linked)
         return redirect("integrations:link_done")
     status = HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK

@@ -1,14 +1,12 @@
 """The way back to the platform after a link: its redirect URL, set and filled in."""
 
 import logging
-import uuid
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from integrations.audit.history import Actor, history_record
-from integrations.models import Company, Connection, HistoryEvent, Integration
+from integrations.models import Company, HistoryEvent, Integration
 from integrations.redirect_urls import (
     WayBackStatus,
     redirect_url_fill,
@@ -58,19 +56,3 @@ def way_back_url(*, company: Company, integration: Integration, status: WayBackS
     return redirect_url_fill(
         template, company_id=company.pk, external_id=company.external_id or "", status=status
     )
-
-
-def way_back_origin(*, connection_id: uuid.UUID | str) -> str:
-    """The origin of the connection's way back ("" when none): a form may redirect there."""
-    connection = (
-        Connection.objects.select_related("company", "integration").filter(pk=connection_id).first()
-    )
-    if connection is None:
-        return ""
-    url = way_back_url(
-        company=connection.company,
-        integration=connection.integration,
-        status=WayBackStatus.LINKED,
-    )
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if url else ""

@@ -100,11 +100,12 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Actor) -> None:
     endpoint.delete()
 
 
-def _connection_data(connection: Connection) -> dict[str, Any]:
+def _connection_data(connection: Connection, state: str) -> dict[str, Any]:
     refreshed = connection.last_refreshed_at
     return {
         "id": str(connection.pk),
         "status": connection.status,
+        "state": state,  # the word of the portal's pages and the API (connections.states.State)
         "api_version": connection.api_version,
         "country": connection.country,
         "business_id": connection.business_id,
@@ -132,6 +133,7 @@ def webhook_emit(
     event: WebhookEvent,
     company: Company,
     connection: Connection | None = None,
+    state: str = "",
     **details: Any,
 ) -> list[WebhookDelivery]:
     """Record `event` (numbered in the company's sequence, kept for the events feed) and
@@ -139,11 +141,12 @@ def webhook_emit(
 
     Call it in the transaction that makes the change: the event, its number and the
     deliveries are written with it, and the deliveries enqueued after it commits.
-    `details` (e.g. reason="access_denied") go into `data` beside the company.
+    `details` (e.g. reason="access_denied") go into `data` beside the company; `state`
+    (the connection's state after the change) into `data["connection"]`.
     """
     data: dict[str, Any] = {"company": company_data(company)}
     if connection is not None:
-        data["connection"] = _connection_data(connection)
+        data["connection"] = _connection_data(connection, state)
     data.update(details)
     sequence = _next_sequence(company)
     payload = webhook_payload(event.value, data, sequence=sequence)

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -25,6 +24,7 @@ from django.views.decorators.debug import sensitive_variables
 from integrations.audit.history import Actor, history_record
 from integrations.models import HistoryEvent
 from portal.organizations.models import Invitation, Membership, Organization, invitation_token_hash
+from portal.public_urls import public_url
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User  # User: AUTH_USER_MODEL
@@ -74,7 +74,7 @@ def sent_words(sent: Sent, *, again: bool = False) -> str:
 
 
 def invitation_url(token: str) -> str:
-    return f"{settings.PORTAL_BASE_URL}{reverse('integrations:invitation_open', args=[token])}"
+    return public_url("integrations:invitation_open", token)
 
 
 @sensitive_variables("token")

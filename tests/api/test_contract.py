@@ -213,7 +213,7 @@ def test_times_are_utc_with_z_whatever_the_reader_zone(api_a, org_a, make_compan
 def test_connection_carries_last_error_code(
     api_a, org_a, make_company, make_connection, setup_sage
 ):
-    from integrations.connections.lifecycle import connection_deauthorize
+    from integrations.connections.refresh import connection_deauthorize
     from integrations.models import HistoryEvent
 
     _integration, credential_set = setup_sage(org_a)

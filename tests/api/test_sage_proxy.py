@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from integrations import crypto
-from integrations.connections.lifecycle import connection_deauthorize
+from integrations.connections.refresh import connection_deauthorize
 from integrations.models import Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
 from tests.concurrency import run_at_once

@@ -89,7 +89,8 @@ def test_each_state_in_the_readers_words_with_the_actions_that_fit(
         )
 
     assert company_page("linked").count() == 1  # linked: Unlink is offered
-    assert company_page("waiting").count() == 0  # never linked: nothing to unlink
+    # PendingAuth → Unlinked is in the transition table: offered here as by the API.
+    assert company_page("waiting").count() == 1
     expect(page.get_by_text(waiting).first).to_be_visible()
     company_page("support")
     expect(page.get_by_text(support).first).to_be_visible()

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.connections.lifecycle import connection_refresh
+from integrations.connections.refresh import connection_refresh
 from integrations.models import Connection
 from integrations.sage.oauth import MAX_LIFETIME, token_lifetime
 from tests.link_flow import expire_access_token

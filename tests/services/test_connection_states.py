@@ -1,22 +1,23 @@
-"""The one table of a connection's states: words, health and actions, from status and last event."""
+"""The one answer about a connection's state: its word, sentence, actions and warnings."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from integrations.connections.states import (
-    STATES,
     Action,
-    Health,
     LastEvent,
     State,
+    Warning,
     connection_state,
+    event_state,
 )
 from integrations.models import Connection, HistoryEvent
 
 S, K = Connection.Status, HistoryEvent.Kind
 WHEN = datetime(2026, 11, 30, 17, 14, tzinfo=UTC)
+HELD = {"access_token_expires_at": WHEN}  # tokens held: their expiry says so, unread
 
 
 def event(kind, **details):
@@ -30,54 +31,119 @@ BY_SUPPORT = event(K.MARKED_FOR_RELINK, reason="support")
 NOTED = event(K.MARKED_FOR_RELINK, reason="support", note="Ticket 42: 100% sure")
 CLIENT_ID_CHANGED = event(K.MARKED_FOR_RELINK, reason="client_id_changed")
 REFUSED = event(K.DEAUTHORIZED, reason="invalid_grant")
+SEND, RENEW, UNLINK, MARK = (
+    Action.SEND_LINK_URL,
+    Action.RENEW_LINK_URL,
+    Action.UNLINK,
+    Action.MARK_FOR_RELINK,
+)
+ANY = {SEND, RENEW, UNLINK, MARK}  # PendingAuth may go anywhere
+AGAIN = {SEND, RENEW, UNLINK}  # Deauthorized: link again or unlink
 
 
 @pytest.mark.parametrize(
-    ("status", "tokens", "last", "state", "words"),
+    ("status", "columns", "last", "state", "words", "actions"),
     [
-        (None, False, None, State.NOT_LINKED, "Not linked yet"),
-        (S.PENDING_AUTH, False, None, State.WAITING, "Waiting for the customer"),
-        (S.PENDING_AUTH, True, None, State.CHOOSING_BUSINESS, "business choice"),
-        (S.PENDING_AUTH, False, DENIED, State.CANCELLED, "Customer cancelled on"),
-        (S.PENDING_AUTH, False, LINK_FAILED, State.LINK_FAILED, "Link failed on"),
-        (S.LINKED, True, event(K.LINKED), State.LINKED, "Linked"),
-        (S.DEAUTHORIZED, False, BY_SUPPORT, State.RELINK_REQUESTED, "Relink requested: by support"),
+        (None, {}, None, State.NOT_LINKED, "Not linked yet", {SEND, RENEW}),
+        (S.PENDING_AUTH, {}, None, State.WAITING, "Waiting for the customer", ANY),
+        (S.PENDING_AUTH, HELD, None, State.CHOOSING_BUSINESS, "business choice", ANY),
+        (S.PENDING_AUTH, {}, DENIED, State.CANCELLED, "Customer cancelled on", ANY),
+        (S.PENDING_AUTH, {}, LINK_FAILED, State.LINK_FAILED, "Link failed on", ANY),
+        (S.LINKED, HELD, event(K.LINKED), State.LINKED, "Linked", {RENEW, UNLINK, MARK}),
         (
             S.DEAUTHORIZED,
-            False,
+            {},
+            BY_SUPPORT,
+            State.RELINK_REQUESTED,
+            "Relink requested: by support",
+            AGAIN,
+        ),
+        (
+            S.DEAUTHORIZED,
+            {},
             NOTED,
             State.RELINK_REQUESTED,
             "Relink requested by support: Ticket 42: 100% sure",
+            AGAIN,
         ),
-        (S.DEAUTHORIZED, False, CLIENT_ID_CHANGED, State.RELINK_REQUESTED, "client ID changed"),
-        (S.DEAUTHORIZED, False, REFUSED, State.TOKENS_REFUSED, "Sage refused the tokens"),
-        (S.UNLINKED, False, event(K.UNLINKED), State.UNLINKED, "Unlinked by admin@acme.example"),
+        (S.DEAUTHORIZED, {}, CLIENT_ID_CHANGED, State.RELINK_REQUESTED, "client ID changed", AGAIN),
+        (S.DEAUTHORIZED, {}, REFUSED, State.TOKENS_REFUSED, "Sage refused the tokens", AGAIN),
+        (
+            S.UNLINKED,
+            {},
+            event(K.UNLINKED),
+            State.UNLINKED,
+            "Unlinked by admin@acme.example",
+            {SEND, RENEW},
+        ),
     ],
 )
-def test_each_state_has_its_words_health_and_actions(status, tokens, last, state, words):
-    connection = None
-    if status is not None:
-        connection = Connection(status=status, access_token="access" if tokens else "")
+def test_each_state_has_its_sentence_and_the_actions_the_table_allows(
+    status, columns, last, state, words, actions
+):
+    connection = None if status is None else Connection(status=status, **columns)
     with translation.override("en"):
-        result = connection_state(connection, last)
-    assert result.state == state
-    assert words in result.label
-    assert (result.health, result.actions) == (STATES[state].health, STATES[state].actions)
+        answer = connection_state(connection, last)
+    assert answer.state == state
+    assert words in answer.detail
+    assert answer.actions == actions
 
 
-def test_the_table_offers_unlink_only_where_there_is_a_link_to_undo():
-    unlinkable = {state for state, info in STATES.items() if Action.UNLINK in info.actions}
-    assert unlinkable == {State.LINKED, State.RELINK_REQUESTED, State.TOKENS_REFUSED}
+@pytest.mark.parametrize("status", list(S))
+def test_unlink_is_offered_exactly_where_the_transition_table_allows_it(status):
+    connection = Connection(status=status)
+    answer = connection_state(connection, None)
+    assert answer.can_unlink is connection.can_move_to(S.UNLINKED)
+    assert answer.send_link_url is connection.can_move_to(S.PENDING_AUTH)
+    assert answer.can_mark_for_relink is connection.can_move_to(S.DEAUTHORIZED)
 
 
 def test_only_states_someone_must_act_on_need_attention():
-    attention = {state for state, info in STATES.items() if info.health == Health.ATTENTION}
+    cases = {
+        State.LINK_FAILED: (Connection(status=S.PENDING_AUTH), LINK_FAILED),
+        State.RELINK_REQUESTED: (Connection(status=S.DEAUTHORIZED), BY_SUPPORT),
+        State.TOKENS_REFUSED: (Connection(status=S.DEAUTHORIZED), REFUSED),
+        State.CANCELLED: (Connection(status=S.PENDING_AUTH), DENIED),
+        State.WAITING: (Connection(status=S.PENDING_AUTH), None),
+        State.UNLINKED: (Connection(status=S.UNLINKED), None),
+        State.LINKED: (Connection(status=S.LINKED), None),
+    }
+    attention = {state for state, args in cases.items() if connection_state(*args).needs_attention}
     assert attention == {State.LINK_FAILED, State.RELINK_REQUESTED, State.TOKENS_REFUSED}
 
 
-def test_every_state_is_worded_in_french():
-    for state in State:
-        with translation.override("en"):
-            english = str(STATES[state].label)
-        with translation.override("fr"):
-            assert str(STATES[state].label) != english, state
+def test_a_linked_connection_warns_of_an_expiring_authorization_and_a_failed_refresh():
+    soon = timezone.now() + timedelta(days=1)
+    expiring = Connection(status=S.LINKED, refresh_token_expires_at=soon)
+    failing = Connection(status=S.LINKED, last_error="Sage could not be reached.")
+    assert connection_state(expiring, None).warnings == (Warning.REFRESH_EXPIRES_SOON,)
+    assert connection_state(failing, None).warnings == (Warning.LAST_REFRESH_FAILED,)
+    # A cancel leaves last_error set: it is not a failed refresh.
+    cancelled = Connection(status=S.PENDING_AUTH, last_error="The customer cancelled.")
+    assert connection_state(cancelled, DENIED).warnings == ()
+
+
+def test_an_unlinked_connection_names_the_business_it_was_linked_to():
+    gone = Connection(status=S.UNLINKED, business_name="Bakery SARL")
+    assert connection_state(gone, event(K.UNLINKED)).previously_linked_to == "Bakery SARL"
+    linked = Connection(status=S.LINKED, business_name="Bakery SARL")
+    assert connection_state(linked, None).previously_linked_to == ""
+
+
+def test_a_lifecycle_event_reads_as_the_state_it_led_to():
+    assert event_state(K.LINK_FAILED, {"reason": "access_denied"}) == State.CANCELLED
+    assert event_state(K.LINK_FAILED, {"reason": "invalid_grant"}) == State.LINK_FAILED
+    assert event_state(K.LINKED, {}) == State.LINKED
+    assert event_state(K.MARKED_FOR_RELINK, {}) == State.RELINK_REQUESTED
+    assert event_state(K.DEAUTHORIZED, {}) == State.TOKENS_REFUSED
+    assert event_state(K.UNLINKED, {}) == State.UNLINKED
+    assert event_state(K.REFRESHED, {}) is None
+
+
+def test_every_word_and_sentence_is_in_french():
+    for choices in (State, Action, Warning):
+        for member in choices:
+            with translation.override("en"):
+                english = str(member.label)
+            with translation.override("fr"):
+                assert str(member.label) != english, member

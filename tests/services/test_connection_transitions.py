@@ -2,7 +2,8 @@
 
 import pytest
 
-from integrations.connections.lifecycle import connection_deauthorize, connection_mark_for_relink
+from integrations.connections.lifecycle import connection_mark_for_relink
+from integrations.connections.refresh import connection_deauthorize
 from integrations.models import Connection, HistoryEvent, TransitionNotAllowed
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from integrations.connections.errors import TOKENS_NOT_SAVED
 from integrations.connections.keepalive import NOT_PROCESSED
-from integrations.connections.lifecycle import TOKENS_NOT_SAVED
 from integrations.fields import Ciphertext
 from integrations.models import Connection, HistoryEvent
 from integrations.tasks import keepalive_pass

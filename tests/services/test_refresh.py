@@ -7,14 +7,13 @@ import pytest
 from django.utils import timezone
 
 from integrations.connections.client import connection_client, connection_ensure_fresh
-from integrations.connections.lifecycle import (
+from integrations.connections.errors import (
     REFRESH_REFUSED,
     REFRESH_UNAVAILABLE,
     RefreshFailed,
     RelinkRequired,
-    connection_deauthorize,
-    connection_refresh,
 )
+from integrations.connections.refresh import connection_deauthorize, connection_refresh
 from integrations.models import Connection, HistoryEvent
 from tests.concurrency import run_at_once
 from tests.db_faults import needs_postgres

@@ -16,7 +16,8 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from integrations.connections import lifecycle as connections
+from integrations.connections import errors as connection_errors
+from integrations.connections import refresh as connections
 from integrations.connections.client import connection_client
 from integrations.connections.live_data import LiveState, company_live_data
 from integrations.models import Connection, HistoryEvent
@@ -69,11 +70,11 @@ def test_tokens_that_cannot_be_saved_are_recorded_logged_and_mailed_without_a_to
 
     assert response.status_code == HTTPStatus.OK
     page = response.content.decode()
-    assert connections.TOKENS_NOT_SAVED in page
+    assert connection_errors.TOKENS_NOT_SAVED in page
     stored = Connection.objects.get(pk=connection.pk)
     assert stored.status == Connection.Status.LINKED
     assert stored.refresh_token == old_refresh  # spent at Sage: the operator must know
-    assert stored.last_error == connections.TOKENS_NOT_SAVED
+    assert stored.last_error == connection_errors.TOKENS_NOT_SAVED
     event = HistoryEvent.objects.get(company=connection.company)
     assert event.kind == HistoryEvent.Kind.REFRESH_FAILED
     assert event.details == {"error": "tokens_not_saved"}
@@ -97,7 +98,7 @@ def test_the_caller_hears_that_the_tokens_are_lost(
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     fail_writes("integrations_connection", token_change_of(connection))
 
-    with pytest.raises(connections.TokensNotSaved):
+    with pytest.raises(connection_errors.TokensNotSaved):
         connections.connection_refresh(connection=connection)
 
     assert refreshes(sage_sandbox) == 1  # not retried at Sage: the save is what failed
@@ -193,7 +194,7 @@ def test_a_refresh_stops_waiting_for_a_held_lock(
     lock_held(connection)
 
     started = time.monotonic()
-    with pytest.raises(connections.ConnectionBusy) as busy:
+    with pytest.raises(connection_errors.ConnectionBusy) as busy:
         connections.connection_refresh(connection=connection)
     waited = time.monotonic() - started
 
@@ -219,7 +220,7 @@ def test_the_page_says_busy_rather_than_waiting(
 
     assert time.monotonic() - started < 2
     assert response.status_code == HTTPStatus.OK
-    assert connections.CONNECTION_BUSY in response.content.decode()
+    assert connection_errors.CONNECTION_BUSY in response.content.decode()
 
 
 @pytest.mark.parametrize(("stored", "rejected"), [("token-a", "token-z"), ("token-z", "token-a")])

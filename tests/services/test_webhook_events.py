@@ -2,11 +2,8 @@
 
 import pytest
 
-from integrations.connections.lifecycle import (
-    RefreshFailed,
-    RelinkRequired,
-    connection_refresh,
-)
+from integrations.connections.errors import RefreshFailed, RelinkRequired
+from integrations.connections.refresh import connection_refresh
 from integrations.models import Connection
 from integrations.webhooks.models import WebhookDelivery, WebhookEvent
 from tests.link_flow import authorize_query, callback_path, expire_access_token

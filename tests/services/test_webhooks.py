@@ -55,9 +55,12 @@ def test_company_created_is_delivered_signed_after_commit(
         "name": "Acme Bakery",
         "connection_status": None,
     }
-    # The REST API describes the company the same way (and gives its link URL besides).
+    # The REST API describes the company the same way (and gives its link URL and its
+    # connection's state word besides; an event about a connection carries the state in
+    # data.connection.state).
     rest = dict(CompanySerializer(Company.objects.get(pk=company.pk)).data)
     assert rest.pop("link_url")
+    assert rest.pop("state") == "not_linked"
     assert described == rest
     assert payload["sequence"] == 1
     assert received.headers["webhook-id"].startswith("msg_")

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from integrations.connections.lifecycle import connection_deauthorize
+from integrations.connections.refresh import connection_deauthorize
 from integrations.models import Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
 from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun

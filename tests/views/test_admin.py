@@ -204,8 +204,8 @@ def test_a_connections_history_is_on_its_page_in_sentences(staff_client, data):
     )
     url = reverse("admin:integrations_connection_change", args=[connection.pk])
     html = staff_client.get(url).content.decode()
-    assert "Marked for relink" in html
-    assert "reason: Support; before: Linked" in html
+    # The state it led to, in the words of the organization's pages; who acted.
+    assert "Relink requested · support · reason: Support; before: Linked" in html
     event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.MARKED_FOR_RELINK)
     page = staff_client.get(reverse("admin:integrations_historyevent_change", args=[event.pk]))
     assert "reason: Support; before: Linked" in page.content.decode()

@@ -112,10 +112,10 @@ def test_a_reasoned_relink_is_recorded_and_shown_to_the_organization(
 
     html = admin_client.get(company_page(linked.company)).content.decode()
     assert f"Relink requested by support: {REASON}" in html
-    assert f"Marked for relink</strong>: {REASON}" in html  # in the history too
+    assert f"Relink requested</strong>: {REASON}" in html  # in the history too, one word
     french = admin_client.get(company_page(linked.company), headers={"accept-language": "fr"})
     assert f"Nouvelle liaison demandée par le support\u00a0: {REASON}" in french.content.decode()
-    assert f"Marquée pour une nouvelle liaison</strong>: {REASON}" in french.content.decode()
+    assert f"Nouvelle liaison demandée</strong>: {REASON}" in french.content.decode()
 
 
 def test_another_organization_sees_nothing_of_it(support, linked, org_b, client):

@@ -97,15 +97,17 @@ def test_list_shows_connection_health(
         )
     response = admin_client.get(LIST)
     rows = {row.name: row for row in response.context["rows"]}
-    assert rows["Soon Ltd"].warnings == ["Authorization expires soon"]
-    assert rows["Failing Ltd"].warnings == ["Last refresh failed"]
-    assert rows["Fine Ltd"].warnings == []
-    assert rows["Fine Ltd"].is_linked
+    assert rows["Soon Ltd"].state.warning_words == ["Authorization expires soon"]
+    assert rows["Failing Ltd"].state.warning_words == ["Last refresh failed"]
+    assert rows["Fine Ltd"].state.warning_words == []
+    assert rows["Fine Ltd"].state.is_linked
     assert response.content.count(b'<span class="muted">OK</span>') == 1
     assert response.content.count(b'<li class="health-warning">') == 2
     assert b"Authorization expires soon" in response.content
     assert b"Last refresh failed" in response.content
-    assert response.content.count(b'class="badge badge--linked"') == 3
+    # One word for all three; the colour says which need attention.
+    assert response.content.count(b'data-state="linked">Linked<') == 3
+    assert response.content.count(b'class="badge badge--attention"') == 2
 
 
 def test_list_rows_without_a_linked_connection(admin_client, org_a, make_company, setup_sage):
@@ -119,14 +121,17 @@ def test_list_rows_without_a_linked_connection(admin_client, org_a, make_company
     )
     response = admin_client.get(LIST)
     rows = {row.name: row for row in response.context["rows"]}
-    assert (rows["Alone Ltd"].status, rows["Alone Ltd"].status_label) == ("", "Not linked yet")
-    assert rows["Waiting Ltd"].status_label == "Waiting for the customer"
-    assert not rows["Alone Ltd"].is_linked
-    assert not rows["Waiting Ltd"].is_linked
+    assert rows["Alone Ltd"].state.word == "Not linked yet"
+    assert rows["Waiting Ltd"].state.word == "Waiting for the customer"
+    assert not rows["Alone Ltd"].state.is_linked
+    assert not rows["Waiting Ltd"].state.is_linked
     assert b'<span class="muted">OK</span>' not in response.content
     html = response.content.decode()
-    assert '<span class="badge">Not linked yet</span>' in html
-    assert '<span class="badge badge--pendingauth">Waiting for the customer</span>' in html
+    assert '<span class="badge badge--none" data-state="not_linked">Not linked yet</span>' in html
+    assert (
+        '<span class="badge badge--waiting" data-state="waiting">Waiting for the customer</span>'
+        in html
+    )
     assert ">OK<" not in html
     french = admin_client.get(LIST, headers={"accept-language": "fr"}).content.decode()
     assert "Pas encore liée" in french

@@ -31,17 +31,22 @@ def test_a_cancel_is_not_a_failed_refresh(
     assert "Last refresh failed" not in html
 
 
-def test_a_company_never_linked_offers_no_unlink(
+def test_a_company_waiting_for_the_customer_may_be_unlinked_as_the_table_allows(
     admin_client, client, org_a, sage_sandbox, setup_sage, make_company
 ):
+    """PendingAuth → Unlinked is in Connection.TRANSITIONS: the page offers what the API does
+    (it used to hide it while the API allowed it)."""
     setup_sage(org_a)
+    never = make_company(org_a, "Never Ltd")
     company = make_company(org_a, "New Ltd")
     authorize_query(client, company)  # the customer went to Sage and has not come back
 
     html = admin_client.get(detail(company)).content.decode()
+    untouched = admin_client.get(detail(never)).content.decode()
 
     assert "Waiting for the customer" in html
-    assert reverse("integrations:connection_unlink", args=[company.pk]) not in html
+    assert reverse("integrations:connection_unlink", args=[company.pk]) in html
+    assert reverse("integrations:connection_unlink", args=[never.pk]) not in untouched
 
 
 def test_a_linked_company_with_an_expired_link_url_is_not_asked_to_renew_it(

@@ -227,8 +227,14 @@ def test_start_refuses_a_country_the_chosen_set_does_not_offer(
     setup_sage(org_a, version=ApiVersion.V30)
     company = make_company(org_a)
 
-    with pytest.raises(CountryNotOffered):
-        link_start(company=company, platform="sage", country="US", browser_secret="b" * 32)
+    with pytest.raises(CountryNotOffered):  # the form offered v3.1's countries, then it changed
+        link_start(
+            company=company,
+            platform="sage",
+            country="US",
+            offered_version=ApiVersion.V31,
+            browser_secret="b" * 32,
+        )
 
     assert not Connection.objects.exists()
     assert not AuthorizationRequest.objects.exists()

@@ -7,16 +7,16 @@ import pytest
 from django.urls import reverse
 
 from integrations.linking import session as link_session
-from integrations.linking.callback import Result
+from integrations.linking.callback import LinkOutcome, Result
 from integrations.linking.outcomes import (
     FAILURE_MESSAGES,
     NOTICE_WORDING,
     TOKEN_ERROR_NOTICES,
+    UNAVAILABLE_WORDING,
     LinkFailure,
     Notice,
+    Unavailable,
 )
-from integrations.linking.services import UNAVAILABLE_WORDING, Unavailable
-from integrations.linking.session import LinkOutcome
 from integrations.linking.views import UNAVAILABLE_STATUS
 
 pytestmark = pytest.mark.django_db
