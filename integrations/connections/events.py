@@ -5,8 +5,7 @@ queues its webhook in the same transaction (the deliveries are rows: none is los
 is sent for a change rolled back). What must wait for the commit runs from here once it
 commits, in one place: the live data cached for the connection is forgotten, a token
 the change dropped is revoked at Sage (and the outcome noted on the event), the
-webhook deliveries are enqueued (by `webhook_emit`); a link queues the first sync of
-its Sage data, an unlink the forgetting of the synced data (issue 19, `integrations.sync`).
+webhook deliveries are enqueued (by `webhook_emit`).
 
 The one exception is the unlink: its caller says whether Sage confirmed the
 revocation, so `connection_unlink` waits for it after its own commit.
@@ -105,9 +104,8 @@ def _after_commit(
         if held is not None:
             note_revocation(event, revoked=revoke(held))
         if event.kind == HistoryEvent.Kind.LINKED:
-            # The link's first sync, once the link has committed (a link rolled back
-            # syncs nothing, and the callback's queries stay its own). Imported here:
-            # the sync engine reads Sage through connections.client, which imports this.
+            # A first sync of the company's Sage data (imported here: the sync engine
+            # reads Sage through connections.client, which imports this module).
             from integrations.sync.services import sync_request
 
             sync_request(connection, "link")

@@ -7,7 +7,6 @@ has committed (a task), or before the company's own deletion.
 import uuid
 
 from django.conf import settings
-from django.db import transaction
 from django.tasks import task
 
 from integrations.sync.models import SyncCursor, SyncedRecord
@@ -35,8 +34,3 @@ def records_forget(connection_id: uuid.UUID, *, batch: int | None = None) -> int
 def sync_forget(connection_id: str) -> int:
     """The task retention enqueues once an unlink commits."""
     return records_forget(uuid.UUID(connection_id))
-
-
-def sync_forget_after_commit(connection_id: uuid.UUID) -> None:
-    """Enqueue the deletion of a connection's synced data once the caller's transaction commits."""
-    transaction.on_commit(lambda: sync_forget.enqueue(str(connection_id)))

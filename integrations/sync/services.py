@@ -43,7 +43,7 @@ from integrations.models import Connection, Integration
 from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun, SyncRunQuerySet
 from integrations.sync.retention import records_forget
 from integrations.sync.types import SyncType, types_for_version
-from integrations.webhooks.models import WebhookEndpoint, WebhookEvent
+from integrations.webhooks.models import WebhookEvent
 from integrations.webhooks.services import webhook_emit
 
 if TYPE_CHECKING:
@@ -378,7 +378,6 @@ class _Sync:
         self.per_page = int(settings.SYNC_PAGE_SIZE)
         self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
         self._client: AccountingClient | None = None
-        self._events: set[str] | None = None
         self._client_until: datetime | None = None
 
     # The run's end.
@@ -464,13 +463,6 @@ class _Sync:
                     sync=_sync_data(self.run),
                 )
         logger.info("Sync %s of connection %s: %s", self.run.pk, self.connection.pk, status)
-
-    def _subscribed(self, event: WebhookEvent) -> bool:
-        """Whether an enabled endpoint of the organization wants `event` (asked once a run)."""
-        if self._events is None:
-            endpoints = WebhookEndpoint.objects.for_org(self.connection.company.organization)
-            self._events = {e for ep in endpoints.enabled() for e in ep.events}
-        return event in self._events
 
     def _mine(self) -> SyncRunQuerySet:
         return SyncRun.objects.filter(
@@ -649,7 +641,7 @@ class _Sync:
             ):
                 raise LeaseLost
             self.run.pages_done += 1
-            if changes and self._subscribed(WebhookEvent.DATA_CHANGED):
+            if changes:
                 webhook_emit(
                     event=WebhookEvent.DATA_CHANGED,
                     company=self.connection.company,
