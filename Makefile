@@ -11,12 +11,21 @@ PORT ?= 8000
 
 .PHONY: run test test-fast fuzz mutate install messages messages-check translations env demo bench lint typecheck imports format clean screenshots
 
+# The Python dependencies are installed only when missing: when there is no virtualenv
+# yet, or when pyproject.toml's content changed since the last install (the stamp keeps
+# its hash, so a checkout or merge that only touches the file installs nothing).
 $(VENV)/.installed: pyproject.toml
-	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found (set PYTHON=/path/to/python3.12)"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $@
+	@if test -x $(PY) && test -f $@ && test "$$(sha256sum < pyproject.toml)" = "$$(cat $@)"; then \
+	  touch $@; \
+	else \
+	  test -n "$(PYTHON)" || { echo "No Python 3.12+ found (set PYTHON=/path/to/python3.12)"; exit 1; }; \
+	  set -e; \
+	  test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	  echo "Installing the Python dependencies into $(VENV)"; \
+	  $(PY) -m pip install --quiet --upgrade pip; \
+	  $(PY) -m pip install --quiet -e '.[test]'; \
+	  sha256sum < pyproject.toml > $@; \
+	fi
 
 install: $(VENV)/.installed
 
@@ -26,15 +35,15 @@ gettext:
 	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
 
 translations: install gettext
-	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=staticfiles --verbosity 0
+	DJANGO_SOURCE_ONLY=1 DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=staticfiles --verbosity 0
 
 # Regenerate the French catalogue from the source and fill it from locale/fr/source/*.json.
 messages: install gettext
-	DJANGO_DEBUG=1 $(PY) manage.py translate
+	DJANGO_SOURCE_ONLY=1 DJANGO_DEBUG=1 $(PY) manage.py translate
 
 # Fail when the catalogue is incomplete or out of date with the source (writes nothing).
 messages-check: install gettext
-	DJANGO_DEBUG=1 DJANGO_ENV_FILE= $(PY) manage.py translate --check
+	DJANGO_SOURCE_ONLY=1 DJANGO_DEBUG=1 DJANGO_ENV_FILE= $(PY) manage.py translate --check
 
 # A local .env with generated secrets, written once and never committed.
 .env: | install
@@ -93,6 +102,8 @@ mutate: install translations
 lint: install imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djlint templates --lint
+	git ls-files -z -- '*.py' | xargs -0 $(VENV)/bin/django-upgrade --target-version 6.1 --check
 
 # The layer contracts of pyproject.toml's [tool.importlinter].
 imports: install

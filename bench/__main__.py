@@ -1,7 +1,7 @@
 """`make bench`: the portal under gunicorn with production settings, measured with wrk.
 
 Everything runs on 127.0.0.1 in a throwaway PostgreSQL database that is dropped
-at the end. See docs/performance.md for the method and the last run.
+at the end. See docs/performance.md for the method, docs/bench-latest.md for the last run.
 """
 
 import argparse
@@ -120,9 +120,11 @@ def arguments(argv):
         "--parts",
         default=",".join(PARTS),
         help=f"what to measure, comma separated, among {','.join(PARTS)} (default: all); "
-        "a partial run never writes docs/performance.md",
+        "a partial run never writes docs/bench-latest.md",
     )
-    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    parser.add_argument(
+        "--no-write", action="store_true", help="do not update docs/bench-latest.md"
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.duration < 1 or args.warmup < 1:
         parser.error("--rounds, --duration and --warmup must be at least 1")
@@ -570,7 +572,7 @@ def main(argv=None) -> int:
             targets_md=targets_md,
             machine_md=machine_md,
         )
-        print(f"\nWritten to {report.PERFORMANCE_MD.relative_to(environment.ROOT)}")
+        print(f"\nWritten to {report.LATEST_MD.relative_to(environment.ROOT)}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The bench's tables (req/s, CPU per request), its targets, the machine, docs/performance.md."""
+"""The bench's tables (req/s, CPU per request), its targets, the machine, docs/bench-latest.md."""
 
 import os
 import platform
@@ -12,8 +12,7 @@ from pathlib import Path
 from . import cpu
 from .load import LoadResult
 
-PERFORMANCE_MD = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
-START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+LATEST_MD = Path(__file__).resolve().parent.parent / "docs" / "bench-latest.md"
 BASELINE = "baseline"
 COMPANIES = "companies list"
 
@@ -179,22 +178,15 @@ def machine(*, postgres_version: str, settings_line: str, load: float) -> str:
 
 
 def write(*, table_md: str, cpu_md: str, extra_md: str, targets_md: str, machine_md: str) -> None:
-    """Replace the generated part of docs/performance.md with the last run."""
-    block = (
-        f"{START}\n## Last run\n\n{machine_md}\n\n{table_md}\n\n{cpu_md}\n\n"
+    """Write the last run to docs/bench-latest.md (docs/performance.md links to it)."""
+    LATEST_MD.write_text(
+        "# Bench: the last run\n\n"
+        "Written by `make bench` (bench/report.py): the method and the targets are in\n"
+        "[performance.md](performance.md). Do not edit by hand.\n\n"
+        f"{machine_md}\n\n{table_md}\n\n{cpu_md}\n\n"
         + (f"{extra_md}\n\n" if extra_md else "")
-        + f"Targets:\n\n{targets_md}\n{END}"
+        + f"Targets:\n\n{targets_md}\n"
     )
-    text = (
-        PERFORMANCE_MD.read_text()
-        if PERFORMANCE_MD.exists()
-        else f"# Performance\n\n{START}\n{END}\n"
-    )
-    if START in text and END in text:
-        text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    PERFORMANCE_MD.write_text(text)
 
 
 # The company page with live data, the keep-alive, the OAuth callback beside allauth's.

@@ -123,11 +123,20 @@ class CredentialSet(models.Model):
     CHECKED_FIELDS = ("client_id", "client_secret")
 
     class Check(models.TextChoices):
-        """Sage's last answer about the client ID and secret (blank: never asked)."""
+        """What Sage said about the client ID and secret, or why it was not asked.
+
+        The one vocabulary of the keys check: Sage's answers (SAGE_ANSWERS) are kept on
+        the set (`last_check_result`, blank: never asked); a check of keys that are
+        missing or cannot be decrypted never reaches Sage (configuration/check.py).
+        """
 
         ACCEPTED = "accepted", _("Accepted by Sage")
         REJECTED = "rejected", _("Rejected by Sage")
         UNREACHABLE = "unreachable", _("Not checked: Sage could not be reached")
+        INCOMPLETE = "incomplete", _("Not checked: the client ID or secret is missing")
+        UNREADABLE = "unreadable", _("Not checked: the stored secrets cannot be read")
+
+    SAGE_ANSWERS = (Check.ACCEPTED, Check.REJECTED, Check.UNREACHABLE)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     integration = models.ForeignKey(
@@ -144,7 +153,10 @@ class CredentialSet(models.Model):
     signing_secret = EncryptedTextField(_("Signing secret"))
     subscription_key = EncryptedTextField(_("Subscription key"))
     last_check_result = models.CharField(
-        _("last check"), max_length=12, choices=Check.choices, blank=True
+        _("last check"),
+        max_length=12,
+        choices=[(answer.value, answer.label) for answer in SAGE_ANSWERS],
+        blank=True,
     )
     last_check_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -161,7 +173,8 @@ class CredentialSet(models.Model):
                 fields=["integration", "api_version"], name="credentialset_unique_version"
             ),
             models.CheckConstraint(
-                condition=Q(api_version="3.0") | Q(signing_secret="", subscription_key=""),
+                condition=Q(api_version=ApiVersion.V30.value)
+                | Q(signing_secret="", subscription_key=""),
                 name="credentialset_v31_has_no_v30_keys",
             ),
             # A stored set is always complete for its version, so "the chosen set is
@@ -172,11 +185,12 @@ class CredentialSet(models.Model):
                 name="credentialset_has_client_keys",
             ),
             models.CheckConstraint(
-                condition=Q(api_version="3.1") | (~Q(signing_secret="") & ~Q(subscription_key="")),
+                condition=Q(api_version=ApiVersion.V31.value)
+                | (~Q(signing_secret="") & ~Q(subscription_key="")),
                 name="credentialset_v30_has_v30_keys",
             ),
             models.CheckConstraint(
-                condition=Q(api_version__in=["3.0", "3.1"]),
+                condition=Q(api_version__in=[version.value for version in ApiVersion]),
                 name="credentialset_known_version",
             ),
         ]

@@ -12,7 +12,7 @@
   in every client's Sage app: it never changes.
 """
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from integrations.api_keys import views as api_keys
 from integrations.branding import views as branding
@@ -33,12 +33,12 @@ integration_settings_patterns = [
     path("redirect-url/", configuration.integration_redirect_url, name="integration_redirect_url"),
     path("sync-schedule/", sync.sync_schedule, name="sync_schedule"),
 ]
-settings_patterns = [
+settings_patterns: list[URLPattern | URLResolver] = [
     path("sage/", include(integration_settings_patterns)),
     path("", configuration.accounting_list, name="accounting_list"),
     path("<int:pk>/toggle/", configuration.integration_toggle, name="integration_toggle"),
 ]
-company_patterns = [
+company_patterns: list[URLPattern | URLResolver] = [
     path("", companies.company_list, name="company_list"),
     path("new/", companies.company_create, name="company_create"),
     path(

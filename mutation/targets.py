@@ -22,14 +22,14 @@ CALLBACK_TESTS = (
     # A link URL renewed during the trip, rejected keys, unreadable secrets at the callback.
     "tests/services/test_revocation.py",
     "tests/views/test_keys_rejected.py",
-    "tests/test_unreadable_secrets.py",
+    "tests/crypto/test_unreadable_secrets.py",
     # The way back: where the outcome sends the customer (issue 12).
     "tests/services/test_way_back.py",
 )
 # The tenancy walks over every URL, the organization switch, the roles.
 TENANCY_TESTS = (
     "tests/portal/test_foundation.py",
-    "tests/test_audit.py",
+    "tests/portal/test_audit.py",
     "tests/views/test_companies.py",
     "tests/views/test_integration_settings.py",
 )
@@ -60,18 +60,18 @@ TARGETS = {
     # The callback's state check: exists, unused, unexpired, this browser; consumed once.
     "linking": Target(
         "integrations/linking/services.py",
-        (*CALLBACK_TESTS, "tests/test_models.py", "tests/test_audit.py"),
+        (*CALLBACK_TESTS, "tests/integrations/test_models.py", "tests/portal/test_audit.py"),
         ("authorization_consume", "browser_binding"),
     ),
     # The state's QuerySet rule (`usable()`), which the state check reads through.
     "authorization_usable": Target(
         "integrations/models.py",
-        ("tests/test_models.py", "tests/services/test_callback.py"),
+        ("tests/integrations/test_models.py", "tests/services/test_callback.py"),
         ("usable", "default_authorization_expiry"),
     ),
     # The callback's outcome: provider errors, refusals, the code exchange, the link.
     "link_callback": Target(
-        "integrations/linking/callback.py", (*CALLBACK_TESTS, "tests/test_audit.py")
+        "integrations/linking/callback.py", (*CALLBACK_TESTS, "tests/portal/test_audit.py")
     ),
     # PKCE and the authorize URL.
     "oauth": Target(
@@ -98,10 +98,12 @@ TARGETS = {
     # Encryption at rest and the field that uses it.
     # The key format check and unreadable secrets are held by test_unreadable_secrets.
     "crypto": Target(
-        "integrations/crypto.py", ("tests/test_encryption.py", "tests/test_unreadable_secrets.py")
+        "integrations/crypto.py",
+        ("tests/crypto/test_encryption.py", "tests/crypto/test_unreadable_secrets.py"),
     ),
     "fields": Target(
-        "integrations/fields.py", ("tests/test_encryption.py", "tests/test_unreadable_secrets.py")
+        "integrations/fields.py",
+        ("tests/crypto/test_encryption.py", "tests/crypto/test_unreadable_secrets.py"),
     ),
     # The token refresh under its row lock (PostgreSQL runs the concurrent test).
     "refresh": Target(
@@ -118,12 +120,12 @@ TARGETS = {
     ),
     # The v3.0 request signer.
     "signing": Target(
-        "integrations/sage/signing.py", ("tests/sage/test_signing.py", "tests/test_audit.py")
+        "integrations/sage/signing.py", ("tests/sage/test_signing.py", "tests/portal/test_audit.py")
     ),
     # Where a webhook may go (no SSRF): public addresses only, IPv4 inside IPv6 unwrapped.
     "webhook_http": Target(
         "integrations/webhooks/http.py",
-        ("tests/test_webhook_http.py", "tests/test_webhook_tls.py"),
+        ("tests/webhooks/test_http.py", "tests/webhooks/test_tls.py"),
         ("embedded_ipv4", "_one_allowed", "address_allowed", "resolve"),
     ),
     # The REST API's key check: one 401 for every bad key, and wrong keys counted per
@@ -135,7 +137,7 @@ TARGETS = {
     # Key validation of the settings form.
     "validate_key": Target(
         "integrations/configuration/forms.py",
-        ("tests/services/test_credentials.py", "tests/test_audit.py"),
+        ("tests/services/test_credentials.py", "tests/portal/test_audit.py"),
         ("validate_key",),
     ),
 }

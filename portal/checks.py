@@ -1,14 +1,20 @@
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.checks import Warning as CheckWarning
 
 from integrations.crypto import key_problems
 
 
 @register()
-def encryption_keys_check(app_configs, **kwargs):
+def encryption_keys_check(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
     """Secrets cannot be stored or read without FIELD_ENCRYPTION_KEYS."""
-    if not settings.FIELD_ENCRYPTION_KEYS and settings.SECRETS_NEEDED:
+    if not settings.FIELD_ENCRYPTION_KEYS and not settings.SOURCE_ONLY:
         return [
             Error(
                 "FIELD_ENCRYPTION_KEYS is empty: secrets cannot be encrypted or decrypted.",
@@ -30,7 +36,9 @@ def encryption_keys_check(app_configs, **kwargs):
 
 
 @register(Tags.caches, deploy=True)
-def shared_cache_check(app_configs, **kwargs):
+def shared_cache_check(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
     """Login rate limits count in the cache: a per-process cache lets each worker count apart."""
     backend = settings.CACHES["default"]["BACKEND"]
     if backend.endswith(("LocMemCache", "DummyCache")):
@@ -46,7 +54,9 @@ def shared_cache_check(app_configs, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def sage_sandbox_check(app_configs, **kwargs):
+def sage_sandbox_check(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
     """The Sage stand-in hands out codes and tokens to anyone: never in a deployment."""
     if settings.SAGE_SANDBOX:
         return [
@@ -61,7 +71,9 @@ def sage_sandbox_check(app_configs, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def webhooks_loopback_check(app_configs, **kwargs):
+def webhooks_loopback_check(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
     """Webhooks to loopback (tests, `make run`) would let an admin make the portal call itself."""
     if settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP:
         return [

@@ -1,4 +1,11 @@
-def organization(request):
+from typing import Any
+
+from django.http import HttpRequest
+
+
+def organization(request: HttpRequest) -> dict[str, Any]:
+    # The request as CurrentOrganizationMiddleware left it (PortalRequest), or an error
+    # page's, which no middleware may have seen.
     """The current organization, membership and the user's other organizations."""
     membership = getattr(request, "membership", None)
     if membership is None:
@@ -7,5 +14,5 @@ def organization(request):
         "current_organization": membership.organization,
         "current_membership": membership,
         "is_org_admin": membership.is_admin,
-        "user_memberships": request.memberships,
+        "user_memberships": getattr(request, "memberships", []),
     }

@@ -14,8 +14,11 @@ pytest's caplog), and records of child loggers such as
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, ItemsView
+from types import TracebackType
+from typing import Any
 
+from django.http import HttpRequest
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 REDACTED = "[redacted]"
@@ -100,7 +103,7 @@ def install_record_redaction() -> None:
         return
     make_record = logging.getLogRecordFactory()
 
-    def redacting_factory(*args, **kwargs):
+    def redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         return redact_record(make_record(*args, **kwargs))
 
     logging.setLogRecordFactory(redacting_factory)
@@ -128,17 +131,19 @@ class RedactingExceptionReporterFilter(SafeExceptionReporterFilter):
     )
     hidden_variables = re.compile(rf"(?i)^(?:{_NAMES}|.*(?:token|secret|verifier|password).*)$")
 
-    def get_traceback_frame_variables(self, request, tb_frame):
-        return [
-            (name, self.cleansed_substitute if self.hidden_variables.match(name) else value)
+    def get_traceback_frame_variables(
+        self, request: HttpRequest | None, tb_frame: TracebackType
+    ) -> ItemsView[str, Any]:
+        return {
+            name: self.cleansed_substitute if self.hidden_variables.match(name) else value
             for name, value in super().get_traceback_frame_variables(request, tb_frame)
-        ]
+        }.items()
 
 
 class RedactingExceptionReporter(ExceptionReporter):
     """Error reports (500 emails, logs) with the callback's code and secret shapes redacted."""
 
-    def get_traceback_data(self):
+    def get_traceback_data(self) -> dict[str, Any]:
         data = super().get_traceback_data()
         for frame in data["frames"]:
             if "vars" in frame:

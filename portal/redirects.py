@@ -1,9 +1,10 @@
 """Where a `next` parameter may send the user: a path of this site, nothing else."""
 
+from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
-def local_path_or(request, target: object, default: str) -> str:
+def local_path_or(request: HttpRequest, target: object, default: str) -> str:
     """Return `target` if it is a path on this site ("/..."), else `default`.
 
     Anything else is ignored: another host, a scheme, "//host", and words such as

@@ -10,10 +10,16 @@ organization's data.
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from django.core.signals import request_finished
 from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponseBase
+
+if TYPE_CHECKING:  # (loaded by the logging configuration, before the apps)
+    from portal.organizations.tenancy import PortalRequest
 
 HEADER = "X-Request-ID"
 SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -36,10 +42,10 @@ def request_id_from(header: str | None) -> str:
 
 
 class RequestIdMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: "PortalRequest") -> HttpResponseBase:
         request_id = request_id_from(request.headers.get(HEADER))
         request.request_id = request_id
         # Kept until the answer is closed (request_finished), not only until this returns:

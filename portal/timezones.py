@@ -4,9 +4,11 @@ static/portal/portal.js sets the cookie from `Intl.DateTimeFormat().resolvedOpti
 until it has (the very first page) or when it names no known zone, times are in TIME_ZONE.
 """
 
+from collections.abc import Callable
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
 COOKIE = "tz"
@@ -23,10 +25,10 @@ def reader_zone(name: str) -> ZoneInfo | None:
 
 
 class ReaderTimeZoneMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         zone = reader_zone(request.COOKIES.get(COOKIE, "")[:64])
         if zone is None:
             timezone.deactivate()

@@ -1,5 +1,12 @@
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect, HttpResponseServerError
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    HttpResponseServerError,
+)
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
@@ -9,7 +16,9 @@ from django.views.decorators.http import require_POST
 from portal.organizations.models import Membership
 from portal.organizations.tenancy import (
     SESSION_KEY,
+    MemberRequest,
     NoOrganization,
+    PortalRequest,
     member_required,
     membership_required,
 )
@@ -22,7 +31,7 @@ def _is_id(value: str) -> bool:
     return value.isascii() and value.isdecimal() and len(value) <= 18
 
 
-def home(request):
+def home(request: PortalRequest) -> HttpResponseBase:
     """Where signing in lands: the companies list; support staff without an organization
     go to the admin (they work there, and have nothing to see in the portal)."""
     user = request.user
@@ -32,21 +41,22 @@ def home(request):
 
 
 @member_required
-def _companies(request):
+def _companies(request: MemberRequest) -> HttpResponse:
     return redirect("integrations:company_list")
 
 
 # A member (not only an admin) of the current organization may switch to another one.
 @require_POST
 @membership_required
-def switch_organization(request):
+def switch_organization(request: MemberRequest) -> HttpResponse:
     """Make another of the user's organizations the current one."""
+    wanted = request.POST.get("organization", "")
     membership = (
         Membership.objects.for_user(request.user)
         .select_related("organization")
-        .filter(organization_id=request.POST.get("organization"))
+        .filter(organization_id=int(wanted))
         .first()
-        if _is_id(request.POST.get("organization", ""))
+        if _is_id(wanted)
         else None
     )
     if membership is None:
@@ -61,14 +71,14 @@ def switch_organization(request):
 # The pages of dead ends (handler404, handler403, handler500 in portal/urls.py).
 
 
-def page_not_found(request, exception=None):
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """An unknown page, or a signed-in user who belongs to no organization yet."""
     no_organization = isinstance(exception, NoOrganization)
     template = "errors/no_organization.html" if no_organization else "errors/404.html"
     return render(request, template, status=404)
 
 
-def permission_denied(request, exception=None):
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """A member asking for an admin's action, or a client user at the support admin."""
     match = getattr(request, "resolver_match", None)
     support_only = match is not None and match.app_name == "admin"
@@ -82,7 +92,7 @@ def permission_denied(request, exception=None):
     return render(request, "errors/403.html", context, status=403)
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     """Our fault: rendered without the context processors, which may be what failed."""
     html = loader.get_template("errors/500.html").render({})
     return HttpResponseServerError(html)

@@ -4,10 +4,10 @@ import pytest
 from django.utils import translation
 
 pytest_plugins = [
-    "tests.factories",
-    "tests.sandbox_fixtures",
-    "tests.db_faults",
-    "tests.webhook_fixtures",
+    "tests.common.factories",
+    "tests.sage.sandbox_fixtures",
+    "tests.common.db_faults",
+    "tests.webhooks.fixtures",
 ]
 
 FRENCH_CATALOGUE = Path(__file__).resolve().parent.parent / "locale/fr/LC_MESSAGES/django.mo"

@@ -72,7 +72,7 @@ def _refuse_if_failing(request: "Request", prefix: str | None) -> None:
 
 
 def _key_from(request: "Request") -> str | None:
-    header = str(request.META.get("HTTP_AUTHORIZATION", ""))
+    header = str(request.headers.get("authorization", ""))
     if not header:
         return None
     scheme, _, key = header.partition(" ")

@@ -1,7 +1,7 @@
 """Settings › API keys: the organization's keys; admins create (shown once) and revoke."""
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -12,10 +12,12 @@ from integrations.api_keys import selectors
 from integrations.api_keys import services as service
 from integrations.api_keys.forms import ApiKeyForm
 from integrations.models import OrganizationAPIKey
-from portal.organizations.tenancy import admin_required, member_required
+from portal.organizations.tenancy import MemberRequest, admin_required, member_required
 
 
-def _page(request, *, form, new_key: str = "", status: int = 200):
+def _page(
+    request: MemberRequest, *, form: ApiKeyForm, new_key: str = "", status: int = 200
+) -> HttpResponse:
     context = {
         "form": form,
         "keys": selectors.api_keys_for(organization=request.organization),
@@ -31,7 +33,7 @@ def _page(request, *, form, new_key: str = "", status: int = 200):
 
 @member_required
 @never_cache
-def api_key_list(request):
+def api_key_list(request: MemberRequest) -> HttpResponse:
     return _page(request, form=ApiKeyForm())
 
 
@@ -39,7 +41,7 @@ def api_key_list(request):
 @require_POST
 @never_cache  # the page that shows the new key is never kept by a cache
 @sensitive_variables("key")
-def api_key_create(request):
+def api_key_create(request: MemberRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
         return _page(request, form=form, status=400)
@@ -52,7 +54,7 @@ def api_key_create(request):
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def api_key_revoke(request, prefix):
+def api_key_revoke(request: MemberRequest, prefix: str) -> HttpResponse:
     try:
         api_key = selectors.api_key_for(organization=request.organization, prefix=prefix)
     except OrganizationAPIKey.DoesNotExist:

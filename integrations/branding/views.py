@@ -1,7 +1,7 @@
 """Settings › Branding (what the customer's link pages show), and the logo those pages load."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from integrations.branding import selectors
 from integrations.branding.forms import BrandingForm
 from integrations.branding.services import organization_branding_save
-from portal.organizations.tenancy import member_required
+from portal.organizations.tenancy import MemberRequest, member_required
 
 # Content-hashed URLs: a new logo is a new URL, so the old one may be kept for good.
 LOGO_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -17,7 +17,7 @@ LOGO_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 @member_required  # members read; only admins may POST (member_required refuses them)
 @require_http_methods(["GET", "POST"])
-def branding_settings(request):
+def branding_settings(request: MemberRequest) -> HttpResponse:
     organization = request.organization
     form = BrandingForm(
         request.POST or None,
@@ -48,7 +48,7 @@ def branding_settings(request):
 
 
 @require_safe
-def brand_logo(request, organization_id: int, version: str):
+def brand_logo(request: HttpRequest, organization_id: int, version: str) -> HttpResponseBase:
     """An organization's logo, a PNG the portal encoded itself (public: the link pages show it)."""
     organization = selectors.organization_logo(organization_id=organization_id, version=version)
     if organization is None:

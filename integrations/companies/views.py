@@ -113,7 +113,9 @@ def company_detail(request, pk):
             else None
         ),
         "live_data": (
-            company_live_data(connection=connection) if linked and not unreadable else None
+            company_live_data(connection=connection)
+            if connection is not None and linked and not unreadable
+            else None
         ),
         # The Data card: the synced copy, read from our database (never from Sage).
         "sync": sync_card(connection=connection) if connection is not None else None,

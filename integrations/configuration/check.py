@@ -4,9 +4,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from integrations.accounting import AccountingOAuthError, oauth
@@ -16,20 +14,6 @@ from integrations.fields import unreadable_fields
 from integrations.linking.services import callback_url
 from integrations.models import CredentialSet, HistoryEvent, Integration
 from portal.organizations.models import Organization
-
-
-class CheckResult(models.TextChoices):
-    ACCEPTED = "accepted", _("Sage accepted this client ID and secret.")
-    REJECTED = "rejected", _("Sage rejected this client ID or secret.")
-    UNREACHABLE = "unreachable", _("Sage could not be reached; try again in a few minutes.")
-    INCOMPLETE = "incomplete", _("Save the client ID and secret before checking them.")
-    UNREADABLE = (
-        "unreadable",
-        _(
-            "The stored secrets cannot be read with the current encryption keys: enter the "
-            "client secret again and save, or restore the key that encrypted them."
-        ),
-    )
 
 
 class NewKeysRejected(Exception):
@@ -45,7 +29,7 @@ class _Candidate:
     client_secret: str = field(repr=False)
 
 
-def _ask_sage(credential_set: oauth.ClientCredentials) -> CheckResult:
+def _ask_sage(credential_set: oauth.ClientCredentials) -> CredentialSet.Check:
     # A code Sage never issued: valid client credentials get `invalid_grant`
     # (the code is refused), wrong ones get `invalid_client`.
     try:
@@ -57,32 +41,32 @@ def _ask_sage(credential_set: oauth.ClientCredentials) -> CheckResult:
         )
     except AccountingOAuthError as error:
         if error.kind == "invalid_grant":
-            return CheckResult.ACCEPTED
+            return CredentialSet.Check.ACCEPTED
         if error.kind == "invalid_client":
-            return CheckResult.REJECTED
-        return CheckResult.UNREACHABLE
+            return CredentialSet.Check.REJECTED
+        return CredentialSet.Check.UNREACHABLE
     # Sage handed out tokens for a made-up code: it did accept the client, at least.
-    return CheckResult.ACCEPTED
+    return CredentialSet.Check.ACCEPTED
 
 
 @sensitive_variables()
 def credentials_check(
-    *, integration: Integration, actor: Actor = None, answer: CheckResult | None = None
-) -> CheckResult:
+    *, integration: Integration, actor: Actor = None, answer: CredentialSet.Check | None = None
+) -> CredentialSet.Check:
     """Check the integration's chosen credential set at Sage and record the answer.
 
     `answer`: what Sage already said about exactly these keys (asked just before saving).
     """
     credential_set = integration.chosen_credential_set()
     if credential_set is None:
-        return CheckResult.INCOMPLETE
+        return CredentialSet.Check.INCOMPLETE
     if unreadable_fields(credential_set):
-        result = CheckResult.UNREADABLE
+        result = CredentialSet.Check.UNREADABLE
     elif not credential_set.client_id or not credential_set.client_secret:
-        return CheckResult.INCOMPLETE
+        return CredentialSet.Check.INCOMPLETE
     else:
         result = answer or _ask_sage(credential_set)
-    if result in CredentialSet.Check.values:
+    if result in CredentialSet.SAGE_ANSWERS:
         # Only if the keys asked about are still the stored ones (a save moves updated_at).
         CredentialSet.objects.filter(
             pk=credential_set.pk, updated_at=credential_set.updated_at
@@ -124,7 +108,7 @@ def _replacement(
 @sensitive_variables("values")
 def credentials_save_checked(
     *, organization: Organization, actor: Actor, confirm_rejected: bool = False, **values: Any
-) -> tuple[SaveResult, CheckResult]:
+) -> tuple[SaveResult, CredentialSet.Check]:
     """Save the keys (as credentials_save) and return Sage's answer about them.
 
     New keys that would replace stored ones are asked about first: when Sage rejects
@@ -138,7 +122,7 @@ def credentials_save_checked(
         client_secret=values.get("client_secret", ""),
     )
     answer = _ask_sage(candidate) if candidate is not None else None
-    if answer == CheckResult.REJECTED and not confirm_rejected:
+    if answer == CredentialSet.Check.REJECTED and not confirm_rejected:
         raise NewKeysRejected
     result = credentials_save(organization=organization, actor=actor, **values)
     # Outside the save's transaction: the keys are saved whatever Sage answers.

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import QueryDict
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -10,7 +11,7 @@ from integrations import accounting
 from integrations.accounting import ApiVersion
 from integrations.crypto import DecryptionError
 from integrations.forms.widgets import BoundedTextInput
-from integrations.models import CredentialSet, mask_secret
+from integrations.models import CredentialSet, Integration, mask_secret
 
 KEY_MAX_LENGTH = 255
 # Secrets are never sent back to the browser, not even after an error.
@@ -99,7 +100,13 @@ class CredentialsForm:
     Without JavaScript both groups are on the page, so the other group's input is ignored.
     """
 
-    def __init__(self, data=None, *, integration=None, linked_counts=None):
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        *,
+        integration: Integration | None = None,
+        linked_counts: dict[str, int] | None = None,
+    ) -> None:
         stored = (
             {s.api_version: s for s in integration.credential_sets.all()} if integration else {}
         )

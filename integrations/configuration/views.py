@@ -4,18 +4,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from integrations import accounting
 from integrations.configuration import services as service
 from integrations.configuration.check import (
-    CheckResult,
     NewKeysRejected,
     credentials_check,
     credentials_save_checked,
@@ -43,7 +42,7 @@ from integrations.selectors import (
 )
 from integrations.sync.forms import SyncScheduleForm
 from portal.organizations.models import Membership
-from portal.organizations.tenancy import admin_required, member_required
+from portal.organizations.tenancy import MemberRequest, admin_required, member_required
 from portal.redirects import local_path_or
 
 OFFER_ENABLE_KEY = "sage_offer_enable"
@@ -57,7 +56,7 @@ def _not_ready_message(error: IntegrationNotReady) -> str:
 
 
 @member_required
-def accounting_list(request):
+def accounting_list(request: MemberRequest) -> HttpResponse:
     integration = integration_summary_for(organization=request.organization)
     return render(
         request,
@@ -71,30 +70,51 @@ def accounting_list(request):
     )
 
 
-CHECK_LEVELS = {
-    CheckResult.ACCEPTED: messages.SUCCESS,
-    CheckResult.REJECTED: messages.ERROR,
-    CheckResult.UNREACHABLE: messages.WARNING,
-    CheckResult.INCOMPLETE: messages.WARNING,
-    CheckResult.UNREADABLE: messages.ERROR,
+# The message a check leaves on the page, by what Sage said (or why it was not asked).
+CHECK_MESSAGES = {
+    CredentialSet.Check.ACCEPTED: (
+        messages.SUCCESS,
+        gettext_lazy("Sage accepted this client ID and secret."),
+    ),
+    CredentialSet.Check.REJECTED: (
+        messages.ERROR,
+        gettext_lazy("Sage rejected this client ID or secret."),
+    ),
+    CredentialSet.Check.UNREACHABLE: (
+        messages.WARNING,
+        gettext_lazy("Sage could not be reached; try again in a few minutes."),
+    ),
+    CredentialSet.Check.INCOMPLETE: (
+        messages.WARNING,
+        gettext_lazy("Save the client ID and secret before checking them."),
+    ),
+    CredentialSet.Check.UNREADABLE: (
+        messages.ERROR,
+        gettext_lazy(
+            "The stored secrets cannot be read with the current encryption keys: enter the "
+            "client secret again and save, or restore the key that encrypted them."
+        ),
+    ),
 }
 
 
 # After a save, one message: saved, and what Sage said about the keys.
 SAVED = {
-    CheckResult.ACCEPTED: _lazy("Settings saved. Sage accepted this client ID and secret."),
-    CheckResult.REJECTED: _lazy(
+    CredentialSet.Check.ACCEPTED: gettext_lazy(
+        "Settings saved. Sage accepted this client ID and secret."
+    ),
+    CredentialSet.Check.REJECTED: gettext_lazy(
         "Settings saved, but Sage rejected this client ID or secret: new links will fail "
         "until the keys are fixed."
     ),
-    CheckResult.UNREACHABLE: _lazy(
+    CredentialSet.Check.UNREACHABLE: gettext_lazy(
         "Settings saved. Sage could not be reached to check the keys; use Check credentials "
         "in a few minutes."
     ),
 }
 
 
-def _save(request, form: CredentialsForm):
+def _save(request: MemberRequest, form: CredentialsForm) -> HttpResponse | None:
     """Save the form's keys, ask Sage about them and redirect; None if the page must show errors."""
     try:
         result, checked = credentials_save_checked(
@@ -109,8 +129,8 @@ def _save(request, form: CredentialsForm):
     except IntegrationNotReady as error:
         form.chosen.add_error(None, _not_ready_message(error))
         return None
-    message = SAVED.get(checked) or f"{_('Settings saved.')} {checked.label}"
-    messages.add_message(request, CHECK_LEVELS[checked], message)
+    level, said = CHECK_MESSAGES[checked]
+    messages.add_message(request, level, SAVED.get(checked) or f"{_('Settings saved.')} {said}")
     if not result.integration.enabled:
         request.session[OFFER_ENABLE_KEY] = True
     return redirect("integrations:integration_settings")
@@ -118,7 +138,7 @@ def _save(request, form: CredentialsForm):
 
 @sensitive_post_parameters()
 @member_required
-def integration_settings(request):
+def integration_settings(request: MemberRequest) -> HttpResponse:
     integration = integration_for(organization=request.organization)
     counts = linked_counts(integration=integration)
     is_admin = request.membership.is_admin
@@ -179,7 +199,9 @@ def integration_settings(request):
     return render(request, "integrations/settings/sage.html", context)
 
 
-def _confirm_toggle(request, integration: Integration, *, enable: bool, next_url: str):
+def _confirm_toggle(
+    request: MemberRequest, integration: Integration, *, enable: bool, next_url: str
+) -> HttpResponse:
     """The page that asks before a disable, or before enabling keys Sage rejected."""
     return render(
         request,
@@ -190,7 +212,7 @@ def _confirm_toggle(request, integration: Integration, *, enable: bool, next_url
 
 @require_POST
 @admin_required
-def integration_toggle(request, pk):
+def integration_toggle(request: MemberRequest, pk: int) -> HttpResponse:
     integration = get_object_or_404(Integration.objects.for_org(request.organization), pk=pk)
     form = ToggleForm(request.POST)
     form.is_valid()  # lone booleans: anything but "true" (or "1", "on") reads as False
@@ -215,7 +237,7 @@ def integration_toggle(request, pk):
 
 
 @admin_required
-def integration_enable(request):
+def integration_enable(request: MemberRequest) -> HttpResponse:
     integration = integration_for(organization=request.organization)
     if request.method == "POST":
         if integration is None:
@@ -253,19 +275,19 @@ def integration_enable(request):
 
 @admin_required
 @require_POST
-def credentials_check_view(request):
+def credentials_check_view(request: MemberRequest) -> HttpResponse:
     """Ask Sage whether the chosen client ID and secret are accepted; say which."""
     integration = get_object_or_404(
         Integration.objects.for_org(request.organization), platform=Integration.Platform.SAGE
     )
     result = credentials_check(integration=integration, actor=request.user)
-    messages.add_message(request, CHECK_LEVELS[result], result.label)
+    messages.add_message(request, *CHECK_MESSAGES[result])
     return redirect("integrations:integration_settings")
 
 
 @admin_required
 @require_POST
-def integration_redirect_url(request):
+def integration_redirect_url(request: MemberRequest) -> HttpResponse:
     """Save where customers go after linking; a refused URL is shown again with why."""
     integration = get_object_or_404(
         Integration.objects.for_org(request.organization), platform=Integration.Platform.SAGE

@@ -1,5 +1,7 @@
 """The form of a webhook endpoint: its URL (checked against SSRF), events, enabled."""
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -45,7 +47,7 @@ class WebhookEndpointForm(forms.Form):
         label=_("Send events to this endpoint"), required=False, initial=True
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP:  # development: say what the check allows
             self.fields["url"].help_text = _(

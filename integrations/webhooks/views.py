@@ -5,8 +5,11 @@ signing secret is shown once, on the answer that creates it (never through a red
 or the session).
 """
 
+from typing import Any
+from uuid import UUID
+
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -18,23 +21,23 @@ from integrations.webhooks import services as service
 from integrations.webhooks.forms import WebhookEndpointForm
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from integrations.webhooks.worker import webhooks_wait_for_a_worker
-from portal.organizations.tenancy import admin_required, member_required
+from portal.organizations.tenancy import MemberRequest, admin_required, member_required
 
 
-def _endpoint(request, pk) -> WebhookEndpoint:
+def _endpoint(request: MemberRequest, pk: UUID) -> WebhookEndpoint:
     try:
         return selectors.webhook_endpoint_for(organization=request.organization, pk=pk)
     except WebhookEndpoint.DoesNotExist:
         raise Http404("No such endpoint") from None
 
 
-def _form_values(form: WebhookEndpointForm) -> dict:
+def _form_values(form: WebhookEndpointForm) -> dict[str, Any]:
     return {name: form.cleaned_data[name] for name in ("url", "events", "enabled")}
 
 
 @member_required
 @never_cache
-def webhook_list(request):
+def webhook_list(request: MemberRequest) -> HttpResponse:
     organization = request.organization
     context = {
         "endpoints": selectors.webhook_endpoints_for(organization=organization),
@@ -52,7 +55,7 @@ def webhook_list(request):
 @require_http_methods(["GET", "POST"])
 @never_cache  # the answer that shows the new secret is never kept by a cache
 @sensitive_variables("secret")
-def webhook_create(request):
+def webhook_create(request: MemberRequest) -> HttpResponse:
     form = WebhookEndpointForm(request.POST if request.method == "POST" else None)
     if request.method == "GET" or not form.is_valid():
         status = 400 if request.method == "POST" else 200
@@ -63,7 +66,14 @@ def webhook_create(request):
     return _detail(request, endpoint, new_secret=secret)
 
 
-def _detail(request, endpoint, *, form=None, new_secret: str = "", status: int = 200):
+def _detail(
+    request: MemberRequest,
+    endpoint: WebhookEndpoint,
+    *,
+    form: WebhookEndpointForm | None = None,
+    new_secret: str = "",
+    status: int = 200,
+) -> HttpResponse:
     if form is None:
         initial = {"url": endpoint.url, "events": endpoint.events, "enabled": endpoint.enabled}
         form = WebhookEndpointForm(initial=initial)
@@ -79,7 +89,7 @@ def _detail(request, endpoint, *, form=None, new_secret: str = "", status: int =
 
 @member_required
 @never_cache
-def webhook_detail(request, pk):
+def webhook_detail(request: MemberRequest, pk: UUID) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     if request.method == "POST":  # member_required lets only admins POST
         form = WebhookEndpointForm(request.POST)
@@ -95,7 +105,7 @@ def webhook_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 @never_cache
 @sensitive_variables("secret")
-def webhook_rotate(request, pk):
+def webhook_rotate(request: MemberRequest, pk: UUID) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     if request.method == "POST":
         secret = service.webhook_secret_rotate(endpoint=endpoint, actor=request.user)
@@ -105,7 +115,7 @@ def webhook_rotate(request, pk):
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def webhook_delete(request, pk):
+def webhook_delete(request: MemberRequest, pk: UUID) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     if request.method == "POST":
         service.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
@@ -116,7 +126,7 @@ def webhook_delete(request, pk):
 
 @admin_required
 @require_POST
-def webhook_test(request, pk):
+def webhook_test(request: MemberRequest, pk: UUID) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     if not endpoint.enabled:
         messages.error(request, _("Enable the endpoint before sending it a test event."))
@@ -128,7 +138,7 @@ def webhook_test(request, pk):
 
 @admin_required
 @require_POST
-def webhook_resend(request, pk, delivery_pk):
+def webhook_resend(request: MemberRequest, pk: UUID, delivery_pk: UUID) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     delivery = endpoint.deliveries.filter(pk=delivery_pk).first()
     if delivery is None:

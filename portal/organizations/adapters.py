@@ -7,6 +7,7 @@ same transaction as it is created (or neither happens).
 """
 
 import time
+from typing import Any
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
@@ -19,9 +20,12 @@ from allauth.core.internal.ratelimit import get_ip
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.forms import Form
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,7 +39,7 @@ from portal.organizations.tenancy import SESSION_KEY
 INVITATION_SESSION_KEY = "pending_invitation"
 
 
-def pending_invitation(request) -> Invitation | None:
+def pending_invitation(request: HttpRequest | None) -> Invitation | None:
     """The usable invitation whose link this browser opened, if any."""
     pk = request.session.get(INVITATION_SESSION_KEY) if request is not None else None
     if not isinstance(pk, int):
@@ -50,7 +54,7 @@ def account_exists(email: str) -> bool:
 class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
     """Users are created by support staff, `create_organization`, or an invitation."""
 
-    def is_open_for_signup(self, request) -> bool:
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
         invitation = pending_invitation(request)
         return invitation is not None and not account_exists(invitation.email)
 
@@ -61,9 +65,10 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
                 _("Sign up with the address the invitation was sent to: %(email)s.")
                 % {"email": invitation.email}
             )
-        return super().clean_email(email)
+        cleaned: str = super().clean_email(email)
+        return cleaned
 
-    def save_user(self, request, user, form, commit=True):
+    def save_user(self, request: HttpRequest, user: User, form: Form, commit: bool = True) -> User:
         invitation = pending_invitation(request)
         if invitation is None:
             raise ImmediateHttpResponse(redirect("integrations:invitation_accept"))
@@ -77,14 +82,14 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
         request.session[SESSION_KEY] = invitation.organization_id
         return user
 
-    def get_signup_redirect_url(self, request) -> str:
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
         return reverse("home")
 
     # Wrong passwords are counted per account *and* address (ACCOUNT_RATE_LIMITS'
     # "login_failed" key), and per account from anywhere ("login_failed_account").
 
     @property
-    def error_messages(self):
+    def error_messages(self) -> dict[str, str]:
         minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
         return {
             **DefaultAccountAdapter.error_messages,
@@ -98,11 +103,11 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
             % {"minutes": minutes},
         }
 
-    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: str) -> str:
         login = credentials.get("email", credentials.get("username", "")).lower()
         return f"{get_current_site(request).domain}:{login}:{get_ip(request)}"
 
-    def pre_authenticate(self, request, **credentials) -> None:
+    def pre_authenticate(self, request: HttpRequest, **credentials: str) -> None:
         super().pre_authenticate(request, **credentials)
         login = credentials.get("email", credentials.get("username", "")).lower()
         self._account_rl_usage = ratelimit.consume(
@@ -118,22 +123,22 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
         if usage:
             usage.rollback()
 
-    def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
+    def _delete_login_attempts_cached_email(self, request: HttpRequest, **credentials: str) -> None:
         super()._delete_login_attempts_cached_email(request, **credentials)
         login = credentials.get("email", credentials.get("username", "")).lower()
         ratelimit.clear(request, app="allauth.account", action="login_failed_account", key=login)
 
-    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         """Setting up (or managing) two-factor sign-in right after signing in does not ask
         for the password again: the sign-in proved it, within allauth's reauthentication
         window (ACCOUNT_REAUTHENTICATION_TIMEOUT, 5 minutes)."""
-        required = super().is_reauthentication_required(app=app, **kwargs)
+        required: bool = super().is_reauthentication_required(app=app, **kwargs)
         if not required or app != "allauth.mfa":
             return required
         return not signed_in_recently(context.request)
 
 
-def signed_in_recently(request) -> bool:
+def signed_in_recently(request: HttpRequest | None) -> bool:
     """Whether this session's user signed in within allauth's reauthentication window."""
     if request is None or not request.user.is_authenticated:
         return False
@@ -170,4 +175,5 @@ class LoginForm(AllauthLoginForm):
 
     @property
     def locked_out(self) -> bool:
-        return self.has_error(NON_FIELD_ERRORS, code="too_many_login_attempts")
+        locked: bool = self.has_error(NON_FIELD_ERRORS, code="too_many_login_attempts")
+        return locked

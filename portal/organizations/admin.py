@@ -1,10 +1,10 @@
 from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -13,13 +13,13 @@ from portal.organizations.models import Invitation, Membership, Organization
 from portal.organizations.services import TeamError, invitation_create, sent_words
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, Organization]):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
-class InvitationInline(admin.TabularInline):
+class InvitationInline(admin.TabularInline[Invitation, Organization]):
     """The organization's invitations, read only (their token is never stored in clear)."""
 
     model = Invitation
@@ -38,12 +38,12 @@ class InvitationInline(admin.TabularInline):
     )
 
     @admin.display(description=gettext_lazy("status"))
-    def status(self, obj):
-        return obj.status.label if obj.pk else ""
+    def status(self, obj: Invitation) -> str:
+        return str(obj.status.label) if obj.pk else ""
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(admin.ModelAdmin[Organization]):
     list_display = ["name", "require_two_factor_for_admins", "created_at"]
     search_fields = ["name", "memberships__user__email"]
     # The logo is uploaded on Settings › Branding, which decodes and re-encodes it:
@@ -52,14 +52,14 @@ class OrganizationAdmin(admin.ModelAdmin):
     inlines = [MembershipInline, InvitationInline]
     change_form_template = "admin/portal/organization/change_form.html"
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         invite = self.admin_site.admin_view(self.invite_view)
         return [
             path("<path:object_id>/invite/", invite, name="portal_organization_invite"),
             *super().get_urls(),
         ]
 
-    def invite_view(self, request, object_id):
+    def invite_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Invite member: the same invitation (and email) as an admin's on the Team page."""
         organization = self.get_object(request, object_id)
         if organization is None:
@@ -93,7 +93,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__email", "organization__name"]
@@ -107,14 +107,14 @@ if admin.site.is_registered(Authenticator):
 
 
 @admin.register(Authenticator)
-class AuthenticatorAdmin(admin.ModelAdmin):
+class AuthenticatorAdmin(admin.ModelAdmin[Authenticator]):
     list_display = ["user", "type", "created_at", "last_used_at"]
     list_filter = ["type"]
     search_fields = ["user__email"]
     fields = readonly_fields = ("user", "type", "created_at", "last_used_at")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Authenticator | None = None) -> bool:
         return False

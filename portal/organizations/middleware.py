@@ -1,14 +1,19 @@
+from collections.abc import Callable
+
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from django.contrib import messages
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portal.organizations.models import Membership
-from portal.organizations.tenancy import SESSION_KEY
+from portal.organizations.tenancy import SESSION_KEY, PortalRequest
+
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
 
-def user_memberships(request) -> list[Membership]:
+def user_memberships(request: HttpRequest) -> list[Membership]:
     """All the user's memberships, with their organizations, in one query."""
     if not request.user.is_authenticated:
         return []
@@ -19,7 +24,7 @@ def user_memberships(request) -> list[Membership]:
     )
 
 
-def current_membership(request, memberships: list[Membership]) -> Membership | None:
+def current_membership(request: HttpRequest, memberships: list[Membership]) -> Membership | None:
     """The membership in the organization the user chose, else their first one."""
     wanted = request.session.get(SESSION_KEY) if memberships else None
     chosen = [m for m in memberships if m.organization_id == wanted]
@@ -33,17 +38,17 @@ class CurrentOrganizationMiddleware:
     session only says which of them is current.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: PortalRequest) -> HttpResponseBase:
         request.memberships = user_memberships(request)
         request.membership = current_membership(request, request.memberships)
         request.organization = request.membership.organization if request.membership else None
         return self.get_response(request)
 
 
-def two_factor_missing(request) -> bool:
+def two_factor_missing(request: PortalRequest) -> bool:
     """The user must set up two-factor sign-in before this request: an admin of an
     organization that requires it, or support staff at the Django admin."""
     user = request.user
@@ -62,11 +67,11 @@ class TwoFactorRequiredMiddleware:
     open; after the set-up, allauth asks for a code at every sign-in.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
         self.open_prefixes = ("/accounts/", "/i18n/")
 
-    def __call__(self, request):
+    def __call__(self, request: PortalRequest) -> HttpResponseBase:
         if not request.path.startswith(self.open_prefixes) and two_factor_missing(request):
             messages.warning(
                 request,

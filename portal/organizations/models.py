@@ -1,12 +1,15 @@
 import hashlib
 from datetime import datetime
 from pathlib import PurePosixPath
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class Organization(models.Model):
@@ -62,13 +65,13 @@ class Organization(models.Model):
         return PurePosixPath(self.logo.name or "").stem if self.logo else ""
 
 
-class MembershipQuerySet(models.QuerySet):
-    def for_user(self, user) -> "MembershipQuerySet":
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def for_user(self, user: "User | AnonymousUser") -> "MembershipQuerySet":
         if not user.is_authenticated:
             return self.none()
         return self.filter(user=user, user__is_active=True)
 
-    def admin_emails(self, organization) -> list[str]:
+    def admin_emails(self, organization: Organization) -> list[str]:
         """The email addresses of the organization's active admins: whom a member asks,
         whom the portal tells when something of the organization's needs them."""
         return list(

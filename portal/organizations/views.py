@@ -9,7 +9,8 @@ from allauth.account.adapter import get_adapter
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -21,10 +22,17 @@ from portal.organizations import services as service
 from portal.organizations.adapters import INVITATION_SESSION_KEY, account_exists, pending_invitation
 from portal.organizations.forms import InviteForm, RoleForm, TwoFactorRuleForm
 from portal.organizations.models import Invitation, Membership
-from portal.organizations.tenancy import SESSION_KEY, admin_required, member_required
+from portal.organizations.tenancy import (
+    SESSION_KEY,
+    MemberRequest,
+    admin_required,
+    member_required,
+)
 
 
-def _page(request, *, invite_form=None, status: int = 200):
+def _page(
+    request: MemberRequest, *, invite_form: InviteForm | None = None, status: int = 200
+) -> HttpResponse:
     organization = request.organization
     members = selectors.team_members(organization=organization)
     is_admin = request.membership.is_admin
@@ -46,7 +54,7 @@ def _page(request, *, invite_form=None, status: int = 200):
     return render(request, "team/team.html", context, status=status)
 
 
-def _member(request, pk: int) -> Membership:
+def _member(request: MemberRequest, pk: int) -> Membership:
     membership = (
         Membership.objects.filter(organization=request.organization, pk=pk)
         .select_related("user", "organization")
@@ -57,7 +65,7 @@ def _member(request, pk: int) -> Membership:
     return membership
 
 
-def _invitation(request, pk: int) -> Invitation:
+def _invitation(request: MemberRequest, pk: int) -> Invitation:
     invitation = (
         Invitation.objects.for_org(request.organization)
         .select_related("organization", "invited_by")
@@ -71,13 +79,13 @@ def _invitation(request, pk: int) -> Invitation:
 
 @member_required
 @never_cache
-def team(request):
+def team(request: MemberRequest) -> HttpResponse:
     return _page(request)
 
 
 @admin_required
 @require_POST
-def team_invite(request):
+def team_invite(request: MemberRequest) -> HttpResponse:
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
@@ -99,7 +107,7 @@ def team_invite(request):
 
 @admin_required
 @require_POST
-def invitation_resend(request, pk):
+def invitation_resend(request: MemberRequest, pk: int) -> HttpResponse:
     invitation = _invitation(request, pk)
     try:
         sent = service.invitation_resend(invitation=invitation, actor=request.user)
@@ -113,7 +121,7 @@ def invitation_resend(request, pk):
 
 @admin_required
 @require_POST
-def invitation_revoke(request, pk):
+def invitation_revoke(request: MemberRequest, pk: int) -> HttpResponse:
     invitation = _invitation(request, pk)
     if service.invitation_revoke(invitation=invitation, actor=request.user):
         messages.success(
@@ -124,7 +132,7 @@ def invitation_revoke(request, pk):
 
 @admin_required
 @require_POST
-def member_role(request, pk):
+def member_role(request: MemberRequest, pk: int) -> HttpResponse:
     membership = _member(request, pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -148,7 +156,7 @@ def member_role(request, pk):
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def member_remove(request, pk):
+def member_remove(request: MemberRequest, pk: int) -> HttpResponse:
     membership = _member(request, pk)
     if request.method == "GET":
         return render(request, "team/member_remove_confirm.html", {"member": membership})
@@ -168,7 +176,7 @@ def member_remove(request, pk):
 
 @admin_required
 @require_POST
-def two_factor_rule(request):
+def two_factor_rule(request: MemberRequest) -> HttpResponse:
     form = TwoFactorRuleForm(request.POST)
     required = form.is_valid() and form.cleaned_data["required"]
     if required and not get_mfa_adapter().is_mfa_enabled(request.user):
@@ -192,7 +200,7 @@ def two_factor_rule(request):
 # The invitee's pages: no login, the link is the key.
 
 
-def _unusable(request, invitation: Invitation | None):
+def _unusable(request: HttpRequest, invitation: Invitation | None) -> HttpResponse:
     status = invitation.status if invitation is not None else None
     context = {
         "unknown": status is None,
@@ -205,7 +213,7 @@ def _unusable(request, invitation: Invitation | None):
 
 
 @never_cache
-def invitation_open(request, token):
+def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
     """The email's link: remember the invitation, then go on at a URL without the token."""
     invitation = service.invitation_for_token(token)
     if invitation is None or not invitation.is_usable:
@@ -219,18 +227,19 @@ def invitation_open(request, token):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def invitation_accept(request):
+def invitation_accept(request: HttpRequest) -> HttpResponse:
     """Join the organization: sign up, or sign in, or (signed in) confirm."""
     invitation = pending_invitation(request)
     if invitation is None:
         opened = request.session.get(INVITATION_SESSION_KEY)
         stale = Invitation.objects.filter(pk=opened).first() if isinstance(opened, int) else None
         return _unusable(request, stale)
-    signed_in = request.user.is_authenticated
-    is_invitee = signed_in and request.user.email.lower() == invitation.email.lower()
-    if request.method == "POST" and is_invitee:
+    user = request.user
+    signed_in = user.is_authenticated
+    is_invitee = isinstance(user, User) and user.email.lower() == invitation.email.lower()
+    if request.method == "POST" and isinstance(user, User) and is_invitee:
         try:
-            membership = service.invitation_accept(invitation=invitation, user=request.user)
+            membership = service.invitation_accept(invitation=invitation, user=user)
         except service.TeamError:
             invitation.refresh_from_db()
             return _unusable(request, invitation)

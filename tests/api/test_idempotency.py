@@ -15,8 +15,8 @@ from django.utils import timezone
 from integrations.api.problems import Code
 from integrations.models import Company, IdempotentRequest
 from integrations.services.housekeeping import expired_purge
-from tests.concurrency import run_at_once
-from tests.db_faults import needs_postgres
+from tests.common.concurrency import run_at_once
+from tests.common.db_faults import needs_postgres
 
 pytestmark = pytest.mark.django_db
 

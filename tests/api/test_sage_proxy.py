@@ -9,9 +9,9 @@ from integrations import crypto
 from integrations.connections.refresh import connection_deauthorize
 from integrations.models import Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
-from tests.concurrency import run_at_once
-from tests.db_faults import needs_postgres
-from tests.link_flow import expire_access_token
+from tests.common.concurrency import run_at_once
+from tests.common.db_faults import needs_postgres
+from tests.linking.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
 

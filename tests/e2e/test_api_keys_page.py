@@ -4,8 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.models import OrganizationAPIKey
+from tests.common.factories import PASSWORD
 from tests.e2e.csp import csp_refusals
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

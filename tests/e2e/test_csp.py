@@ -5,9 +5,9 @@ from playwright.sync_api import expect
 
 from integrations.models import Integration
 from portal.organizations.models import Membership
+from tests.common.factories import PASSWORD
 from tests.e2e.csp import csp_refusals
-from tests.factories import PASSWORD
-from tests.two_factor import totp_code
+from tests.portal.two_factor import totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from integrations.sync.models import SyncedRecord, SyncRun
+from tests.common.factories import PASSWORD
 from tests.e2e.csp import csp_refusals
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

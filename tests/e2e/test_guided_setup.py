@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.models import CredentialSet, Integration
-from tests.factories import PASSWORD
+from tests.common.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

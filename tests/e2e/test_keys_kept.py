@@ -4,8 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.models import Connection, CredentialSet
+from tests.common.factories import CLIENT_ID, CLIENT_SECRET
 from tests.e2e.pages21 import VIEW_IDS, VIEWS, axe_violations, open_page, shoot
-from tests.factories import CLIENT_ID, CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.common.factories import PASSWORD
 from tests.e2e.csp import csp_refusals
-from tests.factories import PASSWORD
 from tests.views.test_branding import png_with_metadata
 
 pytestmark = pytest.mark.django_db(transaction=True)

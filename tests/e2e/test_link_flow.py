@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from integrations.models import Company, Connection
 from integrations.sage.versions import ApiVersion
-from tests.factories import PASSWORD
+from tests.common.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils.formats import date_format
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD
+from tests.common.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

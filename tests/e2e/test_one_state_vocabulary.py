@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from integrations.connections.lifecycle import connection_unlink
 from integrations.connections.states import State
 from tests.e2e.test_states_and_dead_ends import VIEWS, no_sideways_scroll, sign_in
-from tests.link_flow import authorize_query, callback_path
+from tests.linking.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = Path(os.environ.get("STATE_SHOTS", "/work/wt/shots/state"))

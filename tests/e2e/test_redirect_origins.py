@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD
+from tests.common.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

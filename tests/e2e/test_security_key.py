@@ -7,8 +7,8 @@ import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
 
+from tests.common.factories import PASSWORD
 from tests.e2e.csp import csp_refusals
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from integrations.connections.lifecycle import connection_mark_for_relink
 from integrations.models import HistoryEvent
-from tests.factories import PASSWORD
-from tests.link_flow import authorize_query, callback_path
+from tests.common.factories import PASSWORD
+from tests.linking.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

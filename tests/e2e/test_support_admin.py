@@ -4,8 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.models import Connection
-from tests.factories import PASSWORD
-from tests.two_factor import totp_code
+from tests.common.factories import PASSWORD
+from tests.portal.two_factor import totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REASON = "Ticket 4411: the customer moved to a new Sage subscription."

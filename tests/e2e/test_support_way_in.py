@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.common.factories import PASSWORD
 from tests.e2e.pages21 import VIEW_IDS, VIEWS, axe_violations, open_page, shoot
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,9 +15,9 @@ from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from portal.organizations.models import Membership
+from tests.common.factories import PASSWORD
 from tests.e2e.csp import csp_refusals
-from tests.factories import PASSWORD
-from tests.two_factor import totp_code, wrong_code
+from tests.portal.two_factor import totp_code, wrong_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 from standardwebhooks.webhooks import Webhook
 
 from integrations.webhooks.models import WebhookEndpoint
+from tests.common.factories import PASSWORD
 from tests.e2e.csp import csp_refusals
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from portal.organizations.models import Membership
-from tests.factories import PASSWORD
+from tests.common.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -16,11 +16,11 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.urls import NoReverseMatch, reverse
 
-from tests.factories import PASSWORD
+from tests.common.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-# What the tests relax (pyproject's [tool.pytest_env]) is dropped: the rest is production.
+# What the tests relax (tests/environment.py) is dropped: the rest is production.
 RELAXED = (
     "DJANGO_SECURE_SSL_REDIRECT",
     "DJANGO_SECURE_COOKIES",

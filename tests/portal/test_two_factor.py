@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from integrations import crypto
 from integrations.models import HistoryEvent
-from tests.two_factor import enroll_totp, password_login, totp_code, wrong_code
+from tests.portal.two_factor import enroll_totp, password_login, totp_code, wrong_code
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from integrations.sage import oauth
 from integrations.sage.errors import SageOAuthError
 from integrations.sage.versions import ApiVersion
-from tests.factories import CLIENT_SECRET
+from tests.common.factories import CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from integrations.sage.client import ApiAuth, SageClient, retry_wait
 from integrations.sage.errors import SageAnswerTooLarge, SageApiError
 from integrations.sage.signing import request_signature
 from integrations.sage.versions import ApiVersion
-from tests.factories import NO_SUBSCRIPTION, SIGNING_SECRET, SUBSCRIPTION_KEY
+from tests.common.factories import NO_SUBSCRIPTION, SIGNING_SECRET, SUBSCRIPTION_KEY
 
 pytestmark = pytest.mark.django_db
 

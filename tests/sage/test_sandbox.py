@@ -13,7 +13,7 @@ import requests
 
 from integrations.sage.sandbox import SageSandbox, mount_sandbox, pkce_challenge
 from integrations.sage.versions import ApiVersion
-from tests import factories
+from tests.common import factories
 
 pytestmark = pytest.mark.django_db
 

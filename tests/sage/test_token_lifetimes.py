@@ -8,7 +8,7 @@ from django.utils import timezone
 from integrations.connections.refresh import connection_refresh
 from integrations.models import Connection
 from integrations.sage.oauth import MAX_LIFETIME, token_lifetime
-from tests.link_flow import expire_access_token
+from tests.linking.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,9 @@ from integrations.linking.services import BadState, authorization_consume, brows
 from integrations.linking.session import BROWSER_KEY
 from integrations.models import AuthorizationRequest, Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
-from tests.db_faults import needs_postgres
-from tests.factories import CLIENT_SECRET
-from tests.link_flow import authorize_query, callback_path
+from tests.common.db_faults import needs_postgres
+from tests.common.factories import CLIENT_SECRET
+from tests.linking.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db
 

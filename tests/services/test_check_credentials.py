@@ -7,7 +7,7 @@ from django.urls import NoReverseMatch, reverse
 
 from integrations.models import CredentialSet, HistoryEvent
 from integrations.sage.versions import ApiVersion
-from tests.factories import CLIENT_SECRET
+from tests.common.factories import CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from integrations.models import (
     Integration,
 )
 from integrations.sage.versions import ApiVersion
-from tests.factories import CLIENT_SECRET, V30_SECRETS
+from tests.common.factories import CLIENT_SECRET, V30_SECRETS
 
 pytestmark = pytest.mark.django_db
 

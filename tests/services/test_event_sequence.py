@@ -10,8 +10,8 @@ from django.db import transaction
 from integrations.companies.services import company_create, company_delete
 from integrations.webhooks.models import PlatformEvent, WebhookEvent
 from integrations.webhooks.services import webhook_emit
-from tests.concurrency import run_at_once
-from tests.db_faults import needs_postgres
+from tests.common.concurrency import run_at_once
+from tests.common.db_faults import needs_postgres
 
 pytestmark = pytest.mark.django_db
 

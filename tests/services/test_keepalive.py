@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from integrations.models import Connection
 from integrations.tasks import keepalive_pass, keepalive_periodic, keepalive_schedule_next
-from tests.keepalive_helpers import counts, due_and_not_due
+from tests.connections.keepalive_helpers import counts, due_and_not_due
 
 pytestmark = pytest.mark.django_db
 

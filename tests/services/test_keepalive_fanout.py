@@ -30,8 +30,8 @@ from integrations.connections.keepalive import (
 )
 from integrations.models import Connection
 from integrations.tasks import keepalive_connection, keepalive_periodic, keepalive_schedule_next
-from tests.keepalive_helpers import due_and_not_due, expiring_in
-from tests.worker_processes import WorkerProcess, wait_until, worker_environment
+from tests.common.worker_processes import WorkerProcess, wait_until, worker_environment
+from tests.connections.keepalive_helpers import due_and_not_due, expiring_in
 
 # The RQ tests' own Redis database: emptied of RQ's keys before and after each test.
 RQ_TEST_REDIS_URL = os.environ.get("TEST_RQ_REDIS_URL", "redis://127.0.0.1:6379/15")

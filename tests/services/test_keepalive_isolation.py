@@ -17,9 +17,9 @@ from integrations.connections.keepalive import NOT_PROCESSED
 from integrations.fields import Ciphertext
 from integrations.models import Connection, HistoryEvent
 from integrations.tasks import keepalive_pass
-from tests.concurrency import row_lock_held
-from tests.db_faults import postgres_only, token_change_of
-from tests.keepalive_helpers import counts, expiring_in
+from tests.common.concurrency import row_lock_held
+from tests.common.db_faults import postgres_only, token_change_of
+from tests.connections.keepalive_helpers import counts, expiring_in
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from integrations.connections.live_data import PREVIEW_SIZE, LiveState, company_
 from integrations.connections.live_data_cache import fresh_key, last_key
 from integrations.models import Connection, HistoryEvent
 from integrations.sage.versions import ApiVersion
-from tests.factories import NO_SUBSCRIPTION
-from tests.link_flow import expire_access_token
+from tests.common.factories import NO_SUBSCRIPTION
+from tests.linking.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from integrations.connections.errors import (
 )
 from integrations.connections.refresh import connection_deauthorize, connection_refresh
 from integrations.models import Connection, HistoryEvent
-from tests.concurrency import run_at_once
-from tests.db_faults import needs_postgres
-from tests.factories import CLIENT_SECRET
-from tests.link_flow import expire_access_token
+from tests.common.concurrency import run_at_once
+from tests.common.db_faults import needs_postgres
+from tests.common.factories import CLIENT_SECRET
+from tests.linking.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
 

@@ -21,10 +21,10 @@ from integrations.connections import refresh as connections
 from integrations.connections.client import connection_client
 from integrations.connections.live_data import LiveState, company_live_data
 from integrations.models import Connection, HistoryEvent
-from tests.concurrency import row_lock_held
-from tests.db_faults import postgres_only, token_change_of
-from tests.factories import CLIENT_SECRET, NO_SUBSCRIPTION
-from tests.link_flow import expire_access_token
+from tests.common.concurrency import row_lock_held
+from tests.common.db_faults import postgres_only, token_change_of
+from tests.common.factories import CLIENT_SECRET, NO_SUBSCRIPTION
+from tests.linking.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from integrations.connections.lifecycle import connection_mark_for_relink
 from integrations.linking.outcomes import LinkFailure
 from integrations.linking.services import link_token_hash
 from integrations.models import Connection, HistoryEvent
-from tests.factories import CLIENT_SECRET
-from tests.link_flow import authorize_query, callback_path
+from tests.common.factories import CLIENT_SECRET
+from tests.linking.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db
 

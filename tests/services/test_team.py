@@ -20,8 +20,8 @@ from portal.organizations.services import (
     member_role_change,
     two_factor_requirement_set,
 )
-from tests.concurrency import run_at_once
-from tests.db_faults import needs_postgres
+from tests.common.concurrency import run_at_once
+from tests.common.db_faults import needs_postgres
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from integrations.configuration.services import integration_disable
 from integrations.models import Company, Connection, Integration
 from integrations.redirect_urls import redirect_url_fill, validate_redirect_url
 from integrations.sage.versions import ApiVersion
-from tests.link_flow import authorize_query, callback_path
+from tests.linking.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db
 

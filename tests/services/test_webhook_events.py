@@ -6,7 +6,7 @@ from integrations.connections.errors import RefreshFailed, RelinkRequired
 from integrations.connections.refresh import connection_refresh
 from integrations.models import Connection
 from integrations.webhooks.models import WebhookDelivery, WebhookEvent
-from tests.link_flow import authorize_query, callback_path, expire_access_token
+from tests.linking.link_flow import authorize_query, callback_path, expire_access_token
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from integrations.sage.versions import ApiVersion
 from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
 from integrations.sync.services import sync_connection, sync_request
 from integrations.sync.types import SYNC_TYPES, types_for_version
-from tests.link_flow import expire_access_token
+from tests.linking.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
 

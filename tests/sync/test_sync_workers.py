@@ -17,7 +17,7 @@ from django_tasks_rq import RQBackend
 
 from integrations.sync.models import SyncedRecord, SyncRun
 from integrations.sync.services import sync_request, sync_run
-from tests.worker_processes import WorkerProcess, wait_until, worker_environment
+from tests.common.worker_processes import WorkerProcess, wait_until, worker_environment
 
 RQ_TEST_REDIS_URL = os.environ.get("SYNC_TEST_RQ_REDIS_URL", "redis://127.0.0.1:6379/10")
 CONNECTIONS = 4

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from integrations.connections.lifecycle import connection_mark_for_relink
 from integrations.models import Company, HistoryEvent
-from tests.link_flow import authorize_query, callback_path
+from tests.linking.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("integrations:company_list")

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from integrations.configuration.services import credentials_save
 from integrations.models import CredentialSet, HistoryEvent, Integration
-from tests.factories import CLIENT_ID, CLIENT_SECRET, V30_SECRETS
-from tests.link_flow import authorize_query, callback_path
+from tests.common.factories import CLIENT_ID, CLIENT_SECRET, V30_SECRETS
+from tests.linking.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db
 
@@ -437,7 +437,7 @@ def test_a_member_of_an_organization_without_sage(client, org_a):
 
 
 def test_sign_in_lands_on_the_checklist_of_an_empty_organization(client, org_a):
-    from tests.factories import PASSWORD
+    from tests.common.factories import PASSWORD
 
     response = client.post(
         reverse("account_login"), {"login": org_a.admin.email, "password": PASSWORD}, follow=True

@@ -6,8 +6,8 @@ from django.urls import reverse
 from integrations.audit.history import history_record
 from integrations.configuration.services import credentials_save, integration_enable
 from integrations.models import Connection, CredentialSet, HistoryEvent, Integration
-from tests.factories import CLIENT_SECRET as SECRET
-from tests.factories import SIGNING_SECRET, SUBSCRIPTION_KEY
+from tests.common.factories import CLIENT_SECRET as SECRET
+from tests.common.factories import SIGNING_SECRET, SUBSCRIPTION_KEY
 
 # Saving asks Sage about the keys: the sandbox answers (open registration accepts them).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sage_sandbox")]

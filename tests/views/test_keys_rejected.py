@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from integrations.models import Company, Connection, CredentialSet
-from tests.factories import CLIENT_ID, CLIENT_SECRET
-from tests.link_flow import authorize_query, callback_path
+from tests.common.factories import CLIENT_ID, CLIENT_SECRET
+from tests.linking.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from integrations.models import Connection
 from integrations.sage.versions import ApiVersion
 from portal.organizations.models import Organization
-from tests.link_flow import authorize_query, callback_path
+from tests.linking.link_flow import authorize_query, callback_path
 from tests.views.test_branding import png_with_metadata, upload
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import requests
 from django.urls import reverse
 
 from integrations.models import Connection
-from tests.link_flow import authorize_query, callback_path
+from tests.linking.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from integrations.models import (
     HistoryEvent,
 )
 from integrations.sage.versions import ApiVersion
-from tests.link_flow import start
+from tests.linking.link_flow import start
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 
 from integrations.connections.states import Action, State
 from integrations.models import Company, Connection, HistoryEvent
-from tests.link_flow import authorize_query, callback_path, exchange_through_sandbox
+from tests.linking.link_flow import authorize_query, callback_path, exchange_through_sandbox
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from integrations.models import HistoryEvent
 from portal.logging import redact
 from portal.organizations.models import Invitation, Membership
-from tests.factories import PASSWORD
+from tests.common.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

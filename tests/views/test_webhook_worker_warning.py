@@ -15,7 +15,7 @@ from django_tasks_db.backend import DatabaseBackend
 
 from integrations.webhooks.delivery import deliver_webhook
 from integrations.webhooks.models import WebhookDelivery, WorkerHeartbeat
-from tests.worker_processes import WorkerProcess, wait_until, worker_environment
+from tests.common.worker_processes import WorkerProcess, wait_until, worker_environment
 
 pytestmark = pytest.mark.django_db
 WARNING = 'data-testid="webhook-no-worker"'

@@ -1,4 +1,5 @@
 import os
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         "say how to log in."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("DEMO_ADMIN_PASSWORD", "")
         if not password:
             raise CommandError("Set DEMO_ADMIN_PASSWORD (make run writes it into .env).")

@@ -1,11 +1,13 @@
 import getpass
 import os
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
@@ -15,7 +17,7 @@ from portal.organizations.models import Membership, Organization
 class Command(BaseCommand):
     help = "Create an organization and its first admin."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="The organization's name.")
         parser.add_argument("--admin-email", required=True, help="The first admin's email.")
         parser.add_argument(
@@ -26,7 +28,9 @@ class Command(BaseCommand):
             help="Do not prompt; read the password from DJANGO_SUPERUSER_PASSWORD.",
         )
 
-    def handle(self, *args, name, admin_email, interactive, **options):
+    def handle(
+        self, *args: Any, name: str, admin_email: str, interactive: bool, **options: Any
+    ) -> None:
         name = name.strip()
         email = admin_email.strip().lower()
         if not name:
@@ -63,7 +67,7 @@ class Command(BaseCommand):
             ) from None
         self.stdout.write(f"Created organization {name!r} with admin {email}.")
 
-    def _password(self, interactive: bool, user) -> str:
+    def _password(self, interactive: bool, user: User) -> str:
         if not interactive:
             password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", "")
             if not password:
@@ -83,7 +87,7 @@ class Command(BaseCommand):
             return password
 
     @staticmethod
-    def _validate(password: str, user) -> None:
+    def _validate(password: str, user: User) -> None:
         try:
             validate_password(password, user)
         except ValidationError as error:

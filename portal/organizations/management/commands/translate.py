@@ -5,11 +5,12 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import polib
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 CATALOGUE = Path("locale") / "fr" / "LC_MESSAGES" / "django.po"
 # What makemessages reads for the "django" domain, and what it must not walk.
@@ -25,7 +26,7 @@ class Command(BaseCommand):
     # Like makemessages: no database, no secrets needed.
     requires_system_checks = []
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--check",
             action="store_true",
@@ -33,7 +34,7 @@ class Command(BaseCommand):
             "date with the source (its entries, not its source references or creation date).",
         )
 
-    def handle(self, *args, check, **options):
+    def handle(self, *args: Any, check: bool, **options: Any) -> None:
         base_dir = Path(settings.BASE_DIR)
         locale_dir = base_dir / "locale" / "fr"
         with open(locale_dir / ".lock", "w") as lock:
@@ -114,7 +115,7 @@ def _regenerate(root: Path, sources: Path) -> tuple[polib.POFile, list[str]]:
     return po, missing
 
 
-def _entries(po: polib.POFile) -> tuple:
+def _entries(po: polib.POFile) -> tuple[object, ...]:
     """What the catalogue says, without its creation date and source references."""
     metadata = {k: v for k, v in po.metadata.items() if k != "POT-Creation-Date"}
     entries = sorted(

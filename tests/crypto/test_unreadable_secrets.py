@@ -13,8 +13,8 @@ from django.urls import reverse
 from integrations import crypto
 from integrations.fields import Ciphertext
 from integrations.models import Connection, CredentialSet, HistoryEvent
-from tests.factories import CLIENT_SECRET
-from tests.link_flow import authorize_query, callback_path
+from tests.common.factories import CLIENT_SECRET
+from tests.linking.link_flow import authorize_query, callback_path
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +101,15 @@ def test_check_credentials_says_the_secret_cannot_be_read(
     assert not sage_sandbox.token_requests()
     event = HistoryEvent.objects.filter(kind=HistoryEvent.Kind.CREDENTIALS_CHECKED).get()
     assert event.details["result"] == "unreadable"
+    # One vocabulary (CredentialSet.Check): the history says why Sage was not asked,
+    # and the set keeps only what Sage said (nothing, here).
+    page = admin_client.get(reverse("integrations:integration_settings")).content.decode()
+    history = page.split('data-testid="history"')[1]
+    assert (
+        "<strong>Credentials checked</strong>: Not checked: the stored secrets cannot be read"
+        in history
+    )
+    assert [s.last_check_result for s in integration.credential_sets.all()] == [""]
 
 
 def test_check_credentials_with_a_secret_moved_from_another_organization(

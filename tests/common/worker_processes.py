@@ -20,7 +20,7 @@ from django.db import connection
 
 from integrations.sage.endpoints import URL_SETTINGS as SAGE_URL_SETTINGS
 
-MANAGE = Path(__file__).resolve().parent.parent / "manage.py"
+MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
 
 
 def shared_database_url() -> str:
@@ -35,7 +35,7 @@ def shared_database_url() -> str:
 
 
 def worker_environment(settings, **extra: str) -> dict[str, str]:
-    """This process's environment (pytest-env's values), the test database, the sandbox."""
+    """This process's environment (tests/environment.py), the test database, the sandbox."""
     env = dict(os.environ)
     env.update({name: getattr(settings, name) for name in SAGE_URL_SETTINGS})
     env.update(

@@ -23,7 +23,7 @@ from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from integrations.webhooks.services import webhook_endpoint_create, webhook_send_test
 from portal.organizations.models import Membership, Organization
 from portal.organizations.tenancy import SESSION_KEY
-from tests.factories import PASSWORD
+from tests.common.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from integrations.models import (
     AuthorizationRequest,
     Connection,
 )
-from tests.factories import CLIENT_SECRET
+from tests.common.factories import CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db
 

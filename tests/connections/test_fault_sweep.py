@@ -21,7 +21,7 @@ from integrations.models import (
     CredentialSet,
     HistoryEvent,
 )
-from tests.link_flow import expire_access_token
+from tests.linking.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
 

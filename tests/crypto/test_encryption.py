@@ -13,8 +13,8 @@ from integrations import crypto
 from integrations.crypto import DecryptionError, MissingKeyError
 from integrations.fields import Ciphertext, EncryptedTextField, reencrypt
 from integrations.models import AuthorizationRequest, Connection, CredentialSet, Integration
-from tests.factories import CLIENT_SECRET as SECRET
-from tests.factories import SIGNING_SECRET, SUBSCRIPTION_KEY
+from tests.common.factories import CLIENT_SECRET as SECRET
+from tests.common.factories import SIGNING_SECRET, SUBSCRIPTION_KEY
 
 pytestmark = pytest.mark.django_db
 

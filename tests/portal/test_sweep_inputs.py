@@ -23,7 +23,7 @@ from integrations.models import (
     Integration,
 )
 from integrations.sage.versions import ApiVersion
-from tests.factories import CLIENT_ID, CLIENT_SECRET
+from tests.common.factories import CLIENT_ID, CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db
 

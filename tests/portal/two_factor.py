@@ -5,7 +5,7 @@ import time
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
 from django.urls import reverse
 
-from tests.factories import PASSWORD
+from tests.common.factories import PASSWORD
 
 
 def totp_code(secret: str, *, offset: int = 0) -> str:

@@ -7,7 +7,7 @@ signed-in clients (`admin_client`, `member_client`) are built with them.
 
 - `make_user(email, password=PASSWORD, two_factor=False, **extra)`: a user with a
   verified email; with `two_factor`, an authenticator app too (its secret on
-  `user.totp_secret`: `tests.two_factor.totp_code(user.totp_secret)`).
+  `user.totp_secret`: `tests.portal.two_factor.totp_code(user.totp_secret)`).
 - `make_org(name)`: an organization with `.admin` and `.member`.
 - `setup_sage(org, version=, enable=)`: credentials saved through the service,
   chosen and enabled; returns `(integration, credential_set)`.
@@ -45,7 +45,7 @@ from integrations.models import (
 )
 from integrations.sage.versions import ApiVersion
 from portal.organizations.models import Membership, Organization
-from tests.link_flow import authorize_query, callback_path, exchange_through_sandbox
+from tests.linking.link_flow import authorize_query, callback_path, exchange_through_sandbox
 
 PASSWORD = "correct-horse-battery-staple-42"
 CLIENT_ID = {ApiVersion.V31: "portal-app-v31", ApiVersion.V30: "portal-app-v30"}
