@@ -39,6 +39,7 @@ from integrations.accounting import AccountingApiError
 from integrations.connections.client import connection_ensure_fresh, connection_fixed_client
 from integrations.connections.errors import RelinkRequired, TokenError
 from integrations.connections.refresh import connection_refresh
+from integrations.connections.selectors import connection_state_of
 from integrations.models import Connection, Integration
 from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun, SyncRunQuerySet
 from integrations.sync.retention import records_forget
@@ -374,6 +375,7 @@ class _Sync:
     def __init__(self, run: SyncRun) -> None:
         self.run = run
         self.connection = run.connection
+        self._state_word: str | None = None
         self.lease = timedelta(seconds=float(settings.SYNC_LEASE_SECONDS))
         self.per_page = int(settings.SYNC_PAGE_SIZE)
         self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
@@ -460,9 +462,18 @@ class _Sync:
                     event=WebhookEvent.SYNC_COMPLETED,
                     company=self.connection.company,
                     connection=self.connection,
+                    # As the run ends (a Deauthorized answer may have changed it).
+                    state=connection_state_of(self.connection).state.value,
                     sync=_sync_data(self.run),
                 )
         logger.info("Sync %s of connection %s: %s", self.run.pk, self.connection.pk, status)
+
+    def _state(self) -> str:
+        """The connection's state word for the run's data.changed events, as every
+        webhook says it (worked out once a run: one query, not one a page)."""
+        if self._state_word is None:
+            self._state_word = connection_state_of(self.connection).state.value
+        return self._state_word
 
     def _mine(self) -> SyncRunQuerySet:
         return SyncRun.objects.filter(
@@ -646,6 +657,7 @@ class _Sync:
                     event=WebhookEvent.DATA_CHANGED,
                     company=self.connection.company,
                     connection=self.connection,
+                    state=self._state(),
                     data_type=data_type,
                     created=changes.created,
                     updated=changes.updated,

@@ -292,6 +292,9 @@ def test_the_webhooks_sync_completed_and_data_changed_are_signed_and_hold_no_con
     assert changed["updated"] == [contact["id"]]
     assert changed["created"] == changed["deleted"] == []
     assert changed["company"]["id"] == connection.company_id
+    # The connection's state in the word of every other webhook and of the API.
+    assert changed["connection"]["state"] == by_type["sync.completed"]["connection"]["state"]
+    assert changed["connection"]["state"] == "linked"
     assert "changed@example.com" not in json.dumps(payloads)
     completed = by_type["sync.completed"]["sync"]
     assert completed["status"] == "succeeded"
