@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.client import HTTPConnection
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -25,7 +26,7 @@ from . import cpu, environment, report, rounds
 from .load import LoadResult, wrk
 
 SIZES = (10, 10_000)
-PARTS = ("pages", "live", "callback", "keepalive", "proxy")
+PARTS = ("pages", "live", "callback", "keepalive", "proxy", "sync")
 
 
 def arguments(argv):
@@ -83,6 +84,27 @@ def arguments(argv):
         help="db_worker process counts to measure, comma separated (default 1,2)",
     )
     parser.add_argument(
+        "--sync-companies", type=int, default=100, help="linked companies synced (default 100)"
+    )
+    parser.add_argument(
+        "--sync-contacts",
+        type=int,
+        default=2000,
+        help="contacts in each company's Sage business (default 2000)",
+    )
+    parser.add_argument(
+        "--sync-workers",
+        default="1,2",
+        help="db_worker process counts for the sync, comma separated (default 1,2)",
+    )
+    parser.add_argument(
+        "--sync-concurrency",
+        type=int,
+        default=None,
+        help="Sage requests each worker keeps in flight (SYNC_PAGE_CONCURRENCY; default: "
+        "the setting's)",
+    )
+    parser.add_argument(
         "--proxy-servers",
         default="sync,gthread,asgi",
         help="server kinds the Sage proxy is measured on, comma separated, among "
@@ -110,8 +132,9 @@ def arguments(argv):
         parser.error("--latency-ms must be more than 0")
     try:
         args.keepalive_workers = [int(n) for n in args.keepalive_workers.split(",")]
+        args.sync_workers = [int(n) for n in args.sync_workers.split(",")]
     except ValueError:
-        parser.error("--keepalive-workers: comma separated numbers")
+        parser.error("--keepalive-workers, --sync-workers: comma separated numbers")
     args.proxy_servers = [kind.strip() for kind in args.proxy_servers.split(",") if kind.strip()]
     args.parts = {part.strip() for part in args.parts.split(",") if part.strip()}
     if args.parts - set(PARTS):
@@ -152,6 +175,9 @@ class Outcome:
     rows: list[report.Row]
     live: list = field(default_factory=list)  # bench.live.Result
     keepalive: list = field(default_factory=list)  # bench.keepalive.Result
+    sync: list = field(default_factory=list)  # bench.sync.Result
+    sync_again: Any = None  # bench.sync.Incremental
+    sync_size: Any = None  # bench.sync.Size
     proxy: list = field(default_factory=list)  # bench.proxy.Result
     postgres_version: str = ""
     settings_line: str = ""
@@ -295,8 +321,10 @@ def run(args, workdir: Path) -> Outcome:
                         f"{result.double_spends} spent twice"
                     )
                     outcome.keepalive.append(result)
+            if "sync" in args.parts:
+                sync_part(args, workdir, outcome)
         except Exception:
-            for log in ("gunicorn.log", "gunicorn-cold.log", "sandbox.log"):
+            for log in ("gunicorn.log", "gunicorn-cold.log", "sandbox.log", "sync-sandbox.log"):
                 sys.stderr.write(
                     (workdir / log).read_text()[-3000:] if (workdir / log).exists() else ""
                 )
@@ -316,6 +344,76 @@ def run(args, workdir: Path) -> Outcome:
         "token and API request"
     )
     return outcome
+
+
+def sync_part(args, workdir: Path, outcome: Outcome) -> None:
+    """The sync's throughput, its incremental cost and its storage (bench/sync.py)."""
+    from . import seed, sync
+
+    step(
+        f"sync: {args.sync_companies} linked companies × {args.sync_contacts:,} contacts, "
+        f"L = {args.latency_ms:g} ms"
+    )
+    world = seed.world_create(name="Sync Ltd")
+    pairs = sync.token_pairs(args.sync_companies)
+    from .keepalive import tokens_file
+
+    tokens = tokens_file(workdir / "sync-tokens.txt", world.credential_set.client_id, pairs)
+    port = environment.free_port()
+    process = environment.start(
+        sync.sandbox_command(
+            port,
+            latency_ms=args.latency_ms,
+            tokens=tokens,
+            businesses=args.sync_companies,
+            contacts=args.sync_contacts,
+        ),
+        env={},
+        log=workdir / "sync-sandbox.log",
+    )
+    # The workers read Sage at this sandbox: their environment is the bench's own.
+    sandbox_url = f"http://127.0.0.1:{port}"
+    saved = {name: os.environ.get(name) for name in ("SAGE_API_URL", "SAGE_TOKEN_URL")}
+    os.environ["SAGE_API_URL"] = f"{sandbox_url}/v3.1"
+    os.environ["SAGE_TOKEN_URL"] = f"{sandbox_url}/token"
+    try:
+        environment.wait_for_port(port, process, what="the sync's Sage sandbox")
+        connections = sync.linked_connections(world, pairs)
+        concurrency = args.sync_concurrency or sync.concurrency()
+        for workers in args.sync_workers:
+            step(f"  first sync with {workers} db_worker process(es), C = {concurrency}")
+            result = sync.measure(
+                connections=connections,
+                workers=workers,
+                concurrency=concurrency,
+                latency_ms=args.latency_ms,
+                workdir=workdir,
+                sandbox_pid=process.pid,
+                database=os.environ["DATABASE_URL"].rsplit("/", 1)[-1],
+            )
+            step(
+                f"  {workers} worker(s): {result.pages:,} pages in {result.seconds:.1f} s = "
+                f"{result.rate:.1f}/s ({result.rate / result.ideal:.2f} × ideal), "
+                f"{result.rows_rate:,.0f} rows/s {result.note}"
+            )
+            outcome.sync.append(result)
+        outcome.sync_size = sync.size()
+        step("  incremental sync with nothing changed")
+        outcome.sync_again = sync.incremental(
+            connections=connections,
+            workers=max(args.sync_workers),
+            concurrency=concurrency,
+            sandbox_url=sandbox_url,
+            workdir=workdir,
+        )
+        step(f"  {outcome.sync_again.per_type:.2f} Sage requests per type")
+    finally:
+        environment.stop(process)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def start_sandbox(port: int, workdir: Path, latency_ms: float, tokens: Path):
@@ -403,6 +501,12 @@ def failure_row(label: str, size: int, error: Exception) -> report.Row:
     return report.Row(label, size, None, None, note=f"failed: {error!r:.120}")
 
 
+def sync_table(outcome: Outcome) -> str:
+    from . import sync
+
+    return sync.table(outcome.sync, outcome.sync_again, outcome.sync_size)
+
+
 _started = time.monotonic()
 
 
@@ -431,6 +535,10 @@ def main(argv=None) -> int:
     results = report.targets(rows, SIZES)
     results += report.live_targets(outcome.live, latency_ms=args.latency_ms)
     results += report.keepalive_targets(outcome.keepalive)
+    if "sync" in args.parts:
+        from . import sync
+
+        results += sync.targets(outcome.sync, outcome.sync_again)
     results += report.callback_targets(rows)
     if outcome.proxy:
         from . import proxy
@@ -445,6 +553,7 @@ def main(argv=None) -> int:
         for part in (
             report.live_table(outcome.live, args=args, slice_s=slice_seconds(args)),
             report.keepalive_table(outcome.keepalive),
+            sync_table(outcome),
             proxy_table(outcome.proxy, args),
         )
         if part

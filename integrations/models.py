@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
@@ -31,6 +32,23 @@ class Integration(models.Model):
     class Platform(models.TextChoices):
         SAGE = "sage", "Sage Accounting"
 
+    class SyncInterval(models.IntegerChoices):
+        """The schedules offered for `sync_interval`, in minutes (0: no schedule)."""
+
+        EVERY_15_MINUTES = 15, _("Every 15 minutes")
+        HOURLY = 60, _("Every hour")
+        EVERY_6_HOURS = 6 * 60, _("Every 6 hours")
+        DAILY = 24 * 60, _("Every day")
+        OFF = 0, _("Off: only Sync now, the API and right after a link")
+
+        @classmethod
+        def label_of(cls, minutes: int) -> str:
+            """The schedule's words; a value not offered (set in the admin, say) as minutes."""
+            try:
+                return str(cls(minutes).label)
+            except ValueError:
+                return gettext("Every %(minutes)s minutes") % {"minutes": minutes}
+
     organization = models.ForeignKey(
         Organization,
         on_delete=models.CASCADE,
@@ -53,6 +71,12 @@ class Integration(models.Model):
         blank=True,
         validators=[validate_redirect_url],
         help_text=_("Where the customer goes after linking, instead of the portal's page."),
+    )
+    # Minutes between the scheduled syncs of the linked companies' data (0: no schedule).
+    sync_interval = models.PositiveIntegerField(
+        _("sync every (minutes)"),
+        default=60,
+        help_text=_("How often the linked companies' Sage data is synced; 0 turns it off."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -534,6 +558,11 @@ from integrations.audit.models import HistoryEvent as HistoryEvent  # noqa: E402
 
 # The REST API's idempotency records.
 from integrations.idempotency_models import IdempotentRequest as IdempotentRequest  # noqa: E402
+
+# The synced data (issue 19), in its own sub-package.
+from integrations.sync.models import SyncCursor as SyncCursor  # noqa: E402
+from integrations.sync.models import SyncedRecord as SyncedRecord  # noqa: E402
+from integrations.sync.models import SyncRun as SyncRun  # noqa: E402
 from integrations.webhooks.models import PlatformEvent as PlatformEvent  # noqa: E402
 from integrations.webhooks.models import WebhookDelivery as WebhookDelivery  # noqa: E402
 from integrations.webhooks.models import WebhookEndpoint as WebhookEndpoint  # noqa: E402

@@ -266,6 +266,8 @@ def integration_history(
         event.field_labels = [CredentialSet.field_label(n) for n in event.details.get("fields", [])]
         # What Sage answered, for "Credentials checked" events.
         event.check_label = str(answers.get(event.details.get("result", ""), ""))
+        if event.kind == HistoryEvent.Kind.SYNC_SCHEDULE_CHANGED:
+            event.check_label = Integration.SyncInterval.label_of(event.details.get("schedule", 0))
     return found
 
 

@@ -28,10 +28,12 @@ from integrations.connections.keepalive import (
     keepalive_due_ids,
 )
 from integrations.services.housekeeping import expired_purge
+from integrations.sync.retention import sync_forget
+from integrations.sync.services import sync_run, sync_sweep
 from integrations.webhooks.delivery import deliver_webhook, webhooks_sweep
 
-# Defined beside its service (the services enqueue it after their transaction commits).
-__all__ = ["deliver_webhook"]
+# Defined beside their services (the services enqueue them after their transaction commits).
+__all__ = ["deliver_webhook", "sync_forget", "sync_run"]
 
 
 @task
@@ -76,6 +78,15 @@ def webhooks_periodic() -> dict:
         return {"enqueued": webhooks_sweep()}
     finally:
         webhooks_schedule_next()
+
+
+@task
+def sync_periodic() -> dict:
+    """Queue the scheduled syncs that are due (a task each), then schedule the next sweep."""
+    try:
+        return sync_sweep()
+    finally:
+        sync_schedule_next()
 
 
 def next_is_queued(periodic) -> bool:
@@ -132,3 +143,7 @@ def housekeeping_schedule_next() -> bool:
 
 def webhooks_schedule_next() -> bool:
     return schedule_next(webhooks_periodic, hours=settings.WEBHOOKS_SWEEP_INTERVAL_MINUTES / 60)
+
+
+def sync_schedule_next() -> bool:
+    return schedule_next(sync_periodic, hours=settings.SYNC_SWEEP_INTERVAL_MINUTES / 60)

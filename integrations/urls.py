@@ -20,6 +20,7 @@ from integrations.companies import views as companies
 from integrations.configuration import views as configuration
 from integrations.connections.live_data import LiveList
 from integrations.linking import views as link
+from integrations.sync import views as sync
 from integrations.webhooks import views as webhooks
 from portal.organizations import views as team
 
@@ -30,6 +31,7 @@ integration_settings_patterns = [
     path("enable/", configuration.integration_enable, name="integration_enable"),
     path("check/", configuration.credentials_check_view, name="credentials_check"),
     path("redirect-url/", configuration.integration_redirect_url, name="integration_redirect_url"),
+    path("sync-schedule/", sync.sync_schedule, name="sync_schedule"),
 ]
 settings_patterns: list[URLPattern | URLResolver] = [
     path("sage/", include(integration_settings_patterns)),
@@ -58,6 +60,8 @@ company_patterns: list[URLPattern | URLResolver] = [
                     name="company_contacts",
                 ),
                 path("unlink/", companies.connection_unlink, name="connection_unlink"),
+                path("data/", sync.company_data_card, name="company_data_card"),
+                path("sync/", sync.company_sync, name="company_sync"),
             ]
         ),
     ),

@@ -12,8 +12,19 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
 
+def limit_read(raw: str, maximum: int) -> int:
+    """A page's `limit`: a whole number from 1 to `maximum`, else a ValidationError."""
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+        raise ValidationError(gettext("Send a whole number from 1 to %(max)d.") % {"max": maximum})
+    return int(raw)
+
+
+def cursor_refused() -> str:
+    return gettext("Not a cursor of this list: send the next or previous URL as given.")
+
+
 class StrictCursorPagination(CursorPagination):
-    ordering = "-id"
+    ordering: str | tuple[str, ...] = "-id"
     page_size = 50
     max_page_size = 200
     page_size_query_param = "limit"
@@ -22,30 +33,16 @@ class StrictCursorPagination(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError(
-                {
-                    self.page_size_query_param: [
-                        gettext("Send a whole number from 1 to %(max)d.")
-                        % {"max": self.max_page_size}
-                    ]
-                }
-            )
-        return int(raw)
+        try:
+            return limit_read(raw, self.max_page_size)
+        except ValidationError as error:
+            raise ValidationError({self.page_size_query_param: error.detail}) from None
 
     def decode_cursor(self, request: Request) -> Any:
         try:
             return super().decode_cursor(request)
         except NotFound:
-            raise ValidationError(
-                {
-                    self.cursor_query_param: [
-                        gettext(
-                            "Not a cursor of this list: send the next or previous URL as given."
-                        )
-                    ]
-                }
-            ) from None
+            raise ValidationError({self.cursor_query_param: [cursor_refused()]}) from None
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)

@@ -34,7 +34,7 @@ class Code(StrEnum):
     NOT_ACCEPTABLE = "not_acceptable"  # 406: the API answers JSON only
     CONFLICT = "conflict"  # 409
     EXTERNAL_ID_TAKEN = "external_id_taken"  # 409: another company has this external_id
-    NOT_LINKED = "not_linked"  # 409: the company has no linked connection to unlink
+    NOT_LINKED = "not_linked"  # 409: the company has no linked connection to unlink or sync
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"  # 409: the first request still runs
     ENDPOINT_DISABLED = "endpoint_disabled"  # 409: enable the webhook endpoint first
     DELIVERY_PENDING = "delivery_pending"  # 409: the delivery's next attempt is planned
@@ -50,6 +50,8 @@ class Code(StrEnum):
     SAGE_ERROR = "sage_error"  # Sage refused or failed: Sage's status, its answer in `sage`
     SAGE_BUSY = "sage_busy"  # 429: too many Sage requests under way; see Retry-After
     RESOURCE_NOT_ALLOWED = "resource_not_allowed"  # 404: not a Sage resource this API reads
+    # The synced data's own (integrations/api/sync_views.py).
+    UNKNOWN_DATA_TYPE = "unknown_data_type"  # 404: not a synced data type; `types` lists them
     SAGE_ANSWER_TOO_LARGE = "sage_answer_too_large"  # 502
 
 
@@ -83,6 +85,16 @@ class Conflict(exceptions.APIException):
         super().__init__(detail)
         self.problem_code = code
         self.extra = extra
+
+
+class UnknownDataType(exceptions.NotFound):
+    """404: not one of the synced data types; `types` lists those there are."""
+
+    problem_code = Code.UNKNOWN_DATA_TYPE
+
+    def __init__(self, detail: str, *, types: list[str]) -> None:
+        super().__init__(detail)
+        self.extra = {"types": types}
 
 
 class TooManyFailedAttempts(exceptions.Throttled):
@@ -232,7 +244,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     extra: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
         extra["errors"] = _field_errors(exc.detail)
-    if isinstance(exc, Conflict):
+    if isinstance(exc, Conflict | UnknownDataType):
         extra |= exc.extra
     if isinstance(exc, ProxyProblem):
         extra |= exc.extra

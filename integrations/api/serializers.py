@@ -298,7 +298,7 @@ class ProblemSerializer(serializers.Serializer):
             "too_many_failed_attempts (429), server_error (500), bad_gateway (502), "
             "unavailable (503); from the Sage proxy: sage_error (Sage's status, its answer "
             "in sage), sage_busy (429), resource_not_allowed (404), sage_answer_too_large "
-            "(502)."
+            "(502); from the synced data: unknown_data_type (404, the types in types)."
         ),
     )
     errors = FieldErrorSerializer(many=True, required=False)

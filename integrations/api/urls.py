@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from integrations.api import docs, views, webhooks
+from integrations.api import docs, sync_views, views, webhooks
 
 app_name = "api"
 
@@ -22,6 +22,19 @@ urlpatterns = [
         views.ConnectionUnlink.as_view(),
         name="connection_unlink",
     ),
+    # Synced data (integrations/sync/): the data types, their records, the syncs.
+    path("companies/<int:pk>/data", sync_views.CompanyDataTypes.as_view(), name="company_data"),
+    path(
+        "companies/<int:pk>/data/<str:type>",
+        sync_views.CompanyRecords.as_view(),
+        name="company_records",
+    ),
+    path(
+        "companies/<int:pk>/data/<str:type>/<str:sage_id>",
+        sync_views.CompanyRecord.as_view(),
+        name="company_record",
+    ),
+    path("companies/<int:pk>/syncs", sync_views.CompanySyncs.as_view(), name="company_syncs"),
     re_path(
         r"^companies/(?P<pk>[0-9]+)/sage/(?P<path>.*)$",
         views.SageProxy.as_view(),

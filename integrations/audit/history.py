@@ -83,6 +83,9 @@ def history_details_text(event: HistoryEvent) -> str:
     }
     if event.kind == HistoryEvent.Kind.CREDENTIAL_TYPE_CHANGED:
         words |= {"from": _version, "to": _version}
+    if event.kind == HistoryEvent.Kind.SYNC_SCHEDULE_CHANGED:
+        schedule = Integration.SyncInterval.label_of
+        words |= {"schedule": schedule, "previous_schedule": schedule}
     names = {
         "reason": gettext("reason"),
         "via": gettext("from"),
@@ -105,6 +108,8 @@ def history_details_text(event: HistoryEvent) -> str:
         "previous_role": gettext("previous role"),
         "role": gettext("role"),
         "required": gettext("required"),
+        "schedule": gettext("sync schedule"),
+        "previous_schedule": gettext("previous sync schedule"),
     }
     # In one order everywhere (PostgreSQL's jsonb keeps its own key order, not ours).
     order = [key for key in names if key in details] + sorted(set(details) - set(names))

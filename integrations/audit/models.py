@@ -63,6 +63,7 @@ class HistoryEvent(models.Model):
             "two_factor_requirement_changed",
             _("Two-factor requirement for admins changed"),
         )
+        SYNC_SCHEDULE_CHANGED = "sync_schedule_changed", _("Sync schedule changed")
 
     class Reason(models.TextChoices):
         """Why a connection was deauthorized or marked for relink (`details["reason"]`)."""

@@ -6,6 +6,7 @@ from integrations.audit.history import Actor, history_record
 from integrations.connections.lifecycle import UnlinkResult, connection_unlink
 from integrations.connections.states import Action, actions_of
 from integrations.models import Company, HistoryEvent, default_link_expiry, new_link_token
+from integrations.sync.retention import records_forget
 from integrations.webhooks.models import WebhookEvent
 from integrations.webhooks.services import webhook_emit
 from portal.organizations.models import Organization
@@ -126,6 +127,8 @@ def company_delete(*, company: Company, actor: Actor) -> UnlinkResult | None:
     result = None
     if connection is not None and Action.UNLINK in actions_of(connection):
         result = connection_unlink(connection=connection, actor=actor)
+    if connection is not None:
+        records_forget(connection.pk)  # in batches, before the company's own deletion
     with transaction.atomic():
         # Its events stay in the organization's history (company: NULL), but no longer in
         # the integration's own, which lists the events without a company.

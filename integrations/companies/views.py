@@ -19,6 +19,7 @@ from integrations.connections.live_data import LiveList, company_live_data, comp
 from integrations.connections.selectors import company_state
 from integrations.fields import unreadable_fields
 from integrations.models import Company, Connection
+from integrations.sync.selectors import sync_card
 from portal.organizations.tenancy import admin_required, member_required
 
 PAGE_SIZE = 25
@@ -116,6 +117,8 @@ def company_detail(request, pk):
             if connection is not None and linked and not unreadable
             else None
         ),
+        # The Data card: the synced copy, read from our database (never from Sage).
+        "sync": sync_card(connection=connection) if connection is not None else None,
     }
     return render(request, "integrations/companies/detail.html", context)
 

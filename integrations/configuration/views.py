@@ -40,6 +40,7 @@ from integrations.selectors import (
     keys_check,
     linked_counts,
 )
+from integrations.sync.forms import SyncScheduleForm
 from portal.organizations.models import Membership
 from portal.organizations.tenancy import MemberRequest, admin_required, member_required
 from portal.redirects import local_path_or
@@ -152,6 +153,11 @@ def integration_settings(request: MemberRequest) -> HttpResponse:
         ),
         "developer_portal_url": settings.SAGE_DEVELOPER_PORTAL_URL,
     }
+    if integration is not None:
+        context["sync_schedule_form"] = SyncScheduleForm.showing(integration)
+        context["sync_schedule_label"] = Integration.SyncInterval.label_of(
+            integration.sync_interval
+        )
     if not is_admin:
         context["admin_emails"] = Membership.objects.admin_emails(request.organization)
         return render(request, "integrations/settings/sage_summary.html", context)

@@ -24,6 +24,7 @@ from integrations.connections.live_data_cache import fresh_key, last_key
 from integrations.connections.revocation import HeldToken, note_revocation, revoke
 from integrations.connections.states import LastEvent, connection_state
 from integrations.models import Connection, HistoryEvent, Integration
+from integrations.sync.retention import sync_forget
 from integrations.webhooks.models import WebhookEvent
 from integrations.webhooks.services import webhook_emit, webhook_link_event
 
@@ -85,14 +86,15 @@ def transition_announce(
             state=state,
             **(webhook or {}),
         )
-    transaction.on_commit(_after_commit(connection.pk, event, held))
+    transaction.on_commit(_after_commit(connection, event, held))
     return Announcement(event, state)
 
 
 def _after_commit(
-    connection_pk: object, event: HistoryEvent, held: HeldToken | None
+    connection: Connection, event: HistoryEvent, held: HeldToken | None
 ) -> Callable[[], None]:
     """The effects of a committed change, in one place."""
+    connection_pk = connection.pk
 
     @sensitive_variables()
     def run() -> None:
@@ -101,5 +103,13 @@ def _after_commit(
         cache.delete_many([fresh_key(connection_pk), last_key(connection_pk)])
         if held is not None:
             note_revocation(event, revoked=revoke(held))
+        if event.kind == HistoryEvent.Kind.LINKED:
+            # A first sync of the company's Sage data (imported here: the sync engine
+            # reads Sage through connections.client, which imports this module).
+            from integrations.sync.services import sync_request
+
+            sync_request(connection, "link")
+        elif event.kind == HistoryEvent.Kind.UNLINKED:
+            sync_forget.enqueue(str(connection_pk))  # retention: its synced data, in batches
 
     return run

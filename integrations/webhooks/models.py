@@ -30,6 +30,8 @@ class WebhookEvent(models.TextChoices):
     CONNECTION_UNLINKED = "connection.unlinked", _("A connection was unlinked")
     CONNECTION_REFRESH_FAILED = "connection.refresh_failed", _("A token refresh failed")
     LINK_FAILED = "link.failed", _("A link was cancelled or failed")
+    SYNC_COMPLETED = "sync.completed", _("A sync of a company's Sage data ended")
+    DATA_CHANGED = "data.changed", _("A company's Sage data changed")
 
 
 # Sent by "Send a test event" only, whatever the endpoint subscribes to.

@@ -134,7 +134,7 @@ def webhook_emit(
     company: Company,
     connection: Connection | None = None,
     state: str = "",
-    **details: str,
+    **details: Any,
 ) -> list[WebhookDelivery]:
     """Record `event` (numbered in the company's sequence, kept for the events feed) and
     queue it for every enabled endpoint of the company's organization that wants it.

@@ -13,6 +13,7 @@ kept in one module per concern:
   live data, the way back, link URLs, the keep-alive);
 - `api`: the REST API (Django REST framework, drf-spectacular);
 - `webhooks`: webhook delivery;
+- `sync`: the synced Sage data (issue 19);
 - `tasks`: the task queue and the housekeeping interval.
 
 The tests' environment is `tests/environment.py` (a pytest plugin).
@@ -23,5 +24,6 @@ from .api import *  # noqa: F403
 from .base import *  # noqa: F403
 from .environment import *  # noqa: F403
 from .security import *  # noqa: F403
+from .sync import *  # noqa: F403
 from .tasks import *  # noqa: F403
 from .webhooks import *  # noqa: F403

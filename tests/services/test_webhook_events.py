@@ -5,7 +5,7 @@ import pytest
 from integrations.connections.errors import RefreshFailed, RelinkRequired
 from integrations.connections.refresh import connection_refresh
 from integrations.models import Connection
-from integrations.webhooks.models import WebhookDelivery
+from integrations.webhooks.models import WebhookDelivery, WebhookEvent
 from tests.linking.link_flow import authorize_query, callback_path, expire_access_token
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +30,11 @@ def run_link(client, company, sage_sandbox, django_capture_on_commit_callbacks):
     return run
 
 
+# The connection's own events: a link also starts a sync, whose events
+# (sync.completed, data.changed) tests/sync/test_sync_engine.py checks.
+CONNECTION_EVENTS = [e for e in WebhookEvent.values if not e.startswith(("sync.", "data."))]
+
+
 def sent(receiver) -> list[tuple[str, dict]]:
     import json
 
@@ -45,7 +50,7 @@ def test_linked_deauthorized_then_relinked(
     run_link,
     django_capture_on_commit_callbacks,
 ):
-    make_endpoint(org_a, webhook_receiver.url)
+    make_endpoint(org_a, webhook_receiver.url, events=CONNECTION_EVENTS)
     run_link()
     connection = Connection.objects.get(company=company)
     expire_access_token(connection, sage_sandbox)
@@ -96,7 +101,7 @@ def test_a_refresh_failure_is_sent_once_per_failing_streak(
     settings,
     django_capture_on_commit_callbacks,
 ):
-    make_endpoint(org_a, webhook_receiver.url)
+    make_endpoint(org_a, webhook_receiver.url, events=CONNECTION_EVENTS)
     connection = expire_access_token(link_connection(sage_sandbox, org_a), sage_sandbox)
     sage_sandbox.fail_next("token", "status_500", times=2)
     for _ in range(2):

@@ -4,6 +4,7 @@ from integrations.tasks import (
     housekeeping_schedule_next,
     keepalive_pass,
     keepalive_schedule_next,
+    sync_schedule_next,
     webhooks_schedule_next,
 )
 
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         if schedule:
             housekeeping_schedule_next()
             webhooks_schedule_next()
+            sync_schedule_next()
             if keepalive_schedule_next():
                 self.stdout.write(
                     "Periodic keep-alive scheduled; run the task worker (manage.py db_worker, "

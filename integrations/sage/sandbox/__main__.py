@@ -32,6 +32,13 @@ def main() -> None:
         help="accept the v3.1 tokens listed in FILE, one 'CLIENT_ID ACCESS REFRESH' a line, "
         "as if issued just now (seeds linked connections for a benchmark)",
     )
+    parser.add_argument(
+        "--seed",
+        action="append",
+        default=[],
+        metavar="KIND=N",
+        help="give every business N generated records of KIND (e.g. contacts=2000; repeatable)",
+    )
     args = parser.parse_args()
     if args.latency_ms < 0:
         parser.error("--latency-ms must be 0 or more")
@@ -40,6 +47,12 @@ def main() -> None:
         client_id, _, secret = client.partition(":")
         sandbox.register_client(client_id, secret)
     sandbox.latency = args.latency_ms / 1000
+    for seed in args.seed:
+        kind, _, count = seed.partition("=")
+        try:
+            sandbox.seed(kind, int(count))
+        except ValueError as error:
+            parser.error(f"--seed {seed}: {error}")
     if args.tokens:
         for line in args.tokens.read_text().splitlines():
             if line.strip():

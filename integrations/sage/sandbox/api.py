@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from integrations.sage.sandbox.oauth import V30, V31
 from integrations.sage.sandbox.protocol import error_array, json_response
+from integrations.sage.sandbox.records import KINDS, parse_since
 
 V30_PREFIXES = ("/v30/accounts/v3", "/v30/core/v3")
 V30_HEADERS = ("Ocp-Apim-Subscription-Key", "X-Site", "X-Nonce", "X-Signature")
@@ -66,12 +67,22 @@ def resource(sandbox, request, path: str, business: dict):
         return json_response(found) if found else not_found("Business")
     if parts == ["user"]:
         return json_response(sandbox.user)
-    if parts and parts[0] in ("ledger_accounts", "contacts") and len(parts) <= 2:
-        items = sandbox.items(business, parts[0])
-        if len(parts) == 1:
-            return paginate(request, f"/{parts[0]}", items)
-        found = next((item for item in items if item["id"] == parts[1]), None)
-        return json_response(found) if found else not_found()
+    if parts and parts[0] in KINDS and len(parts) <= 2:
+        if len(parts) == 2:
+            found = sandbox.record(business, parts[0], parts[1])
+            return json_response(found) if found else not_found()
+        filters = {}
+        for name, key in (
+            ("updated_or_created_since", "updated_since"),
+            ("deleted_since", "deleted_since"),
+        ):
+            if value := request.query.get(name):
+                try:
+                    filters[key] = parse_since(value)
+                except ValueError:
+                    message = f"{name} must be a date or a date-time."
+                    return error_array(HTTPStatus.BAD_REQUEST, "InvalidParameter", message, name)
+        return paginate(request, f"/{parts[0]}", sandbox.listing(business, parts[0], **filters))
     return error_array(HTTPStatus.NOT_FOUND, "RouteNotFound", "No such resource.")
 
 

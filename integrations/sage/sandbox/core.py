@@ -3,12 +3,12 @@
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TypedDict
 
-from integrations.sage.sandbox import data
+from integrations.sage.sandbox import data, records
 from integrations.sage.sandbox.api import handle_api
 from integrations.sage.sandbox.authorize import handle_authorize
 from integrations.sage.sandbox.oauth import OAuthState
@@ -47,6 +47,8 @@ class Fault:
     kind: str
     times: int
     options: dict = field(default_factory=dict)
+    # Only the requests it accepts meet this fault (None: any request of the route).
+    when: Callable[[RecordedRequest], bool] | None = None
 
 
 def route_of(path: str) -> str:
@@ -103,12 +105,15 @@ class _Initial(TypedDict):
     redirect_uris: tuple[str, ...] | None
 
 
-def _fault_applies(fault: "Fault", path: str) -> bool:
-    """Whether `fault` applies to a request to `path` (any, unless it names a resource)."""
+def _fault_applies(fault: "Fault", request: RecordedRequest) -> bool:
+    """Whether `fault` applies to `request`: any, unless it names a resource (`path=`,
+    e.g. "contacts") or was given a `when` test (e.g. one page of one list)."""
+    if fault.when is not None and not fault.when(request):
+        return False
     resource = fault.options.get("path")
     if not resource:
         return True
-    return path.rstrip("/").endswith(f"/{resource}")
+    return request.path.rstrip("/").endswith(f"/{resource}")
 
 
 class SageSandbox(OAuthState):
@@ -156,6 +161,8 @@ class SageSandbox(OAuthState):
             self._faults: dict[str, list[Fault]] = {}
             self._api_in_flight = 0
             self.max_api_in_flight = 0  # the most API requests served at the same time
+            self.api_requests = 0  # API requests received (faulted ones included)
+            self._counts: dict[str, int] = {}  # kind -> records generated per business
             # Injected latency: every request to a DELAYED_ROUTES route waits this many
             # seconds (outside the lock) before it is handled, as a far Sage would;
             # `delayed` counts the requests that waited. `sleep` is replaceable by tests.
@@ -183,7 +190,7 @@ class SageSandbox(OAuthState):
         with self._lock:
             countries = countries or ["GB"] * n
             self.businesses = [data.make_business(i, country=countries[i]) for i in range(n)]
-            self._items: dict[tuple[str, str], list[dict]] = {}
+            self._records: dict[tuple[str, str], records.RecordSet] = {}
             return self.businesses
 
     def business(self, business_id: str | None) -> dict | None:
@@ -193,14 +200,75 @@ class SageSandbox(OAuthState):
                 return self.businesses[0] if self.businesses else None
             return next((b for b in self.businesses if b["id"] == business_id), None)
 
-    def items(self, business: dict, kind: str) -> list[dict]:
-        """Return the ledger_accounts or contacts of a business (generated once)."""
+    def record_set(self, business: dict, kind: str) -> records.RecordSet:
+        """The records of one type of a business (generated on first use)."""
         with self._lock:
             key = (business["id"], kind)
-            if key not in self._items:
-                make = data.ledger_accounts if kind == "ledger_accounts" else data.contacts
-                self._items[key] = make(business)
-            return self._items[key]
+            if key not in self._records:
+                count = self._counts.get(kind, records.default_count(kind))
+                self._records[key] = records.RecordSet(records.maker(kind, business), count)
+            return self._records[key]
+
+    def listing(self, business: dict, kind: str, **filters) -> "Sequence[dict]":
+        """What a list of `kind` answers (records.RecordSet.listing's filters)."""
+        with self._lock:
+            return self.record_set(business, kind).listing(**filters)
+
+    def record(self, business: dict, kind: str, item_id: str) -> dict | None:
+        with self._lock:
+            return self.record_set(business, kind).get(item_id)
+
+    def items(self, business: dict, kind: str) -> list[dict]:
+        """Return the live records of one type of a business, in list order."""
+        with self._lock:
+            return list(self.record_set(business, kind).all())
+
+    def seed(self, kind: str, count: int) -> None:
+        """Give every business `count` generated records of `kind` (the benchmark's 2,000)."""
+        if kind not in records.KINDS:
+            raise ValueError(f"Unknown kind {kind!r}; one of {records.KINDS}")
+        with self._lock:
+            self._counts[kind] = count
+            for key in [key for key in self._records if key[1] == kind]:
+                del self._records[key]
+
+    def _business_or_lead(self, business_id: str | None) -> dict:
+        found = self.business(business_id)
+        if found is None:
+            raise KeyError(business_id)
+        return found
+
+    def create_record(self, kind: str, business_id: str | None = None, **fields) -> dict:
+        """Add a record of `kind` to a business (the lead one by default), created now."""
+        with self._lock:
+            business = self._business_or_lead(business_id)
+            record_set = self.record_set(business, kind)
+            number = len(record_set.created) + 1
+            now = records.sage_time(self.now())
+            return record_set.create(records.new_record(kind, business, number, fields, now))
+
+    def update_record(self, kind: str, item_id: str, business_id: str | None = None, **fields):
+        """Change a record's fields; its `updated_at` becomes now. KeyError if unknown."""
+        with self._lock:
+            business = self._business_or_lead(business_id)
+            now = records.sage_time(self.now())
+            return self.record_set(business, kind).update(item_id, fields, now)
+
+    def delete_record(self, kind: str, item_id: str, business_id: str | None = None) -> dict:
+        """Delete a record: lists no longer show it, `deleted_since` does from now."""
+        with self._lock:
+            business = self._business_or_lead(business_id)
+            now = records.sage_time(self.now())
+            return self.record_set(business, kind).delete(item_id, now)
+
+    def list_requests(self, kind: str | None = None) -> list[RecordedRequest]:
+        """The API requests that listed records (of one type if given), v3.1 and v3.0."""
+        kinds = (kind,) if kind else records.KINDS
+        return [
+            r
+            for r in self.requests
+            if r.route == "api" and r.path.rstrip("/").rsplit("/", 1)[-1] in kinds
+        ]
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -216,21 +284,42 @@ class SageSandbox(OAuthState):
             and (grant_type is None or r.form.get("grant_type") == grant_type)
         ]
 
-    def fail_next(self, route: str, kind: str, times: int = 1, **options) -> None:
-        """Make the next `times` requests to `route` fail the way `kind` says."""
+    def fail_next(
+        self,
+        route: str,
+        kind: str,
+        times: int = 1,
+        *,
+        when: Callable[[RecordedRequest], bool] | None = None,
+        **options,
+    ) -> None:
+        """Make the next `times` requests to `route` fail the way `kind` says.
+
+        `when`: only requests it accepts fail (e.g. one page of one list); others pass.
+        """
         if route not in FAULT_ROUTES:
             raise ValueError(f"Unknown route {route!r}; one of {FAULT_ROUTES}")
         if kind not in FAULT_KINDS:
             raise ValueError(f"Unknown fault {kind!r}; one of {FAULT_KINDS}")
         with self._lock:
-            self._faults.setdefault(route, []).append(Fault(kind, times, options))
+            self._faults.setdefault(route, []).append(Fault(kind, times, options, when))
 
-    def _take_fault(self, route: str, path: str = "") -> Fault | None:
-        """The next fault of `route` for a request to `path`: a fault given `path=` (a
-        resource, e.g. "contacts") applies only to the requests of that resource."""
+    def fail_page(
+        self, kind: str, page: int, fault: str = "status_500", times: int = 1, **options
+    ) -> None:
+        """Make the next `times` requests for page `page` of the list `kind` fail (v3.1, v3.0)."""
+
+        def asks_for_it(request: RecordedRequest) -> bool:
+            listed = request.path.rstrip("/").rsplit("/", 1)[-1] == kind
+            return listed and request.query.get("page", "1") == str(page)
+
+        self.fail_next("api", fault, times, when=asks_for_it, **options)
+
+    def _take_fault(self, route: str, request: RecordedRequest) -> Fault | None:
+        """The next fault of `route` that applies to `request` (see _fault_applies)."""
         with self._lock:
             queue = self._faults.get(route) or []
-            fault = next((f for f in queue if _fault_applies(f, path)), None)
+            fault = next((f for f in queue if _fault_applies(f, request)), None)
             if fault is None:
                 return None
             fault.times -= 1
@@ -244,7 +333,9 @@ class SageSandbox(OAuthState):
         request = read_request(environ, route)
         with self._lock:
             self._requests.append(request)
-        fault = self._take_fault(route, request.path)
+            if route == "api":
+                self.api_requests += 1
+        fault = self._take_fault(route, request)
         self._enter(route, +1)
         try:
             self._delay(route)
@@ -275,6 +366,7 @@ class SageSandbox(OAuthState):
                 "refreshes": self.refreshes,
                 "refresh_double_spends": self.refresh_double_spends,
                 "max_api_in_flight": self.max_api_in_flight,
+                "api_requests": self.api_requests,
             }
 
     def _enter(self, route: str, step: int) -> None:

@@ -164,67 +164,92 @@ def make_user(email: str = "sandbox.user@example.com") -> dict:
     }
 
 
+def ledger_account(business: dict, entry: tuple[str, str, str]) -> dict:
+    code, name, kind = entry
+    item_id = make_id("ledger_account", business["id"], code)
+    kind_name = kind.replace("_", " ").title()
+    return {
+        **ref("ledger_accounts", item_id, f"{name} ({code})"),
+        "created_at": TIMESTAMP,
+        "updated_at": UPDATED,
+        "ledger_account_type": ref("ledger_account_types", kind, kind_name),
+        "included_in_chart": True,
+        "name": name,
+        "display_name": name,
+        "visible_scopes": ["journals", "reporting"],
+        "nominal_code": int(code),
+        "ledger_account_classification": None,
+        "is_control_account": code in {"1100", "2100", "2200", "2201"},
+        "visible_in_banking": kind in {"BANK", "CASH_IN_HAND"},
+        "visible_in_expenses": kind in {"OVERHEADS", "DIRECT_EXPENSES"},
+        "visible_in_journals": True,
+        "visible_in_other_payments": False,
+        "visible_in_other_receipts": False,
+        "visible_in_reporting": True,
+        "visible_in_sales": kind in {"SALES", "OTHER_INCOME"},
+    }
+
+
 def ledger_accounts(business: dict) -> list[dict]:
-    items = []
-    for code, name, kind in CHART:
-        item_id = make_id("ledger_account", business["id"], code)
-        kind_name = kind.replace("_", " ").title()
-        items.append(
-            {
-                **ref("ledger_accounts", item_id, f"{name} ({code})"),
-                "created_at": TIMESTAMP,
-                "updated_at": UPDATED,
-                "ledger_account_type": ref("ledger_account_types", kind, kind_name),
-                "included_in_chart": True,
-                "name": name,
-                "display_name": name,
-                "visible_scopes": ["journals", "reporting"],
-                "nominal_code": int(code),
-                "ledger_account_classification": None,
-                "is_control_account": code in {"1100", "2100", "2200", "2201"},
-                "visible_in_banking": kind in {"BANK", "CASH_IN_HAND"},
-                "visible_in_expenses": kind in {"OVERHEADS", "DIRECT_EXPENSES"},
-                "visible_in_journals": True,
-                "visible_in_other_payments": False,
-                "visible_in_other_receipts": False,
-                "visible_in_reporting": True,
-                "visible_in_sales": kind in {"SALES", "OTHER_INCOME"},
-            }
-        )
-    return items
+    return [ledger_account(business, entry) for entry in CHART]
+
+
+def contact(business: dict, number: int) -> dict:
+    """Contact number `number` (from 1) of a business: the same every time it is made."""
+    rng = random.Random(f"{business['id']}/{number}")
+    currency = CURRENCIES[business["country"]["id"]]
+    supplier = number % 3 == 0
+    person = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    name = f"{person.split()[1]} {rng.choice(TRADES)}"
+    reference = f"{'SUP' if supplier else 'CUS'}{number:03d}"
+    kind = "VENDOR" if supplier else "CUSTOMER"
+    item_id = make_id("contact", business["id"], number)
+    balance = f"{rng.randint(0, 500000) / 100:.2f}"
+    return {
+        **ref("contacts", item_id, f"{name} ({reference})"),
+        "created_at": TIMESTAMP,
+        "updated_at": UPDATED,
+        "contact_types": [ref("contact_types", kind, "Supplier" if supplier else "Customer")],
+        "name": name,
+        "contact_name": person,
+        "reference": reference,
+        "email": f"{reference.lower()}@example.com",
+        "currency": ref("currencies", currency, f"{CURRENCY_NAMES[currency]} ({currency})"),
+        "balance": balance,
+        "credit_limit": "0.0",
+        "credit_days": 30,
+        "locale": "en",
+        "deletable": False,
+        "system": False,
+    }
 
 
 def contacts(business: dict, count: int = 25) -> list[dict]:
-    rng = random.Random(business["id"])
-    currency = CURRENCIES[business["country"]["id"]]
-    items = []
-    for number in range(1, count + 1):
-        supplier = number % 3 == 0
-        person = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-        name = f"{person.split()[1]} {rng.choice(TRADES)}"
-        reference = f"{'SUP' if supplier else 'CUS'}{number:03d}"
-        kind = "VENDOR" if supplier else "CUSTOMER"
-        item_id = make_id("contact", business["id"], number)
-        balance = f"{rng.randint(0, 500000) / 100:.2f}"
-        items.append(
-            {
-                **ref("contacts", item_id, f"{name} ({reference})"),
-                "created_at": TIMESTAMP,
-                "updated_at": UPDATED,
-                "contact_types": [
-                    ref("contact_types", kind, "Supplier" if supplier else "Customer")
-                ],
-                "name": name,
-                "contact_name": person,
-                "reference": reference,
-                "email": f"{reference.lower()}@example.com",
-                "currency": ref("currencies", currency, f"{CURRENCY_NAMES[currency]} ({currency})"),
-                "balance": balance,
-                "credit_limit": "0.0",
-                "credit_days": 30,
-                "locale": "en",
-                "deletable": False,
-                "system": False,
-            }
-        )
-    return items
+    return [contact(business, number) for number in range(1, count + 1)]
+
+
+# The other synced types: a few records each, with the fields a list shows.
+GENERIC = {
+    "sales_invoices": ("SI", "invoice_number"),
+    "purchase_invoices": ("PI", "vendor_reference"),
+    "bank_accounts": ("BA", "nominal_code"),
+    "contact_payments": ("CP", "reference"),
+}
+
+
+def generic_record(kind: str, business: dict, number: int) -> dict:
+    """Record number `number` (from 1) of sales/purchase invoices, bank accounts, payments."""
+    prefix, field = GENERIC[kind]
+    rng = random.Random(f"{business['id']}/{kind}/{number}")
+    item_id = make_id(kind, business["id"], number)
+    label = f"{prefix}-{number:04d}"
+    amount = f"{rng.randint(1000, 900000) / 100:.2f}"
+    return {
+        **ref(kind, item_id, label),
+        "created_at": TIMESTAMP,
+        "updated_at": UPDATED,
+        field: label,
+        "date": "2025-02-01",
+        "total_amount": amount,
+        "currency": ref("currencies", CURRENCIES[business["country"]["id"]], ""),
+    }

@@ -1,6 +1,7 @@
 """Requests and responses of the sandbox's small WSGI layer."""
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -37,6 +38,7 @@ class RecordedRequest:
     form: dict
     route: str = ""
     body: bytes = b""
+    received_at: float = 0.0  # time.time() when it arrived (a test reads the gaps)
 
 
 @dataclass
@@ -99,4 +101,5 @@ def read_request(environ, route: str) -> RecordedRequest:
         form=form,
         route=route,
         body=body,
+        received_at=time.time(),
     )
