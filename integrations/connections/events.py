@@ -103,13 +103,8 @@ def _after_commit(
         cache.delete_many([fresh_key(connection_pk), last_key(connection_pk)])
         if held is not None:
             note_revocation(event, revoked=revoke(held))
-        if event.kind == HistoryEvent.Kind.LINKED:
-            # A first sync of the company's Sage data (imported here: the sync engine
-            # reads Sage through connections.client, which imports this module).
-            from integrations.sync.services import sync_request
-
-            sync_request(connection, "link")
-        elif event.kind == HistoryEvent.Kind.UNLINKED:
+        # (A link's first sync is started by connections.link, which sits above the engine.)
+        if event.kind == HistoryEvent.Kind.UNLINKED:
             sync_forget.enqueue(str(connection_pk))  # retention: its synced data, in batches
 
     return run

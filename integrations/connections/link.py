@@ -18,6 +18,7 @@ from integrations.connections.revocation import (
     revoke_after_commit,
 )
 from integrations.models import Company, Connection, CredentialSet, HistoryEvent, Integration
+from integrations.sync.services import sync_request
 
 # What linking writes on the connection (updated_at: auto_now only applies to the
 # fields save() is told to write).
@@ -49,6 +50,10 @@ def _announce_linked(connection: Connection) -> None:
         api_version=connection.api_version,
         business=connection.business_name,
     )
+    # A first sync of the company's Sage data, once the link is committed (beside the
+    # transition's other effects: the sync engine reads Sage through connections.client,
+    # below this module, so the one place of effects cannot name it without a circle).
+    transaction.on_commit(lambda: sync_request(connection, "link"))
 
 
 @sensitive_variables("tokens")
