@@ -331,19 +331,5 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("event_type", "endpoint", "state", "attempts", "last_status", "created_at")
     list_filter = ("state", "event_type")
     search_fields = ("message_id", "endpoint__url", "endpoint__organization__name")
-    fields = readonly_fields = (
-        "endpoint",
-        "message_id",
-        "event_type",
-        "payload",
-        "state",
-        "attempts",
-        "last_status",
-        "last_duration_ms",
-        "last_error",
-        "last_attempt_at",
-        "next_attempt_at",
-        "delivered_at",
-        "created_at",
-    )
+    fields = readonly_fields = ("endpoint", *models.WebhookDelivery.LOG_FIELDS)
     list_select_related = ("endpoint",)

@@ -70,21 +70,7 @@ class WebhookDeliverySerializer(StrictModelSerializer):
 
     class Meta:
         model = WebhookDelivery
-        fields = [
-            "id",
-            "message_id",
-            "event_type",
-            "state",
-            "attempts",
-            "last_status",
-            "last_duration_ms",
-            "last_error",
-            "last_attempt_at",
-            "next_attempt_at",
-            "delivered_at",
-            "created_at",
-            "payload",
-        ]
+        fields = ["id", *WebhookDelivery.LOG_FIELDS]
         read_only_fields = fields
 
 

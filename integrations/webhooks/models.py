@@ -106,6 +106,23 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 
+    # What the delivery log shows of a delivery, to support (the admin) and to the
+    # platform (the webhooks API): one list.
+    LOG_FIELDS = (
+        "message_id",
+        "event_type",
+        "state",
+        "attempts",
+        "last_status",
+        "last_duration_ms",
+        "last_error",
+        "last_attempt_at",
+        "next_attempt_at",
+        "delivered_at",
+        "created_at",
+        "payload",
+    )
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     endpoint = models.ForeignKey(
         WebhookEndpoint,
