@@ -47,6 +47,7 @@ def test_unlink_sits_in_the_connection_card_and_the_settings_steps_fold(
     height = page.evaluate("document.documentElement.scrollHeight")
     shoot(page, f"settings-folded-{lang}-{size}")
     assert axe_violations(page) == [], axe_violations(page)
-    assert height < (2400 if size == "phone" else 1800)
+    # Folded, with the sync schedule card (issue 19): was 4,200 and 2,800 px unfolded.
+    assert height < (3000 if size == "phone" else 2300), height
     page.get_by_text(WORDS[lang]["change"], exact=True).click()
     expect(page.get_by_test_id("step-1")).to_be_visible()
