@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -20,7 +20,7 @@ from integrations.connections.selectors import company_state
 from integrations.fields import unreadable_fields
 from integrations.models import Company, Connection
 from integrations.sync.selectors import sync_card
-from portal.organizations.tenancy import admin_required, member_required
+from portal.organizations.tenancy import MemberRequest, admin_required, member_required
 
 PAGE_SIZE = 25
 
@@ -30,7 +30,7 @@ def _unreadable(connection: Connection) -> bool:
     return bool(unreadable_fields(connection) or unreadable_fields(connection.credential_set))
 
 
-def _company(request, pk) -> Company:
+def _company(request: MemberRequest, pk: int) -> Company:
     try:
         return selectors.company_for(organization=request.organization, pk=pk)
     except Company.DoesNotExist:
@@ -38,7 +38,7 @@ def _company(request, pk) -> Company:
 
 
 @member_required
-def company_list(request):
+def company_list(request: MemberRequest) -> HttpResponse:
     form = CompanySearchForm(request.GET)
     valid = form.is_valid()
     query = form.cleaned_data["q"] if valid else ""
@@ -81,7 +81,7 @@ def company_list(request):
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def company_create(request):
+def company_create(request: MemberRequest) -> HttpResponse:
     form = CompanyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         company = service.company_create(
@@ -95,7 +95,7 @@ def company_create(request):
 
 @member_required
 @never_cache  # the link URL is a credential of sorts: no cache keeps the page
-def company_detail(request, pk):
+def company_detail(request: MemberRequest, pk: int) -> HttpResponse:
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
     linked = connection is not None and connection.is_linked
@@ -125,7 +125,7 @@ def company_detail(request, pk):
 
 @member_required
 @never_cache
-def company_live_list_view(request, pk, which: LiveList):
+def company_live_list_view(request: MemberRequest, pk: int, which: LiveList) -> HttpResponse:
     """One page of the linked company's chart of accounts or contacts, read from Sage."""
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
@@ -140,7 +140,7 @@ def company_live_list_view(request, pk, which: LiveList):
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def company_link_renew(request, pk):
+def company_link_renew(request: MemberRequest, pk: int) -> HttpResponse:
     """Renew the link URL once confirmed: the old one, which the customer may hold, dies."""
     company = _company(request, pk)
     form = ConfirmForm(request.POST or None)
@@ -153,7 +153,7 @@ def company_link_renew(request, pk):
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def connection_unlink(request, pk):
+def connection_unlink(request: MemberRequest, pk: int) -> HttpResponse:
     company = _company(request, pk)
     connection = getattr(company, "connection", None)
     if connection is None or not company_state(company).can_unlink:

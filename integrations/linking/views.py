@@ -1,12 +1,14 @@
 """The business customer's pages (no login): link URL, country, Sage callback, business choice."""
 
+from collections.abc import Callable
 from functools import wraps
 from http import HTTPStatus
+from typing import Any
 
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -25,8 +27,9 @@ from integrations.linking import session as link_session
 from integrations.linking.callback import LinkOutcome, Result
 from integrations.linking.forms import BusinessForm, CountryForm
 from integrations.linking.outcomes import UNAVAILABLE_WORDING, LinkUnavailable, Unavailable
-from integrations.models import Connection, Integration
+from integrations.models import Company, Connection, Integration
 from integrations.redirect_urls import url_origin
+from portal.organizations.models import Organization
 
 # allauth's rate limiter (the shared cache, the client address behind
 # ALLAUTH_TRUSTED_PROXY_COUNT proxies); the rates are in ACCOUNT_RATE_LIMITS.
@@ -40,11 +43,14 @@ UNAVAILABLE_STATUS = {
 }
 
 
-def no_referrer(view):
+View = Callable[..., HttpResponse]
+
+
+def no_referrer(view: View) -> View:
     """Send no Referer at all from the callback's URL, which holds the code and state."""
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
         response["Referrer-Policy"] = "no-referrer"
         return response
@@ -52,7 +58,9 @@ def no_referrer(view):
     return wrapper
 
 
-def _form_action_to(origin: str, view, request, *args, **kwargs):
+def _form_action_to(
+    origin: str, view: View, request: HttpRequest, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """Run the view with `origin` added to its page's CSP form-action: a form posted
     from the page may then end in a redirect there (browsers check every hop)."""
     if not origin:
@@ -62,7 +70,7 @@ def _form_action_to(origin: str, view, request, *args, **kwargs):
     return csp_override(policy)(view)(request, *args, **kwargs)
 
 
-def form_to_sage(view):
+def form_to_sage(view: View) -> View:
     """Let the country form's redirect reach Sage's authorize page (CSP form-action).
 
     The origin is read from the settings on each request: tests and the sandbox
@@ -70,18 +78,18 @@ def form_to_sage(view):
     """
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         origin = url_origin(endpoints.authorize_url())
         return _form_action_to(origin, view, request, *args, **kwargs)
 
     return wrapper
 
 
-def form_to_way_back(view):
+def form_to_way_back(view: View) -> View:
     """Let the business form end at the platform's redirect URL (CSP form-action)."""
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         choice = link_session.peek_choice(request)
         origin = url_origin(choice.way_back) if choice else ""
         return _form_action_to(origin, view, request, *args, **kwargs)
@@ -89,14 +97,21 @@ def form_to_way_back(view):
     return wrapper
 
 
-def _render(request, template, context=None, status=HTTPStatus.OK):
+def _render(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status: int = HTTPStatus.OK,
+) -> HttpResponse:
     # No portal navigation on the customer's pages, even for a signed-in visitor.
     return render(
         request, template, {"current_organization": None, **(context or {})}, status=status
     )
 
 
-def _unavailable(request, reason: Unavailable, company=None):
+def _unavailable(
+    request: HttpRequest, reason: Unavailable, company: Company | None = None
+) -> HttpResponse:
     context = {
         "wording": UNAVAILABLE_WORDING[reason],
         "company": company,
@@ -105,18 +120,18 @@ def _unavailable(request, reason: Unavailable, company=None):
     return _render(request, "link/unavailable.html", context, status=UNAVAILABLE_STATUS[reason])
 
 
-def _organization_of(outcome: LinkOutcome | None):
+def _organization_of(outcome: LinkOutcome | None) -> Organization | None:
     """The organization that asked, for its brand on the pages back from Sage."""
     return brand_organization(pk=outcome.organization if outcome else None)
 
 
-def _bad_state(request, context=None):
+def _bad_state(request: HttpRequest, context: dict[str, Any] | None = None) -> HttpResponse:
     return _render(request, "link/bad_state.html", context, status=HTTPStatus.BAD_REQUEST)
 
 
 @require_GET
 @never_cache
-def link_integrations(request, token):
+def link_integrations(request: HttpRequest, token: str) -> HttpResponse:
     try:
         company = link_reads.company_for_link_token(token=token)
     except LinkUnavailable as exc:
@@ -137,7 +152,7 @@ def link_integrations(request, token):
 @require_http_methods(["GET", "POST"])
 @never_cache
 @form_to_sage
-def link_country(request, token, platform):
+def link_country(request: HttpRequest, token: str, platform: str) -> HttpResponse:
     if platform not in Integration.Platform.values:
         raise Http404
     try:
@@ -188,7 +203,7 @@ def link_country(request, token, platform):
 @never_cache
 @no_referrer
 @sensitive_variables("authorization")
-def oauth_callback(request):
+def oauth_callback(request: HttpRequest) -> HttpResponse:
     try:
         authorization = linking.authorization_consume(
             state=request.GET.get("state", ""),
@@ -209,7 +224,7 @@ def oauth_callback(request):
 @require_http_methods(["GET", "POST"])
 @never_cache
 @form_to_way_back
-def link_business(request):
+def link_business(request: HttpRequest) -> HttpResponse:
     choice = link_session.peek_choice(request)
     if choice is None:
         return _bad_state(request)
@@ -236,7 +251,7 @@ def link_business(request):
 
 @require_GET
 @never_cache
-def link_done(request):
+def link_done(request: HttpRequest) -> HttpResponse:
     outcome = link_session.peek_outcome(request)
     if outcome is None:
         return _bad_state(request)

@@ -1,7 +1,7 @@
 """The pages' side of synced data: the company page's Data card, Sync now, the schedule."""
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,10 +15,10 @@ from integrations.sync.models import SyncRun
 from integrations.sync.schedule import sync_schedule_set
 from integrations.sync.selectors import sync_card
 from integrations.sync.services import sync_request
-from portal.organizations.tenancy import admin_required, member_required
+from portal.organizations.tenancy import MemberRequest, admin_required, member_required
 
 
-def _connection(request, pk) -> tuple[Company, Connection]:
+def _connection(request: MemberRequest, pk: int) -> tuple[Company, Connection]:
     try:
         company = portal_selectors.company_for(organization=request.organization, pk=pk)
     except Company.DoesNotExist:
@@ -32,7 +32,7 @@ def _connection(request, pk) -> tuple[Company, Connection]:
 @member_required
 @require_GET
 @never_cache
-def company_data_card(request, pk):
+def company_data_card(request: MemberRequest, pk: int) -> HttpResponse:
     """The Data card alone: what the company page's card reloads while a sync runs."""
     company, connection = _connection(request, pk)
     context = {
@@ -45,7 +45,7 @@ def company_data_card(request, pk):
 
 @require_POST
 @admin_required
-def company_sync(request, pk):
+def company_sync(request: MemberRequest, pk: int) -> HttpResponse:
     """Sync now: queue a sync of the company's data (or keep the one queued or running)."""
     company, connection = _connection(request, pk)
     if not connection.is_linked:
@@ -58,7 +58,7 @@ def company_sync(request, pk):
 
 @require_POST
 @admin_required
-def sync_schedule(request):
+def sync_schedule(request: MemberRequest) -> HttpResponse:
     """Save how often the linked companies' data is synced."""
     integration = get_object_or_404(
         Integration.objects.for_org(request.organization), platform=Integration.Platform.SAGE
