@@ -26,6 +26,9 @@ TEST_ENVIRONMENT = {
     # refuses plain http anywhere but on loopback.
     "OAUTHLIB_INSECURE_TRANSPORT": "1",
     "TASKS_BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+    # A sync task holds its own run only: a test's other queued runs stay queued (the
+    # worker that holds several is tested on its own, tests/sync/test_sync_workers.py).
+    "SYNC_RUNS_PER_WORKER": "1",
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
 }
 

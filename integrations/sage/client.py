@@ -9,7 +9,6 @@ included (a page cannot wait half a minute). Tokens are never logged.
 """
 
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
+import orjson
 import requests
 from django.conf import settings
 from django.utils.translation import gettext
@@ -386,8 +386,8 @@ def _refuse_redirect(response: requests.Response, request_id: str) -> None:
 def _json_body(response: requests.Response, request_id: str) -> Any:
     """Sage's answer decoded from JSON; SageApiError if it is not JSON."""
     try:
-        return json.loads(response.text)
-    except ValueError:
+        return orjson.loads(response.content)  # bytes: JSON is UTF-8 (RFC 8259)
+    except ValueError:  # orjson.JSONDecodeError is one
         raise SageApiError(
             gettext("Sage sent an answer that is not JSON."),
             request_id=request_id,

@@ -14,26 +14,31 @@ runs out. A worker fetches up to SYNC_PAGE_CONCURRENCY pages of a type at once
 (threads; HTTP only) and stores them in order in its own thread. See docs/sync.md.
 """
 
-import json
 import logging
 import math
 import secrets
+import threading
+import time
 import uuid
 from collections import deque
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
+import psycopg
 from django.conf import settings
+from django.db import close_old_connections, transaction
 from django.db import connection as db_connection
-from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.tasks import task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
+from psycopg.types.json import Jsonb
 
 from integrations.accounting import AccountingApiError
 from integrations.connections.client import connection_ensure_fresh, connection_fixed_client
@@ -106,9 +111,12 @@ def sync_enqueue_after_commit(run: SyncRun, *, delay: float = 0) -> None:
 
 @task
 def sync_run(run_id: str) -> str:
-    """Run one queued sync (or take over one whose worker died); return how it ended."""
-    run = sync_connection(uuid.UUID(run_id))
-    return run.status if run is not None else "busy"
+    """Run one queued sync (or take over one whose worker died), and, while this worker
+    has room, the other queued ones (see _Worker); return how the first one ended."""
+    claimed = _claim(uuid.UUID(run_id))
+    if claimed is None:
+        return "busy"
+    return _Worker().run(claimed).status
 
 
 def sync_due_connections() -> list[SyncRun]:
@@ -263,18 +271,20 @@ def _displayed_as(item: dict[str, Any]) -> str:
     return str(item.get("displayed_as") or "")[:255]
 
 
-# The page travels as one JSON parameter, [[sage_id, updated_at, displayed_as, record], ...];
-# PostgreSQL compares each with the stored copy (jsonb equality ignores key order) and
-# updates only what changed. RETURNING says which rows were written, and `xmax = 0` which
-# of them were inserted rather than updated (PostgreSQL's marker of a row version no
-# transaction has replaced). Three times less CPU per page than bulk_create's, whose
-# 1,600 parameters psycopg quotes one by one (docs/performance.md, sync).
+# The page travels as one JSON parameter, [[sage_id, updated_at, displayed_as, record], ...],
+# encoded by orjson and bound on the server (psycopg's Cursor, not Django's client-side
+# ClientCursor, which would quote its 300 kB in Python); PostgreSQL compares each with the
+# stored copy (jsonb equality ignores key order) and updates only what changed. RETURNING
+# says which rows were written, and `xmax = 0` which of them were inserted rather than
+# updated (PostgreSQL's marker of a row version no transaction has replaced). Several times
+# less CPU per page than bulk_create's, whose 1,600 parameters psycopg quotes one by one
+# (docs/performance.md, sync).
 UPSERT_PAGE = """
 INSERT INTO integrations_syncedrecord AS stored
     (connection_id, data_type, sage_id, sage_updated_at, deleted_at, data, displayed_as,
      modified_at)
 SELECT %s, %s, e->>0, (e->>1)::timestamptz, NULL, e->3, e->>2, %s
-FROM jsonb_array_elements(%s::jsonb) AS e
+FROM jsonb_array_elements(%s) AS e
 ON CONFLICT (connection_id, data_type, sage_id) DO UPDATE SET
     sage_updated_at = EXCLUDED.sage_updated_at,
     deleted_at = NULL,
@@ -296,8 +306,9 @@ def _upsert_page(
         updated_at = sage_time(item.get("updated_at"))
         stamp = updated_at.isoformat() if updated_at else None
         page.append([sage_id, stamp, _displayed_as(item), item])
-    with db_connection.cursor() as cursor:
-        cursor.execute(UPSERT_PAGE, [connection_id, data_type, now, json.dumps(page)])
+    db_connection.ensure_connection()
+    with psycopg.Cursor(db_connection.connection) as cursor:  # in the caller's transaction
+        cursor.execute(UPSERT_PAGE, [connection_id, data_type, now, Jsonb(page, orjson.dumps)])
         written = cursor.fetchall()
     changes = Changes()
     for sage_id, created in written:
@@ -338,22 +349,33 @@ class NotLinked(Exception):
 
 def _claim(run_id: uuid.UUID) -> SyncRun | None:
     """Take the run for this worker, or None when another holds it or it has ended."""
+    return _take(SyncRun.objects.filter(pk=run_id), timezone.now())
+
+
+def _claim_next() -> SyncRun | None:
+    """Take the oldest queued run no worker holds and no delay holds back, or None."""
     now = timezone.now()
+    due = SyncRun.objects.filter(status=SyncRun.Status.QUEUED).filter(
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
+    )
+    return _take(due.order_by("created_at", "pk"), now)
+
+
+def _take(runs: SyncRunQuerySet, now: datetime) -> SyncRun | None:
+    """Claim the first of `runs` that is queued, or running with its lease run out (its
+    worker died), under a row lock other workers skip; None when there is none."""
     lease = timedelta(seconds=float(settings.SYNC_LEASE_SECONDS))
     with transaction.atomic():
         run = (
-            SyncRun.objects.select_for_update(skip_locked=True, of=("self",))
+            runs.select_for_update(skip_locked=True, of=("self",))
             .select_related("connection__company__organization", "connection__credential_set")
-            .filter(pk=run_id)
             .first()
         )
         if run is None:
             return None
         expired = run.lease_expires_at is None or run.lease_expires_at <= now
-        if run.status != SyncRun.Status.QUEUED and not (
-            run.status == SyncRun.Status.RUNNING and expired
-        ):
-            return None
+        if not expired or run.status not in SyncRun.ACTIVE:
+            return None  # held by a live worker, or ended
         run.status = SyncRun.Status.RUNNING
         run.claim = secrets.token_hex(16)
         run.lease_expires_at = now + lease
@@ -371,9 +393,76 @@ def sync_connection(run: SyncRun | uuid.UUID) -> SyncRun | None:
     return _Sync(claimed).execute()
 
 
+class _Worker:
+    """The runs one worker process holds at once.
+
+    Up to SYNC_RUNS_PER_WORKER runs (one company each), each stored in a thread of its
+    own with its own database connection, all asking Sage through one pool of
+    SYNC_PAGE_CONCURRENCY threads: the worker never has more than that many pages in
+    flight, and keeps them busy while a run claims, refreshes its token, stores a page
+    or finishes. When a run ends, the worker claims the oldest queued run (SKIP
+    LOCKED), until none is left or SYNC_WORKER_SECONDS have passed since its task
+    began; the task of a run it took finds it held or ended. Both pools live as long as
+    the process, so their threads' connections follow CONN_MAX_AGE like a request's.
+    On SQLite (`make run`, one writer) it holds one run, in the task's own thread.
+    """
+
+    def __init__(self) -> None:
+        self.width = max(1, int(settings.SYNC_RUNS_PER_WORKER))
+        if db_connection.vendor == "sqlite":
+            self.width = 1
+        self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
+        self.until = time.monotonic() + float(settings.SYNC_WORKER_SECONDS)
+
+    def run(self, first: SyncRun) -> SyncRun:
+        """Run `first` (claimed), and the queued runs taken while there is room; return
+        `first` as it ended."""
+        if self.width == 1:
+            return _Sync(first).execute()
+        sage = _process_pool("sage", self.concurrency)
+        runners = _process_pool("run", self.width)
+        first_done = runners.submit(_run_in_thread, first, sage)
+        running = {first_done}
+        while running:
+            while len(running) < self.width and time.monotonic() < self.until:
+                taken = _claim_next()
+                if taken is None:
+                    break
+                running.add(runners.submit(_run_in_thread, taken, sage))
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                if future is not first_done and future.exception() is not None:
+                    logger.error("A sync stopped its thread", exc_info=future.exception())
+        return first_done.result()
+
+
+_pools: dict[tuple[str, int], ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _process_pool(name: str, size: int) -> ThreadPoolExecutor:
+    """This process's pool of `size` threads for `name` (made on first use, in the
+    process that uses it: an RQ job's forked work horse makes its own)."""
+    with _pools_lock:
+        pool = _pools.get((name, size))
+        if pool is None:
+            pool = _pools[name, size] = ThreadPoolExecutor(size, thread_name_prefix=f"sync-{name}")
+        return pool
+
+
+def _run_in_thread(run: SyncRun, sage: ThreadPoolExecutor) -> SyncRun:
+    """One run in a runner thread, its connection handled as a request's would be."""
+    close_old_connections()
+    try:
+        return _Sync(run, sage).execute()
+    finally:
+        close_old_connections()
+
+
 class _Sync:
-    def __init__(self, run: SyncRun) -> None:
+    def __init__(self, run: SyncRun, sage: ThreadPoolExecutor | None = None) -> None:
         self.run = run
+        self.sage = sage  # the worker's pool of Sage requests; None: the run's own
         self.connection = run.connection
         self._state_word: str | None = None
         self.lease = timedelta(seconds=float(settings.SYNC_LEASE_SECONDS))
@@ -435,7 +524,8 @@ class _Sync:
             held = self._mine().update(
                 status=SyncRun.Status.QUEUED,
                 claim="",
-                lease_expires_at=None,
+                # Not taken again before then (_claim_next), whichever worker has room.
+                lease_expires_at=timezone.now() + timedelta(seconds=delay),
                 error_code="rate_limited",
                 error=gettext("Sage asked to slow down; the sync goes on shortly."),
                 counts=self.run.counts,
@@ -511,7 +601,7 @@ class _Sync:
                 self._begin_pass(cursor, sync_type)
             reads.append(_Read(cursor, path))
         ahead: deque[tuple[_Read, int, int, Future[Any]]] = deque()
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+        with _pool(self.sage, self.concurrency) as pool:
             try:
                 while True:
                     while len(ahead) < self.concurrency:
@@ -687,6 +777,16 @@ class _Sync:
         )
         if not list(linked):
             raise NotLinked
+
+
+@contextmanager
+def _pool(shared: ThreadPoolExecutor | None, size: int) -> Iterator[ThreadPoolExecutor]:
+    """The worker's pool of Sage requests, or one of the run's own (`sync_connection`)."""
+    if shared is not None:
+        yield shared
+        return
+    with ThreadPoolExecutor(size, thread_name_prefix="sync-sage") as own:
+        yield own
 
 
 class _Read:

@@ -213,6 +213,10 @@ def test_a_429_that_persists_queues_the_sync_again(connection, sage_sandbox, set
     assert run.status == SyncRun.Status.QUEUED
     assert run.error_code == "rate_limited"
     assert not records(connection, "contacts").exists()
+    # Held back for SYNC_RATE_LIMITED_DELAY: no worker takes it again before then.
+    assert run.lease_expires_at > timezone.now() + timedelta(seconds=50)
+    assert sync_connection(run) is None
+    SyncRun.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now())  # time passes
     assert sync_connection(run).status == SyncRun.Status.SUCCEEDED
     assert records(connection, "contacts").count() == 25
 

@@ -7,11 +7,13 @@ memory), and the claim is a row lock taken with SKIP LOCKED.
 
 import os
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 import redis
 from django.db import connection as db_connection
 from django.tasks import task_backends
+from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_rq import RQBackend
 
@@ -70,6 +72,12 @@ def connections(sage_sandbox, org_a, link_connection, settings):
     return [link_connection(sage_sandbox, org_a, name=f"Co {n}") for n in range(CONNECTIONS)]
 
 
+# Each worker holds up to 3 runs at once and keeps at most 2 Sage requests in flight for
+# all of them (one pool per process): 4 in all, never the 3 × 2 per worker that a pool
+# per run would give.
+WORKER_SETTINGS = {"SYNC_PAGE_SIZE": "5", "SYNC_RUNS_PER_WORKER": "3", "SYNC_PAGE_CONCURRENCY": "2"}
+
+
 def assert_two_workers_sync_each_connection_once(sage_sandbox, connections, start_worker, ready):
     runs = [sync_request(c, SyncRun.Trigger.SCHEDULE) for c in connections]
     for run in runs:  # each run's task twice: the second finds it held or ended
@@ -101,13 +109,14 @@ def assert_two_workers_sync_each_connection_once(sage_sandbox, connections, star
         stored = SyncedRecord.objects.filter(connection=connection, data_type="contacts")
         assert stored.count() == 25
     assert "failed on our side" not in logs, logs
+    assert 2 <= sage_sandbox.stats()["max_api_in_flight"] <= 2 * 2
 
 
 def test_two_db_workers_sync_each_connection_once(
     sage_sandbox, connections, database_backend, settings
 ):
     env = worker_environment(
-        settings, TASKS_BACKEND="django_tasks_db.DatabaseBackend", SYNC_PAGE_SIZE="5"
+        settings, TASKS_BACKEND="django_tasks_db.DatabaseBackend", **WORKER_SETTINGS
     )
 
     def start_worker(name):
@@ -124,7 +133,7 @@ def test_two_rq_workers_sync_each_connection_once(sage_sandbox, connections, rq_
         settings,
         TASKS_BACKEND="django_tasks_rq.RQBackend",
         RQ_REDIS_URL=RQ_TEST_REDIS_URL,
-        SYNC_PAGE_SIZE="5",
+        **WORKER_SETTINGS,
     )
 
     def start_worker(name):
@@ -133,3 +142,38 @@ def test_two_rq_workers_sync_each_connection_once(sage_sandbox, connections, rq_
     assert_two_workers_sync_each_connection_once(
         sage_sandbox, connections, start_worker, ready="Listening on"
     )
+
+
+def test_one_task_runs_the_queued_syncs_its_worker_has_room_for(
+    sage_sandbox, connections, settings
+):
+    """The task of the first run also takes the other queued ones (oldest first), at most
+    SYNC_RUNS_PER_WORKER at a time and SYNC_PAGE_CONCURRENCY requests in flight; a run
+    held back after Sage's 429 is left for later, and their own tasks find them ended."""
+    settings.SYNC_RUNS_PER_WORKER = 2
+    settings.SYNC_PAGE_CONCURRENCY = 2
+    # Queued as sync_request queues them, less the immediate backend's task at commit.
+    *runs, later = [
+        SyncRun.objects.create(connection=c, trigger=SyncRun.Trigger.SCHEDULE) for c in connections
+    ]
+    SyncRun.objects.filter(pk=later.pk).update(
+        lease_expires_at=timezone.now() + timedelta(minutes=1)  # as _later leaves it
+    )
+
+    assert sync_run.call(str(runs[0].pk)) == "succeeded"
+
+    statuses = dict(SyncRun.objects.values_list("pk", "status"))
+    assert [statuses[r.pk] for r in runs] == ["succeeded"] * len(runs)
+    assert statuses[later.pk] == "queued"
+    assert sync_run.call(str(runs[1].pk)) == "busy"  # its own task: already done
+    for run in runs:
+        stored = SyncedRecord.objects.filter(connection_id=run.connection_id)
+        assert stored.filter(data_type="contacts").count() == 25
+    assert not SyncedRecord.objects.filter(connection_id=later.connection_id).exists()
+    asked = Counter(
+        (r.headers.get("Authorization"), r.query.get("page"))
+        for r in sage_sandbox.list_requests("contacts")
+    )
+    assert len(asked) == len(runs) * 5
+    assert set(asked.values()) == {1}
+    assert sage_sandbox.stats()["max_api_in_flight"] == 2  # the worker's pool, shared
