@@ -468,6 +468,7 @@ class _Sync:
         self.lease = timedelta(seconds=float(settings.SYNC_LEASE_SECONDS))
         self.per_page = int(settings.SYNC_PAGE_SIZE)
         self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
+        self.batch = max(1, int(settings.SYNC_STORE_PAGES))
         self._client: AccountingClient | None = None
         self._client_until: datetime | None = None
 
@@ -625,14 +626,26 @@ class _Sync:
                     if generation != read.generation:
                         continue  # asked before its phase ended (Sage had fewer pages)
                     read.answered(page, self.per_page, number)
+                    items, last = list(page.items), read.last(number, page)
+                    stored = 1
+                    # The next pages of the type already answered go in the same
+                    # transaction (one lock, cursor, lease and data.changed for them all).
+                    while not last and stored < self.batch and _answered(ahead, read, generation):
+                        _, _, number, future = ahead.popleft()
+                        read.in_flight -= 1
+                        page = future.result()
+                        read.answered(page, self.per_page, number)
+                        items += page.items
+                        last, stored = read.last(number, page), stored + 1
                     self._store(
                         read.cursor,
                         number,
-                        page.items,
-                        last=read.last(number, page),
+                        items,
+                        last=last,
                         none_stored=read.none_stored,
+                        pages=stored,
                     )
-                    if read.last(number, page):
+                    if last:
                         read.next_phase()
             finally:
                 for *_, pending in ahead:
@@ -697,8 +710,10 @@ class _Sync:
         *,
         last: bool,
         none_stored: bool,
+        pages: int = 1,
     ) -> None:
-        """One page's rows, the cursor and the run's counts, in one transaction."""
+        """A page's rows (or the rows of `pages` pages in a row, `number` the last), the
+        cursor and the run's counts, in one transaction."""
         now = timezone.now()
         data_type = cursor.data_type
         with transaction.atomic():
@@ -737,11 +752,11 @@ class _Sync:
             # The lease, renewed with the page: a worker that lost it writes nothing.
             if not self._mine().update(
                 lease_expires_at=now + self.lease,
-                pages_done=F("pages_done") + 1,
+                pages_done=F("pages_done") + pages,
                 counts=self.run.counts,
             ):
                 raise LeaseLost
-            self.run.pages_done += 1
+            self.run.pages_done += pages
             if changes:
                 webhook_emit(
                     event=WebhookEvent.DATA_CHANGED,
@@ -777,6 +792,21 @@ class _Sync:
         )
         if not list(linked):
             raise NotLinked
+
+
+def _answered(
+    ahead: deque[tuple["_Read", int, int, Future[Any]]], read: "_Read", generation: int
+) -> bool:
+    """Whether the next request in line is the same type's next page, answered with a page."""
+    if not ahead:
+        return False
+    next_read, next_generation, _, future = ahead[0]
+    return (
+        next_read is read
+        and next_generation == generation
+        and future.done()
+        and future.exception() is None
+    )
 
 
 @contextmanager

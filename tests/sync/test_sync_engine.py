@@ -18,6 +18,7 @@ from integrations.sage.versions import ApiVersion
 from integrations.sync.models import SyncCursor, SyncedRecord, SyncRun
 from integrations.sync.services import sync_connection, sync_request
 from integrations.sync.types import SYNC_TYPES, types_for_version
+from integrations.webhooks.models import PlatformEvent
 from tests.linking.link_flow import expire_access_token
 
 pytestmark = pytest.mark.django_db
@@ -369,3 +370,30 @@ def test_a_failed_deletions_read_resumes_asking_for_deletions_only(connection, s
     assert list(
         records(connection).filter(deleted_at__isnull=False).values_list("sage_id", flat=True)
     ) == [gone["id"]]
+
+
+def test_pages_already_answered_are_stored_together_in_one_transaction(
+    connection, sage_sandbox, settings
+):
+    """A type's next pages that Sage has answered while an earlier one was awaited are
+    stored with it (at most SYNC_STORE_PAGES): one transaction and one data.changed
+    event for them, every record in exactly one event."""
+    settings.SYNC_PAGE_SIZE = 5  # the sandbox's 25 contacts: 5 pages
+    settings.SYNC_PAGE_CONCURRENCY = 4
+    settings.SYNC_STORE_PAGES = 3
+    sage_sandbox.fail_page("contacts", 2, "slow", seconds=0.5)  # 3, 4, 5 answer before it
+
+    run = run_sync(connection)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    events = PlatformEvent.objects.filter(
+        company_id=connection.company_id, type="data.changed", payload__data__data_type="contacts"
+    ).order_by("sequence")
+    created = [event.payload["data"]["created"] for event in events]
+    assert [len(ids) for ids in created] == [5, 15, 5]  # page 1; pages 2-4; page 5
+    every = [
+        contact["id"] for contact in sage_sandbox.items(sage_sandbox.businesses[0], "contacts")
+    ]
+    assert sorted(sum(created, [])) == sorted(every)
+    assert records(connection, "contacts").count() == 25
+    assert SyncCursor.objects.get(connection=connection, data_type="contacts").phase == ""
