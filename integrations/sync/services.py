@@ -41,6 +41,7 @@ from django.utils.translation import gettext
 from psycopg.types.json import Jsonb
 
 from integrations.accounting import AccountingApiError
+from integrations.companies.representation import company_data
 from integrations.connections.client import connection_ensure_fresh, connection_fixed_client
 from integrations.connections.errors import RelinkRequired, TokenError
 from integrations.connections.refresh import connection_refresh
@@ -465,6 +466,7 @@ class _Sync:
         self.sage = sage  # the worker's pool of Sage requests; None: the run's own
         self.connection = run.connection
         self._state_word: str | None = None
+        self._company: dict[str, Any] | None = None
         self.lease = timedelta(seconds=float(settings.SYNC_LEASE_SECONDS))
         self.per_page = int(settings.SYNC_PAGE_SIZE)
         self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
@@ -558,6 +560,12 @@ class _Sync:
                     sync=_sync_data(self.run),
                 )
         logger.info("Sync %s of connection %s: %s", self.run.pk, self.connection.pk, status)
+
+    def _described(self) -> dict[str, Any]:
+        """The company as the run's data.changed events describe it (worked out once)."""
+        if self._company is None:
+            self._company = company_data(self.connection.company)
+        return self._company
 
     def _state(self) -> str:
         """The connection's state word for the run's data.changed events, as every
@@ -763,6 +771,7 @@ class _Sync:
                     company=self.connection.company,
                     connection=self.connection,
                     state=self._state(),
+                    described=self._described(),
                     data_type=data_type,
                     created=changes.created,
                     updated=changes.updated,

@@ -134,6 +134,7 @@ def webhook_emit(
     company: Company,
     connection: Connection | None = None,
     state: str = "",
+    described: dict[str, Any] | None = None,
     **details: Any,
 ) -> list[WebhookDelivery]:
     """Record `event` (numbered in the company's sequence, kept for the events feed) and
@@ -142,9 +143,11 @@ def webhook_emit(
     Call it in the transaction that makes the change: the event, its number and the
     deliveries are written with it, and the deliveries enqueued after it commits.
     `details` (e.g. reason="access_denied") go into `data` beside the company; `state`
-    (the connection's state after the change) into `data["connection"]`.
+    (the connection's state after the change) into `data["connection"]`. `described`:
+    `company_data(company)`, from a caller that emits many events of one company in a row
+    (a sync's pages) and works it out once.
     """
-    data: dict[str, Any] = {"company": company_data(company)}
+    data: dict[str, Any] = {"company": described or company_data(company)}
     if connection is not None:
         data["connection"] = _connection_data(connection, state)
     data.update(details)
