@@ -389,6 +389,7 @@ def sync_part(args, workdir: Path, outcome: Outcome) -> None:
                 latency_ms=args.latency_ms,
                 workdir=workdir,
                 sandbox_pid=process.pid,
+                sandbox_url=sandbox_url,
                 database=os.environ["DATABASE_URL"].rsplit("/", 1)[-1],
             )
             step(

@@ -54,6 +54,10 @@ class Result:
     # CPU ms per page in the window: the db_workers, the bench database's PostgreSQL
     # backends, the sandbox (bench/cpu.py's groups; "portal" = the workers).
     cpu_ms: dict[str, float] = field(default_factory=dict)
+    # Sage's side of the window: the mean number of API requests in flight at the sandbox
+    # (of workers × C at most) and how long each took there on average (L and its work).
+    in_flight: float = 0.0
+    request_ms: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -193,6 +197,7 @@ def measure(
     latency_ms: float,
     workdir: Path,
     sandbox_pid: int,
+    sandbox_url: str,
     database: str,
     timeout: float = 600,
 ) -> Result:
@@ -213,14 +218,14 @@ def measure(
             cpu.Processes(portal=p.pid, sandbox=sandbox_pid if n == 0 else None, database=database)
             for n, p in enumerate(processes)
         ]
-        ticks = _ticks(groups)
+        ticks, sage = _ticks(groups), sandbox_stats(sandbox_url)
         start, (pages0, _) = time.monotonic(), progress
         rows0 = _rows(ids)
         end = start + timeout
         while (progress := _progress(ids))[1] and time.monotonic() < end:
             time.sleep(0.2)
         elapsed = time.monotonic() - start
-        used = _ticks(groups, ticks)
+        used, sage_after = _ticks(groups, ticks), sandbox_stats(sandbox_url)
         (pages, active), rows = _progress(ids), _rows(ids)
         if active:
             note = f"{active} runs unfinished after {timeout:g} s"
@@ -230,7 +235,11 @@ def measure(
     finally:
         for process in processes:
             environment.stop(process)
+    busy = sage_after["api_in_flight_seconds"] - sage["api_in_flight_seconds"]
+    asked = sage_after["api_requests"] - sage["api_requests"]
     return Result(
+        in_flight=busy / elapsed if elapsed > 0 else 0.0,
+        request_ms=busy / asked * 1000 if asked else 0.0,
         workers=workers,
         concurrency=concurrency,
         latency_ms=latency_ms,
@@ -291,15 +300,17 @@ def table(results: list[Result], again: Incremental | None, measured: Size | Non
         return ""
     lines = [
         "| sync | C per worker | L (ms) | companies | pages | seconds | pages/s | ideal/s "
-        "| × ideal | rows/s | CPU ms/page: worker, PostgreSQL, sandbox | CPU-bound pages/s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| × ideal | rows/s | CPU ms/page: worker, PostgreSQL, sandbox | CPU-bound pages/s "
+        "| at Sage: in flight, ms each |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r.workers} db_worker{'s' if r.workers > 1 else ''} | {r.concurrency} "
             f"| {r.latency_ms:g} | {r.connections:,} | {r.pages:,} | {r.seconds:.1f} "
             f"| {r.rate:.1f} | {r.ideal:.0f} | {r.rate / r.ideal:.2f} | {r.rows_rate:,.0f} "
-            f"| {_cpu(r)} | {r.cpu_bound_rate:.0f} |" + (f" {r.note}" if r.note else "")
+            f"| {_cpu(r)} | {r.cpu_bound_rate:.0f} | {r.in_flight:.2f}, {r.request_ms:.0f} |"
+            + (f" {r.note}" if r.note else "")
         )
     out = "\n".join(lines)
     if again:

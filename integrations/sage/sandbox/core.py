@@ -161,6 +161,9 @@ class SageSandbox(OAuthState):
             self._faults: dict[str, list[Fault]] = {}
             self._api_in_flight = 0
             self.max_api_in_flight = 0  # the most API requests served at the same time
+            # Seconds × requests in flight (over a window: the mean number in flight).
+            self.api_in_flight_seconds = 0.0
+            self._api_in_flight_at = time.monotonic()
             self.api_requests = 0  # API requests received (faulted ones included)
             self._counts: dict[str, int] = {}  # kind -> records generated per business
             # Injected latency: every request to a DELAYED_ROUTES route waits this many
@@ -366,6 +369,7 @@ class SageSandbox(OAuthState):
                 "refreshes": self.refreshes,
                 "refresh_double_spends": self.refresh_double_spends,
                 "max_api_in_flight": self.max_api_in_flight,
+                "api_in_flight_seconds": round(self.api_in_flight_seconds, 3),
                 "api_requests": self.api_requests,
             }
 
@@ -373,6 +377,9 @@ class SageSandbox(OAuthState):
         if route != "api":
             return
         with self._lock:
+            now = time.monotonic()
+            self.api_in_flight_seconds += self._api_in_flight * (now - self._api_in_flight_at)
+            self._api_in_flight_at = now
             self._api_in_flight += step
             self.max_api_in_flight = max(self.max_api_in_flight, self._api_in_flight)
 
