@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
@@ -12,12 +13,11 @@ from integrations.api_keys import selectors
 from integrations.api_keys import services as service
 from integrations.api_keys.forms import ApiKeyForm
 from integrations.models import OrganizationAPIKey
+from portal.failed_posts import form_after_failure, redirect_after_failure
 from portal.organizations.tenancy import MemberRequest, admin_required, member_required
 
 
-def _page(
-    request: MemberRequest, *, form: ApiKeyForm, new_key: str = "", status: int = 200
-) -> HttpResponse:
+def _page(request: MemberRequest, *, form: ApiKeyForm, new_key: str = "") -> HttpResponse:
     context = {
         "form": form,
         "keys": selectors.api_keys_for(organization=request.organization),
@@ -28,13 +28,13 @@ def _page(
             else None
         ),
     }
-    return render(request, "integrations/api_keys.html", context, status=status)
+    return render(request, "integrations/api_keys.html", context)
 
 
 @member_required
 @never_cache
 def api_key_list(request: MemberRequest) -> HttpResponse:
-    return _page(request, form=ApiKeyForm())
+    return _page(request, form=form_after_failure(request, ApiKeyForm))
 
 
 @admin_required
@@ -44,7 +44,7 @@ def api_key_list(request: MemberRequest) -> HttpResponse:
 def api_key_create(request: MemberRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
-        return _page(request, form=form, status=400)
+        return redirect_after_failure(request, form, to=reverse("integrations:api_key_list"))
     _api_key, key = service.api_key_create(
         organization=request.organization, name=form.cleaned_data["name"], actor=request.user
     )

@@ -20,6 +20,7 @@ from integrations.connections.selectors import company_state
 from integrations.fields import unreadable_fields
 from integrations.models import Company, Connection
 from integrations.sync.selectors import sync_card
+from portal.failed_posts import form_after_failure, redirect_after_failure
 from portal.organizations.tenancy import MemberRequest, admin_required, member_required
 
 PAGE_SIZE = 25
@@ -82,15 +83,17 @@ def company_list(request: MemberRequest) -> HttpResponse:
 @admin_required
 @require_http_methods(["GET", "POST"])
 def company_create(request: MemberRequest) -> HttpResponse:
-    form = CompanyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        form = CompanyForm(request.POST)
+        if not form.is_valid():
+            return redirect_after_failure(request, form)
         company = service.company_create(
             organization=request.organization, name=form.cleaned_data["name"], actor=request.user
         )
         messages.success(request, _("Company created. Send its link URL to your customer."))
         return redirect("integrations:company_detail", pk=company.pk)
-    status = 400 if form.errors else 200
-    return render(request, "integrations/companies/create.html", {"form": form}, status=status)
+    form = form_after_failure(request, CompanyForm)
+    return render(request, "integrations/companies/create.html", {"form": form})
 
 
 @member_required

@@ -12,6 +12,7 @@ from integrations.accounting import ApiVersion
 from integrations.crypto import DecryptionError
 from integrations.forms.widgets import BoundedTextInput
 from integrations.models import CredentialSet, Integration, mask_secret
+from portal.failed_posts import FailedPost
 
 KEY_MAX_LENGTH = 255
 # Secrets are never sent back to the browser, not even after an error.
@@ -152,14 +153,26 @@ class CredentialsForm:
         """Sage rejected the posted keys, which would have replaced the stored ones."""
         self.choice.add_error(
             None,
-            gettext(
-                "Sage rejected the new keys; your previous keys are still in use. Check the "
-                "client ID and secret, or tick Save anyway to replace them."
+            ValidationError(
+                gettext(
+                    "Sage rejected the new keys; your previous keys are still in use. Check "
+                    "the client ID and secret, or tick Save anyway to replace them."
+                ),
+                code="keys_rejected",
             ),
         )
-        self.rejected_box_shown = True
 
-    rejected_box_shown = False
+    @property
+    def rejected_box_shown(self) -> bool:
+        return self.choice.has_error(NON_FIELD_ERRORS, "keys_rejected")
+
+    def show_failure(self, failed: FailedPost) -> None:
+        """Show a refused save again after its redirect: its errors, the secrets to retype."""
+        failed.show_on(self.choice, self.chosen)
+        self.typed_secrets = failed.typed_secrets
+
+    # The secret inputs that held a value when the form was refused (names, never values).
+    typed_secrets: frozenset[str] = frozenset()
 
     @property
     def relink_box_shown(self) -> bool:
@@ -175,7 +188,8 @@ class CredentialsForm:
         return {
             group[name].html_name: str(REENTER[name])
             for name in CredentialSet.field_names(group.version)
-            if name in REENTER and group[name].value()
+            if name in REENTER
+            and (group[name].value() or group[name].html_name in self.typed_secrets)
         }
 
     def error_summary(self) -> list[tuple[str, str]]:

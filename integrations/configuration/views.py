@@ -41,6 +41,7 @@ from integrations.selectors import (
     linked_counts,
 )
 from integrations.sync.forms import SyncScheduleForm
+from portal.failed_posts import failed_post_pop, redirect_after_failure
 from portal.organizations.models import Membership
 from portal.organizations.tenancy import MemberRequest, admin_required, member_required
 from portal.redirects import local_path_or
@@ -161,13 +162,18 @@ def integration_settings(request: MemberRequest) -> HttpResponse:
     if not is_admin:
         context["admin_emails"] = Membership.objects.admin_emails(request.organization)
         return render(request, "integrations/settings/sage_summary.html", context)
+    if request.method == "POST":
+        form = CredentialsForm(request.POST, integration=integration, linked_counts=counts)
+        if form.is_valid() and (response := _save(request, form)):
+            return response
+        # Refused (by the form or by Sage): the same page again, through a GET.
+        return redirect_after_failure(request, form.choice, form.chosen)
+    failed = failed_post_pop(request)
     form = CredentialsForm(
-        request.POST if request.method == "POST" else None,
-        integration=integration,
-        linked_counts=counts,
+        failed.data if failed else None, integration=integration, linked_counts=counts
     )
-    if request.method == "POST" and form.is_valid() and (response := _save(request, form)):
-        return response
+    if failed:
+        form.show_failure(failed)
     offer_enable = request.method == "GET" and request.session.pop(OFFER_ENABLE_KEY, False)
     chosen = integration.chosen_credential_set() if integration else None
     history = integration_history(

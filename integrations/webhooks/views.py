@@ -21,6 +21,7 @@ from integrations.webhooks import services as service
 from integrations.webhooks.forms import WebhookEndpointForm
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from integrations.webhooks.worker import webhooks_wait_for_a_worker
+from portal.failed_posts import form_after_failure, redirect_after_failure
 from portal.organizations.tenancy import MemberRequest, admin_required, member_required
 
 
@@ -29,6 +30,10 @@ def _endpoint(request: MemberRequest, pk: UUID) -> WebhookEndpoint:
         return selectors.webhook_endpoint_for(organization=request.organization, pk=pk)
     except WebhookEndpoint.DoesNotExist:
         raise Http404("No such endpoint") from None
+
+
+def _initial(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return {"url": endpoint.url, "events": endpoint.events, "enabled": endpoint.enabled}
 
 
 def _form_values(form: WebhookEndpointForm) -> dict[str, Any]:
@@ -56,10 +61,12 @@ def webhook_list(request: MemberRequest) -> HttpResponse:
 @never_cache  # the answer that shows the new secret is never kept by a cache
 @sensitive_variables("secret")
 def webhook_create(request: MemberRequest) -> HttpResponse:
-    form = WebhookEndpointForm(request.POST if request.method == "POST" else None)
-    if request.method == "GET" or not form.is_valid():
-        status = 400 if request.method == "POST" else 200
-        return render(request, "integrations/webhooks/create.html", {"form": form}, status=status)
+    if request.method == "GET":
+        form = form_after_failure(request, WebhookEndpointForm)
+        return render(request, "integrations/webhooks/create.html", {"form": form})
+    form = WebhookEndpointForm(request.POST)
+    if not form.is_valid():
+        return redirect_after_failure(request, form)
     endpoint, secret = service.webhook_endpoint_create(
         organization=request.organization, actor=request.user, **_form_values(form)
     )
@@ -72,11 +79,9 @@ def _detail(
     *,
     form: WebhookEndpointForm | None = None,
     new_secret: str = "",
-    status: int = 200,
 ) -> HttpResponse:
     if form is None:
-        initial = {"url": endpoint.url, "events": endpoint.events, "enabled": endpoint.enabled}
-        form = WebhookEndpointForm(initial=initial)
+        form = WebhookEndpointForm(initial=_initial(endpoint))
     context = {
         "endpoint": endpoint,
         "form": form,
@@ -84,7 +89,7 @@ def _detail(
         "deliveries": selectors.webhook_deliveries_for(endpoint=endpoint),
         "pending": WebhookDelivery.State.PENDING,
     }
-    return render(request, "integrations/webhooks/detail.html", context, status=status)
+    return render(request, "integrations/webhooks/detail.html", context)
 
 
 @member_required
@@ -94,11 +99,13 @@ def webhook_detail(request: MemberRequest, pk: UUID) -> HttpResponse:
     if request.method == "POST":  # member_required lets only admins POST
         form = WebhookEndpointForm(request.POST)
         if not form.is_valid():
-            return _detail(request, endpoint, form=form, status=400)
+            return redirect_after_failure(request, form)
         service.webhook_endpoint_update(endpoint=endpoint, actor=request.user, **_form_values(form))
         messages.success(request, _("The endpoint was saved."))
         return redirect("integrations:webhook_detail", endpoint.pk)
-    return _detail(request, endpoint)
+    # After a refused save, what was typed and why it was refused (once); else the endpoint.
+    form = form_after_failure(request, WebhookEndpointForm, initial=_initial(endpoint))
+    return _detail(request, endpoint, form=form)
 
 
 @admin_required

@@ -12,11 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from integrations.audit.history import history_details_text
+from portal.failed_posts import form_after_failure, redirect_after_failure
 from portal.organizations import selectors
 from portal.organizations import services as service
 from portal.organizations.adapters import INVITATION_SESSION_KEY, account_exists, pending_invitation
@@ -30,9 +32,7 @@ from portal.organizations.tenancy import (
 )
 
 
-def _page(
-    request: MemberRequest, *, invite_form: InviteForm | None = None, status: int = 200
-) -> HttpResponse:
+def _page(request: MemberRequest, *, invite_form: InviteForm | None = None) -> HttpResponse:
     organization = request.organization
     members = selectors.team_members(organization=organization)
     is_admin = request.membership.is_admin
@@ -51,7 +51,7 @@ def _page(
         ],
         "invitation_days": settings.INVITATION_LIFETIME_DAYS,
     }
-    return render(request, "team/team.html", context, status=status)
+    return render(request, "team/team.html", context)
 
 
 def _member(request: MemberRequest, pk: int) -> Membership:
@@ -80,7 +80,7 @@ def _invitation(request: MemberRequest, pk: int) -> Invitation:
 @member_required
 @never_cache
 def team(request: MemberRequest) -> HttpResponse:
-    return _page(request)
+    return _page(request, invite_form=form_after_failure(request, InviteForm))
 
 
 @admin_required
@@ -99,7 +99,7 @@ def team_invite(request: MemberRequest) -> HttpResponse:
         except service.TeamError as error:
             form.add_error("email", error.message)
     if not form.is_valid():
-        return _page(request, invite_form=form, status=400)
+        return redirect_after_failure(request, form, to=reverse("integrations:team"))
     level = messages.SUCCESS if sent.emailed else messages.WARNING
     messages.add_message(request, level, service.sent_words(sent))
     return redirect("integrations:team")

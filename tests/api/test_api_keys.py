@@ -40,8 +40,8 @@ def test_admin_creates_a_key_shown_once_and_stored_hashed(admin_client, org_a):
 
 
 def test_name_is_required_and_bounded(admin_client):
-    assert admin_client.post(CREATE, {"name": "  "}).status_code == HTTPStatus.BAD_REQUEST
-    assert admin_client.post(CREATE, {"name": "x" * 51}).status_code == HTTPStatus.BAD_REQUEST
+    assert admin_client.post(CREATE, {"name": "  "}).status_code == HTTPStatus.SEE_OTHER
+    assert admin_client.post(CREATE, {"name": "x" * 51}).status_code == HTTPStatus.SEE_OTHER
     assert not OrganizationAPIKey.objects.exists()
 
 

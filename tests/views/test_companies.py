@@ -150,8 +150,9 @@ def test_admin_creates_a_company(admin_client, org_a):
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 201])
 def test_a_bad_name_saves_nothing(admin_client, name):
-    response = admin_client.post(reverse("integrations:company_create"), {"name": name})
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    url = reverse("integrations:company_create")
+    response = admin_client.post(url, {"name": name})
+    assert (response.status_code, response["Location"]) == (HTTPStatus.SEE_OTHER, url)
     assert not Company.objects.exists()
 
 

@@ -289,9 +289,9 @@ def test_both_sets_as_cards(admin_client, org_a, setup_sage, make_company, make_
 def test_choosing_v30_for_new_links_asks_first(admin_client, org_a, setup_sage):
     setup_sage(org_a)
 
-    refused = admin_client.post(SETTINGS_URL, v30_post())
+    refused = admin_client.post(SETTINGS_URL, v30_post(), follow=True)
 
-    assert refused.status_code == HTTPStatus.OK
+    assert refused.redirect_chain == [(SETTINGS_URL, HTTPStatus.SEE_OTHER)]
     assert (
         "Confirm that new customers will only be able to choose the United Kingdom or Ireland."
         in refused.content.decode()
@@ -335,11 +335,13 @@ def test_the_relink_box_appears_only_when_the_client_id_changes(
     assert "hidden" in relink_box(text(admin_client, SETTINGS_URL))
 
     # Same client ID, an invalid secret: the page comes back, no box.
-    same = admin_client.post(SETTINGS_URL, v31_post(**{"v31-client_secret": "a b"}))
+    same = admin_client.post(SETTINGS_URL, v31_post(**{"v31-client_secret": "a b"}), follow=True)
     assert "hidden" in relink_box(same.content.decode())
 
     changed = admin_client.post(
-        SETTINGS_URL, v31_post(**{"v31-client_id": "new-id", "v31-client_secret": ""})
+        SETTINGS_URL,
+        v31_post(**{"v31-client_id": "new-id", "v31-client_secret": ""}),
+        follow=True,
     )
     assert changed.status_code == HTTPStatus.OK
     assert "hidden" not in relink_box(changed.content.decode())
@@ -352,6 +354,7 @@ def test_a_cleared_secret_says_re_enter_it(admin_client, org_a, setup_sage):
     response = admin_client.post(
         SETTINGS_URL,
         v31_post(**{"v31-client_id": "has space", "v31-client_secret": "typed-new-secret"}),
+        follow=True,
     )
 
     page = response.content.decode()
@@ -359,7 +362,9 @@ def test_a_cleared_secret_says_re_enter_it(admin_client, org_a, setup_sage):
     assert "typed-new-secret" not in page
     # A secret left blank (keep the stored one) was not lost: nothing to re-enter.
     blank = admin_client.post(
-        SETTINGS_URL, v31_post(**{"v31-client_id": "has space", "v31-client_secret": ""})
+        SETTINGS_URL,
+        v31_post(**{"v31-client_id": "has space", "v31-client_secret": ""}),
+        follow=True,
     )
     assert "Re-enter the client secret" not in blank.content.decode()
 
@@ -371,6 +376,7 @@ def test_errors_are_listed_at_the_top_and_marked(admin_client):
             confirm_v30="on",
             **{"v30-client_id": "has space", "v30-subscription_key": "bad key"},
         ),
+        follow=True,
     )
 
     page = response.content.decode()

@@ -133,8 +133,10 @@ def test_secret_never_in_any_response(admin_client, org_a):
 
 
 def test_invalid_post_saves_nothing(admin_client):
-    response = admin_client.post(SETTINGS_URL, v31_post(**{"v31-client_secret": "has space"}))
-    assert response.status_code == HTTPStatus.OK
+    response = admin_client.post(
+        SETTINGS_URL, v31_post(**{"v31-client_secret": "has space"}), follow=True
+    )
+    assert response.redirect_chain == [(SETTINGS_URL, HTTPStatus.SEE_OTHER)]
     assert b"Client secret: secure keys must not contain spaces." in response.content
     assert not Integration.objects.exists()
     assert not CredentialSet.objects.exists()
@@ -265,9 +267,9 @@ def test_relink_warning_and_confirmation(admin_client, org_a, make_company, make
     page = admin_client.get(SETTINGS_URL)
     assert b"1 linked company uses this client ID" in page.content
     refused = admin_client.post(
-        SETTINGS_URL, v31_post(**{"v31-client_id": "new-id", "v31-client_secret": ""})
+        SETTINGS_URL, v31_post(**{"v31-client_id": "new-id", "v31-client_secret": ""}), follow=True
     )
-    assert refused.status_code == HTTPStatus.OK
+    assert refused.redirect_chain == [(SETTINGS_URL, HTTPStatus.SEE_OTHER)]
     assert b"will need to relink" in refused.content
     assert CredentialSet.objects.get().client_id == "cid"
     ok = admin_client.post(
@@ -354,7 +356,7 @@ def test_the_setup_steps_fold_once_keys_are_saved_and_open_on_an_error(
     assert " open" not in details
     assert 'id="change-keys">Change keys</summary>' in page
     refused = admin_client.post(
-        url, {"credential_type": "3.1", "v31-client_id": "with space"}
+        url, {"credential_type": "3.1", "v31-client_id": "with space"}, follow=True
     ).content.decode()
     assert '<details class="setup-steps" data-testid="setup-steps" open>' in refused
 

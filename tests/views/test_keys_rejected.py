@@ -1,6 +1,7 @@
 """Sage's invalid_client during a customer's link: logged at ERROR and shown to admins."""
 
 import logging
+from http import HTTPStatus
 
 import pytest
 from django.test import Client
@@ -125,11 +126,18 @@ def test_a_typo_in_the_secret_keeps_the_keys_in_use(
     response = post_secret(admin_client, "s3cret-client-secret-value-12345")  # one key too many
 
     page = response.content.decode()
-    assert response.redirect_chain == []  # the page again, nothing saved
+    # The page again, through a GET (a reload asks nothing), nothing saved.
+    assert response.redirect_chain == [(SETTINGS, HTTPStatus.SEE_OTHER)]
     assert KEPT in page
     assert page.count(KEPT) <= 2  # the error summary and beside the keys: one message
     assert 'data-testid="rejected-box"' in page
     assert flash(response) == []  # no green "Settings saved." beside it
+    assert 'data-testid="reenter-v31-client_secret"' in page  # retype it to save anyway
+    assert "s3cret-client-secret-value-12345" not in str(dict(admin_client.session))
+    # Shown once: a reload is a plain GET of the settings, without the refusal.
+    again = admin_client.get(SETTINGS).content.decode()
+    assert KEPT not in again
+    assert 'data-testid="rejected-box"' not in again
     credential_set = CredentialSet.objects.get(integration=working_keys)
     assert credential_set.client_secret == CLIENT_SECRET
     assert not credential_set.keys_rejected

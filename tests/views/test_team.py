@@ -107,15 +107,16 @@ def test_admins_see_who_signs_in_with_a_second_factor(admin_client, make_user, o
 
 
 def test_bad_invitations_say_why_and_change_nothing(admin_client, org_a):
-    response = _invite(admin_client, "not-an-email")
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    response = _invite(admin_client, org_a.member.email)
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert "already a member" in response.content.decode()
-    response = _invite(admin_client, role="owner")
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    response = _invite(admin_client, language="de")
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    # Each refusal: 303 to the team page, whose GET shows why (the service's words too).
+    for sent, why in (
+        ({"email": "not-an-email"}, "Enter a valid email address."),
+        ({"email": org_a.member.email}, "already a member"),
+        ({"role": "owner"}, "Select a valid choice."),
+        ({"language": "de"}, "Select a valid choice."),
+    ):
+        refused = _invite(admin_client, **sent)
+        assert (refused.status_code, refused["Location"]) == (HTTPStatus.SEE_OTHER, TEAM)
+        assert why in admin_client.get(TEAM).content.decode()
     assert not Invitation.objects.exists()
     assert not mail.outbox
 

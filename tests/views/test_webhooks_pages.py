@@ -82,8 +82,8 @@ def test_edit_then_delete(admin_client, org_a, loopback):
     event = HistoryEvent.objects.get(kind=HistoryEvent.Kind.WEBHOOK_ENDPOINT_UPDATED)
     assert event.details["changed"] == ["enabled", "events"]
 
-    response = admin_client.post(detail, {"url": endpoint.url, "events": []})
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    response = admin_client.post(detail, {"url": endpoint.url, "events": []}, follow=True)
+    assert response.redirect_chain == [(detail, HTTPStatus.SEE_OTHER)]
     assert b"Choose at least one event." in response.content
     assert WebhookEndpoint.objects.get().events == ["link.failed"]
 
