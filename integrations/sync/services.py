@@ -471,6 +471,7 @@ class _Sync:
         self.per_page = int(settings.SYNC_PAGE_SIZE)
         self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
         self.batch = max(1, int(settings.SYNC_STORE_PAGES))
+        self.ahead = self.concurrency  # pages asked for and not yet stored
         self._client: AccountingClient | None = None
         self._client_until: datetime | None = None
 
@@ -613,7 +614,7 @@ class _Sync:
         with _pool(self.sage, self.concurrency) as pool:
             try:
                 while True:
-                    while len(ahead) < self.concurrency:
+                    while len(ahead) < self.ahead:
                         read = next((r for r in reads if r.can_ask()), None)
                         if read is None:
                             break
@@ -725,6 +726,7 @@ class _Sync:
         now = timezone.now()
         data_type = cursor.data_type
         with transaction.atomic():
+            _commit_without_waiting_for_disk()
             self._hold_linked()
             if cursor.phase == UPDATED:
                 changes = records_store(
@@ -801,6 +803,17 @@ class _Sync:
         )
         if not list(linked):
             raise NotLinked
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """A page's commit need not wait for PostgreSQL to flush it to disk: the rows, the
+    cursor and the events of a page are one transaction, so a crash of the database that
+    loses the last pages' commits loses them whole, and the run reads them again from
+    the cursor it finds (`SET LOCAL synchronous_commit TO OFF`: this transaction only;
+    the rest of the portal's commits still wait)."""
+    if db_connection.vendor == "postgresql":
+        with db_connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _answered(

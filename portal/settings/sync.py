@@ -12,7 +12,7 @@ from .environment import env
 # scheduled syncs runs every SYNC_SWEEP_INTERVAL_MINUTES; retention deletes in batches.
 SYNC_PAGE_SIZE = env.int("SYNC_PAGE_SIZE", default=200)
 SYNC_PAGE_CONCURRENCY = env.int("SYNC_PAGE_CONCURRENCY", default=4)
-SYNC_RUNS_PER_WORKER = env.int("SYNC_RUNS_PER_WORKER", default=4)
+SYNC_RUNS_PER_WORKER = env.int("SYNC_RUNS_PER_WORKER", default=8)
 SYNC_WORKER_SECONDS = env.float("SYNC_WORKER_SECONDS", default=120.0)
 # Up to this many pages of a type already answered are stored in one transaction (and
 # told in one data.changed event: at most 800 Sage ids).
