@@ -57,6 +57,19 @@ TARGETS = {
             "_end_phase",
         ),
     ),
+    # Which worker holds a sync run (issue 19): the claim under SKIP LOCKED and its lease,
+    # the queued runs a worker with room takes (oldest first, none held back by a 429),
+    # and which answered pages are stored together.
+    "sync_claim": Target(
+        "integrations/sync/services.py",
+        (
+            "--reuse-db",
+            "tests/sync/test_sync_engine.py",
+            "tests/sync/test_sync_workers.py::"
+            "test_one_task_runs_the_queued_syncs_its_worker_has_room_for",
+        ),
+        ("_claim", "_claim_next", "_take", "_answered"),
+    ),
     # The callback's state check: exists, unused, unexpired, this browser; consumed once.
     "linking": Target(
         "integrations/linking/services.py",
