@@ -302,6 +302,11 @@ class ProblemSerializer(serializers.Serializer):
         ),
     )
     errors = FieldErrorSerializer(many=True, required=False)
+    types = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text=_("unknown_data_type: the data types this API syncs."),
+    )
 
 
 class Conflict409(ProblemSerializer):

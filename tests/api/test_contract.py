@@ -62,6 +62,15 @@ def test_the_code_list_is_in_the_schema(client):
         assert code.value in text
 
 
+def test_every_member_a_problem_carries_is_in_the_schema(client):
+    """The members beside the RFC 9457 ones: `errors` (invalid_request) and `types`
+    (unknown_data_type), so that a client generated from the schema reads them."""
+    schema = client.get("/api/v1/schema/?format=json", headers={"Accept": "application/json"})
+    problem = schema.json()["components"]["schemas"]["Problem"]["properties"]
+    assert {"type", "title", "status", "detail", "code", "errors", "types"} <= set(problem)
+    assert problem["types"]["type"] == "array"
+
+
 def test_request_id_is_taken_when_sane_else_made(api_a, client):
     mine = api_a.get(COMPANIES, headers={"X-Request-ID": "req-123.abc:9"})
     assert mine["X-Request-ID"] == "req-123.abc:9"
