@@ -28,7 +28,7 @@ def _history(world) -> None:
     kind = HistoryEvent.Kind
     status = Connection.Status
     # Per status, the events that rotate among its companies (None: no event).
-    events = {
+    events: dict[str, list[tuple[str, dict[str, str]] | None]] = {
         status.PENDING_AUTH: [
             None,
             (kind.LINK_FAILED, {"reason": "access_denied"}),
@@ -59,22 +59,27 @@ def _history(world) -> None:
                 )
             )
     HistoryEvent.objects.bulk_create(rows, batch_size=2000)
-    _states_stored(world)
+    _states_stored(connections, {row.company_id: row for row in rows})
 
 
-def _states_stored(world) -> None:
-    """Where connections store their state, fill it from the history just seeded (as the
-    data migration does for existing rows)."""
+def _states_stored(connections, last_events) -> None:
+    """Where connections store their state, store the one each seeded event led to."""
+    from integrations.connections import states
     from integrations.models import Connection
 
-    if not any(f.name == "state" for f in Connection._meta.get_fields()):
+    state_after = getattr(states, "state_after", None)
+    if state_after is None:  # before the stored state: worked out from the history
         return
-    from importlib import import_module
-
-    from django.apps import apps
-
-    fill = import_module("integrations.migrations.0019_connection_state").connection_states_fill
-    fill(apps, None)
+    changed = []
+    for connection in connections.only(
+        "pk", "company_id", "status", "state", "access_token_expires_at"
+    ):
+        event = last_events.get(connection.company_id)
+        if event is not None:
+            reason = event.details.get("reason", "")
+            connection.state = state_after(connection, event.kind, reason)
+            changed.append(connection)
+    Connection.objects.bulk_update(changed, ["state"], batch_size=2000)
 
 
 def _median_ms(function, repeat: int) -> float:
