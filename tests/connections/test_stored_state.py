@@ -163,16 +163,19 @@ def test_a_new_trip_after_a_failed_link_keeps_the_failure_until_sage_answers(wal
     )
 
 
-def test_the_list_counts_and_filters_read_the_column(org_a, walk):
+def test_the_list_counts_and_filters_read_the_column_of_its_organization_only(
+    org_a, org_b, walk, setup_sage, make_company, make_connection
+):
     walk([("trip", State.WAITING), ("cancel", State.CANCELLED)])
+    _integration, credential_set_b = setup_sage(org_b)
+    make_connection(make_company(org_b, "Beta Ltd"), credential_set_b, status=S.PENDING_AUTH)
     Connection.objects.update(state=State.LINK_FAILED)  # the column alone decides
 
     counts = company_filter_counts(organization=org_a)
+    attention = companies_for_list(organization=org_a, status="attention")
 
-    assert (counts["cancelled"], counts["attention"]) == (0, 1)
-    assert [c.name for c in companies_for_list(organization=org_a, status="attention")] == [
-        "Walker Ltd"
-    ]
+    assert (counts["all"], counts["cancelled"], counts["attention"]) == (1, 0, 1)
+    assert [c.name for c in attention] == ["Walker Ltd"]
 
 
 EVENTS = [("", ""), *((k, "") for k in LIFECYCLE_KINDS), (K.LINK_FAILED, CANCEL_REASON)]
