@@ -83,6 +83,7 @@ def linked_connections(
             integration=world.integration,
             credential_set=world.credential_set,
             status=Connection.Status.LINKED,
+            state=Connection.State.LINKED,
             api_version=ApiVersion.V31,
             country="GB",
             business_id="",  # the lead business

@@ -18,6 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from integrations.connections.states import state_after
 from integrations.models import Company, Connection, CredentialSet, Integration
 from integrations.sage.versions import ApiVersion
 from portal.organizations.models import Membership, Organization
@@ -98,7 +99,7 @@ def companies_add(*, world: World, total: int) -> int:
 
 def _connection(world: World, company: Company, status: str, now) -> Connection:
     linked = status != Connection.Status.PENDING_AUTH
-    return Connection(
+    connection = Connection(
         company=company,
         integration=world.integration,
         credential_set=world.credential_set,
@@ -113,6 +114,8 @@ def _connection(world: World, company: Company, status: str, now) -> Connection:
         refresh_token_expires_at=now + timedelta(days=31) if linked else None,
         last_refreshed_at=now if linked else None,
     )
+    connection.state = state_after(connection)  # as the writers store it (no event seeded)
+    return connection
 
 
 def client_for(cookie: str, host: str | None = None) -> Client:

@@ -122,6 +122,7 @@ def linked_connections(world: seed.World, pairs: list[tuple[str, str]]) -> list[
             integration=world.integration,
             credential_set=world.credential_set,
             status=Connection.Status.LINKED,
+            state=Connection.State.LINKED,
             api_version=ApiVersion.V31,
             country="GB",
             business_id=data.make_business(n)["id"],  # the sandbox's business number n

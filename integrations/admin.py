@@ -158,7 +158,7 @@ class ConnectionAdmin(ReadOnlyAdminMixin, SupportActionAdmin):
         "last_refreshed_at",
         "updated_at",
     ]
-    list_filter = ["status", "api_version", "country"]
+    list_filter = ["status", "state", "api_version", "country"]
     search_fields = ["company__name", "company__organization__name", "business_name", "business_id"]
     list_select_related = ["company__organization"]
     readonly_fields = (
@@ -166,7 +166,7 @@ class ConnectionAdmin(ReadOnlyAdminMixin, SupportActionAdmin):
         "integration",
         "credential_set",
         "status",
-        "state",
+        "state_said",
         "country",
         "api_version",
         "business_id",
@@ -228,7 +228,7 @@ class ConnectionAdmin(ReadOnlyAdminMixin, SupportActionAdmin):
         )
 
     @admin.display(description=_("state"))
-    def state(self, obj):
+    def state_said(self, obj):
         """The state as the organization's pages and the API say it."""
         answer = connection_state_of(obj)
         return f"{answer.word} · {answer.detail}" if answer.detail != answer.word else answer.word

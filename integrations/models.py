@@ -333,6 +333,23 @@ class Connection(models.Model):
         DEAUTHORIZED = "Deauthorized", _("Deauthorized")
         UNLINKED = "Unlinked", _("Unlinked")
 
+    class State(models.TextChoices):
+        """One word per state: its value in the API and webhooks, its label on every page.
+
+        `connections.states` says what each means (its sentence, actions, warnings); the
+        writers of connections store the one a write leads to in `state`.
+        """
+
+        NOT_LINKED = "not_linked", _("Not linked yet")  # no trip to Sage yet (no connection)
+        WAITING = "waiting", _("Waiting for the customer")  # started, not back from Sage
+        CHOOSING_BUSINESS = "choosing_business", _("Choosing a business")
+        CANCELLED = "cancelled", _("Cancelled")  # the customer said no at Sage
+        LINK_FAILED = "link_failed", _("Link failed")
+        LINKED = "linked", _("Linked")
+        RELINK_REQUESTED = "relink_requested", _("Relink requested")  # support, a client ID change
+        TOKENS_REFUSED = "tokens_refused", _("Relink needed")  # Sage no longer accepts the tokens
+        UNLINKED = "unlinked", _("Unlinked")
+
     # The one table of the lifecycle: from each status, the statuses it may move to.
     # PendingAuth → PendingAuth: a new trip to Sage, or tokens waiting for a business.
     # Linked never goes back to PendingAuth: a second browser's link is refused.
@@ -373,6 +390,12 @@ class Connection(models.Model):
     )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING_AUTH
+    )
+    # The state in the reader's words, written with the status (or the lifecycle event)
+    # that changes it by the writers of connections (`states.state_after`): lists filter,
+    # count and sort on it without reading the history.
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.WAITING
     )
     country = models.CharField(_("country"), max_length=2, blank=True)
     api_version = models.CharField(

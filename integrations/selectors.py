@@ -29,7 +29,7 @@ from integrations import accounting
 from integrations.accounting import ApiVersion
 from integrations.audit.history import HISTORY_SIZE
 from integrations.connections.selectors import company_state, last_event_annotations
-from integrations.connections.states import LIFECYCLE_KINDS, ConnectionState, State
+from integrations.connections.states import ConnectionState, State
 from integrations.models import (
     Company,
     Connection,
@@ -47,10 +47,10 @@ if TYPE_CHECKING:
 COMPANY_LIST_FIELDS = (
     "name",
     "connection__status",
+    "connection__state",
     "connection__last_refreshed_at",
     "connection__refresh_token_expires_at",
     "connection__last_error",
-    "connection__access_token_expires_at",  # held tokens: a business still to choose
     "connection__business_name",  # "previously linked to …" after an unlink
     "connection__country",
 )
@@ -317,78 +317,23 @@ FILTER_OF_STATE: dict[State, CompanyFilter] = {
 }
 
 
-def _state_in_sql() -> Case:
-    """connection_states' state of each company, worked out by the database.
-
-    The same rules as `connection_states.connection_state` (tests/views/test_company_filters.py
-    checks every state both ways), so that the list can filter, count and sort 10,000
-    companies without reading them. The history is read (one subquery, answering the
-    state itself) only for a connection waiting for Sage: PostgreSQL evaluates a CASE's
-    branches lazily.
-    """
-    status = Connection.Status
-    failed = HistoryEvent.Kind.LINK_FAILED
-    pending_state = (
-        HistoryEvent.objects.filter(company=OuterRef("pk"), kind__in=LIFECYCLE_KINDS)
-        .order_by("-created_at", "-pk")
-        .annotate(
-            state=Case(
-                When(
-                    kind=failed,
-                    details__reason="access_denied",
-                    then=Value(State.CANCELLED.value),
-                ),
-                When(kind=failed, then=Value(State.LINK_FAILED.value)),
-                default=Value(State.WAITING.value),
-                output_field=models.CharField(),
-            )
-        )
-        .values("state")[:1]
-    )
-    deauthorized_state = (
-        HistoryEvent.objects.filter(company=OuterRef("pk"), kind__in=LIFECYCLE_KINDS)
-        .order_by("-created_at", "-pk")
-        .annotate(
-            state=Case(
-                When(
-                    kind=HistoryEvent.Kind.MARKED_FOR_RELINK,
-                    then=Value(State.RELINK_REQUESTED.value),
-                ),
-                default=Value(State.TOKENS_REFUSED.value),
-                output_field=models.CharField(),
-            )
-        )
-        .values("state")[:1]
-    )
-    return Case(
-        When(connection__isnull=True, then=Value(State.NOT_LINKED.value)),
-        When(connection__status=status.LINKED, then=Value(State.LINKED.value)),
-        When(connection__status=status.UNLINKED, then=Value(State.UNLINKED.value)),
-        When(
-            connection__status=status.DEAUTHORIZED,
-            then=Coalesce(Subquery(deauthorized_state), Value(State.TOKENS_REFUSED.value)),
-        ),
-        # Tokens held (their expiry says so): a business to choose, as connection_state.
-        When(
-            connection__access_token_expires_at__isnull=False,
-            then=Value(State.CHOOSING_BUSINESS.value),
-        ),
-        default=Coalesce(Subquery(pending_state), Value(State.WAITING.value)),
-        output_field=models.CharField(),
-    )
+def _list_state() -> Coalesce:
+    """Each company's state, as stored on its connection (connection_state's): not linked
+    yet without one."""
+    return Coalesce("connection__state", Value(State.NOT_LINKED.value))
 
 
 # A linked company needs attention when its authorization expires soon or its last
-# refresh failed (as connection_state says): read from the connection's own columns.
+# refresh failed (as connection_state's warnings say): read from the connection's columns.
 def _linked_needs_attention() -> Q:
-    return Q(connection__status=Connection.Status.LINKED) & (
+    return Q(connection__state=State.LINKED) & (
         ~Q(connection__last_error="")
         | Q(connection__refresh_token_expires_at__lte=keepalive_deadline())
     )
 
 
 def _filter_q(choice: CompanyFilter) -> Q:
-    """The companies under `choice`, on `list_state` (referred to once)."""
+    """The companies under `choice`, on `list_state`."""
     states = [s.value for s, f in FILTER_OF_STATE.items() if f == choice]
     q = Q(list_state__in=states)
     if choice == CompanyFilter.ATTENTION:
@@ -396,23 +341,15 @@ def _filter_q(choice: CompanyFilter) -> Q:
     return q
 
 
-def _with_list_state(companies: QuerySet[Company], *, select: bool = False) -> QuerySet[Company]:
-    """`list_state` on each company, for filtering, counting and sorting; selected (as an
-    attribute of each company) only when `select`."""
-    if select:
-        return companies.annotate(list_state=_state_in_sql())
-    return companies.alias(list_state=_state_in_sql())
-
-
 def company_filter_counts(*, organization: Organization, query: str = "") -> dict[str, int]:
     """How many of the organization's companies each filter holds ("all" too), in one query
-    (grouped by state, so that each company's state is worked out once)."""
+    (grouped by the stored state)."""
     companies = Company.objects.for_org(organization).order_by()
     if query:
         companies = companies.filter(name__icontains=query)
     grouped = (
         companies.annotate(
-            list_state=_state_in_sql(),
+            list_state=_list_state(),
             linked_attention=Case(
                 When(_linked_needs_attention(), then=Value(True)),
                 default=Value(False),
@@ -438,9 +375,9 @@ def companies_for_list(
     (the connection's last change, or the company's creation); only their ids.
 
     `status`: a CompanyFilter value keeps only those companies. Page through it, then read
-    a page's rows with `company_list_page`: sorting 10,000 companies then reads no history.
+    a page's rows with `company_list_page`: sorting 10,000 companies reads no history.
     """
-    companies = _with_list_state(Company.objects.for_org(organization).only("pk"))
+    companies = Company.objects.for_org(organization).only("pk").alias(list_state=_list_state())
     if query:
         companies = companies.filter(name__icontains=query)
     if status in CompanyFilter.values:
@@ -459,12 +396,11 @@ def company_list_page(companies) -> list[Company]:
     what its row shows (only the columns the list shows: not the encrypted tokens)."""
     pks = [company.pk for company in companies]
     events = HistoryEvent.objects.filter(company=OuterRef("pk"))
-    found = _with_list_state(
+    found = (
         Company.objects.filter(pk__in=pks)
         .select_related("connection")
         .only(*COMPANY_LIST_FIELDS)
-        .annotate(**last_event_annotations(events)),
-        select=True,
+        .annotate(**last_event_annotations(events))
     )
     by_pk = {company.pk: company for company in found}
     return [by_pk[pk] for pk in pks]

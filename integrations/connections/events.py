@@ -22,7 +22,6 @@ from django.views.decorators.debug import sensitive_variables
 from integrations.audit.history import Actor, history_record
 from integrations.connections.live_data_cache import fresh_key, last_key
 from integrations.connections.revocation import HeldToken, note_revocation, revoke
-from integrations.connections.states import LastEvent, connection_state
 from integrations.models import Connection, HistoryEvent, Integration
 from integrations.sync.retention import sync_forget
 from integrations.webhooks.models import WebhookEvent
@@ -76,8 +75,7 @@ def transition_announce(
         kind=kind,
         details=details,
     )
-    last = LastEvent(kind=kind, created_at=event.created_at, details=event.details)
-    state = connection_state(connection, last).state.value
+    state = connection.state  # stored by the writer, in the save before this event
     if webhook_type is not None:
         webhook_emit(
             event=webhook_type,

@@ -17,6 +17,7 @@ from integrations.connections.revocation import (
     note_revocation,
     revoke,
 )
+from integrations.connections.states import state_after
 from integrations.fields import unreadable_fields
 from integrations.models import Connection, HistoryEvent
 
@@ -39,6 +40,7 @@ def connection_mark_for_relink(
     held = held_token(locked)
     locked.move_to(Connection.Status.DEAUTHORIZED)
     locked.forget_tokens()
+    locked.state = state_after(locked, HistoryEvent.Kind.MARKED_FOR_RELINK)
     locked.save(update_fields=FORGET_FIELDS)
     details: dict[str, Any] = {"from": previous, **note_details(note)}
     transition_announce(
@@ -78,6 +80,7 @@ def connection_unlink(*, connection: Connection, actor: Actor) -> UnlinkResult:
         locked.forget_tokens()
         locked.last_error = ""
         locked.last_error_code = ""
+        locked.state = state_after(locked, HistoryEvent.Kind.UNLINKED)
         locked.save(update_fields=[*FORGET_FIELDS, "last_error", "last_error_code"])
         # The revocation is awaited below, not after the commit: the caller says its outcome.
         event = transition_announce(

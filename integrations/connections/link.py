@@ -5,7 +5,6 @@ business to choose), a failed trip, and the business choice. The only code, with
 import uuid
 
 from django.db import transaction
-from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from integrations import accounting
@@ -13,10 +12,12 @@ from integrations.accounting import Business, oauth
 from integrations.connections.errors import AlreadyLinked, ChoiceTooLate
 from integrations.connections.events import transition_announce
 from integrations.connections.live_data_cache import live_data_forget
+from integrations.connections.refresh import locked_row
 from integrations.connections.revocation import (
     held_token,
     revoke_after_commit,
 )
+from integrations.connections.states import state_after
 from integrations.models import Company, Connection, CredentialSet, HistoryEvent, Integration
 from integrations.sync.services import sync_request
 
@@ -38,6 +39,7 @@ LINK_FIELDS = (
     "last_error",
     "last_error_code",
     "status",
+    "state",
     "updated_at",
 )
 
@@ -90,6 +92,8 @@ def connection_link(
     connection.business_id = business.id if business else ""
     connection.business_name = business.name if business else ""
     connection.move_to(target)
+    linked = HistoryEvent.Kind.LINKED if connection.is_linked else ""  # announced below
+    connection.state = state_after(connection, linked)
     connection.save(update_fields=LINK_FIELDS)
     # A second trip for a company still choosing its business: the first one's tokens go.
     revoke_after_commit(held_token(stored))
@@ -122,15 +126,17 @@ def connection_for_trip(
 def connection_link_failed(
     *, connection: Connection, integration: Integration, reason: str, message: str, code: str
 ) -> None:
-    """Record a trip to Sage that did not link: `last_error` (untranslated), nothing else.
+    """Record a trip to Sage that did not link: `last_error` (untranslated) and the state
+    it leads to (cancelled, or failed, unless a business is chosen or it is linked).
 
-    `connection` comes with its company and organization; `integration` is the trip's.
+    `integration` is the trip's.
     """
-    Connection.objects.filter(pk=connection.pk).update(
-        last_error=message, last_error_code=code, updated_at=timezone.now()
-    )
+    locked = locked_row(connection.pk)
+    locked.last_error, locked.last_error_code = message, code
+    locked.state = state_after(locked, HistoryEvent.Kind.LINK_FAILED, reason)
+    locked.save(update_fields=["last_error", "last_error_code", "state", "updated_at"])
     transition_announce(
-        connection,
+        locked,
         HistoryEvent.Kind.LINK_FAILED,
         integration=integration,
         webhook={"reason": reason},
@@ -154,6 +160,7 @@ def connection_business_choose(*, connection_id: uuid.UUID | str, business: Busi
     connection.business_id = business.id
     connection.business_name = business.name
     connection.move_to(Connection.Status.LINKED)
-    connection.save(update_fields=["business_id", "business_name", "status", "updated_at"])
+    connection.state = state_after(connection, HistoryEvent.Kind.LINKED)
+    connection.save(update_fields=["business_id", "business_name", "status", "state", "updated_at"])
     _announce_linked(connection)
     return connection

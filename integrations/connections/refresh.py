@@ -36,6 +36,7 @@ from integrations.connections.errors import (
 )
 from integrations.connections.events import transition_announce
 from integrations.connections.live_data_cache import live_data_forget
+from integrations.connections.states import state_after
 from integrations.models import Connection, HistoryEvent
 
 logger = logging.getLogger(__name__)
@@ -57,9 +58,11 @@ TOKEN_FIELDS = (
     "last_error_code",
     "updated_at",
 )
-# What a change of status that drops the tokens writes (Connection.forget_tokens).
+# What a change of status that drops the tokens writes (Connection.forget_tokens), with
+# the state it leads to.
 FORGET_FIELDS = [
     "status",
+    "state",
     "access_token",
     "refresh_token",
     "access_token_expires_at",
@@ -274,6 +277,7 @@ def connection_deauthorize(
     locked.forget_tokens()
     locked.last_error = MUST_RELINK
     locked.last_error_code = "must_relink"
+    locked.state = state_after(locked, HistoryEvent.Kind.DEAUTHORIZED)
     locked.save(update_fields=[*FORGET_FIELDS, "last_error", "last_error_code"])
     transition_announce(
         locked,

@@ -2,9 +2,12 @@
 
 The one answer every reader takes (the companies list, the company page, the history,
 the REST API, the webhooks, the admin and the services): `connection_state()`, from the
-connection and the company's last lifecycle event, with no query of its own. Each state
-has one word (`State.label`), the same everywhere; `detail` says more beside it. Which
-actions fit is decided by `Connection.TRANSITIONS`, the one table of the lifecycle.
+connection (its stored state) and the company's last lifecycle event (the sentence's
+date, actor and reason), with no query of its own. The state itself is worked out once,
+when a connection is written (`state_after`), and stored on it: lists filter, count and
+sort on the column. Each state has one word (`State.label`), the same everywhere;
+`detail` says more beside it. Which actions fit is decided by `Connection.TRANSITIONS`,
+the one table of the lifecycle.
 """
 
 from dataclasses import dataclass
@@ -23,18 +26,9 @@ if TYPE_CHECKING:
 _ = gettext_lazy
 
 
-class State(models.TextChoices):
-    """One word per state: its value in the API and webhooks, its label on every page."""
-
-    NOT_LINKED = "not_linked", _("Not linked yet")  # no trip to Sage yet
-    WAITING = "waiting", _("Waiting for the customer")  # started, not back from Sage
-    CHOOSING_BUSINESS = "choosing_business", _("Choosing a business")
-    CANCELLED = "cancelled", _("Cancelled")  # the customer said no at Sage
-    LINK_FAILED = "link_failed", _("Link failed")
-    LINKED = "linked", _("Linked")
-    RELINK_REQUESTED = "relink_requested", _("Relink requested")  # support, a client ID change
-    TOKENS_REFUSED = "tokens_refused", _("Relink needed")  # Sage no longer accepts the tokens
-    UNLINKED = "unlinked", _("Unlinked")
+# One word per state (its value in the API and webhooks, its label on every page), stored
+# on each connection by its writers (`state_after`); defined beside the column it fills.
+State = Connection.State
 
 
 class Action(models.TextChoices):
@@ -168,27 +162,35 @@ class ConnectionState:
         return [str(w.label) for w in self.warnings if w not in STATE_WARNINGS.values()]
 
 
-def state_of(connection: Connection | None, last: LastEvent | None) -> State:
-    """The state alone: from the connection's status, its tokens and the last event."""
-    if connection is None:
-        return State.NOT_LINKED
-    kind = last.kind if last else ""
+def state_after(connection: Connection, kind: str = "", reason: str = "") -> State:
+    """The state a write leaves `connection` in, its columns set as they are to be saved.
+
+    From its status, its tokens and the lifecycle event the write records (`kind`, and
+    its `reason`); a write that records none keeps a state that only an event decides.
+    The writers of connections store it in `Connection.state`, in the same save() as
+    the status or beside the event that changes it.
+    """
     status = connection.status
+    current = State(connection.state)
     if status == Connection.Status.LINKED:
         return State.LINKED
     if status == Connection.Status.UNLINKED:
         return State.UNLINKED
     if status == Connection.Status.DEAUTHORIZED:
-        relink = kind == HistoryEvent.Kind.MARKED_FOR_RELINK
-        return State.RELINK_REQUESTED if relink else State.TOKENS_REFUSED
-    # PendingAuth with tokens: a business to choose. The tokens' expiry says they are held
-    # without reading (or decrypting) them: lists leave the token columns out.
+        if kind:
+            relink = kind == HistoryEvent.Kind.MARKED_FOR_RELINK
+            return State.RELINK_REQUESTED if relink else State.TOKENS_REFUSED
+        kept = current in (State.RELINK_REQUESTED, State.TOKENS_REFUSED)
+        return current if kept else State.TOKENS_REFUSED
+    # PendingAuth with tokens: a business to choose (their expiry says they are held).
     if connection.access_token_expires_at is not None:
         return State.CHOOSING_BUSINESS
-    if kind == HistoryEvent.Kind.LINK_FAILED and last is not None:
-        cancelled = last.details.get("reason") == CANCEL_REASON
-        return State.CANCELLED if cancelled else State.LINK_FAILED
-    return State.WAITING
+    if kind == HistoryEvent.Kind.LINK_FAILED:
+        return State.CANCELLED if reason == CANCEL_REASON else State.LINK_FAILED
+    if kind:
+        return State.WAITING
+    kept = current in (State.WAITING, State.CANCELLED, State.LINK_FAILED)
+    return current if kept else State.WAITING
 
 
 def actions_of(connection: Connection | None) -> frozenset[Action]:
@@ -237,7 +239,7 @@ def _detail(state: State, last: LastEvent | None) -> str:
 
 def connection_state(connection: Connection | None, last: LastEvent | None) -> ConnectionState:
     """The connection's state, its sentence, the actions that fit and its warnings."""
-    state = state_of(connection, last)
+    state = State.NOT_LINKED if connection is None else State(connection.state)
     previously = ""
     if state == State.UNLINKED and connection is not None:
         previously = connection.business_name

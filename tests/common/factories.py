@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from integrations.api_keys.services import api_key_create
 from integrations.configuration.services import credentials_save, integration_enable
+from integrations.connections.states import state_after
 from integrations.models import (
     AuthorizationRequest,
     Company,
@@ -187,12 +188,16 @@ def make_company(db):
 
 @pytest.fixture
 def make_connection(db):
-    """Return a factory: `company`'s connection through `credential_set`, in any status."""
+    """Return a factory: `company`'s connection through `credential_set`, in any status.
+
+    Its stored state is the one its status and tokens lead to (`state_after`, no event):
+    pass `state` for one a lifecycle event decides (cancelled, failed, relink requested).
+    """
 
     def make(
         company, credential_set, *, status: str = Connection.Status.LINKED, **fields
     ) -> Connection:
-        return Connection.objects.create(
+        connection = Connection(
             company=company,
             integration=credential_set.integration,
             credential_set=credential_set,
@@ -200,6 +205,10 @@ def make_connection(db):
             status=status,
             **fields,
         )
+        if "state" not in fields:
+            connection.state = state_after(connection)
+        connection.save()
+        return connection
 
     return make
 
@@ -255,6 +264,7 @@ def link_connection(make_integration, make_credential_set):
             integration=integration,
             credential_set=credential_set,
             status=Connection.Status.LINKED,
+            state=Connection.State.LINKED,
             country="GB",
             api_version=api_version,
             business_id=business["id"] if api_version == ApiVersion.V31 else "",

@@ -29,5 +29,7 @@ def due_and_not_due(sandbox, org_a, org_b, link_connection, *, due_b_days: float
     due_b = expiring_in(link_connection(sandbox, org_b, name="Due B"), due_b_days)
     later = expiring_in(link_connection(sandbox, org_a, name="Later"), 20)
     gone = expiring_in(link_connection(sandbox, org_a, name="Gone"), 1)
-    Connection.objects.filter(pk=gone.pk).update(status=Connection.Status.DEAUTHORIZED)
+    Connection.objects.filter(pk=gone.pk).update(
+        status=Connection.Status.DEAUTHORIZED, state=Connection.State.TOKENS_REFUSED
+    )
     return {"due": due, "due_b": due_b, "later": later, "gone": gone}

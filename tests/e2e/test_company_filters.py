@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from integrations.connections.states import state_after
 from integrations.models import Company, Connection
 from tests.e2e.pages21 import VIEW_IDS, VIEWS, axe_violations, open_page, shoot
 
@@ -28,7 +29,7 @@ def thousand(org_a, setup_sage):
     )
     statuses = [Connection.Status.LINKED] * 400 + [Connection.Status.DEAUTHORIZED] * 100
     statuses += [Connection.Status.UNLINKED] * 100
-    Connection.objects.bulk_create(
+    connections = [
         Connection(
             company=company,
             integration=credential_set.integration,
@@ -38,7 +39,10 @@ def thousand(org_a, setup_sage):
             last_error="timeout" if i < 10 else "",
         )
         for i, (company, status) in enumerate(zip(companies, statuses, strict=False))
-    )
+    ]
+    for connection in connections:
+        connection.state = state_after(connection)  # as its writer would store it
+    Connection.objects.bulk_create(connections)
     return companies
 
 

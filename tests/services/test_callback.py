@@ -295,7 +295,9 @@ def test_client_id_changed_between_start_and_callback_is_refused(
 def test_relink_keeps_the_same_connection(client, company, sage_sandbox):
     approve(client, sage_sandbox, company)
     connection = Connection.objects.get(company=company)
-    Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.DEAUTHORIZED)
+    Connection.objects.filter(pk=connection.pk).update(
+        status=Connection.Status.DEAUTHORIZED, state=Connection.State.TOKENS_REFUSED
+    )
 
     response = approve(client, sage_sandbox, company)
 

@@ -12,6 +12,7 @@ from integrations.connections.states import (
     Warning,
     connection_state,
     event_state,
+    state_after,
 )
 from integrations.models import Connection, HistoryEvent
 
@@ -22,6 +23,14 @@ HELD = {"access_token_expires_at": WHEN}  # tokens held: their expiry says so, u
 
 def event(kind, **details):
     return LastEvent(kind=kind, created_at=WHEN, details=details, actor="admin@acme.example")
+
+
+def written(status, last=None, **columns):
+    """A connection as the write that recorded `last` leaves it: its state stored too."""
+    connection = Connection(status=status, **columns)
+    reason = last.details.get("reason", "") if last else ""
+    connection.state = state_after(connection, last.kind if last else "", reason)
+    return connection
 
 
 # The last events the table words differently: why a link failed, who asked for a relink.
@@ -81,7 +90,7 @@ AGAIN = {SEND, RENEW, UNLINK}  # Deauthorized: link again or unlink
 def test_each_state_has_its_sentence_and_the_actions_the_table_allows(
     status, columns, last, state, words, actions
 ):
-    connection = None if status is None else Connection(status=status, **columns)
+    connection = None if status is None else written(status, last, **columns)
     with translation.override("en"):
         answer = connection_state(connection, last)
     assert answer.state == state
@@ -100,13 +109,13 @@ def test_unlink_is_offered_exactly_where_the_transition_table_allows_it(status):
 
 def test_only_states_someone_must_act_on_need_attention():
     cases = {
-        State.LINK_FAILED: (Connection(status=S.PENDING_AUTH), LINK_FAILED),
-        State.RELINK_REQUESTED: (Connection(status=S.DEAUTHORIZED), BY_SUPPORT),
-        State.TOKENS_REFUSED: (Connection(status=S.DEAUTHORIZED), REFUSED),
-        State.CANCELLED: (Connection(status=S.PENDING_AUTH), DENIED),
-        State.WAITING: (Connection(status=S.PENDING_AUTH), None),
-        State.UNLINKED: (Connection(status=S.UNLINKED), None),
-        State.LINKED: (Connection(status=S.LINKED), None),
+        State.LINK_FAILED: (written(S.PENDING_AUTH, LINK_FAILED), LINK_FAILED),
+        State.RELINK_REQUESTED: (written(S.DEAUTHORIZED, BY_SUPPORT), BY_SUPPORT),
+        State.TOKENS_REFUSED: (written(S.DEAUTHORIZED, REFUSED), REFUSED),
+        State.CANCELLED: (written(S.PENDING_AUTH, DENIED), DENIED),
+        State.WAITING: (written(S.PENDING_AUTH, None), None),
+        State.UNLINKED: (written(S.UNLINKED, None), None),
+        State.LINKED: (written(S.LINKED, None), None),
     }
     attention = {state for state, args in cases.items() if connection_state(*args).needs_attention}
     assert attention == {State.LINK_FAILED, State.RELINK_REQUESTED, State.TOKENS_REFUSED}
@@ -114,19 +123,19 @@ def test_only_states_someone_must_act_on_need_attention():
 
 def test_a_linked_connection_warns_of_an_expiring_authorization_and_a_failed_refresh():
     soon = timezone.now() + timedelta(days=1)
-    expiring = Connection(status=S.LINKED, refresh_token_expires_at=soon)
-    failing = Connection(status=S.LINKED, last_error="Sage could not be reached.")
+    expiring = written(S.LINKED, refresh_token_expires_at=soon)
+    failing = written(S.LINKED, last_error="Sage could not be reached.")
     assert connection_state(expiring, None).warnings == (Warning.REFRESH_EXPIRES_SOON,)
     assert connection_state(failing, None).warnings == (Warning.LAST_REFRESH_FAILED,)
     # A cancel leaves last_error set: it is not a failed refresh.
-    cancelled = Connection(status=S.PENDING_AUTH, last_error="The customer cancelled.")
+    cancelled = written(S.PENDING_AUTH, DENIED, last_error="The customer cancelled.")
     assert connection_state(cancelled, DENIED).warnings == ()
 
 
 def test_an_unlinked_connection_names_the_business_it_was_linked_to():
-    gone = Connection(status=S.UNLINKED, business_name="Bakery SARL")
+    gone = written(S.UNLINKED, business_name="Bakery SARL")
     assert connection_state(gone, event(K.UNLINKED)).previously_linked_to == "Bakery SARL"
-    linked = Connection(status=S.LINKED, business_name="Bakery SARL")
+    linked = written(S.LINKED, business_name="Bakery SARL")
     assert connection_state(linked, None).previously_linked_to == ""
 
 

@@ -64,7 +64,9 @@ def test_deauthorized_company_gets_a_relink_prompt_without_calling_sage(
     sage_sandbox, org_a, link_connection
 ):
     connection = link_connection(sage_sandbox, org_a)
-    Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.DEAUTHORIZED)
+    Connection.objects.filter(pk=connection.pk).update(
+        status=Connection.Status.DEAUTHORIZED, state=Connection.State.TOKENS_REFUSED
+    )
     connection.refresh_from_db()
     seen = len(sage_sandbox.requests)
 

@@ -308,7 +308,9 @@ def test_deauthorized_company_shows_a_relink_prompt(
     setup_sage(org_a)
     company = make_company(org_a)
     link(sage_sandbox, company)
-    Connection.objects.update(status=Connection.Status.DEAUTHORIZED)
+    Connection.objects.update(
+        status=Connection.Status.DEAUTHORIZED, state=Connection.State.TOKENS_REFUSED
+    )
     response = member_client.get(detail_url(company))
     assert b'data-testid="relink-prompt"' in response.content
     assert company.link_token.encode() in response.content

@@ -123,7 +123,9 @@ def test_the_link_card_is_open_until_the_company_is_linked_then_folds(
     assert " open" not in link_card(folded)
     assert linked.link_token in folded  # still there, one click away
 
-    Connection.objects.filter(company=linked).update(status=Connection.Status.DEAUTHORIZED)
+    Connection.objects.filter(company=linked).update(
+        status=Connection.Status.DEAUTHORIZED, state=Connection.State.TOKENS_REFUSED
+    )
     assert " open" in link_card(admin_client.get(detail(linked)).content.decode())
 
 

@@ -21,7 +21,8 @@ TOKENS = {
     "refresh_token": "refresh",
     "access_token_expires_at": timezone.now() + timedelta(minutes=5),
 }
-# Each state: the connection's status and columns (None: no connection), and its last event.
+# Each state: the connection's status and columns (None: no connection), and its last event
+# (the writers drive each state for real in tests/connections/test_stored_state.py).
 STATES = {
     State.NOT_LINKED: (None, {}, None),
     State.WAITING: (S.PENDING_AUTH, {}, None),
@@ -53,7 +54,9 @@ def company_in(org_a, setup_sage, make_company, make_connection, sage_sandbox):
             columns = {**columns, "access_token": tokens.access_token}
             columns["refresh_token"] = tokens.refresh_token
         if status is not None:
-            make_connection(company, credential_set, status=status, country="FR", **columns)
+            make_connection(
+                company, credential_set, status=status, state=state, country="FR", **columns
+            )
         if event is not None:
             kind, details = event
             HistoryEvent.objects.create(
