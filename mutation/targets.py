@@ -64,6 +64,7 @@ TARGETS = {
         "integrations/sync/services.py",
         (
             "--reuse-db",
+            "tests/sync/test_sync_claim.py",
             "tests/sync/test_sync_engine.py",
             "tests/sync/test_sync_workers.py::"
             "test_one_task_runs_the_queued_syncs_its_worker_has_room_for",
