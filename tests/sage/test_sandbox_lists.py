@@ -118,6 +118,20 @@ def test_a_429_says_when_to_come_back_and_a_fault_can_aim_at_one_page(sage_sandb
     assert sage_sandbox.stats()["api_requests"] == 3
 
 
+def test_materialized_records_answer_exactly_as_made_on_demand(sage_sandbox, token):
+    """--materialize (the benchmark's sandbox) makes every record at start: same answers."""
+    sage_sandbox.seed("contacts", 450)
+    fourth = sage_sandbox.items(sage_sandbox.businesses[0], "contacts")[3]
+    sage_sandbox.update_record("contacts", fourth["id"], name="X")
+    before = [listing(sage_sandbox, token, page=n) for n in (1, 2, 3)]
+
+    made = sage_sandbox.materialize()
+
+    assert made >= 450
+    assert [listing(sage_sandbox, token, page=n) for n in (1, 2, 3)] == before
+    assert before[0]["$items"][3]["name"] == "X"
+
+
 def test_sage_time_is_utc_to_the_second():
     assert sage_time(datetime(2026, 1, 2, 3, 4, 5, 999, tzinfo=UTC).timestamp()) == (
         "2026-01-02T03:04:05Z"

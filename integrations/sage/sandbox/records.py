@@ -58,7 +58,7 @@ class RecordSet:
     """The records of one type of one business: generated ones, and what tests changed."""
 
     def __init__(self, make: Callable[[int], dict], count: int) -> None:
-        self.generated = Generated(make, count)
+        self.generated: Sequence[dict] = Generated(make, count)  # or a list (materialize)
         self.changed: dict[str, dict] = {}  # id -> the record as it is now (updated or created)
         self.created: list[str] = []  # ids of created records, in order
         self.deleted: dict[str, dict] = {}  # id -> what deleted_since answers
