@@ -50,7 +50,7 @@ def transition_announce(
     kind: HistoryEvent.Kind,
     *,
     actor: Actor = None,
-    webhook: dict[str, str] | None = None,
+    webhook: dict[str, Any] | None = None,
     held: HeldToken | None = None,
     integration: Integration | None = None,
     **details: Any,
