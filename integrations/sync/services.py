@@ -471,7 +471,6 @@ class _Sync:
         self.per_page = int(settings.SYNC_PAGE_SIZE)
         self.concurrency = max(1, int(settings.SYNC_PAGE_CONCURRENCY))
         self.batch = max(1, int(settings.SYNC_STORE_PAGES))
-        self.ahead = self.concurrency  # pages asked for and not yet stored
         self._client: AccountingClient | None = None
         self._client_until: datetime | None = None
 
@@ -614,7 +613,7 @@ class _Sync:
         with _pool(self.sage, self.concurrency) as pool:
             try:
                 while True:
-                    while len(ahead) < self.ahead:
+                    while len(ahead) < self.concurrency:
                         read = next((r for r in reads if r.can_ask()), None)
                         if read is None:
                             break
