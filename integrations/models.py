@@ -586,6 +586,7 @@ from integrations.idempotency_models import IdempotentRequest as IdempotentReque
 from integrations.sync.models import SyncCursor as SyncCursor  # noqa: E402
 from integrations.sync.models import SyncedRecord as SyncedRecord  # noqa: E402
 from integrations.sync.models import SyncRun as SyncRun  # noqa: E402
+from integrations.webhooks.models import EventSequence as EventSequence  # noqa: E402
 from integrations.webhooks.models import PlatformEvent as PlatformEvent  # noqa: E402
 from integrations.webhooks.models import WebhookDelivery as WebhookDelivery  # noqa: E402
 from integrations.webhooks.models import WebhookEndpoint as WebhookEndpoint  # noqa: E402

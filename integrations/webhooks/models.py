@@ -235,6 +235,33 @@ class PlatformEvent(models.Model):
         return f"{self.type} · {self.company_id} #{self.sequence}"
 
 
+class EventSequence(models.Model):
+    """The last `sequence` given to a company's events (webhooks/services.py).
+
+    A counter of its own, not the greatest number among the kept events: those are
+    deleted after EVENTS_RETENTION_DAYS, and a company's numbers must go on from where
+    they were, never start again at 1. One statement gives the next number and holds
+    the row until the transaction ends, so that a company's events are numbered (and
+    committed) one after the other.
+    """
+
+    company = models.OneToOneField(
+        "integrations.Company",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("company"),
+    )
+    last = models.PositiveBigIntegerField(_("last sequence"))
+
+    class Meta:
+        verbose_name = _("event sequence")
+        verbose_name_plural = _("event sequences")
+
+    def __str__(self) -> str:
+        return f"{self.company_id} #{self.last}"
+
+
 class WorkerHeartbeat(models.Model):
     """When a task worker last started a task (services/worker.py): one row per worker."""
 

@@ -10,8 +10,8 @@ described as the REST API describes it (companies/representation.py).
 
 from typing import Any
 
+from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -21,6 +21,7 @@ from integrations.models import Company, Connection, HistoryEvent
 from integrations.webhooks.delivery import webhook_enqueue_after_commit
 from integrations.webhooks.models import (
     TEST_EVENT,
+    EventSequence,
     PlatformEvent,
     WebhookDelivery,
     WebhookEndpoint,
@@ -119,12 +120,24 @@ def webhook_payload(event: str, data: dict[str, Any], **extra: Any) -> dict[str,
     return {"type": event, "timestamp": timezone.now().isoformat(), **extra, "data": data}
 
 
+# One statement: the company's counter, made at its first event, moved on by one and
+# held (row lock) until the transaction ends (PostgreSQL and SQLite 3.35+ alike).
+NEXT_SEQUENCE = """
+INSERT INTO {table} (company_id, last) VALUES (%s, 1)
+ON CONFLICT (company_id) DO UPDATE SET last = {table}.last + 1
+RETURNING last
+"""
+
+
 def _next_sequence(company: Company) -> int:
-    """The company's next event number; its row stays locked until the transaction ends,
-    so that two events of one company are numbered (and committed) one after the other."""
-    Company.objects.select_for_update().filter(pk=company.pk).values_list("pk").first()
-    last = PlatformEvent.objects.filter(company_id=company.pk).aggregate(last=Max("sequence"))
-    return (last["last"] or 0) + 1
+    """The company's next event number. Its counter stays locked until the transaction
+    ends, so that two events of one company are numbered (and committed) one after the
+    other; it goes on across the events' retention (EventSequence)."""
+    table = db_connection.ops.quote_name(EventSequence._meta.db_table)
+    with db_connection.cursor() as cursor:
+        cursor.execute(NEXT_SEQUENCE.format(table=table), [company.pk])
+        (last,) = cursor.fetchone()
+    return int(last)
 
 
 @transaction.atomic(savepoint=False)  # the caller's transaction: all or nothing with it

@@ -4,16 +4,30 @@ Deliveries are retried, so they may arrive out of order: `sequence` (1, 2, ...) 
 receiver order a company's events. `company.deleted` is the last of its company's.
 """
 
-import pytest
-from django.db import transaction
+from datetime import timedelta
+from importlib import import_module
+from pkgutil import iter_modules
 
+import pytest
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+
+from integrations import migrations
 from integrations.companies.services import company_create, company_delete
-from integrations.webhooks.models import PlatformEvent, WebhookEvent
+from integrations.services.housekeeping import expired_purge
+from integrations.webhooks.models import EventSequence, PlatformEvent, WebhookEvent
 from integrations.webhooks.services import webhook_emit
 from tests.common.concurrency import run_at_once
 from tests.common.db_faults import needs_postgres
 
 pytestmark = pytest.mark.django_db
+
+# The data migration that made the counters (found by its name: the lead numbers it).
+MIGRATION = import_module(
+    "integrations.migrations."
+    + next(m.name for m in iter_modules(migrations.__path__) if m.name.endswith("_event_sequence"))
+)
 
 
 def sequences(company_id):
@@ -86,3 +100,38 @@ def test_events_made_at_once_get_distinct_numbers_in_commit_order(org_a):
     assert errors == []
     numbers = [s for _, s in sequences(acme.pk)]
     assert numbers == [1, 2, 3, 4, 5]  # in the order they were written (and committed)
+
+
+def test_numbers_go_on_after_the_retention_deleted_every_event(org_a, settings):
+    acme = company_create(organization=org_a, name="Acme", actor=None)
+    webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="access_denied")
+    PlatformEvent.objects.filter(company_id=acme.pk).update(
+        created_at=timezone.now() - timedelta(days=settings.EVENTS_RETENTION_DAYS + 1)
+    )
+    assert expired_purge().events == 2
+    assert sequences(acme.pk) == []
+
+    webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="server_error")
+
+    # A receiver that ordered by sequence would have seen 1 again, before its 1 and 2.
+    assert sequences(acme.pk) == [("link.failed", 3)]
+
+
+def test_the_migration_starts_each_counter_from_its_companys_greatest_kept_number(org_a):
+    acme = company_create(organization=org_a, name="Acme", actor=None)
+    beta = company_create(organization=org_a, name="Beta", actor=None)
+    for _ in range(3):
+        webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="x")
+    gone = company_create(organization=org_a, name="Gone", actor=None)
+    company_delete(company=gone, actor=None)  # its events stay, the company does not
+    PlatformEvent.objects.filter(company_id=acme.pk, sequence__lt=3).delete()  # retention
+    EventSequence.objects.all().delete()
+
+    MIGRATION.fill(apps, None)
+
+    assert dict(EventSequence.objects.values_list("company_id", "last")) == {
+        acme.pk: 4,
+        beta.pk: 1,
+    }
+    webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="x")
+    assert sequences(acme.pk)[-1] == ("link.failed", 5)
