@@ -1,18 +1,83 @@
 """Serving the sandbox: in a thread, as its own process, or mounted beside Django."""
 
+import io
 import socketserver
 import threading
 from collections.abc import Iterable, Sequence
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from typing import BinaryIO
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from integrations.sage.sandbox.core import SageSandbox
+
+# An idle kept-alive connection is closed after this long, and its thread ends.
+IDLE_SECONDS = 30
 
 _default: SageSandbox | None = None
 _default_lock = threading.Lock()
 
 
+class _KeepAliveServerHandler(ServerHandler):
+    """wsgiref's handler, answering in HTTP/1.1 (the connection stays open)."""
+
+    http_version = "1.1"
+    closing = False  # the client asked to close (or sent a body of unknown length)
+    sized = False  # whether the answer said its length (else its end is the connection's)
+
+    def cleanup_headers(self) -> None:
+        super().cleanup_headers()
+        self.sized = "Content-Length" in self.headers
+        if self.closing or not self.sized:
+            self.headers["Connection"] = "close"
+
+
 class QuietHandler(WSGIRequestHandler):
+    """HTTP/1.1 with keep-alive, as Sage's API: a client's connection serves one request
+    after another (wsgiref's own handler closes it after each answer)."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS
+    # The headers and the body go out in two writes: without TCP_NODELAY the body would
+    # wait for the client's delayed ACK (up to 40 ms) on a connection kept open.
+    disable_nagle_algorithm = True
+
+    def handle(self) -> None:
+        self.close_connection = True
+        self._handle_one()
+        while not self.close_connection:
+            self._handle_one()
+
+    def _handle_one(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except TimeoutError:
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        environ = self.get_environ()
+        # The body is read whole first: what the app leaves unread must not be taken for
+        # the next request. A body of unknown length ends the connection after it.
+        length = self.headers.get("Content-Length", "")
+        body: BinaryIO = io.BytesIO(self.rfile.read(int(length)) if length.isdigit() else b"")
+        if self.headers.get("Transfer-Encoding"):
+            body, self.close_connection = self.rfile, True
+        handler = _KeepAliveServerHandler(
+            body, self.wfile, self.get_stderr(), environ, multithread=True
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]
+        handler.closing = self.close_connection
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
+        if not handler.sized:
+            self.close_connection = True
+
     def log_message(self, format, *args):
         pass  # The tests read sandbox.requests; a line per request is noise.
 
