@@ -59,7 +59,7 @@ TARGETS = {
     ),
     # Which worker holds a sync run (issue 19): the claim under SKIP LOCKED and its lease,
     # the queued runs a worker with room takes (oldest first, none held back by a 429),
-    # and which answered pages are stored together.
+    # and which of the pages asked are stored together.
     "sync_claim": Target(
         "integrations/sync/services.py",
         (
@@ -69,7 +69,7 @@ TARGETS = {
             "tests/sync/test_sync_workers.py::"
             "test_one_task_runs_the_queued_syncs_its_worker_has_room_for",
         ),
-        ("_claim", "_claim_next", "_take", "_answered"),
+        ("_claim", "_claim_next", "_take", "_next_in_line"),
     ),
     # The callback's state check: exists, unused, unexpired, this browser; consumed once.
     "linking": Target(
@@ -141,6 +141,13 @@ TARGETS = {
         "integrations/webhooks/http.py",
         ("tests/webhooks/test_http.py", "tests/webhooks/test_tls.py"),
         ("embedded_ipv4", "_one_allowed", "address_allowed", "resolve"),
+    ),
+    # Each company's event numbers (what lets a receiver order its webhooks): one after
+    # the other, per company, going on across the events' retention.
+    "event_sequence": Target(
+        "integrations/webhooks/services.py",
+        ("--reuse-db", "tests/services/test_event_sequence.py"),
+        ("_next_sequence",),
     ),
     # The REST API's key check: one 401 for every bad key, and wrong keys counted per
     # address and per key prefix, refused (429) past the limit (issue 20).

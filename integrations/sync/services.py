@@ -636,9 +636,14 @@ class _Sync:
                     read.answered(page, self.per_page, number)
                     items, last = list(page.items), read.last(number, page)
                     stored = 1
-                    # The next pages of the type already answered go in the same
-                    # transaction (one lock, cursor, lease and data.changed for them all).
-                    while not last and stored < self.batch and _answered(ahead, read, generation):
+                    # The type's next pages, asked right behind it, go in the same
+                    # transaction (one lock, cursor, lease and data.changed for them all):
+                    # they are awaited (the other runs of the worker keep its Sage
+                    # requests busy meanwhile); one that failed is left for the loop.
+                    while not last and stored < self.batch:
+                        following = _next_in_line(ahead, read, generation)
+                        if following is None or following.exception() is not None:
+                            break
                         _, _, number, future = ahead.popleft()
                         read.in_flight -= 1
                         page = future.result()
@@ -815,19 +820,17 @@ def _commit_without_waiting_for_disk() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _answered(
+def _next_in_line(
     ahead: deque[tuple["_Read", int, int, Future[Any]]], read: "_Read", generation: int
-) -> bool:
-    """Whether the next request in line is the same type's next page, answered with a page."""
+) -> Future[Any] | None:
+    """The request first in line when it is the same type's next page in the same phase
+    (answered or not), else None."""
     if not ahead:
-        return False
+        return None
     next_read, next_generation, _, future = ahead[0]
-    return (
-        next_read is read
-        and next_generation == generation
-        and future.done()
-        and future.exception() is None
-    )
+    if next_read is read and next_generation == generation:
+        return future
+    return None
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from integrations.sage.client import Page
 from integrations.sync.models import SyncCursor, SyncRun
-from integrations.sync.services import _answered, _claim, _claim_next, _Read
+from integrations.sync.services import _claim, _claim_next, _next_in_line, _Read
 
 pytestmark = pytest.mark.django_db
 
@@ -109,21 +109,31 @@ def page_answered(items: int = 1) -> Future:
     return future
 
 
-def test_only_the_same_types_next_page_already_answered_goes_with_the_awaited_one(connection):
+def test_only_the_same_types_next_page_in_the_same_phase_is_next_in_line(connection):
     contacts = _Read(SyncCursor(connection=connection, data_type="contacts", phase="updated"), "")
     ledger = _Read(SyncCursor(connection=connection, data_type="ledger", phase="updated"), "")
     generation = int("1000")  # compared by value, not by identity
     answered, waiting, failed = page_answered(), Future(), Future()
     failed.set_exception(RuntimeError("Sage failed"))
 
-    assert not _answered(deque(), contacts, generation)
-    assert _answered(deque([(contacts, int("1000"), 2, answered)]), contacts, generation)
-    # Another type first in line, even with this type's page answered behind it.
+    assert _next_in_line(deque(), contacts, generation) is None
+    line = deque([(contacts, int("1000"), 2, answered), (ledger, generation, 1, waiting)])
+    assert _next_in_line(line, contacts, generation) is answered
+    # Another type first in line, even with this type's page behind it.
     line = deque([(ledger, generation, 1, answered), (contacts, generation, 3, answered)])
-    assert not _answered(line, contacts, generation)
+    assert _next_in_line(line, contacts, generation) is None
     # Asked in another phase (before or after this one).
-    assert not _answered(deque([(contacts, generation + 1, 2, answered)]), contacts, generation)
-    assert not _answered(deque([(contacts, generation - 1, 2, answered)]), contacts, generation)
-    # Not answered yet, or answered with an error (left for the loop to raise).
-    assert not _answered(deque([(contacts, generation, 2, waiting)]), contacts, generation)
-    assert not _answered(deque([(contacts, generation, 2, failed)]), contacts, generation)
+    assert (
+        _next_in_line(deque([(contacts, generation + 1, 2, answered)]), contacts, generation)
+        is None
+    )
+    assert (
+        _next_in_line(deque([(contacts, generation - 1, 2, answered)]), contacts, generation)
+        is None
+    )
+    # Not answered yet, or answered with an error: still the one in line (the caller
+    # awaits it, and leaves a failed one to the loop).
+    assert (
+        _next_in_line(deque([(contacts, generation, 2, waiting)]), contacts, generation) is waiting
+    )
+    assert _next_in_line(deque([(contacts, generation, 2, failed)]), contacts, generation) is failed

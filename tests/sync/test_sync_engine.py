@@ -397,3 +397,29 @@ def test_pages_already_answered_are_stored_together_in_one_transaction(
     assert sorted(sum(created, [])) == sorted(every)
     assert records(connection, "contacts").count() == 25
     assert SyncCursor.objects.get(connection=connection, data_type="contacts").phase == ""
+
+
+def test_the_next_pages_asked_are_awaited_and_stored_with_the_page_before_them(
+    connection, sage_sandbox, settings
+):
+    """The pages asked right behind a page of the same type are awaited and stored with
+    it, up to SYNC_STORE_PAGES, even when Sage has not answered them yet: fewer
+    transactions and data.changed events, every record in exactly one."""
+    settings.SYNC_PAGE_SIZE = 5  # the sandbox's 25 contacts: 5 pages
+    settings.SYNC_PAGE_CONCURRENCY = 4
+    settings.SYNC_STORE_PAGES = 4
+    sage_sandbox.fail_page("contacts", 3, "slow", seconds=0.3)  # page 2 is in before it
+
+    run = run_sync(connection)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    events = PlatformEvent.objects.filter(
+        company_id=connection.company_id, type="data.changed", payload__data__data_type="contacts"
+    ).order_by("sequence")
+    created = [event.payload["data"]["created"] for event in events]
+    assert [len(ids) for ids in created] == [5, 20]  # page 1 (it gives $total); pages 2-5
+    every = [
+        contact["id"] for contact in sage_sandbox.items(sage_sandbox.businesses[0], "contacts")
+    ]
+    assert sorted(sum(created, [])) == sorted(every)
+    assert records(connection, "contacts").count() == 25
