@@ -142,12 +142,18 @@ TARGETS = {
         ("tests/webhooks/test_http.py", "tests/webhooks/test_tls.py"),
         ("embedded_ipv4", "_one_allowed", "address_allowed", "resolve"),
     ),
-    # Each company's event numbers (what lets a receiver order its webhooks): one after
-    # the other, per company, going on across the events' retention.
+    # An event as the platform gets it: numbered in its company's sequence (one after the
+    # other, going on across the events' retention), kept for the feed, queued for the
+    # organization's enabled endpoints that subscribe to it. (_next_sequence is one SQL
+    # statement: nothing of its own to mutate but through webhook_emit's tests.)
     "event_sequence": Target(
         "integrations/webhooks/services.py",
-        ("--reuse-db", "tests/services/test_event_sequence.py"),
-        ("_next_sequence",),
+        (
+            "--reuse-db",
+            "tests/services/test_event_sequence.py",
+            "tests/services/test_webhooks.py",
+        ),
+        ("_next_sequence", "webhook_emit"),
     ),
     # The REST API's key check: one 401 for every bad key, and wrong keys counted per
     # address and per key prefix, refused (429) past the limit (issue 20).
