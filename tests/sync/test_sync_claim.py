@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from integrations.sage.client import Page
 from integrations.sync.models import SyncCursor, SyncRun
-from integrations.sync.services import _claim, _claim_next, _next_in_line, _Read
+from integrations.sync.services import _claim, _claim_next, _next_in_line, _Read, _take
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +54,18 @@ def test_a_run_whose_lease_ran_out_is_taken_over_and_keeps_its_start(connection)
     assert taken.claim != first.claim
     assert taken.started_at == first.started_at
     assert taken.attempts == 2
+
+
+def test_a_lease_has_run_out_at_the_instant_it_expires(connection):
+    first = _claim(queued(connection).pk)
+    expires = first.lease_expires_at
+
+    held = _take(SyncRun.objects.filter(pk=first.pk), expires - timedelta(microseconds=1))
+    taken = _take(SyncRun.objects.filter(pk=first.pk), expires)
+
+    assert held is None
+    assert taken is not None
+    assert taken.claim != first.claim
 
 
 def test_an_ended_run_is_never_claimed(connection):
