@@ -113,6 +113,7 @@ def _connection_data(connection: Connection, state: str) -> dict[str, Any]:
         "business_name": connection.business_name,
         "last_refreshed_at": refreshed.isoformat() if refreshed else None,
         "last_error": connection.last_error,
+        "last_error_code": connection.last_error_code,  # the API's code, for programs
     }
 
 

@@ -70,6 +70,10 @@ def test_linked_deauthorized_then_relinked(
     assert linked["connection"]["status"] == "Linked"
     assert linked["connection"]["business_name"] == sage_sandbox.businesses[0]["name"]
     assert events[1][1]["reason"] == "invalid_grant"
+    # The code a program can act on, as the API's connection gives it.
+    assert linked["connection"]["last_error_code"] == ""
+    assert events[1][1]["connection"]["last_error_code"] == "must_relink"
+    assert events[2][1]["connection"]["last_error_code"] == ""
 
 
 def test_a_cancelled_link_is_link_failed(org_a, company, make_endpoint, webhook_receiver, run_link):
