@@ -4,22 +4,25 @@ Deliveries are retried, so they may arrive out of order: `sequence` (1, 2, ...) 
 receiver order a company's events. `company.deleted` is the last of its company's.
 """
 
+import contextlib
 from datetime import timedelta
 from importlib import import_module
 from pkgutil import iter_modules
 
 import pytest
 from django.apps import apps
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db import connection as db_connection
 from django.utils import timezone
 
 from integrations import migrations
 from integrations.companies.services import company_create, company_delete
+from integrations.models import Company
 from integrations.services.housekeeping import expired_purge
 from integrations.webhooks.models import EventSequence, PlatformEvent, WebhookEvent
 from integrations.webhooks.services import webhook_emit
 from tests.common.concurrency import run_at_once
-from tests.common.db_faults import needs_postgres
+from tests.common.db_faults import needs_postgres, postgres_only
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +138,48 @@ def test_the_migration_starts_each_counter_from_its_companys_greatest_kept_numbe
     }
     webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="x")
     assert sequences(acme.pk)[-1] == ("link.failed", 5)
+
+
+@postgres_only
+def test_an_event_that_cannot_be_kept_fails_the_change_that_made_it(org_a, fail_writes):
+    acme = company_create(organization=org_a, name="Acme", actor=None)
+    fail_writes("integrations_platformevent", "true", event="INSERT")
+
+    def change_that_swallows_the_failure():
+        with transaction.atomic():
+            Company.objects.filter(pk=acme.pk).update(name="Renamed")  # the change
+            with contextlib.suppress(DatabaseError):
+                webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="x")
+            Company.objects.filter(pk=acme.pk).update(name="Renamed again")
+
+    # It cannot commit its change without the event: the transaction can go no further.
+    with pytest.raises(DatabaseError):
+        change_that_swallows_the_failure()
+
+    assert Company.objects.get(pk=acme.pk).name == "Acme"
+
+
+@needs_postgres("a write refused by a trigger outside any transaction: SQLite has no such triggers")
+@pytest.mark.django_db(transaction=True)
+def test_an_event_that_failed_outside_a_transaction_leaves_no_gap(org_a):
+    acme = company_create(organization=org_a, name="Acme", actor=None)
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_refuse_event() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_refuse_event BEFORE INSERT ON integrations_platformevent "
+            "FOR EACH ROW EXECUTE FUNCTION test_refuse_event()"
+        )
+    try:
+        with pytest.raises(DatabaseError):  # no transaction of the caller's: autocommit
+            webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="x")
+    finally:
+        with db_connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_refuse_event ON integrations_platformevent")
+            cursor.execute("DROP FUNCTION test_refuse_event()")
+
+    webhook_emit(event=WebhookEvent.LINK_FAILED, company=acme, reason="y")
+
+    assert sequences(acme.pk) == [("company.created", 1), ("link.failed", 2)]
