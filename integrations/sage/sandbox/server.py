@@ -4,7 +4,8 @@ import io
 import socketserver
 import threading
 from collections.abc import Iterable, Sequence
-from typing import BinaryIO
+from typing import IO, cast
+from wsgiref.headers import Headers
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -21,6 +22,7 @@ class _KeepAliveServerHandler(ServerHandler):
     """wsgiref's handler, answering in HTTP/1.1 (the connection stays open)."""
 
     http_version = "1.1"
+    headers: Headers  # set by start_response (typeshed does not declare it)
     closing = False  # the client asked to close (or sent a body of unknown length)
     sized = False  # whether the answer said its length (else its end is the connection's)
 
@@ -66,11 +68,12 @@ class QuietHandler(WSGIRequestHandler):
         # The body is read whole first: what the app leaves unread must not be taken for
         # the next request. A body of unknown length ends the connection after it.
         length = self.headers.get("Content-Length", "")
-        body: BinaryIO = io.BytesIO(self.rfile.read(int(length)) if length.isdigit() else b"")
+        body: IO[bytes] = io.BytesIO(self.rfile.read(int(length)) if length.isdigit() else b"")
         if self.headers.get("Transfer-Encoding"):
-            body, self.close_connection = self.rfile, True
+            body, self.close_connection = cast(IO[bytes], self.rfile), True
+        answer = cast(IO[bytes], self.wfile)  # socketserver's writer, a BufferedIOBase
         handler = _KeepAliveServerHandler(
-            body, self.wfile, self.get_stderr(), environ, multithread=True
+            body, answer, self.get_stderr(), environ, multithread=True
         )
         handler.request_handler = self  # type: ignore[attr-defined]
         handler.closing = self.close_connection
