@@ -17,13 +17,13 @@ def fill(apps, schema_editor):
     PlatformEvent = apps.get_model("integrations", "PlatformEvent")
     Company = apps.get_model("integrations", "Company")
     EventSequence = apps.get_model("integrations", "EventSequence")
-    existing = set(Company.objects.values_list("pk", flat=True))
+    # A deleted company's events stay; it gets no counter.
+    kept = PlatformEvent.objects.filter(company_id__in=Company.objects.values("pk"))
     rows = [
         EventSequence(company_id=company_id, last=last)
-        for company_id, last in PlatformEvent.objects.values_list("company_id")
+        for company_id, last in kept.values_list("company_id")
         .annotate(last=Max("sequence"))
         .order_by("company_id")
-        if company_id in existing  # a deleted company's events stay; it has no counter
     ]
     EventSequence.objects.bulk_create(rows, batch_size=BATCH)
 

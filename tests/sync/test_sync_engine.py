@@ -45,6 +45,18 @@ def list_queries(sandbox, kind="contacts"):
     return [r.query for r in sandbox.list_requests(kind)]
 
 
+def contacts_created_per_event(connection) -> list[list[str]]:
+    """The contacts' Sage ids each data.changed event said were created, in order."""
+    events = PlatformEvent.objects.filter(
+        company_id=connection.company_id, type="data.changed", payload__data__data_type="contacts"
+    ).order_by("sequence")
+    return [event.payload["data"]["created"] for event in events]
+
+
+def every_contact_id(sandbox) -> list[str]:
+    return [contact["id"] for contact in sandbox.items(sandbox.businesses[0], "contacts")]
+
+
 def test_full_then_incremental_sync_with_created_updated_and_deleted_records(
     connection, sage_sandbox
 ):
@@ -386,15 +398,9 @@ def test_pages_already_answered_are_stored_together_in_one_transaction(
     run = run_sync(connection)
 
     assert run.status == SyncRun.Status.SUCCEEDED
-    events = PlatformEvent.objects.filter(
-        company_id=connection.company_id, type="data.changed", payload__data__data_type="contacts"
-    ).order_by("sequence")
-    created = [event.payload["data"]["created"] for event in events]
+    created = contacts_created_per_event(connection)
     assert [len(ids) for ids in created] == [5, 15, 5]  # page 1; pages 2-4; page 5
-    every = [
-        contact["id"] for contact in sage_sandbox.items(sage_sandbox.businesses[0], "contacts")
-    ]
-    assert sorted(sum(created, [])) == sorted(every)
+    assert sorted(sum(created, [])) == sorted(every_contact_id(sage_sandbox))
     assert records(connection, "contacts").count() == 25
     assert SyncCursor.objects.get(connection=connection, data_type="contacts").phase == ""
 
@@ -413,13 +419,7 @@ def test_the_next_pages_asked_are_awaited_and_stored_with_the_page_before_them(
     run = run_sync(connection)
 
     assert run.status == SyncRun.Status.SUCCEEDED
-    events = PlatformEvent.objects.filter(
-        company_id=connection.company_id, type="data.changed", payload__data__data_type="contacts"
-    ).order_by("sequence")
-    created = [event.payload["data"]["created"] for event in events]
+    created = contacts_created_per_event(connection)
     assert [len(ids) for ids in created] == [5, 20]  # page 1 (it gives $total); pages 2-5
-    every = [
-        contact["id"] for contact in sage_sandbox.items(sage_sandbox.businesses[0], "contacts")
-    ]
-    assert sorted(sum(created, [])) == sorted(every)
+    assert sorted(sum(created, [])) == sorted(every_contact_id(sage_sandbox))
     assert records(connection, "contacts").count() == 25
